@@ -1,0 +1,160 @@
+"""The REST API, mounted at ``/api`` next to the UI: thin handlers over the Runtime.
+
+Every error body is an :class:`ErrorResponse` (``success: false`` and a
+sentence). Docs at ``/api/docs`` use Swagger assets shipped in a package, so
+they work on a closed network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dashboard_core import NAME, __version__
+from dashboard_core.metrics.export import csv_filename, frame_to_csv
+from dashboard_core.metrics.windows import WindowError, resolve_window
+from dashboard_core.models import (
+    ApiInfo,
+    EndpointInfo,
+    ErrorResponse,
+    FieldInfo,
+    HealthResponse,
+    LatestSample,
+    Overview,
+    ProcessInfo,
+)
+from dashboard_core.runtime import Runtime
+
+RuntimeGetter = Callable[[], Runtime | None]
+
+_ERRORS = {
+    400: {"model": ErrorResponse, "description": "Bad input"},
+    503: {"model": ErrorResponse, "description": "The dashboard is still starting"},
+}
+
+
+def _runtime(request: Request) -> Runtime:
+    rt = request.app.state.get_runtime()
+    if rt is None:
+        raise HTTPException(503, "The dashboard runtime is not running yet; retry in a moment.")
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+
+
+def create_api(get_runtime: RuntimeGetter) -> FastAPI:
+    api = FastAPIOffline(
+        title=f"{NAME} API",
+        version=__version__,
+        description="Host metrics, history export and the dashboard's own health.",
+    )
+
+    api.state.get_runtime = get_runtime
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body = ErrorResponse(message=str(exc.detail))
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        body = ErrorResponse(message="The request is not valid.", errors=errors)
+        return JSONResponse(body.model_dump(), status_code=422)
+
+    @api.get("/", response_model=ApiInfo, summary="API name, version and endpoints")
+    def info(request: Request) -> ApiInfo:
+        root = request.scope.get("root_path", "")
+        endpoints = [
+            EndpointInfo(method=m, path=f"{root}{route.path}", summary=route.summary or "")
+            for route in api.routes
+            if getattr(route, "include_in_schema", False)
+            for m in sorted(getattr(route, "methods", []) or [])
+        ]
+        return ApiInfo(name=f"{NAME} API", version=__version__, docs=f"{root}/docs", endpoints=endpoints)
+
+    @api.get("/health", response_model=HealthResponse, summary="Is the dashboard up and sampling?")
+    def health() -> HealthResponse:
+        rt = get_runtime()
+        now = datetime.now(UTC)
+        if rt is None:
+            return HealthResponse(success=False, message="starting: the runtime is not running yet", timestamp=now)
+        if not rt.sampler.alive:
+            return HealthResponse(success=False, message="degraded: the metric sampler is not running", timestamp=now)
+        failing = rt.sampler.status.failing_sources
+        if failing:
+            names = ", ".join(sorted(failing))
+            return HealthResponse(success=True, message=f"ok, but these metric sources fail: {names}", timestamp=now)
+        return HealthResponse(success=True, message="ok", timestamp=now)
+
+    @api.get("/dashboard/overview", response_model=Overview, responses=_ERRORS, summary="Host summary and the dashboard's own health")
+    def overview(rt: RuntimeDep) -> Overview:
+        return Overview(host=rt.host_info(), dashboard=rt.self_health(), latest=rt.latest())
+
+    @api.get("/metrics/fields", response_model=list[FieldInfo], summary="Every metric: name, unit, meaning, gauge or rate")
+    def fields(rt: RuntimeDep) -> list[FieldInfo]:
+        return [
+            FieldInfo(name=f.name, unit=f.unit, description=f.description, kind=f.kind, label=f.label)
+            for f in rt.fields
+        ]
+
+    @api.get(
+        "/metrics/latest",
+        response_model=LatestSample,
+        responses={**_ERRORS, 404: {"model": ErrorResponse, "description": "No sample yet"}},
+        summary="The newest sample",
+    )
+    def latest(rt: RuntimeDep) -> LatestSample:
+        sample = rt.latest()
+        if sample is None:
+            raise HTTPException(404, "No sample has been taken yet; retry in a second.")
+        return sample
+
+    @api.get(
+        "/metrics/history.csv",
+        response_class=Response,
+        responses={
+            **_ERRORS,
+            200: {"content": {"text/csv": {}}, "description": "ISO 8601 UTC timestamps, one column per metric"},
+            413: {"model": ErrorResponse, "description": "The window holds more rows than csv_max_rows"},
+        },
+        summary="Metric history as CSV",
+    )
+    def history_csv(
+        rt: RuntimeDep,
+        window: Annotated[str | None, Query(description="A span ending now (or at end): 5m, 15m, 1h, 6h, 24h, 7d")] = None,
+        start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
+        end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
+    ) -> Response:
+        try:
+            win = resolve_window(window if (window or start) else "15m", start, end)
+        except WindowError as exc:
+            raise HTTPException(400, str(exc)) from None
+        frame = rt.history(win)
+        limit = rt.config.api.csv_max_rows
+        if len(frame) > limit:
+            raise HTTPException(413, f"The window holds {len(frame):,} rows, more than csv_max_rows ({limit:,}); ask for a shorter one.")
+        name = csv_filename("metrics", win.start, win.end)
+        return Response(
+            frame_to_csv(frame),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Rows": str(len(frame))},
+        )
+
+    @api.get("/metrics/processes", response_model=list[ProcessInfo], responses=_ERRORS, summary="Top processes by CPU or memory")
+    def processes(
+        rt: RuntimeDep,
+        by: Literal["cpu", "memory"] = "cpu",
+        n: Annotated[int, Query(ge=1, le=500)] = 10,
+    ) -> list[ProcessInfo]:
+        return rt.top_processes(by, n)
+
+    return api

@@ -1,0 +1,95 @@
+"""Command line: ``python -m dashboard_core export-csv --window 1h -o out.csv``.
+
+It reads from the running server's API (the server owns the history), and says
+clearly when none is answering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from dashboard_core.config import ConfigError, load_config
+
+DEFAULT_URL = "http://127.0.0.1:8501"
+URL_ENV = "DASHBOARD_URL"
+
+
+class CliError(Exception):
+    """A failure to report to the user as one sentence, exit code 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dashboard_core", description="The dashboard's command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    export = sub.add_parser("export-csv", help="Download metric history as CSV from the running dashboard.")
+    export.add_argument("--window", help="span ending now (or at --end): 5m, 15m, 1h, 6h, 24h, 7d")
+    export.add_argument("--start", help="ISO 8601 start, e.g. 2026-11-25T08:00:00Z")
+    export.add_argument("--end", help="ISO 8601 end (default now)")
+    export.add_argument("-o", "--output", default="-", help="file to write ('-' = standard output, the default)")
+    export.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
+    export.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
+
+    check = sub.add_parser("check-config", help="Validate a config file and print what is wrong with it.")
+    check.add_argument("config", nargs="?", default=None, help="path (default $DASHBOARD_CONFIG or ./dashboard.toml)")
+    return parser
+
+
+def export_csv(args: argparse.Namespace) -> str:
+    base = (args.url or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
+    params = {k: v for k, v in (("window", args.window), ("start", args.start), ("end", args.end)) if v}
+    if not params:
+        params["window"] = "15m"
+    url = f"{base}/api/metrics/history.csv?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+            body = response.read()
+            rows = response.headers.get("X-Rows", "?")
+    except urllib.error.HTTPError as exc:
+        raise CliError(f"The dashboard at {base} refused the export ({exc.code}): {_message(exc)}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CliError(
+            f"No dashboard is answering at {base} ({reason}). Start it with `bash scripts/start.sh`, "
+            f"or point --url or ${URL_ENV} at the one that runs."
+        ) from None
+    if args.output == "-":
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return f"{rows} rows written to standard output"
+    target = Path(args.output)
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        tmp.write_bytes(body)
+        tmp.replace(target)  # never leave a half-written file under the real name
+    except OSError as exc:
+        raise CliError(f"Cannot write {target}: {exc.strerror or exc}") from None
+    return f"{rows} rows written to {target}"
+
+
+def _message(exc: urllib.error.HTTPError) -> str:
+    try:
+        return json.loads(exc.read()).get("message") or exc.reason
+    except (ValueError, AttributeError, OSError):
+        return str(exc.reason)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "export-csv":
+            print(export_csv(args), file=sys.stderr)
+        elif args.command == "check-config":
+            config = load_config(args.config)
+            print(f"OK: {config.source or 'defaults (no config file)'}")
+    except (CliError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

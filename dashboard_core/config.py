@@ -1,0 +1,165 @@
+"""``dashboard.toml``: pydantic models and the one loader that explains errors.
+
+A bad file stops start-up with one message that names the file, the field path
+and the reason (never a traceback). A missing file means the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from dashboard_core.metrics.processes import WatchRule
+
+ENV_VAR = "DASHBOARD_CONFIG"
+DEFAULT_FILE = "dashboard.toml"
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; ``str()`` is the message for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SamplerConfig(_Strict):
+    interval_seconds: float = Field(1.0, ge=0.1, le=3600, description="Seconds between host samples.")
+    history_hours: float = Field(
+        24.0, gt=0, le=24 * 31, description="Hours of full-resolution history held in memory."
+    )
+    process_interval_seconds: float = Field(
+        5.0, ge=1, le=3600, description="Seconds between full process-table scans (top-N tables, watch matching)."
+    )
+    top_n: int = Field(10, ge=1, le=200, description="Rows in the top processes tables.")
+    mounts: list[str] = Field(
+        default_factory=list, description="Mount points to report; empty = every real file system, re-listed each minute."
+    )
+
+    @property
+    def capacity(self) -> int:
+        """Rows the rolling frame holds: history_hours at interval_seconds."""
+        return max(2, int(self.history_hours * 3600 / self.interval_seconds))
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SamplerConfig:
+        if self.capacity > 10_000_000:
+            raise ValueError(
+                f"history_hours / interval_seconds holds {self.capacity:,} rows; at most 10,000,000 fit in memory"
+            )
+        return self
+
+
+class WatchConfig(_Strict):
+    label: str = Field(min_length=1, max_length=64, description="Name shown for this process in charts and columns.")
+    match: Literal["name", "cmdline"] = Field("name", description="Match the process name exactly, or search the command line.")
+    pattern: str = Field(min_length=1, description="Process name, or a regular expression over the command line.")
+
+    @field_validator("label")
+    @classmethod
+    def _plain_label(cls, value: str) -> str:
+        if any(c in value for c in "[]\n\r\t"):
+            raise ValueError("may not contain brackets, tabs or line breaks")
+        return value
+
+    @model_validator(mode="after")
+    def _valid_regex(self) -> WatchConfig:
+        if self.match == "cmdline":
+            import re
+
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
+        return self
+
+    def rule(self) -> WatchRule:
+        return WatchRule(label=self.label, pattern=self.pattern, match=self.match)
+
+
+class StorageConfig(_Strict):
+    data_dir: Path = Field(Path("data"), description="Folder for the store and logs; relative to the config file.")
+
+
+class ApiConfig(_Strict):
+    csv_max_rows: int = Field(
+        2_000_000, ge=1, description="Largest CSV export in rows; bigger windows are refused with 413."
+    )
+
+
+class UiConfig(_Strict):
+    chart_refresh_seconds: float = Field(
+        5.0, ge=1, le=3600, description="Seconds between chart redraws while Live is on (cards tick every sample)."
+    )
+
+
+class Config(_Strict):
+    sampler: SamplerConfig = SamplerConfig()
+    watch: list[WatchConfig] = Field(default_factory=list, description="Processes whose CPU and memory are charted.")
+    storage: StorageConfig = StorageConfig()
+    api: ApiConfig = ApiConfig()
+    ui: UiConfig = UiConfig()
+    _source: Path | None = PrivateAttr(None)  # the file this was loaded from
+
+    @field_validator("watch")
+    @classmethod
+    def _unique_labels(cls, value: list[WatchConfig]) -> list[WatchConfig]:
+        labels = [w.label for w in value]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ValueError(f"labels must be unique; repeated: {', '.join(dupes)}")
+        return value
+
+    @property
+    def source(self) -> Path | None:
+        """The file this config was read from (None: built-in defaults)."""
+        return self._source
+
+    @property
+    def data_dir(self) -> Path:
+        base = self._source.parent if self._source else Path.cwd()
+        return (base / self.storage.data_dir).resolve()
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--config`` wins, then ``$DASHBOARD_CONFIG``, then ./dashboard.toml."""
+    return Path(explicit or os.environ.get(ENV_VAR) or DEFAULT_FILE)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate the config; raise ConfigError with a readable message."""
+    file = config_path(path)
+    if not file.exists():
+        if path is not None or os.environ.get(ENV_VAR):
+            raise ConfigError(f"{file}: config file not found")
+        return Config()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot be read: {exc}") from None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(file, exc)) from None
+    config._source = file.resolve()
+    return config
+
+
+def _explain(file: Path, exc: ValidationError) -> str:
+    lines = [f"{file}: {exc.error_count()} invalid setting{'s' if exc.error_count() > 1 else ''}"]
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            reason = "unknown key (check its spelling against the README's config reference)"
+        else:
+            reason = err["msg"].removeprefix("Value error, ")
+            if "input" in err and not isinstance(err["input"], dict | list):
+                reason += f" (got {err['input']!r})"
+        lines.append(f"  {where}: {reason}")
+    return "\n".join(lines)

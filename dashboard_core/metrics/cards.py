@@ -1,0 +1,84 @@
+"""The live metric cards: latest value, change over the last minute, sparkline."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from dashboard_core.metrics.fields import FieldTable, split_column
+from dashboard_core.units import format_value
+
+DELTA_SECONDS = 60
+SPARK_POINTS = 60
+
+DeltaColor = Literal["normal", "inverse", "off"]
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    label: str
+    value: str
+    delta: str | None
+    delta_color: DeltaColor
+    help: str
+    spark: list[float] = field(default_factory=list)
+
+
+# (field name, card label, delta colour): rising use is bad news, so "inverse".
+_CARD_FIELDS: tuple[tuple[str, str, DeltaColor], ...] = (
+    ("cpu.total", "CPU", "inverse"),
+    ("memory.percent", "Memory", "inverse"),
+    ("swap.percent", "Swap", "inverse"),
+    ("disk.percent", "Disk {label}", "inverse"),
+    ("disk.read", "Disk read", "off"),
+    ("disk.write", "Disk write", "off"),
+    ("net.sent", "Network sent", "off"),
+    ("net.recv", "Network received", "off"),
+    ("load.1", "Load 1 / 5 / 15 min", "inverse"),
+    ("proc.count", "Processes", "off"),
+)
+
+
+def build_cards(recent: pd.DataFrame, fields: FieldTable) -> list[Card]:
+    """Cards from the last ~minute of history (oldest first)."""
+    if recent.empty:
+        return []
+    columns = list(recent.columns)
+    cards: list[Card] = []
+    for name, label, color in _CARD_FIELDS:
+        for column in (c for c in columns if split_column(c)[0] == name):
+            cards.append(_card(recent, column, label.format(label=split_column(column)[1]), color, fields))
+    return cards
+
+
+def _card(recent: pd.DataFrame, column: str, label: str, color: DeltaColor, fields: FieldTable) -> Card:
+    series = recent[column]
+    unit = fields.unit_of(column)
+    value = _last(series)
+    then = _value_at(series, recent.index[-1] - pd.Timedelta(seconds=DELTA_SECONDS))
+    text = format_value(value, unit)
+    if column == "load.1":
+        text = " / ".join(format_value(_last(recent.get(c, series)), "") for c in ("load.1", "load.5", "load.15"))
+    delta = None
+    if value is not None and then is not None:
+        change = value - then
+        delta = ("+" if change >= 0 else "-") + format_value(abs(change), unit)
+    spark = [float(v) for v in series.tail(SPARK_POINTS).to_numpy() if not math.isnan(v)]
+    return Card(label, text, delta, color, fields.label_of(column), spark)
+
+
+def _last(series: pd.Series) -> float | None:
+    valid = series.dropna()
+    return float(valid.iloc[-1]) if len(valid) else None
+
+
+def _value_at(series: pd.Series, when: pd.Timestamp) -> float | None:
+    """The reading nearest before ``when`` (or the oldest one held)."""
+    valid = series.dropna()
+    if len(valid) < 2:
+        return None
+    pos = max(0, int(valid.index.searchsorted(when, "right")) - 1)
+    return float(valid.iloc[pos])

@@ -1,0 +1,153 @@
+"""Plotly figures for the metric history, built on the server, downsampled.
+
+Each chart is declared once in :data:`CHARTS` by the fields it draws; series
+labels and axis units come from the field table. Lines are ``Scattergl`` with
+epoch-millisecond x on a date axis (an order of magnitude cheaper to serialise
+than datetime x); per-core CPU is a heatmap, which reads better than a line per
+core. The drag mode is a horizontal box select: the page turns a selection into
+a zoomed window and re-downsamples it, so zoom survives live updates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard_core.metrics.downsample import MAX_POINTS, bucket_max, downsample_indices
+from dashboard_core.metrics.fields import FieldTable, split_column
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSpec:
+    key: str
+    title: str
+    fields: tuple[str, ...]
+    kind: Literal["line", "heatmap"] = "line"
+    y_range: tuple[float, float] | None = None
+
+
+CHARTS: tuple[ChartSpec, ...] = (
+    ChartSpec("cpu", "CPU, all cores", ("cpu.total",), y_range=(0, 100)),
+    ChartSpec("cpu_cores", "CPU per core", ("cpu.core",), kind="heatmap"),
+    ChartSpec("memory", "Memory and swap", ("memory.percent", "swap.percent"), y_range=(0, 100)),
+    ChartSpec("disk_io", "Disk I/O", ("disk.read", "disk.write")),
+    ChartSpec("network", "Network I/O", ("net.sent", "net.recv", "nic.sent", "nic.recv")),
+    ChartSpec("load", "Load average", ("load.1", "load.5", "load.15")),
+    ChartSpec("disk_usage", "Disk space used", ("disk.percent",), y_range=(0, 100)),
+    ChartSpec("watch_cpu", "Watched processes: CPU", ("watch.cpu",)),
+    ChartSpec("watch_rss", "Watched processes: resident memory", ("watch.rss",)),
+)
+CHARTS_BY_KEY = {spec.key: spec for spec in CHARTS}
+
+_HEIGHT = 280
+
+
+def chart_columns(spec: ChartSpec, columns: list[str]) -> list[str]:
+    """The frame's columns this chart draws, in the order of the spec's fields."""
+    wanted = {name: i for i, name in enumerate(spec.fields)}
+    picked = [c for c in columns if split_column(c)[0] in wanted]
+    return sorted(picked, key=lambda c: wanted[split_column(c)[0]])
+
+
+def build_figure(
+    spec: ChartSpec,
+    frame: pd.DataFrame,
+    fields: FieldTable,
+    tz: str = "UTC",
+    max_points: int = MAX_POINTS,
+) -> go.Figure | None:
+    """The chart for ``frame`` (a window of history), or None if it has no data.
+
+    Plotly draws epoch milliseconds as UTC wall time, so x is shifted to the
+    viewer's time zone ``tz`` (downsampling uses the true UTC times).
+    """
+    columns = chart_columns(spec, list(frame.columns))
+    if not columns or frame.empty:
+        return None
+    x_ns = frame.index.as_unit("ns").asi8
+    x_ms = _wall_ms(frame.index, tz)
+    unit = fields.unit_of(columns[0])
+    fig = go.Figure()
+    if spec.kind == "heatmap":
+        matrix = frame[columns].to_numpy(dtype=np.float32).T
+        starts, reduced = bucket_max(matrix, max_points)
+        fig.add_trace(
+            go.Heatmap(
+                x=x_ms[starts],
+                y=[split_column(c)[1] or c for c in columns],
+                z=reduced,
+                zmin=0,
+                zmax=100,
+                colorscale="Viridis",
+                colorbar={"title": {"text": unit}, "thickness": 12},
+                hovertemplate="core %{y}<br>%{x}<br>%{z:.1f} %<extra></extra>",
+            )
+        )
+        fig.update_yaxes(title_text="core", type="category")
+    else:
+        for column in columns:
+            y = frame[column].to_numpy()
+            keep = downsample_indices(x_ns, y, max_points)
+            fig.add_trace(
+                go.Scattergl(x=x_ms[keep], y=y[keep], mode="lines", name=_series_name(column, fields), connectgaps=False)
+            )
+        fig.update_yaxes(title_text=unit or None, range=list(spec.y_range) if spec.y_range else None)
+        if unit.startswith("bytes"):
+            fig.update_yaxes(tickformat="~s", ticksuffix="B/s" if unit.endswith("/s") else "B")
+    fig.update_layout(
+        title={"text": spec.title, "x": 0, "font": {"size": 14}},
+        height=_HEIGHT,
+        margin={"l": 10, "r": 10, "t": 36, "b": 10},
+        hovermode="x unified" if spec.kind == "line" else "closest",
+        legend={"orientation": "h", "y": -0.15},
+        dragmode="select",
+        selectdirection="h",
+        uirevision=spec.key,
+        xaxis={"type": "date"},
+    )
+    return fig
+
+
+def _wall_ms(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
+    """Epoch-ms of the local wall time in ``tz`` (what the date axis should show)."""
+    wall = index.tz_convert(tz).tz_localize(None) if tz != "UTC" else index.tz_localize(None)
+    return wall.as_unit("ns").asi8 / 1e6
+
+
+def _series_name(column: str, fields: FieldTable) -> str:
+    name, label = split_column(column)
+    field = fields.get(name)
+    base = field.description if field else name
+    return f"{label}: {base}" if label is not None else base
+
+
+def selected_range(selection: dict | None, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The UTC range of a box selection from ``st.plotly_chart(on_select=...)``.
+
+    Plotly reports date-axis values as wall-time strings (or epoch ms) of the
+    axis, which shows ``tz`` local time; both forms are accepted.
+    """
+    boxes = (selection or {}).get("box") or []
+    if not boxes:
+        return None
+    xs = boxes[0].get("x") or []
+    if len(xs) != 2:
+        return None
+    a, b = (_to_utc(v, tz) for v in xs)
+    if a is None or b is None or a == b:
+        return None
+    return (a, b) if a < b else (b, a)
+
+
+def _to_utc(value: object, tz: str) -> pd.Timestamp | None:
+    try:
+        ts = pd.Timestamp(value, unit="ms") if isinstance(value, int | float) else pd.Timestamp(str(value))
+    except (ValueError, TypeError):
+        return None
+    if ts.tzinfo is not None:
+        return ts.tz_convert("UTC")
+    return ts.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")

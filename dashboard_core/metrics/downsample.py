@@ -1,0 +1,44 @@
+"""Server-side downsampling so no chart ships more than ~2,000 points per series.
+
+MinMaxLTTB (tsdownsample, in Rust) keeps both the shape and the extremes: a
+one-second CPU spike in a 24 h window is still drawn. The NaN-aware variant
+keeps gaps (a disk that was unmounted) visible as gaps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tsdownsample import NaNMinMaxLTTBDownsampler
+
+MAX_POINTS = 2000
+
+_downsampler = NaNMinMaxLTTBDownsampler()
+
+
+def downsample_indices(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most ``n_out`` points of ``y`` (sorted ``x``) to draw."""
+    n = len(y)
+    if n <= n_out:
+        return np.arange(n)
+    y = np.ascontiguousarray(y)
+    if y.dtype not in (np.float32, np.float64):
+        y = y.astype(np.float64)
+    if np.isnan(y).all():
+        return np.linspace(0, n - 1, n_out).astype(np.int64)
+    return _downsampler.downsample(np.ascontiguousarray(x), y, n_out=n_out)
+
+
+def bucket_max(matrix: np.ndarray, n_out: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Column buckets of a (series x time) matrix reduced to their maximum.
+
+    For heatmaps, where every series must share one x axis. Returns the first
+    index of each bucket and the reduced matrix; NaN-only buckets stay NaN.
+    """
+    n = matrix.shape[1]
+    if n <= n_out:
+        return np.arange(n), matrix
+    starts = np.linspace(0, n, n_out, endpoint=False).astype(np.int64)
+    filled = np.where(np.isnan(matrix), -np.inf, matrix)
+    reduced = np.maximum.reduceat(filled, starts, axis=1)
+    reduced[np.isneginf(reduced)] = np.nan
+    return starts, reduced

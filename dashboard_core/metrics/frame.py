@@ -1,0 +1,154 @@
+"""A fixed-capacity rolling frame of samples: a numpy ring buffer.
+
+Appending is O(1) and allocation-free (a row write per dtype block); reading a
+window copies just those rows into a pandas DataFrame with a UTC DatetimeIndex.
+Columns are grouped in one 2-D block per dtype, so a row costs 4 bytes per
+float32 column, 8 per float64 column, plus 8 for its timestamp.
+
+A column that first appears late (a new disk, a new interface) is added with
+NaN for every earlier row, so no history is lost; a column that stops being
+reported simply reads NaN from then on.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+DtypeOf = Callable[[str], str]
+
+
+class _Block:
+    """The columns of one dtype: a (capacity x columns) array."""
+
+    def __init__(self, dtype: str, capacity: int) -> None:
+        self.dtype = np.dtype(dtype)
+        self.names: list[str] = []
+        self.data = np.empty((capacity, 0), dtype=self.dtype)
+
+    def add(self, name: str) -> None:
+        column = np.full((self.data.shape[0], 1), np.nan, dtype=self.dtype)
+        self.data = np.hstack([self.data, column])
+        self.names.append(name)
+
+
+class RollingFrame:
+    """Thread-safe: one writer (the sampler) and any number of readers."""
+
+    def __init__(self, capacity: int, dtype_of: DtypeOf = lambda _column: "float32") -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._dtype_of = dtype_of
+        self._ts = np.zeros(capacity, dtype=np.int64)  # ns since the epoch, UTC
+        self._blocks: dict[str, _Block] = {}
+        self._known: dict[str, _Block] = {}
+        self._order: list[str] = []  # columns in order of first appearance
+        self._next = 0
+        self._size = 0
+        self._last_ts = -(2**62)
+        self._lock = threading.Lock()
+
+    # -- writing ---------------------------------------------------------------
+    def append(self, ts_ns: int, values: Mapping[str, float]) -> None:
+        """Add one sample. Timestamps never go backwards: an earlier one is
+        moved to just after the last, so windows stay sorted."""
+        with self._lock:
+            if not values.keys() <= self._known.keys():
+                for column in values:
+                    if column not in self._known:
+                        self._add_column(column)
+            i = self._next
+            ts_ns = max(int(ts_ns), self._last_ts + 1)
+            self._ts[i] = self._last_ts = ts_ns
+            get = values.get
+            nan = math.nan
+            for block in self._blocks.values():
+                block.data[i] = [get(name, nan) for name in block.names]
+            self._next = (i + 1) % self.capacity
+            self._size = min(self._size + 1, self.capacity)
+
+    def _add_column(self, column: str) -> None:
+        dtype = self._dtype_of(column)
+        block = self._blocks.get(dtype)
+        if block is None:
+            block = self._blocks[dtype] = _Block(dtype, self.capacity)
+        block.add(column)
+        self._known[column] = block
+        self._order.append(column)
+
+    # -- reading ---------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def columns(self) -> list[str]:
+        with self._lock:
+            return list(self._order)
+
+    @property
+    def bytes_per_row(self) -> int:
+        with self._lock:
+            return self._ts.itemsize + sum(b.dtype.itemsize * len(b.names) for b in self._blocks.values())
+
+    def span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """Oldest and newest timestamp held, or None when empty."""
+        with self._lock:
+            if self._size == 0:
+                return None
+            first = self._ts[(self._next - self._size) % self.capacity]
+            last = self._ts[(self._next - 1) % self.capacity]
+        return pd.Timestamp(int(first), unit="ns", tz="UTC"), pd.Timestamp(int(last), unit="ns", tz="UTC")
+
+    def to_frame(
+        self,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Rows with ``start <= timestamp <= end`` (either bound optional), oldest
+        first, as a DataFrame indexed by a UTC DatetimeIndex named ``timestamp``."""
+        with self._lock:
+            rows = self._row_positions(_ns(start), _ns(end))
+            index = self._ts[rows]
+            parts = {name: block.data[rows, pos] for block in self._blocks.values() for pos, name in enumerate(block.names)}
+            order = list(self._order)
+        frame = pd.DataFrame({name: parts[name] for name in order}, index=_utc_index(index), copy=False)
+        return frame
+
+    def _row_positions(self, start_ns: int | None, end_ns: int | None) -> slice | np.ndarray:
+        """Physical row positions of the window, oldest first."""
+        cap, size, nxt = self.capacity, self._size, self._next
+        first = (nxt - size) % cap
+        # Two sorted segments: [first, cap) then [0, nxt) when the ring wrapped.
+        if first + size <= cap:
+            segments = [(first, first + size)]
+        else:
+            segments = [(first, cap), (0, nxt)]
+        picked: list[tuple[int, int]] = []
+        for lo, hi in segments:
+            ts = self._ts[lo:hi]
+            a = lo + (int(np.searchsorted(ts, start_ns, "left")) if start_ns is not None else 0)
+            b = lo + (int(np.searchsorted(ts, end_ns, "right")) if end_ns is not None else hi - lo)
+            if b > a:
+                picked.append((a, b))
+        if not picked:
+            return slice(0, 0)
+        if len(picked) == 1:
+            return slice(*picked[0])
+        return np.concatenate([np.arange(a, b) for a, b in picked])
+
+def _ns(ts: pd.Timestamp | None) -> int | None:
+    if ts is None:
+        return None
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return int(ts.as_unit("ns").value)
+
+
+def _utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(ns.astype("datetime64[ns]"), name="timestamp").tz_localize("UTC")

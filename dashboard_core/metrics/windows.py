@@ -1,0 +1,90 @@
+"""Time windows: ``"15m"``-style spans and explicit ranges, resolved to UTC bounds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+# The choices the UI offers, in order; any "<n><s|m|h|d>" is accepted elsewhere.
+PRESETS: dict[str, str] = {
+    "5m": "Last 5 min",
+    "15m": "Last 15 min",
+    "1h": "Last hour",
+    "6h": "Last 6 h",
+    "24h": "Last 24 h",
+}
+
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class WindowError(ValueError):
+    """A window the user asked for that makes no sense; the message says why."""
+
+
+def parse_span(text: str) -> pd.Timedelta:
+    """``"15m"`` -> 15 minutes. Units: s, m, h, d."""
+    match = _SPAN.match(text or "")
+    if not match:
+        raise WindowError(f"window {text!r} is not a span like 5m, 15m, 1h, 6h, 24h or 7d")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise WindowError(f"window {text!r} must be longer than zero")
+    return pd.Timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A resolved window: both bounds are UTC timestamps, ``start < end``."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+def _utc(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise WindowError(f"{name} {value!r} is not a date and time (ISO 8601, e.g. 2026-11-25T08:00:00Z): {exc}") from None
+    if ts is pd.NaT:
+        raise WindowError(f"{name} is empty")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def resolve_window(
+    span: str | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    *,
+    now: pd.Timestamp | None = None,
+) -> Window:
+    """A span ending now, or an explicit range (``end`` defaults to now).
+
+    With a span and a start, the window runs from start for that span; with a
+    span and an end, it runs for that span up to end.
+    """
+    now = _utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
+    end_ts = _utc(end, "end") if end is not None else None
+    start_ts = _utc(start, "start") if start is not None else None
+    if span is not None:
+        length = parse_span(span)
+        if start_ts is not None and end_ts is not None:
+            raise WindowError("give a window, or start and end, not all three")
+        if start_ts is not None:
+            end_ts = start_ts + length
+        else:
+            end_ts = end_ts if end_ts is not None else now
+            start_ts = end_ts - length
+    elif start_ts is None:
+        raise WindowError("give a window (e.g. 15m) or a start time")
+    else:
+        end_ts = end_ts if end_ts is not None else now
+    if start_ts >= end_ts:
+        raise WindowError(f"start {start_ts.isoformat()} is not before end {end_ts.isoformat()}")
+    return Window(start_ts, end_ts)

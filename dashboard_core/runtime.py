@@ -1,0 +1,217 @@
+"""The Runtime: the one object per server process that owns background work.
+
+It is built from the config, started by the st.App lifespan and stopped on
+shutdown. Pages and API handlers only read from it or ask it to act; they find
+it through :func:`current` (a test installs its own with :func:`install`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import platform
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Literal
+
+import pandas as pd
+import psutil
+
+from dashboard_core.config import Config
+from dashboard_core.metrics.export import frame_to_csv
+from dashboard_core.metrics.fields import FieldTable, MetricSource
+from dashboard_core.metrics.frame import RollingFrame
+from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource, top_processes
+from dashboard_core.metrics.sampler import Clock, Sampler
+from dashboard_core.metrics.sources import (
+    CpuSource,
+    DiskIOSource,
+    DiskUsageSource,
+    LoadSource,
+    MemorySource,
+    NetworkSource,
+    ProcessCountSource,
+)
+from dashboard_core.metrics.windows import Window
+from dashboard_core.models import HostInfo, LatestSample, ProcessInfo, SelfHealth
+
+log = logging.getLogger(__name__)
+
+
+def build_sources(config: Config) -> tuple[list[MetricSource], WatchedProcessesSource | None]:
+    sources: list[MetricSource] = [
+        CpuSource(),
+        MemorySource(),
+        DiskUsageSource(config.sampler.mounts),
+        DiskIOSource(),
+        NetworkSource(),
+        LoadSource(),
+        ProcessCountSource(),
+    ]
+    watched = WatchedProcessesSource([w.rule() for w in config.watch]) if config.watch else None
+    if watched is not None:
+        sources.append(watched)
+    return sources, watched
+
+
+class Runtime:
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+        self.config = config
+        sources, watched = build_sources(config)
+        self.fields = FieldTable([f for s in sources for f in s.fields])
+        self.frame = RollingFrame(config.sampler.capacity, dtype_of=self._dtype_of)
+        self.sampler = Sampler(
+            sources,
+            self.frame,
+            self.fields,
+            interval=config.sampler.interval_seconds,
+            process_interval=config.sampler.process_interval_seconds,
+            watched=watched,
+            clock=clock,
+        )
+        self.started_at: datetime | None = None
+        self._started_mono = 0.0
+        self._process = psutil.Process()
+        self._cpu_at_start = 0.0
+
+    def _dtype_of(self, column: str) -> str:
+        field = self.fields.for_column(column)
+        return field.dtype if field else "float32"
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> None:
+        self.started_at = datetime.now(UTC)
+        self._started_mono = time.monotonic()
+        times = self._process.cpu_times()
+        self._cpu_at_start = times.user + times.system
+        self.sampler.start()
+        log.info(
+            "Runtime started: sampling every %.3g s, %d rows of history",
+            self.config.sampler.interval_seconds,
+            self.frame.capacity,
+        )
+
+    def stop(self) -> None:
+        self.sampler.stop()
+        log.info("Runtime stopped")
+
+    @property
+    def running(self) -> bool:
+        return self.started_at is not None and self.sampler.alive
+
+    # -- metrics ---------------------------------------------------------------
+    def history(self, window: Window | None = None) -> pd.DataFrame:
+        """Samples in the window (all held samples if None), oldest first."""
+        if window is None:
+            return self.frame.to_frame()
+        return self.frame.to_frame(window.start, window.end)
+
+    def history_csv(self, window: Window | None = None) -> bytes:
+        """The window as CSV (every column, ISO 8601 UTC timestamps)."""
+        return frame_to_csv(self.history(window))
+
+    def latest(self) -> LatestSample | None:
+        sample = self.sampler.latest
+        if sample is None:
+            return None
+        return LatestSample(
+            timestamp=pd.Timestamp(sample.ts_ns, unit="ns", tz="UTC").to_pydatetime(),
+            values={k: (None if math.isnan(v) else v) for k, v in sample.values.items()},
+        )
+
+    def wait_for_samples(self, count: int, timeout: float = 10.0) -> bool:
+        """Block until the frame holds ``count`` samples (tests and the CLI)."""
+        deadline = time.monotonic() + timeout
+        while len(self.frame) < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def top_processes(self, by: Literal["cpu", "memory"], n: int | None = None) -> list[ProcessInfo]:
+        rows: list[ProcessRow] = top_processes(self.sampler.processes, n or self.config.sampler.top_n, by)
+        return [
+            ProcessInfo(
+                pid=r.pid,
+                name=r.name,
+                user=r.user,
+                cpu_percent=r.cpu_percent,
+                rss=int(r.rss),
+                memory_percent=r.memory_percent,
+                cmdline=r.cmdline,
+            )
+            for r in rows
+        ]
+
+    def processes_frame(self, by: Literal["cpu", "memory"], n: int | None = None) -> pd.DataFrame:
+        """The top-N table as a DataFrame, ready for a table widget."""
+        rows = [p.model_dump() for p in self.top_processes(by, n)]
+        return pd.DataFrame(rows, columns=list(ProcessInfo.model_fields))
+
+    # -- about the host and ourselves -----------------------------------------
+    def host_info(self) -> HostInfo:
+        return HostInfo(
+            hostname=socket.gethostname(),
+            platform=f"{platform.system()} {platform.release()} ({platform.machine()})",
+            cpu_cores=psutil.cpu_count() or 1,
+            memory_total=psutil.virtual_memory().total,
+            boot_time=datetime.fromtimestamp(psutil.boot_time(), UTC),
+        )
+
+    def self_health(self) -> SelfHealth:
+        status = self.sampler.status
+        uptime = time.monotonic() - self._started_mono if self.started_at else 0.0
+        times = self._process.cpu_times()
+        cpu = times.user + times.system - self._cpu_at_start
+        span = self.frame.span()
+        return SelfHealth(
+            started_at=self.started_at or datetime.now(UTC),
+            uptime_seconds=uptime,
+            sampling_interval_seconds=self.config.sampler.interval_seconds,
+            process_interval_seconds=self.config.sampler.process_interval_seconds,
+            samples_held=len(self.frame),
+            capacity=self.frame.capacity,
+            history_span_seconds=(span[1] - span[0]).total_seconds() if span else 0.0,
+            bytes_per_row=self.frame.bytes_per_row,
+            sampler_running=self.sampler.alive,
+            sampler_cpu_ms_per_sample=status.cpu_ms_per_sample,
+            process_scan_cpu_ms=status.cpu_ms_per_scan,
+            sampler_crashes=status.crashes,
+            sampler_last_crash=status.last_crash,
+            failing_sources=dict(status.failing_sources),
+            process_rss=self._process.memory_info().rss,
+            process_cpu_percent=cpu / uptime * 100 if uptime > 0 else 0.0,
+        )
+
+
+# -- the process-wide accessor -------------------------------------------------
+_current: Runtime | None = None
+_lock = threading.Lock()
+
+
+def current() -> Runtime | None:
+    """The running Runtime of this process, or None while it starts."""
+    return _current
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    with _lock:
+        _current = runtime
+
+
+@contextmanager
+def running(config: Config, *, clock: Clock | None = None) -> Iterator[Runtime]:
+    """Build, start and install a Runtime; stop and uninstall it on exit."""
+    runtime = Runtime(config, clock=clock)
+    runtime.start()
+    install(runtime)
+    try:
+        yield runtime
+    finally:
+        install(None)
+        runtime.stop()

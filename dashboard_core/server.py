@@ -1,0 +1,61 @@
+"""What the st.App launcher needs: config from the command line, the lifespan
+that owns the Runtime, and the API mounted at /api.
+
+Kept here (not in ``streamlit_app.py``) because any ``FastAPI()`` call in the file
+given to ``streamlit run`` would hijack Streamlit's app discovery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from starlette.routing import Mount
+
+from dashboard_core import runtime as runtime_module
+from dashboard_core.api import create_api
+from dashboard_core.config import Config, ConfigError, load_config
+
+log = logging.getLogger("dashboard")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Arguments after ``--`` on ``streamlit run streamlit_app.py -- --config FILE``."""
+    parser = argparse.ArgumentParser(prog="streamlit run streamlit_app.py --", add_help=False)
+    parser.add_argument("--config", default=None)
+    args, _unknown = parser.parse_known_args(argv)
+    return args
+
+
+def load_or_exit(argv: list[str] | None = None) -> Config:
+    """The validated config, or exit with one readable message (no traceback)."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return load_config(args.config)
+    except ConfigError as exc:
+        print(f"dashboard: cannot start, the config is invalid.\n{exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+def make_lifespan(config: Config) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        rt = runtime_module.Runtime(config)
+        rt.start()
+        runtime_module.install(rt)
+        try:
+            yield
+        finally:
+            runtime_module.install(None)
+            rt.stop()
+
+    return lifespan
+
+
+def api_routes() -> list[Mount]:
+    return [Mount("/api", app=create_api(runtime_module.current))]

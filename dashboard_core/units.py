@@ -1,0 +1,47 @@
+"""Numbers as people read them: ``1.5 GiB``, ``12.3 %``, ``4.1 MiB/s``."""
+
+from __future__ import annotations
+
+import math
+
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def format_bytes(value: float) -> str:
+    size = abs(value)
+    for unit in _BINARY:
+        if size < 1024 or unit == _BINARY[-1]:
+            break
+        size /= 1024
+    sign = "-" if value < 0 else ""
+    return f"{sign}{size:.0f} {unit}" if unit == "B" else f"{sign}{size:.1f} {unit}"
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A reading with its unit; an em dash when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "bytes":
+        return format_bytes(value)
+    if unit == "bytes/s":
+        return f"{format_bytes(value)}/s"
+    if unit == "processes":
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def format_duration(seconds: float) -> str:
+    """``93784`` -> ``1 d 2 h 3 min``; short spans keep their seconds."""
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h {minutes} min"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"

@@ -1,0 +1,90 @@
+"""Metrics: live cards, history charts over a chosen window, processes, CSV export."""
+
+import streamlit as st
+
+from dashboard_core.metrics.cards import build_cards
+from dashboard_core.metrics.charts import CHARTS, build_figure, selected_range
+from dashboard_core.metrics.export import csv_filename
+from dashboard_core.metrics.windows import Window, resolve_window
+from ui.widgets import browser_tz, local_time, require_runtime, show_cards, window_picker
+
+rt = require_runtime()
+tz = browser_tz()
+st.title("📈 Metrics")
+
+
+@st.fragment(run_every=rt.config.sampler.interval_seconds)
+def live_cards() -> None:
+    show_cards(build_cards(rt.history(resolve_window("2m")), rt.fields))
+
+
+live_cards()
+
+pick, live_col = st.columns([5, 1], vertical_alignment="center")
+with pick:
+    current_window = window_picker()
+live = live_col.toggle("Live", value=True, key="live", help="Redraw the charts as new samples arrive.")
+zoom: Window | None = st.session_state.get("zoom")
+if zoom is not None:
+    note, reset = st.columns([5, 1], vertical_alignment="center")
+    note.info(f"Zoomed to {local_time(zoom.start, tz)} – {local_time(zoom.end, tz)}; live redraw paused.")
+    if reset.button("Reset zoom", key="reset_zoom"):
+        del st.session_state["zoom"]
+        st.rerun()
+else:
+    st.caption("Drag across a chart to zoom into that span; it is redrawn at full detail.")
+
+
+@st.fragment(run_every=rt.config.ui.chart_refresh_seconds if live and zoom is None else None)
+def charts() -> None:
+    shown = zoom or current_window()
+    frame = rt.history(shown)
+    st.download_button(
+        f"⬇️ Download CSV ({len(frame):,} rows, every column)",
+        data=lambda: rt.history_csv(shown),
+        file_name=csv_filename("metrics", shown.start, shown.end),
+        mime="text/csv",
+        key="download_csv",
+        on_click="ignore",
+    )
+    if frame.empty:
+        st.warning("No samples in this window yet.")
+        return
+    figures = [(spec, build_figure(spec, frame, rt.fields, tz)) for spec in CHARTS]
+    figures = [(spec, fig) for spec, fig in figures if fig is not None]
+    for row in range(0, len(figures), 2):
+        for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
+            with col:
+                event = st.plotly_chart(
+                    fig,
+                    key=f"chart_{spec.key}",
+                    on_select="rerun",
+                    selection_mode="box",
+                    config={"displaylogo": False},
+                )
+            picked = selected_range(event.selection, tz) if event else None
+            if picked is not None:
+                st.session_state["zoom"] = Window(*picked)
+                st.rerun()
+
+
+charts()
+
+
+@st.fragment(run_every=rt.config.sampler.process_interval_seconds)
+def processes() -> None:
+    st.subheader("Processes")
+    st.caption(f"Top {rt.config.sampler.top_n}, refreshed every {rt.config.sampler.process_interval_seconds:g} s.")
+    columns = {
+        "cpu_percent": st.column_config.NumberColumn("CPU %", format="%.1f"),
+        "rss": st.column_config.NumberColumn("RSS", format="bytes"),
+        "memory_percent": st.column_config.NumberColumn("Mem %", format="%.1f"),
+    }
+    by_cpu, by_mem = st.columns(2)
+    by_cpu.markdown("**By CPU**")
+    by_cpu.dataframe(rt.processes_frame("cpu"), hide_index=True, column_config=columns, key="top_cpu")
+    by_mem.markdown("**By memory**")
+    by_mem.dataframe(rt.processes_frame("memory"), hide_index=True, column_config=columns, key="top_mem")
+
+
+processes()

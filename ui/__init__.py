@@ -1,0 +1,1 @@
+"""Streamlit UI: the router script and shared widgets (pages live in ../pages)."""

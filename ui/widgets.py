@@ -1,0 +1,95 @@
+"""Widgets shared by the pages: the runtime gate, the window picker, cards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard_core import runtime as runtime_module
+from dashboard_core.metrics.cards import Card
+from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
+from dashboard_core.runtime import Runtime
+
+CUSTOM = "Custom"
+
+
+def require_runtime() -> Runtime:
+    """The process's Runtime; a clear 'starting' note (and stop) until it runs."""
+    rt = runtime_module.current()
+    if rt is None:
+        st.info("The dashboard is starting: the metric sampler is not running yet. This page refreshes by itself.")
+        st.stop()
+    return rt
+
+
+def browser_tz() -> str:
+    """The viewer's time zone (times are UTC inside, local on screen)."""
+    return st.context.timezone or "UTC"
+
+
+def local_time(ts: pd.Timestamp | datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return pd.Timestamp(ts).tz_convert(tz).strftime(fmt)
+
+
+def sidebar_status() -> None:
+    rt = runtime_module.current()
+    with st.sidebar:
+        if rt is None:
+            st.caption("⏳ Starting…")
+        elif not rt.sampler.alive:
+            st.caption("🔴 Sampler stopped: see Overview")
+        else:
+            st.caption(f"🟢 Sampling every {rt.config.sampler.interval_seconds:g} s")
+
+
+def window_picker(key: str = "window") -> Callable[[], Window]:
+    """Preset spans ending now, or a custom range in the viewer's time zone.
+
+    Returns a function, so a live fragment re-resolves "last 15 min" each tick.
+    """
+    tz = browser_tz()
+    options = [*PRESETS, CUSTOM]
+    choice = st.segmented_control(
+        "Window",
+        options,
+        default="15m",
+        format_func=lambda o: PRESETS.get(o, o),
+        key=key,
+        label_visibility="collapsed",
+    )
+    choice = choice or "15m"
+    if choice != CUSTOM:
+        return lambda: resolve_window(choice)
+    now = pd.Timestamp.now(tz=tz).tz_localize(None).floor("min").to_pydatetime()
+    left, right = st.columns(2)
+    start = left.datetime_input("From", value=now - timedelta(hours=1), key=f"{key}_from", step=60)
+    end = right.datetime_input("To", value=now, key=f"{key}_to", step=60)
+    try:
+        fixed = resolve_window(start=_as_utc(start, tz), end=_as_utc(end, tz))
+    except WindowError as exc:
+        st.error(f"That range does not work: {exc}. Showing the last 15 minutes instead.")
+        return lambda: resolve_window("15m")
+    return lambda: fixed
+
+
+def _as_utc(value: datetime, tz: str) -> pd.Timestamp:
+    return pd.Timestamp(value).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
+
+
+def show_cards(cards: list[Card], per_row: int = 5) -> None:
+    for start in range(0, len(cards), per_row):
+        cols = st.columns(per_row)
+        for col, card in zip(cols, cards[start : start + per_row]):
+            col.metric(
+                card.label,
+                card.value,
+                card.delta,
+                delta_color=card.delta_color,
+                help=card.help,
+                border=True,
+                chart_data=card.spark or None,
+                delta_description="vs 1 min ago" if card.delta else None,
+            )
