@@ -14,7 +14,9 @@ def format_bytes(value: float) -> str:
             break
         size /= 1024
     sign = "-" if value < 0 else ""
-    return f"{sign}{size:.0f} {unit}" if unit == "B" else f"{sign}{size:.1f} {unit}"
+    if unit == "B" or size >= 100:
+        return f"{sign}{size:.0f} {unit}"
+    return f"{sign}{size:.1f} {unit}" if size >= 10 else f"{sign}{size:.2f} {unit}"
 
 
 def format_value(value: float | None, unit: str) -> str:

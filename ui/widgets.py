@@ -79,7 +79,7 @@ def _as_utc(value: datetime, tz: str) -> pd.Timestamp:
     return pd.Timestamp(value).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
 
 
-def show_cards(cards: list[Card], per_row: int = 5) -> None:
+def show_cards(cards: list[Card], per_row: int = 4) -> None:
     for start in range(0, len(cards), per_row):
         cols = st.columns(per_row)
         for col, card in zip(cols, cards[start : start + per_row]):

@@ -37,7 +37,9 @@ _CARD_FIELDS: tuple[tuple[str, str, DeltaColor], ...] = (
     ("disk.write", "Disk write", "off"),
     ("net.sent", "Network sent", "off"),
     ("net.recv", "Network received", "off"),
-    ("load.1", "Load 1 / 5 / 15 min", "inverse"),
+    ("load.1", "Load, 1 min", "inverse"),
+    ("load.5", "Load, 5 min", "inverse"),
+    ("load.15", "Load, 15 min", "inverse"),
     ("proc.count", "Processes", "off"),
 )
 
@@ -60,8 +62,6 @@ def _card(recent: pd.DataFrame, column: str, label: str, color: DeltaColor, fiel
     value = _last(series)
     then = _value_at(series, recent.index[-1] - pd.Timedelta(seconds=DELTA_SECONDS))
     text = format_value(value, unit)
-    if column == "load.1":
-        text = " / ".join(format_value(_last(recent.get(c, series)), "") for c in ("load.1", "load.5", "load.15"))
     delta = None
     if value is not None and then is not None:
         change = value - then

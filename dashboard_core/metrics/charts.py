@@ -35,7 +35,8 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("cpu_cores", "CPU per core", ("cpu.core",), kind="heatmap"),
     ChartSpec("memory", "Memory and swap", ("memory.percent", "swap.percent"), y_range=(0, 100)),
     ChartSpec("disk_io", "Disk I/O", ("disk.read", "disk.write")),
-    ChartSpec("network", "Network I/O", ("net.sent", "net.recv", "nic.sent", "nic.recv")),
+    ChartSpec("network", "Network I/O, all interfaces but loopback", ("net.sent", "net.recv")),
+    ChartSpec("network_nics", "Network I/O per interface", ("nic.sent", "nic.recv")),
     ChartSpec("load", "Load average", ("load.1", "load.5", "load.15")),
     ChartSpec("disk_usage", "Disk space used", ("disk.percent",), y_range=(0, 100)),
     ChartSpec("watch_cpu", "Watched processes: CPU", ("watch.cpu",)),
@@ -44,6 +45,7 @@ CHARTS: tuple[ChartSpec, ...] = (
 CHARTS_BY_KEY = {spec.key: spec for spec in CHARTS}
 
 _HEIGHT = 280
+_LEGEND_ROW = 22  # px per extra pair of legend entries, so many series don't squash the plot
 
 
 def chart_columns(spec: ChartSpec, columns: list[str]) -> list[str]:
@@ -95,12 +97,14 @@ def build_figure(
             fig.add_trace(
                 go.Scattergl(x=x_ms[keep], y=y[keep], mode="lines", name=_series_name(column, fields), connectgaps=False)
             )
-        fig.update_yaxes(title_text=unit or None, range=list(spec.y_range) if spec.y_range else None)
-        if unit.startswith("bytes"):
+        fig.update_yaxes(range=list(spec.y_range) if spec.y_range else None)
+        if unit.startswith("bytes"):  # the tick suffix says it; no axis title needed
             fig.update_yaxes(tickformat="~s", ticksuffix="B/s" if unit.endswith("/s") else "B")
+        else:
+            fig.update_yaxes(title_text=unit or None)
     fig.update_layout(
         title={"text": spec.title, "x": 0, "font": {"size": 14}},
-        height=_HEIGHT,
+        height=_HEIGHT + _LEGEND_ROW * max(0, (len(columns) - 1) // 2),
         margin={"l": 10, "r": 10, "t": 36, "b": 10},
         hovermode="x unified" if spec.kind == "line" else "closest",
         legend={"orientation": "h", "y": -0.15},
@@ -121,8 +125,7 @@ def _wall_ms(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
 def _series_name(column: str, fields: FieldTable) -> str:
     name, label = split_column(column)
     field = fields.get(name)
-    base = field.description if field else name
-    return f"{label}: {base}" if label is not None else base
+    return field.series_name(label) if field else column
 
 
 def selected_range(selection: dict | None, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp] | None:

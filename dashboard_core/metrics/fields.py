@@ -27,6 +27,13 @@ class Field:
     kind: Kind = "gauge"
     label: str | None = None  # name of the label, e.g. "mount"; None = unlabelled
     dtype: Literal["float32", "float64"] = "float32"
+    short: str = ""  # legend text next to a label value ("eth0 sent"); default: description
+
+    def series_name(self, label_value: str | None) -> str:
+        """The legend entry for one column of this field."""
+        if label_value is None:
+            return self.description
+        return f"{label_value} {self.short or self.description}"
 
     def column(self, label_value: str | None = None) -> str:
         """The frame column for this field (and label value, if labelled)."""

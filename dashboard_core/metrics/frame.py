@@ -112,34 +112,36 @@ class RollingFrame:
         """Rows with ``start <= timestamp <= end`` (either bound optional), oldest
         first, as a DataFrame indexed by a UTC DatetimeIndex named ``timestamp``."""
         with self._lock:
-            rows = self._row_positions(_ns(start), _ns(end))
-            index = self._ts[rows]
-            parts = {name: block.data[rows, pos] for block in self._blocks.values() for pos, name in enumerate(block.names)}
+            segments = self._segments(_ns(start), _ns(end))
+            index = np.concatenate([self._ts[seg] for seg in segments]) if segments else np.empty(0, np.int64)
+            parts: dict[str, np.ndarray] = {}
+            for block in self._blocks.values():
+                # One copy per block, written transposed so each column is
+                # contiguous; the DataFrame owns it and never aliases the ring.
+                columns = np.empty((len(block.names), len(index)), dtype=block.dtype)
+                offset = 0
+                for seg in segments:
+                    n = seg.stop - seg.start
+                    columns[:, offset : offset + n] = block.data[seg].T
+                    offset += n
+                parts.update(zip(block.names, columns))
             order = list(self._order)
-        frame = pd.DataFrame({name: parts[name] for name in order}, index=_utc_index(index), copy=False)
-        return frame
+        return pd.DataFrame({name: parts[name] for name in order}, index=_utc_index(index), copy=False)
 
-    def _row_positions(self, start_ns: int | None, end_ns: int | None) -> slice | np.ndarray:
-        """Physical row positions of the window, oldest first."""
+    def _segments(self, start_ns: int | None, end_ns: int | None) -> list[slice]:
+        """Physical row ranges of the window, oldest first (two if the ring wrapped)."""
         cap, size, nxt = self.capacity, self._size, self._next
         first = (nxt - size) % cap
-        # Two sorted segments: [first, cap) then [0, nxt) when the ring wrapped.
-        if first + size <= cap:
-            segments = [(first, first + size)]
-        else:
-            segments = [(first, cap), (0, nxt)]
-        picked: list[tuple[int, int]] = []
-        for lo, hi in segments:
+        # The ring holds two sorted runs: [first, cap) then [0, nxt) once it wrapped.
+        runs = [(first, first + size)] if first + size <= cap else [(first, cap), (0, nxt)]
+        picked: list[slice] = []
+        for lo, hi in runs:
             ts = self._ts[lo:hi]
             a = lo + (int(np.searchsorted(ts, start_ns, "left")) if start_ns is not None else 0)
             b = lo + (int(np.searchsorted(ts, end_ns, "right")) if end_ns is not None else hi - lo)
             if b > a:
-                picked.append((a, b))
-        if not picked:
-            return slice(0, 0)
-        if len(picked) == 1:
-            return slice(*picked[0])
-        return np.concatenate([np.arange(a, b) for a, b in picked])
+                picked.append(slice(a, b))
+        return picked
 
 def _ns(ts: pd.Timestamp | None) -> int | None:
     if ts is None:

@@ -15,6 +15,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -48,24 +49,34 @@ class Sample:
     values: dict[str, float]
 
 
+RECENT = 60  # samples (and scans) the cost figures average over
+
+
 @dataclass(slots=True)
 class SamplerStatus:
     running: bool = False
     samples: int = 0
-    sample_cpu_seconds: float = 0.0  # CPU time of the sampler thread, host samples
     scans: int = 0
-    scan_cpu_seconds: float = 0.0  # CPU time of process-table scans
+    # CPU time of the sampler thread per host sample / per process-table scan,
+    # the most recent ones: start-up costs (imports, first reads) fade out.
+    sample_costs: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
+    scan_costs: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
     failing_sources: dict[str, str] = field(default_factory=dict)
     crashes: int = 0
     last_crash: str | None = None
 
     @property
     def cpu_ms_per_sample(self) -> float | None:
-        return self.sample_cpu_seconds / self.samples * 1000 if self.samples else None
+        return _mean_ms(self.sample_costs)
 
     @property
     def cpu_ms_per_scan(self) -> float | None:
-        return self.scan_cpu_seconds / self.scans * 1000 if self.scans else None
+        return _mean_ms(self.scan_costs)
+
+
+def _mean_ms(costs: deque[float]) -> float | None:
+    values = list(costs)  # a copy: the sampler thread appends concurrently
+    return sum(values) / len(values) * 1000 if values else None
 
 
 class Sampler:
@@ -161,7 +172,7 @@ class Sampler:
         self.frame.append(sample.ts_ns, gauges)
         self._latest = sample
         self.status.samples += 1
-        self.status.sample_cpu_seconds += time.thread_time() - cpu0
+        self.status.sample_costs.append(time.thread_time() - cpu0)
         return sample
 
     def _read(self, source: MetricSource) -> dict[str, float]:
@@ -197,7 +208,7 @@ class Sampler:
             self.watched.rematch(rows)
         self._processes = rows
         self.status.scans += 1
-        self.status.scan_cpu_seconds += time.thread_time() - cpu0
+        self.status.scan_costs.append(time.thread_time() - cpu0)
 
     # -- reading ---------------------------------------------------------------
     @property

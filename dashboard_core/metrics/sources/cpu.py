@@ -10,7 +10,7 @@ import psutil
 from dashboard_core.metrics.fields import Field
 
 TOTAL = Field("cpu.total", "%", "CPU busy, all cores")
-CORE = Field("cpu.core", "%", "CPU busy", label="core")
+CORE = Field("cpu.core", "%", "CPU busy", label="core", short="busy")
 
 
 def _busy_and_total(times: Any) -> tuple[float, float]:

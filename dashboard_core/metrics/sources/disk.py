@@ -14,8 +14,8 @@ from dashboard_core.metrics.fields import Field
 
 log = logging.getLogger(__name__)
 
-USAGE = Field("disk.percent", "%", "Disk space used", label="mount")
-FREE = Field("disk.free", "bytes", "Disk space free", label="mount", dtype="float64")
+USAGE = Field("disk.percent", "%", "Disk space used", label="mount", short="used")
+FREE = Field("disk.free", "bytes", "Disk space free", label="mount", dtype="float64", short="free")
 READ = Field("disk.read", "bytes/s", "Disk read", kind="rate")
 WRITE = Field("disk.write", "bytes/s", "Disk write", kind="rate")
 

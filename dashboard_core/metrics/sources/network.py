@@ -8,8 +8,8 @@ import psutil
 
 from dashboard_core.metrics.fields import Field
 
-NIC_SENT = Field("nic.sent", "bytes/s", "Network sent", kind="rate", label="interface")
-NIC_RECV = Field("nic.recv", "bytes/s", "Network received", kind="rate", label="interface")
+NIC_SENT = Field("nic.sent", "bytes/s", "Network sent", kind="rate", label="interface", short="sent")
+NIC_RECV = Field("nic.recv", "bytes/s", "Network received", kind="rate", label="interface", short="received")
 TOTAL_SENT = Field("net.sent", "bytes/s", "Network sent, all interfaces but loopback")
 TOTAL_RECV = Field("net.recv", "bytes/s", "Network received, all interfaces but loopback")
 

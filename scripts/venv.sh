@@ -1,0 +1,24 @@
+# Sourced by start.sh and test.sh: make .venv and install a pinned requirements
+# file into it, skipping pip when that file has not changed since the last install.
+ensure_venv() {
+  local requirements="$1"
+  local python="${PYTHON:-python3}"
+  if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "error: the dashboard needs Python 3.11 or newer; '$python' is $("$python" --version 2>&1)." >&2
+    echo "       Set PYTHON=/path/to/python3.11 and run again." >&2
+    exit 1
+  fi
+  if [ ! -x .venv/bin/python ]; then
+    echo "Creating .venv with $("$python" --version)"
+    "$python" -m venv .venv
+  fi
+  local stamp=".venv/.installed-$(basename "$requirements")"
+  local digest
+  digest=$(cat "$requirements" requirements.txt | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+    echo "Installing $requirements into .venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$digest" > "$stamp"
+  fi
+}

@@ -1,0 +1,102 @@
+"""The rolling frame: wrap-around, windows, late columns, dtypes, memory per row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard_core.metrics.frame import RollingFrame
+
+S = 1_000_000_000  # ns per second
+
+
+def ts(second: int) -> pd.Timestamp:
+    return pd.Timestamp(second * S, unit="ns", tz="UTC")
+
+
+def by_prefix(column: str) -> str:
+    return "float64" if column.startswith("big") else "float32"
+
+
+def filled(capacity: int, rows: int) -> RollingFrame:
+    frame = RollingFrame(capacity, by_prefix)
+    for i in range(rows):
+        frame.append(i * S, {"a": float(i), "big": float(i) * 1e10})
+    return frame
+
+
+def test_wrap_around_keeps_the_newest_rows_in_order() -> None:
+    frame = filled(5, 12)
+    df = frame.to_frame()
+    assert len(frame) == 5
+    assert list(df["a"]) == [7.0, 8.0, 9.0, 10.0, 11.0]
+    assert list(df.index) == [ts(i) for i in range(7, 12)]
+    assert frame.span() == (ts(7), ts(11))
+
+
+def test_window_bounds_are_inclusive_and_work_across_the_wrap() -> None:
+    frame = filled(5, 8)  # holds 3..7, stored physically as [5, 6, 7, 3, 4]
+    df = frame.to_frame(ts(4), ts(6))
+    assert list(df["a"]) == [4.0, 5.0, 6.0]
+    assert list(frame.to_frame(start=ts(6))["a"]) == [6.0, 7.0]
+    assert list(frame.to_frame(end=ts(3))["a"]) == [3.0]
+    assert frame.to_frame(ts(100), ts(200)).empty
+    assert list(frame.to_frame(ts(100), ts(200)).columns) == ["a", "big"]
+
+
+def test_naive_bounds_are_taken_as_utc() -> None:
+    frame = filled(10, 5)
+    df = frame.to_frame(pd.Timestamp(2 * S, unit="ns"), None)
+    assert list(df["a"]) == [2.0, 3.0, 4.0]
+
+
+def test_a_column_that_appears_late_keeps_all_history() -> None:
+    frame = filled(10, 3)
+    frame.append(3 * S, {"a": 3.0, "big": 0.0, "nic[eth1]": 42.0})
+    frame.append(4 * S, {"a": 4.0})  # every column missing but one
+    df = frame.to_frame()
+    assert list(df.columns) == ["a", "big", "nic[eth1]"]
+    assert list(df["a"]) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert df["nic[eth1]"].isna().tolist() == [True, True, True, False, True]
+    assert df["nic[eth1]"].iloc[3] == 42.0
+    assert np.isnan(df["big"].iloc[4])
+
+
+def test_dtypes_and_index() -> None:
+    df = filled(4, 2).to_frame()
+    assert df["a"].dtype == np.float32
+    assert df["big"].dtype == np.float64
+    assert df["big"].iloc[1] == 1e10  # float64 keeps large byte counts exact
+    assert isinstance(df.index, pd.DatetimeIndex)
+    assert str(df.index.tz) == "UTC"
+    assert df.index.name == "timestamp"
+
+
+def test_bytes_per_row_counts_each_dtype() -> None:
+    frame = RollingFrame(1000, by_prefix)
+    frame.append(0, {"a": 1.0, "b": 2.0, "big1": 3.0, "big2": 4.0, "big3": 5.0})
+    assert frame.bytes_per_row == 8 + 2 * 4 + 3 * 8
+    held = frame._ts.nbytes + sum(b.data.nbytes for b in frame._blocks.values())
+    assert held == frame.bytes_per_row * frame.capacity
+
+
+def test_timestamps_never_go_backwards() -> None:
+    frame = RollingFrame(10)
+    frame.append(10 * S, {"a": 1.0})
+    frame.append(5 * S, {"a": 2.0})  # the wall clock stepped back
+    index = frame.to_frame().index
+    assert index.is_monotonic_increasing
+    assert index[1] > index[0]
+
+
+def test_the_frame_returned_is_a_copy() -> None:
+    frame = filled(5, 3)
+    df = frame.to_frame()
+    df.iloc[0, 0] = -1.0
+    assert frame.to_frame()["a"].iloc[0] == 0.0
+
+
+def test_capacity_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        RollingFrame(0)
