@@ -119,7 +119,7 @@ class Runtime:
         if sample is None:
             return None
         return LatestSample(
-            timestamp=pd.Timestamp(sample.ts_ns, unit="ns", tz="UTC").to_pydatetime(),
+            timestamp=datetime.fromtimestamp(sample.ts_ns / 1e9, UTC),
             values={k: (None if math.isnan(v) else v) for k, v in sample.values.items()},
         )
 

@@ -1,0 +1,56 @@
+"""Cards: latest value, change over the last minute, units as people read them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard_core.metrics.cards import build_cards
+from dashboard_core.metrics.fields import FieldTable
+from dashboard_core.metrics.sources.cpu import TOTAL
+from dashboard_core.metrics.sources.disk import USAGE
+from dashboard_core.metrics.sources.network import TOTAL_RECV
+from dashboard_core.units import format_bytes, format_duration, format_value
+
+FIELDS = FieldTable([TOTAL, USAGE, TOTAL_RECV])
+
+
+def recent() -> pd.DataFrame:
+    index = pd.date_range("2026-11-25T08:00:00Z", periods=91, freq="s", name="timestamp")
+    return pd.DataFrame(
+        {
+            "cpu.total": np.linspace(10, 55, 91),
+            "disk.percent[/]": 50.0,
+            "disk.percent[/home]": np.nan,
+            "net.recv": 2048.0,
+        },
+        index=index,
+    )
+
+
+def test_cards_show_value_and_change_over_a_minute() -> None:
+    cards = {c.label: c for c in build_cards(recent(), FIELDS)}
+    assert list(cards) == ["CPU", "Disk /", "Disk /home", "Network received"]
+    cpu = cards["CPU"]
+    assert cpu.value == "55.0 %"
+    assert cpu.delta == "+30.0 %"  # 60 s earlier the line was at 25 %
+    assert cpu.delta_color == "inverse"
+    assert len(cpu.spark) == 60
+    assert cards["Network received"].value == "2.00 KiB/s"
+    assert cards["Disk /home"].value == "—" and cards["Disk /home"].delta is None
+
+
+def test_no_history_no_cards() -> None:
+    assert build_cards(recent().iloc[0:0], FIELDS) == []
+
+
+def test_units() -> None:
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(1536) == "1.50 KiB"
+    assert format_bytes(305.6 * 1024) == "306 KiB"
+    assert format_bytes(23.5 * 2**30) == "23.5 GiB"
+    assert format_value(None, "%") == "—"
+    assert format_value(float("nan"), "bytes/s") == "—"
+    assert format_value(1234.0, "processes") == "1,234"
+    assert format_duration(93_784) == "1 d 2 h 3 min"
+    assert format_duration(59) == "59 s"
