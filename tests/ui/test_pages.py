@@ -1,0 +1,118 @@
+"""Page logic through Streamlit's AppTest, against a real running Runtime.
+
+AppTest runs no lifespan and never ticks ``run_every``: the fixture installs a
+Runtime; download bytes are not exposed, so the function behind the CSV
+download (Runtime.history_csv) is tested directly.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard_core import runtime as runtime_module
+from dashboard_core.metrics.windows import resolve_window
+from dashboard_core.runtime import Runtime
+
+ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
+TIMEOUT = 60  # a loaded 2-core machine renders Plotly figures slowly
+
+
+@pytest.fixture
+def app(live_runtime: Runtime) -> Iterator[AppTest]:
+    at = AppTest.from_file(ROUTER, default_timeout=TIMEOUT)
+    yield at
+
+
+def labels(at: AppTest) -> list[str]:
+    return [m.label for m in at.metric]
+
+
+def test_overview_shows_host_and_dashboard_health(app: AppTest, live_runtime: Runtime) -> None:
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "🏠 Overview"
+    assert [s.value for s in app.subheader] == ["Host", "This dashboard"]
+    assert {"CPU", "Memory", "Swap", "Processes", "Load, 1 min"} <= set(labels(app))
+    assert {"Uptime", "Sampling interval", "Sampler CPU per sample", "Server memory (RSS)"} <= set(labels(app))
+    interval = next(m for m in app.metric if m.label == "Sampling interval")
+    assert interval.value == "0.1 s"
+    assert any("samples held" in p.proto.text for p in app.get("progress"))
+
+
+def test_sidebar_navigation_lists_both_pages(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert "Sampling every 0.1 s" in app.sidebar.caption[0].value
+
+
+def test_metrics_page_cards_charts_tables(app: AppTest, live_runtime: Runtime) -> None:
+    app.switch_page("../pages/metrics.py").run()
+    assert not app.exception
+    assert app.title[0].value == "📈 Metrics"
+    cards = set(labels(app))
+    mounts = [c for c in live_runtime.frame.columns if c.startswith("disk.percent[")]
+    assert {"CPU", "Memory", "Swap", "Disk read", "Disk write", "Network sent", "Network received"} <= cards
+    assert {"Load, 1 min", "Load, 5 min", "Load, 15 min", "Processes"} <= cards
+    assert {f"Disk {m[len('disk.percent['):-1]}" for m in mounts} <= cards
+    charts = app.get("plotly_chart")
+    assert len(charts) >= 7
+    tables = app.dataframe
+    assert len(tables) == 2
+    top_cpu = tables[0].value
+    assert list(top_cpu.columns[:3]) == ["pid", "name", "user"]
+    assert 0 < len(top_cpu) <= live_runtime.config.sampler.top_n
+
+
+def test_window_picker_changes_the_window(app: AppTest) -> None:
+    app.switch_page("../pages/metrics.py").run()
+    picker = app.get("button_group")[0]
+    picker.set_value("1h").run()
+    assert not app.exception
+    assert app.session_state["window"] == "1h"
+    picker.set_value("Custom").run()
+    assert not app.exception
+    assert [d.label for d in app.get("date_time_input")] == ["From", "To"]
+
+
+def test_a_bad_custom_range_is_explained(app: AppTest) -> None:
+    app.switch_page("../pages/metrics.py").run()
+    app.get("button_group")[0].set_value("Custom").run()
+    start, end = app.get("date_time_input")
+    start.set_value(pd.Timestamp("2026-11-25T12:00").to_pydatetime())
+    end.set_value(pd.Timestamp("2026-11-25T11:00").to_pydatetime()).run()
+    assert not app.exception
+    assert "That range does not work" in app.error[0].value
+
+
+def test_zoom_state_pauses_live_and_can_be_reset(app: AppTest, live_runtime: Runtime) -> None:
+    app.switch_page("../pages/metrics.py").run()
+    index = live_runtime.history().index
+    app.session_state["zoom"] = resolve_window(start=index[0], end=index[-1])
+    app.run()
+    assert "Zoomed to" in app.info[0].value
+    app.button(key="reset_zoom").click().run()
+    assert "zoom" not in app.session_state
+    assert not app.info
+
+
+def test_pages_say_the_runtime_is_starting_when_there_is_none() -> None:
+    runtime_module.install(None)
+    at = AppTest.from_file(ROUTER, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "starting" in at.info[0].value
+    assert at.sidebar.caption[0].value == "⏳ Starting…"
+
+
+def test_the_csv_download_holds_the_window(live_runtime: Runtime) -> None:
+    window = resolve_window("15m")
+    df = pd.read_csv(io.BytesIO(live_runtime.history_csv(window)))
+    held = live_runtime.history(window)
+    assert list(df.columns) == ["timestamp", *held.columns]
+    assert len(df) >= len(held) - 1  # the sampler may add a row in between
+    assert pd.to_datetime(df["timestamp"], utc=True, format="ISO8601").min() >= window.start.floor("ms")
