@@ -35,8 +35,21 @@ else:
     st.caption("Drag across a chart to zoom into that span; it is redrawn at full detail.")
 
 
+def zoom_to(chart_key: str) -> None:
+    """A box selection on a chart becomes the zoomed window.
+
+    A callback, not the return value: the chart's widget id follows its data,
+    so by the time the page reruns with fresh data the selection is gone.
+    """
+    picked = selected_range(st.session_state[chart_key].selection, tz)
+    if picked is not None:
+        st.session_state["zoom"] = Window(*picked)
+
+
 @st.fragment(run_every=rt.config.ui.chart_refresh_seconds if live and zoom is None else None)
 def charts() -> None:
+    if st.session_state.get("zoom") != zoom:  # a chart was just zoomed: redraw the whole page
+        st.rerun()
     shown = zoom or current_window()
     frame = rt.history(shown)
     st.download_button(
@@ -54,18 +67,14 @@ def charts() -> None:
     figures = [(spec, fig) for spec, fig in figures if fig is not None]
     for row in range(0, len(figures), 2):
         for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
-            with col:
-                event = st.plotly_chart(
-                    fig,
-                    key=f"chart_{spec.key}",
-                    on_select="rerun",
-                    selection_mode="box",
-                    config={"displaylogo": False},
-                )
-            picked = selected_range(event.selection, tz) if event else None
-            if picked is not None:
-                st.session_state["zoom"] = Window(*picked)
-                st.rerun()
+            key = f"chart_{spec.key}"
+            col.plotly_chart(
+                fig,
+                key=key,
+                on_select=lambda key=key: zoom_to(key),
+                selection_mode="box",
+                config={"displaylogo": False},
+            )
 
 
 charts()

@@ -125,6 +125,8 @@ class WatchedProcessesSource:
             for pid, proc in list(procs.items()):
                 try:
                     with proc.oneshot():
+                        if proc.status() == psutil.STATUS_ZOMBIE:  # exited, not yet reaped
+                            raise psutil.NoSuchProcess(pid)
                         cpu += proc.cpu_percent()
                         rss += proc.memory_info().rss
                     alive += 1

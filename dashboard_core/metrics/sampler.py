@@ -50,6 +50,8 @@ class Sample:
 
 
 RECENT = 60  # samples (and scans) the cost figures average over
+_HEALTHY_RUN = 300.0  # seconds a loop must run before a crash resets the back-off
+_MAX_BACKOFF = 60.0
 
 
 @dataclass(slots=True)
@@ -129,14 +131,17 @@ class Sampler:
         backoff = self.interval
         while not self._stop.is_set():
             self.status.running = True
+            started = time.monotonic()
             try:
                 self._loop()
             except Exception as exc:  # noqa: BLE001 - the supervisor must outlive any bug
                 self.status.crashes += 1
                 self.status.last_crash = f"{type(exc).__name__}: {exc}"
+                if time.monotonic() - started > _HEALTHY_RUN:  # a rare crash, not a crash loop
+                    backoff = self.interval
                 log.exception("Sampler loop crashed; restarting in %.1f s", backoff)
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 60.0)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
         self.status.running = False
 
     def _loop(self) -> None:
@@ -156,6 +161,9 @@ class Sampler:
         if mono >= self._next_scan:
             self._scan_processes()
             self._next_scan = mono + self.process_interval
+            # The sources are read after the scan: time them from here, or a slow
+            # scan skews every rate on both sides of it.
+            mono = self.clock.monotonic()
         cpu0 = time.thread_time()
         gauges: dict[str, float] = {}
         counters: dict[str, float] = {}

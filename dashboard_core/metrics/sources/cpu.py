@@ -43,9 +43,10 @@ class CpuSource:
         """Busy % since the previous call; the first call only sets the baseline."""
         now = [_busy_and_total(t) for t in self._ps.cpu_times(percpu=True)]
         last, self._last = self._last, now
-        if last is None:
+        # psutil lists online cores only, without their ids: when the count
+        # changes, positions no longer name the same cores, so start afresh.
+        if last is None or len(last) != len(now):
             return {}
-        # zip() drops a core that went offline between readings from every sum.
         deltas = [(b1 - b0, t1 - t0) for (b0, t0), (b1, t1) in zip(last, now)]
         out = {CORE.column(str(i)): _percent(busy, total) for i, (busy, total) in enumerate(deltas)}
         out[TOTAL.name] = _percent(sum(d[0] for d in deltas), sum(d[1] for d in deltas))
