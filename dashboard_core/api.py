@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,6 +39,20 @@ _ERRORS = {
     400: {"model": ErrorResponse, "description": "Bad input"},
     503: {"model": ErrorResponse, "description": "The dashboard is still starting"},
 }
+
+
+HISTORY_CSV = "/metrics/history.csv"
+
+
+def history_csv_link(start: datetime, end: datetime) -> str:
+    """A page-relative link to the CSV of a window, for an ``<a download>``:
+    the server streams the file, so no copy is held per browser session."""
+    query = urlencode({"start": _iso(start), "end": _iso(end)})
+    return f"api{HISTORY_CSV}?{query}"
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _runtime(request: Request) -> Runtime:
@@ -95,11 +110,18 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
             return HealthResponse(success=True, message=f"ok, but these metric sources fail: {names}", timestamp=now)
         return HealthResponse(success=True, message="ok", timestamp=now)
 
-    @api.get("/dashboard/overview", response_model=Overview, responses=_ERRORS, summary="Host summary and the dashboard's own health")
+    @api.get(
+        "/dashboard/overview",
+        response_model=Overview,
+        responses=_ERRORS,
+        summary="Host summary and the dashboard's own health",
+    )
     def overview(rt: RuntimeDep) -> Overview:
         return Overview(host=rt.host_info(), dashboard=rt.self_health(), latest=rt.latest())
 
-    @api.get("/metrics/fields", response_model=list[FieldInfo], summary="Every metric: name, unit, meaning, gauge or rate")
+    @api.get(
+        "/metrics/fields", response_model=list[FieldInfo], summary="Every metric: name, unit, meaning, gauge or rate"
+    )
     def fields(rt: RuntimeDep) -> list[FieldInfo]:
         return [
             FieldInfo(name=f.name, unit=f.unit, description=f.description, kind=f.kind, label=f.label)
@@ -119,7 +141,7 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         return sample
 
     @api.get(
-        "/metrics/history.csv",
+        HISTORY_CSV,
         response_class=Response,
         responses={
             **_ERRORS,
@@ -130,7 +152,9 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     )
     def history_csv(
         rt: RuntimeDep,
-        window: Annotated[str | None, Query(description="A span ending now (or at end): 5m, 15m, 1h, 6h, 24h, 7d")] = None,
+        window: Annotated[
+            str | None, Query(description="A span ending now (or at end): 5m, 15m, 1h, 6h, 24h, 7d")
+        ] = None,
         start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
         end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
     ) -> Response:
@@ -141,7 +165,9 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         frame = rt.history(win)
         limit = rt.config.api.csv_max_rows
         if len(frame) > limit:
-            raise HTTPException(413, f"The window holds {len(frame):,} rows, more than csv_max_rows ({limit:,}); ask for a shorter one.")
+            raise HTTPException(
+                413, f"The window holds {len(frame):,} rows, more than csv_max_rows ({limit:,}); ask for a shorter one."
+            )
         name = csv_filename("metrics", win.start, win.end)
         return Response(
             frame_to_csv(frame),
@@ -149,7 +175,12 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
             headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Rows": str(len(frame))},
         )
 
-    @api.get("/metrics/processes", response_model=list[ProcessInfo], responses=_ERRORS, summary="Top processes by CPU or memory")
+    @api.get(
+        "/metrics/processes",
+        response_model=list[ProcessInfo],
+        responses=_ERRORS,
+        summary="Top processes by CPU or memory",
+    )
     def processes(
         rt: RuntimeDep,
         by: Literal["cpu", "memory"] = "cpu",

@@ -29,15 +29,14 @@ class _Strict(BaseModel):
 
 class SamplerConfig(_Strict):
     interval_seconds: float = Field(1.0, ge=0.1, le=3600, description="Seconds between host samples.")
-    history_hours: float = Field(
-        24.0, gt=0, le=24 * 31, description="Hours of full-resolution history held in memory."
-    )
+    history_hours: float = Field(24.0, gt=0, le=24 * 31, description="Hours of full-resolution history held in memory.")
     process_interval_seconds: float = Field(
         5.0, ge=1, le=3600, description="Seconds between full process-table scans (top-N tables, watch matching)."
     )
     top_n: int = Field(10, ge=1, le=200, description="Rows in the top processes tables.")
     mounts: list[str] = Field(
-        default_factory=list, description="Mount points to report; empty = every real file system, re-listed each minute."
+        default_factory=list,
+        description="Mount points to report; empty = every real file system, re-listed each minute.",
     )
 
     @property
@@ -56,7 +55,9 @@ class SamplerConfig(_Strict):
 
 class WatchConfig(_Strict):
     label: str = Field(min_length=1, max_length=64, description="Name shown for this process in charts and columns.")
-    match: Literal["name", "cmdline"] = Field("name", description="Match the process name exactly, or search the command line.")
+    match: Literal["name", "cmdline"] = Field(
+        "name", description="Match the process name exactly, or search the command line."
+    )
     pattern: str = Field(min_length=1, description="Process name, or a regular expression over the command line.")
 
     @field_validator("label")

@@ -45,7 +45,9 @@ class FieldInfo(BaseModel):
 
 class LatestSample(BaseModel):
     timestamp: datetime
-    values: dict[str, float | None] = Field(description="Column -> value; null where a reading is missing (no rate yet, source failed).")
+    values: dict[str, float | None] = Field(
+        description="Column -> value; null where a reading is missing (no rate yet, source failed)."
+    )
 
 
 class HostInfo(BaseModel):

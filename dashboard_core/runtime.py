@@ -22,7 +22,6 @@ import pandas as pd
 import psutil
 
 from dashboard_core.config import Config
-from dashboard_core.metrics.export import frame_to_csv
 from dashboard_core.metrics.fields import FieldTable, MetricSource
 from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource, top_processes
@@ -109,10 +108,6 @@ class Runtime:
         if window is None:
             return self.frame.to_frame()
         return self.frame.to_frame(window.start, window.end)
-
-    def history_csv(self, window: Window | None = None) -> bytes:
-        """The window as CSV (every column, ISO 8601 UTC timestamps)."""
-        return frame_to_csv(self.history(window))
 
     def latest(self) -> LatestSample | None:
         sample = self.sampler.latest

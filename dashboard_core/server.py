@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from starlette.routing import Mount
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Mount, Route
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
@@ -57,5 +58,10 @@ def make_lifespan(config: Config) -> Callable[[Any], AbstractAsyncContextManager
     return lifespan
 
 
-def api_routes() -> list[Mount]:
-    return [Mount("/api", app=create_api(runtime_module.current))]
+def api_routes() -> list[BaseRoute]:
+    """The API at /api/...; a bare /api (which would reach Streamlit's page
+    catch-all) is redirected to /api/."""
+    return [
+        Route("/api", lambda request: RedirectResponse(f"{request.scope.get('root_path', '')}/api/", 308)),
+        Mount("/api", app=create_api(runtime_module.current)),
+    ]

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from dashboard_core.api import history_csv_link
 from dashboard_core.metrics.cards import build_cards
 from dashboard_core.metrics.charts import CHARTS, build_figure, selected_range
 from dashboard_core.metrics.export import csv_filename
 from dashboard_core.metrics.windows import Window, resolve_window
-from ui.widgets import browser_tz, local_time, require_runtime, show_cards, window_picker
+from ui.widgets import browser_tz, download_link, local_time, require_runtime, show_cards, window_picker
 
 rt = require_runtime()
 tz = browser_tz()
@@ -52,13 +53,11 @@ def charts() -> None:
         st.rerun()
     shown = zoom or current_window()
     frame = rt.history(shown)
-    st.download_button(
+    download_link(
         f"⬇️ Download CSV ({len(frame):,} rows, every column)",
-        data=lambda: rt.history_csv(shown),
-        file_name=csv_filename("metrics", shown.start, shown.end),
-        mime="text/csv",
+        history_csv_link(shown.start, shown.end),
+        csv_filename("metrics", shown.start, shown.end),
         key="download_csv",
-        on_click="ignore",
     )
     if frame.empty:
         st.warning("No samples in this window yet.")

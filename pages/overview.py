@@ -35,8 +35,12 @@ def live() -> None:
         st.warning(f"Metric source **{source}** fails, its readings stay empty: {error}")
     cols = st.columns(5)
     cols[0].metric("Uptime", format_duration(health.uptime_seconds), border=True)
-    cols[1].metric("Sampling interval", f"{health.sampling_interval_seconds:g} s", border=True,
-                   help=f"Process table scanned every {health.process_interval_seconds:g} s")
+    cols[1].metric(
+        "Sampling interval",
+        f"{health.sampling_interval_seconds:g} s",
+        border=True,
+        help=f"Process table scanned every {health.process_interval_seconds:g} s",
+    )
     cols[2].metric(
         "Sampler CPU per sample",
         f"{health.sampler_cpu_ms_per_sample:.2f} ms" if health.sampler_cpu_ms_per_sample is not None else "—",

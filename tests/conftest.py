@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,18 +9,6 @@ import pytest
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.config import Config, load_config
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.02) -> object:
-    """Poll ``predicate`` until it is truthy; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 @pytest.fixture

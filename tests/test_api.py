@@ -55,7 +55,7 @@ def test_history_csv(client: TestClient, live_runtime: Runtime) -> None:
     response = client.get("/metrics/history.csv", params={"window": "15m"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    assert "attachment; filename=\"metrics_" in response.headers["content-disposition"]
+    assert 'attachment; filename="metrics_' in response.headers["content-disposition"]
     df = pd.read_csv(io.BytesIO(response.content))
     assert df.columns[0] == "timestamp"
     assert len(df) == int(response.headers["x-rows"]) >= 3
@@ -79,7 +79,9 @@ def test_history_csv_by_start_and_end(client: TestClient, live_runtime: Runtime)
         ({"start": "2026-11-25T10:00:00Z", "end": "2026-11-25T09:00:00Z"}, 400, "is not before end"),
     ],
 )
-def test_bad_windows_are_400_with_a_sentence(client: TestClient, params: dict[str, str], status: int, text: str) -> None:
+def test_bad_windows_are_400_with_a_sentence(
+    client: TestClient, params: dict[str, str], status: int, text: str
+) -> None:
     response = client.get("/metrics/history.csv", params=params)
     assert response.status_code == status
     assert response.json()["success"] is False and text in response.json()["message"]
@@ -100,7 +102,9 @@ def test_invalid_query_is_422_with_each_error(client: TestClient) -> None:
     assert response.status_code == 422
     body = response.json()
     assert body["success"] is False
-    assert any(e.startswith("query.by") for e in body["errors"]) and any(e.startswith("query.n") for e in body["errors"])
+    assert any(e.startswith("query.by") for e in body["errors"]) and any(
+        e.startswith("query.n") for e in body["errors"]
+    )
 
 
 def test_overview_and_processes(client: TestClient, live_runtime: Runtime) -> None:

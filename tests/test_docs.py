@@ -17,7 +17,11 @@ def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         annotation = info.annotation
-        inner = getattr(annotation, "__args__", (annotation,))[0] if getattr(annotation, "__origin__", None) is list else annotation
+        inner = (
+            getattr(annotation, "__args__", (annotation,))[0]
+            if getattr(annotation, "__origin__", None) is list
+            else annotation
+        )
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             if getattr(annotation, "__origin__", None) is list:
                 out.append(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -77,6 +78,25 @@ def window_picker(key: str = "window") -> Callable[[], Window]:
 
 def _as_utc(value: datetime, tz: str) -> pd.Timestamp:
     return pd.Timestamp(value).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
+
+
+_LINK_STYLE = (
+    "display:inline-block;padding:0.4rem 0.75rem;border:1px solid rgba(49,51,63,0.2);"
+    "border-radius:0.5rem;text-decoration:none;color:inherit;"
+)
+
+
+def download_link(label: str, href: str, file_name: str, key: str) -> None:
+    """A link styled as a button that the browser downloads directly.
+
+    Used instead of st.download_button for large exports: the file comes from
+    the API as it is asked for, and is never held in the session's media store.
+    """
+    st.markdown(
+        f'<a href="{html.escape(href)}" download="{html.escape(file_name)}" data-key="{key}" '
+        f'style="{_LINK_STYLE}">{html.escape(label)}</a>',
+        unsafe_allow_html=True,
+    )
 
 
 def show_cards(cards: list[Card], per_row: int = 4) -> None:

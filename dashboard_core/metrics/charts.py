@@ -95,7 +95,9 @@ def build_figure(
             y = frame[column].to_numpy()
             keep = downsample_indices(x_ns, y, max_points)
             fig.add_trace(
-                go.Scattergl(x=x_ms[keep], y=y[keep], mode="lines", name=_series_name(column, fields), connectgaps=False)
+                go.Scattergl(
+                    x=x_ms[keep], y=y[keep], mode="lines", name=_series_name(column, fields), connectgaps=False
+                )
             )
         fig.update_yaxes(range=list(spec.y_range) if spec.y_range else None)
         if unit.startswith("bytes"):  # the tick suffix says it; no axis title needed

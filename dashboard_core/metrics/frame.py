@@ -143,6 +143,7 @@ class RollingFrame:
                 picked.append(slice(a, b))
         return picked
 
+
 def _ns(ts: pd.Timestamp | None) -> int | None:
     if ts is None:
         return None

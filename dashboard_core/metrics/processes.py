@@ -21,7 +21,9 @@ from dashboard_core.metrics.fields import Field
 log = logging.getLogger(__name__)
 
 WATCH_CPU = Field("watch.cpu", "%", "Watched process CPU (100 % = one core)", label="process", short="CPU")
-WATCH_RSS = Field("watch.rss", "bytes", "Watched process resident memory", label="process", dtype="float64", short="RSS")
+WATCH_RSS = Field(
+    "watch.rss", "bytes", "Watched process resident memory", label="process", dtype="float64", short="RSS"
+)
 WATCH_COUNT = Field("watch.count", "processes", "Watched processes running", label="process", short="processes")
 
 _SCAN_ATTRS = ["pid", "name", "username", "cpu_percent", "memory_info", "memory_percent"]

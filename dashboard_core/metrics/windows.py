@@ -51,7 +51,9 @@ def _utc(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise WindowError(f"{name} {value!r} is not a date and time (ISO 8601, e.g. 2026-11-25T08:00:00Z): {exc}") from None
+        raise WindowError(
+            f"{name} {value!r} is not a date and time (ISO 8601, e.g. 2026-11-25T08:00:00Z): {exc}"
+        ) from None
     if ts is pd.NaT:
         raise WindowError(f"{name} is empty")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -6,19 +6,18 @@ import numpy as np
 import pandas as pd
 import plotly.io as pio
 
+from dashboard_core.config import Config
 from dashboard_core.metrics.charts import CHARTS, CHARTS_BY_KEY, build_figure, chart_columns, selected_range
 from dashboard_core.metrics.downsample import MAX_POINTS
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.metrics.frame import RollingFrame
+from dashboard_core.metrics.processes import WATCH_COUNT, WATCH_CPU, WATCH_RSS
 from dashboard_core.runtime import build_sources
-from dashboard_core.config import Config
 
 
 def field_table() -> FieldTable:
     sources, _ = build_sources(Config())
     table = FieldTable([f for s in sources for f in s.fields])
-    from dashboard_core.metrics.processes import WATCH_CPU, WATCH_COUNT, WATCH_RSS
-
     for f in (WATCH_CPU, WATCH_RSS, WATCH_COUNT):
         table.add(f)
     return table
@@ -26,7 +25,7 @@ def field_table() -> FieldTable:
 
 def day_frame(rows: int = 86_400) -> pd.DataFrame:
     fields = field_table()
-    frame = RollingFrame(rows, lambda c: (fields.for_column(c).dtype if fields.for_column(c) else "float32"))
+    frame = RollingFrame(rows, lambda c: fields.for_column(c).dtype if fields.for_column(c) else "float32")
     rng = np.random.default_rng(7)
     base = pd.Timestamp("2026-11-25T00:00:00Z").value
     cpu = rng.uniform(0, 100, rows)
@@ -34,10 +33,20 @@ def day_frame(rows: int = 86_400) -> pd.DataFrame:
         frame.append(
             base + i * 1_000_000_000,
             {
-                "cpu.total": cpu[i], "cpu.core[0]": cpu[i], "cpu.core[1]": 100 - cpu[i],
-                "memory.percent": 40.0, "swap.percent": 1.0, "net.sent": 10.0 * i, "net.recv": 5.0,
-                "nic.sent[eth0]": 1.0, "nic.recv[eth0]": 2.0, "load.1": 0.5, "load.5": 0.4, "load.15": 0.3,
-                "watch.cpu[web]": 3.0, "watch.rss[web]": 2.0**30,
+                "cpu.total": cpu[i],
+                "cpu.core[0]": cpu[i],
+                "cpu.core[1]": 100 - cpu[i],
+                "memory.percent": 40.0,
+                "swap.percent": 1.0,
+                "net.sent": 10.0 * i,
+                "net.recv": 5.0,
+                "nic.sent[eth0]": 1.0,
+                "nic.recv[eth0]": 2.0,
+                "load.1": 0.5,
+                "load.5": 0.4,
+                "load.15": 0.3,
+                "watch.cpu[web]": 3.0,
+                "watch.rss[web]": 2.0**30,
             },
         )
     return frame.to_frame()

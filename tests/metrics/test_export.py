@@ -16,7 +16,10 @@ def history() -> pd.DataFrame:
     frame = RollingFrame(100, lambda c: "float64" if c == "memory.used" else "float32")
     base = pd.Timestamp("2026-11-25T08:00:00Z").value
     for i in range(50):
-        frame.append(base + i * 1_000_000_000 + 123_000_000, {"cpu.total": i * 1.5, "memory.used": 2**34 + i, "nic.recv[eth0]": -0.25})
+        frame.append(
+            base + i * 1_000_000_000 + 123_000_000,
+            {"cpu.total": i * 1.5, "memory.used": 2**34 + i, "nic.recv[eth0]": -0.25},
+        )
     frame.append(base + 60_000_000_000, {"cpu.total": float("nan")})
     return frame.to_frame()
 
@@ -40,7 +43,7 @@ def test_timestamps_are_iso_8601_utc() -> None:
     assert first_row.startswith('"2026-11-25T08:00:00.123Z",')
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])
+@pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])
 def test_formula_cells_are_neutralised_in_text_and_headers(dangerous: str) -> None:
     df = pd.DataFrame({"name": [dangerous, "safe"], dangerous: [1.0, -2.0]})
     back = pd.read_csv(io.BytesIO(frame_to_csv(df)), keep_default_na=False)

@@ -20,7 +20,7 @@ from dashboard_core.metrics.fields import Field, FieldTable, MetricSource
 from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource
 from dashboard_core.metrics.sampler import Clock, Sampler
-from tests.conftest import wait_until
+from tests.polling import wait_until
 
 WALL0_NS = 1_700_000_000_000_000_000  # the fake clock's wall time at monotonic 0
 

@@ -39,12 +39,10 @@ from dashboard_core.metrics.sources import (
     ProcessCountSource,
 )
 from dashboard_core.metrics.sources.disk import discover_mounts
-from tests.conftest import wait_until
+from tests.polling import wait_until
 
 # The shapes psutil returns on Linux.
-CpuTimes = namedtuple(
-    "CpuTimes", "user nice system idle iowait irq softirq steal guest guest_nice"
-)
+CpuTimes = namedtuple("CpuTimes", "user nice system idle iowait irq softirq steal guest guest_nice")
 VirtualMemory = namedtuple("VirtualMemory", "total available percent used free")
 SwapMemory = namedtuple("SwapMemory", "total used free percent sin sout")
 DiskUsage = namedtuple("DiskUsage", "total used free percent")

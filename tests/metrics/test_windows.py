@@ -10,7 +10,10 @@ from dashboard_core.metrics.windows import WindowError, parse_span, resolve_wind
 NOW = pd.Timestamp("2026-11-25T12:00:00Z")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("5m", 300), ("15m", 900), ("1h", 3600), ("24h", 86400), ("7d", 604800), ("90s", 90), ("1.5h", 5400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5m", 300), ("15m", 900), ("1h", 3600), ("24h", 86400), ("7d", 604800), ("90s", 90), ("1.5h", 5400)],
+)
 def test_spans(text: str, seconds: int) -> None:
     assert parse_span(text).total_seconds() == seconds
 

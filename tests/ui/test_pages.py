@@ -1,21 +1,26 @@
 """Page logic through Streamlit's AppTest, against a real running Runtime.
 
 AppTest runs no lifespan and never ticks ``run_every``: the fixture installs a
-Runtime; download bytes are not exposed, so the function behind the CSV
-download (Runtime.history_csv) is tested directly.
+Runtime. The CSV download is a link to the API, so the test follows it through
+the API in process.
 """
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from dashboard_core import runtime as runtime_module
+from dashboard_core.api import create_api
 from dashboard_core.metrics.windows import resolve_window
 from dashboard_core.runtime import Runtime
 
@@ -59,7 +64,7 @@ def test_metrics_page_cards_charts_tables(app: AppTest, live_runtime: Runtime) -
     mounts = [c for c in live_runtime.frame.columns if c.startswith("disk.percent[")]
     assert {"CPU", "Memory", "Swap", "Disk read", "Disk write", "Network sent", "Network received"} <= cards
     assert {"Load, 1 min", "Load, 5 min", "Load, 15 min", "Processes"} <= cards
-    assert {f"Disk {m[len('disk.percent['):-1]}" for m in mounts} <= cards
+    assert {f"Disk {m[len('disk.percent[') : -1]}" for m in mounts} <= cards
     charts = app.get("plotly_chart")
     assert len(charts) >= 7
     tables = app.dataframe
@@ -109,10 +114,19 @@ def test_pages_say_the_runtime_is_starting_when_there_is_none() -> None:
     assert at.sidebar.caption[0].value == "⏳ Starting…"
 
 
-def test_the_csv_download_holds_the_window(live_runtime: Runtime) -> None:
-    window = resolve_window("15m")
-    df = pd.read_csv(io.BytesIO(live_runtime.history_csv(window)))
-    held = live_runtime.history(window)
-    assert list(df.columns) == ["timestamp", *held.columns]
-    assert len(df) >= len(held) - 1  # the sampler may add a row in between
-    assert pd.to_datetime(df["timestamp"], utc=True, format="ISO8601").min() >= window.start.floor("ms")
+def test_the_csv_link_downloads_the_window_shown(app: AppTest, live_runtime: Runtime) -> None:
+    """The page links to the API's CSV for exactly the window on screen."""
+    app.switch_page("../pages/metrics.py").run()
+    link = next(m.value for m in app.markdown if "Download CSV" in m.value)
+    href = html.unescape(re.search(r'href="([^"]+)"', link).group(1))
+    name = re.search(r'download="([^"]+)"', link).group(1)
+    assert href.startswith("api/metrics/history.csv?") and name.startswith("metrics_")
+    query = parse_qs(urlsplit(href).query)
+    start, end = (pd.Timestamp(query[k][0]) for k in ("start", "end"))
+    assert (end - start) == pd.Timedelta(minutes=15)  # the default window
+    with TestClient(create_api(lambda: live_runtime)) as client:
+        response = client.get(href.removeprefix("api"))
+    df = pd.read_csv(io.BytesIO(response.content))
+    assert response.status_code == 200 and len(df) >= 3
+    stamps = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
+    assert stamps.min() >= start.floor("ms") and stamps.max() <= end

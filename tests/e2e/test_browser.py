@@ -1,0 +1,130 @@
+"""The dashboard in a real headless Chromium: routing, live cards, charts, navigation, CSV download."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.e2e.conftest import Server
+from tests.polling import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+FIRST_RENDER_MS = 60_000  # first page load on a fresh, loaded server
+
+
+def sidebar_link(page: Any, name: str) -> Any:
+    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True)
+
+
+def heading(page: Any, text: str) -> Any:
+    return page.get_by_role("heading", name=re.compile(rf"^\W*{re.escape(text)}$"))
+
+
+def open_metrics(page: Any, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/metrics")
+    expect(heading(page, "Metrics")).to_be_visible(timeout=FIRST_RENDER_MS)
+
+
+def card_texts(page: Any) -> list[str]:
+    return page.get_by_test_id("stMetric").all_inner_texts()
+
+
+def test_deep_link_on_a_fresh_server_runs_the_router(fresh_server: Server, page: Any) -> None:
+    """The first request of the server's life is /metrics: the router's sidebar must be there."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{fresh_server.url}/metrics")
+    expect(heading(page, "Metrics")).to_be_visible(timeout=FIRST_RENDER_MS)
+    expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
+    expect(sidebar_link(page, "Overview")).to_be_visible()
+    expect(sidebar_link(page, "Metrics")).to_be_visible()
+    expect(sidebar_link(page, "Metrics")).to_have_attribute("aria-current", "page")
+    # written by ui/router.py (sidebar_status), so the entry script ran before the page
+    expect(page.get_by_test_id("stSidebar").get_by_text("Sampling every 0.5 s")).to_be_visible()
+    assert page.title() == "Dashboard"
+    assert page.url == f"{fresh_server.url}/metrics"
+
+
+def test_metric_cards_update(server: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    open_metrics(page, server)
+    cpu = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text("CPU", exact=True)
+    )
+    expect(cpu).to_have_count(1)
+    expect(cpu.get_by_test_id("stMetricValue")).to_have_text(re.compile(r"^\d+(\.\d+)? ?%$"))
+    cards = page.get_by_test_id("stMetric")
+    assert cards.count() >= 5, card_texts(page)
+
+    before = card_texts(page)
+    after = wait_until(
+        lambda: (texts := card_texts(page)) != before and texts,
+        30,
+        "the metric cards to show new values",
+        interval=0.25,
+    )
+    print(f"cards before: {before[:3]}\ncards after: {after[:3]}")
+    assert any(label in " ".join(after) for label in ("Memory", "Load"))
+
+
+def test_plotly_charts_render(server: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    open_metrics(page, server)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts.nth(2)).to_be_visible()
+    # drawn by plotly.js, not just placeholders
+    expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg').nth(2)).to_be_attached()
+    assert charts.count() >= 3
+
+
+def test_switch_pages_from_the_sidebar(server: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    open_metrics(page, server)
+    sidebar_link(page, "Overview").click()
+    expect(heading(page, "Overview")).to_be_visible()
+    expect(heading(page, "This dashboard")).to_be_visible()
+    expect(heading(page, "Metrics")).to_have_count(0)
+    expect(page).to_have_url(f"{server.url}/")
+
+    sidebar_link(page, "Metrics").click()
+    expect(heading(page, "Metrics")).to_be_visible()
+    expect(heading(page, "Overview")).to_have_count(0)
+    expect(page).to_have_url(f"{server.url}/metrics")
+
+
+def test_download_csv(server: Server, page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    open_metrics(page, server)
+    link = page.get_by_role("link", name=re.compile(r"^⬇️ Download CSV"))
+    expect(link).to_be_visible()
+    expect(link).to_have_text(re.compile(r"\(([1-9][\d,]*) rows"))  # not an empty window
+    with page.expect_download(timeout=60_000) as download_info:
+        link.click()
+    download = download_info.value
+    assert download.failure() is None, download.failure()
+    assert re.fullmatch(r"metrics_\d{8}T\d{6}Z_\d{8}T\d{6}Z\.csv", download.suggested_filename), (
+        download.suggested_filename
+    )
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+
+    frame = pd.read_csv(target)
+    assert len(frame) >= 2
+    assert frame.columns[0] == "timestamp"
+    assert {"cpu.total", "memory.percent", "load.1"} <= set(frame.columns), list(frame.columns)
+    assert frame["timestamp"].map(lambda s: bool(ISO_UTC.match(str(s)))).all(), frame["timestamp"].head()
+    stamps = pd.to_datetime(frame["timestamp"], utc=True)
+    assert stamps.is_monotonic_increasing
+    assert frame["cpu.total"].notna().sum() >= 1
