@@ -88,10 +88,18 @@ CORE1_T0 = _times(user=2000, nice=100, system=300, idle=5000, irq=10, softirq=20
 CORE1_T1 = _times(user=2070, nice=105, system=310, idle=5010, irq=12, softirq=22, steal=4, guest_nice=45)
 
 
+def _empty(values: dict[str, float]) -> set[str]:
+    """The columns of a sample, all of which must be NaN (no reading)."""
+    assert all(math.isnan(v) for v in values.values()), values
+    return set(values)
+
+
 def test_cpu_first_sample_only_sets_the_baseline() -> None:
     """No busy % exists before there are two readings to compare."""
     source = CpuSource(ps=_cpu_ps([CORE0_T0, CORE1_T0], [CORE0_T1, CORE1_T1]))
-    assert source.sample() == {}
+    first = source.sample()
+    assert set(first) == {"cpu.core[0]", "cpu.core[1]", "cpu.total"}  # columns exist from the start
+    assert all(math.isnan(v) for v in first.values())
 
 
 def test_cpu_busy_percent_per_core_and_total_is_computed_by_hand() -> None:
@@ -121,8 +129,8 @@ def test_cpu_a_change_in_core_count_starts_a_new_baseline() -> None:
     rather than mislabelled, and the next one is measured afresh."""
     source = CpuSource(ps=_cpu_ps([CORE0_T0, CORE1_T0], [CORE0_T1], [CORE0_T1, CORE1_T1], [CORE0_T1, CORE1_T1]))
     source.sample()
-    assert source.sample() == {}  # core 1 went offline
-    assert source.sample() == {}  # and came back
+    assert _empty(source.sample()) == {"cpu.core[0]", "cpu.total"}  # core 1 went offline
+    assert _empty(source.sample()) == {"cpu.core[0]", "cpu.core[1]", "cpu.total"}  # and came back
     values = source.sample()
     assert set(values) == {"cpu.core[0]", "cpu.core[1]", "cpu.total"}
     assert values["cpu.total"] == pytest.approx(0.0, abs=1e-9)  # identical readings: idle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Any
 
@@ -40,13 +41,14 @@ class CpuSource:
         self._last: list[tuple[float, float]] | None = None
 
     def sample(self) -> dict[str, float]:
-        """Busy % since the previous call; the first call only sets the baseline."""
+        """Busy % since the previous call; the first call only sets the baseline (NaN)."""
         now = [_busy_and_total(t) for t in self._ps.cpu_times(percpu=True)]
         last, self._last = self._last, now
         # psutil lists online cores only, without their ids: when the count
         # changes, positions no longer name the same cores, so start afresh.
         if last is None or len(last) != len(now):
-            return {}
+            # No interval to measure yet: the columns exist, their readings are empty.
+            return {**{CORE.column(str(i)): math.nan for i in range(len(now))}, TOTAL.name: math.nan}
         deltas = [(b1 - b0, t1 - t0) for (b0, t0), (b1, t1) in zip(last, now)]
         out = {CORE.column(str(i)): _percent(busy, total) for i, (busy, total) in enumerate(deltas)}
         out[TOTAL.name] = _percent(sum(d[0] for d in deltas), sum(d[1] for d in deltas))
