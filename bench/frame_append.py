@@ -119,7 +119,7 @@ def main() -> int:
             ],
         )
     )
-    print(f"\nours: append over the whole 24 h fill (first rows add the columns); read = best of 7;")
+    print("\nours: append over the whole 24 h fill (first rows add the columns); read = best of 7;")
     print(f"pd.concat: {args.concat_appends} appends at {DAY_ROWS:,} rows, each trimmed back to 24 h; "
           f"ours appends {concat_us / append_us:,.0f}x faster.")
     results = [
