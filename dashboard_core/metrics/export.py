@@ -33,6 +33,20 @@ def iso_utc(index: pd.DatetimeIndex) -> np.ndarray:
     return np.datetime_as_string(values, unit="ms", timezone="UTC")
 
 
+_EXACT_INT = 2.0**53  # float64 holds every whole number below this exactly
+
+
+def _numbers(values: np.ndarray) -> pa.Array:
+    """Whole-valued float64 columns (byte counts) as integers, so 17179869184 is
+    not written 1.7179869184e+10; anything else as it is. NaN stays empty."""
+    if values.dtype == np.float64:
+        missing = np.isnan(values)
+        present = values[~missing]
+        if present.size and np.all(present == np.trunc(present)) and np.all(np.abs(present) < _EXACT_INT):
+            return pa.array(np.where(missing, 0.0, values).astype(np.int64), mask=missing)
+    return pa.array(values, from_pandas=True)
+
+
 def csv_filename(prefix: str, start: pd.Timestamp, end: pd.Timestamp) -> str:
     """``metrics_20261125T080000Z_20261125T081500Z.csv``: the window in the name."""
     return f"{prefix}_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.csv"
@@ -46,7 +60,7 @@ def frame_to_csv(frame: pd.DataFrame, index_label: str = "timestamp") -> bytes:
     names = [neutralise(str(c)) for c in frame.columns]
     for name, (_, series) in zip(names, frame.items()):
         if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-            columns[name] = pa.array(series.to_numpy(), from_pandas=True)
+            columns[name] = _numbers(series.to_numpy())
         else:
             text = [None if pd.isna(v) else neutralise(str(v)) for v in series.to_numpy(dtype=object)]
             columns[name] = pa.array(text, type=pa.string())

@@ -8,8 +8,10 @@ that scan and then read directly, by pid, at the host sampling rate.
 from __future__ import annotations
 
 import logging
+import pwd
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
@@ -26,7 +28,7 @@ WATCH_RSS = Field(
 )
 WATCH_COUNT = Field("watch.count", "processes", "Watched processes running", label="process", short="processes")
 
-_SCAN_ATTRS = ["pid", "name", "username", "cpu_percent", "memory_info", "memory_percent"]
+_SCAN_ATTRS = ["pid", "name", "uids", "cpu_times", "memory_info"]
 _CMDLINE_CHARS = 300
 
 
@@ -56,27 +58,68 @@ class ProcessRow:
     cmdline: str
 
 
-def scan_processes(ps: ModuleType = psutil, with_cmdline: bool = False) -> list[ProcessRow]:
-    """One pass over the process table. CPU % compares with the previous scan
-    (psutil keeps the process objects between calls); the first scan reads 0."""
-    attrs = [*_SCAN_ATTRS, "cmdline"] if with_cmdline else _SCAN_ATTRS
-    rows: list[ProcessRow] = []
-    for proc in ps.process_iter(attrs, ad_value=None):
-        info = proc.info
-        mem = info.get("memory_info")
-        cmd = info.get("cmdline") or []
-        rows.append(
-            ProcessRow(
-                pid=info["pid"],
-                name=info.get("name") or "",
-                user=info.get("username") or "",
-                cpu_percent=float(info.get("cpu_percent") or 0.0),
-                rss=float(mem.rss) if mem is not None else 0.0,
-                memory_percent=float(info.get("memory_percent") or 0.0),
-                cmdline=" ".join(cmd)[:_CMDLINE_CHARS],
+class ProcessScanner:
+    """One pass over the process table per :meth:`scan`, as cheaply as psutil allows.
+
+    CPU % is this scan's CPU-time delta per process over the time since the
+    previous scan (psutil's ``cpu_percent`` re-reads the core count for every
+    process); user names are looked up once per uid; memory % is RSS over total
+    memory. A process seen for the first time reads 0 % CPU.
+    """
+
+    def __init__(self, ps: ModuleType = psutil, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ps = ps
+        self._clock = clock
+        self._cpu: dict[int, tuple[object, float]] = {}  # pid -> (process object, CPU seconds)
+        self._scanned_at: float | None = None
+        self._users: dict[int, str] = {}
+
+    def scan(self, with_cmdline: bool = False) -> list[ProcessRow]:
+        now = self._clock()
+        elapsed = now - self._scanned_at if self._scanned_at is not None else 0.0
+        total_memory = float(self._ps.virtual_memory().total)
+        attrs = [*_SCAN_ATTRS, "cmdline"] if with_cmdline else _SCAN_ATTRS
+        rows: list[ProcessRow] = []
+        cpu_now: dict[int, tuple[object, float]] = {}
+        for proc in self._ps.process_iter(attrs, ad_value=None):
+            info = proc.info
+            pid = info["pid"]
+            times = info.get("cpu_times")
+            cpu_percent = 0.0
+            if times is not None:
+                seconds = times.user + times.system
+                cpu_now[pid] = (proc, seconds)
+                previous = self._cpu.get(pid)
+                # psutil hands out a new object when a pid was reused: no delta then.
+                if previous is not None and previous[0] is proc and elapsed > 0:
+                    cpu_percent = max(0.0, (seconds - previous[1]) / elapsed * 100.0)
+            mem = info.get("memory_info")
+            rss = float(mem.rss) if mem is not None else 0.0
+            uids = info.get("uids")
+            rows.append(
+                ProcessRow(
+                    pid=pid,
+                    name=info.get("name") or "",
+                    user=self._user(uids.real) if uids is not None else "",
+                    cpu_percent=cpu_percent,
+                    rss=rss,
+                    memory_percent=rss / total_memory * 100.0 if total_memory else 0.0,
+                    cmdline=" ".join(info.get("cmdline") or [])[:_CMDLINE_CHARS],
+                )
             )
-        )
-    return rows
+        self._cpu = cpu_now
+        self._scanned_at = now
+        return rows
+
+    def _user(self, uid: int) -> str:
+        name = self._users.get(uid)
+        if name is None:
+            try:
+                name = pwd.getpwuid(uid).pw_name
+            except KeyError:  # a uid with no passwd entry (containers)
+                name = str(uid)
+            self._users[uid] = name
+        return name
 
 
 def top_processes(rows: Sequence[ProcessRow], n: int, by: Literal["cpu", "memory"]) -> list[ProcessRow]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from dashboard_core.logonce import recovered, warn_once
 from dashboard_core.metrics.fields import FieldTable, MetricSource
 from dashboard_core.metrics.frame import RollingFrame
-from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource, scan_processes
+from dashboard_core.metrics.processes import ProcessRow, ProcessScanner, WatchedProcessesSource
 from dashboard_core.metrics.rates import RateConverter
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ class Sampler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._rates = RateConverter()
+        self._scanner = ProcessScanner()
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -206,7 +207,7 @@ class Sampler:
     def _scan_processes(self) -> None:
         cpu0 = time.thread_time()
         try:
-            rows = scan_processes(with_cmdline=self.watched is not None and self.watched.needs_cmdline)
+            rows = self._scanner.scan(with_cmdline=self.watched is not None and self.watched.needs_cmdline)
         except Exception as exc:  # noqa: BLE001
             self.status.failing_sources["process scan"] = f"{type(exc).__name__}: {exc}"
             warn_once(log, "source:process scan", "Process scan failed: %s", exc)

@@ -37,6 +37,14 @@ def test_round_trip_through_pandas() -> None:
     assert pd.isna(back["cpu.total"].iloc[-1]) and pd.isna(back["memory.used"].iloc[-1])
 
 
+def test_whole_byte_counts_are_written_as_integers() -> None:
+    text = frame_to_csv(history()).decode()
+    row = text.splitlines()[1].split(",")
+    assert row[2] == str(2**34)  # memory.used, not 1.7179869184e+10
+    assert row[1] == "0" and row[3] == "-0.25"
+    assert text.splitlines()[-1].split(",")[2] == ""  # a missing reading stays empty
+
+
 def test_timestamps_are_iso_8601_utc() -> None:
     text = frame_to_csv(history()).decode()
     first_row = text.splitlines()[1]

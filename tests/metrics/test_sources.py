@@ -25,9 +25,9 @@ from dashboard_core.metrics.processes import (
     WATCH_COUNT,
     WATCH_CPU,
     WATCH_RSS,
+    ProcessScanner,
     WatchedProcessesSource,
     WatchRule,
-    scan_processes,
 )
 from dashboard_core.metrics.sources import (
     CpuSource,
@@ -345,7 +345,7 @@ def sleeper() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
 
 
 def _matching(marker: str) -> Callable[[], bool]:
-    return lambda: any(marker in row.cmdline for row in scan_processes(with_cmdline=True))
+    return lambda: any(marker in row.cmdline for row in ProcessScanner().scan(with_cmdline=True))
 
 
 def test_watched_process_is_counted_and_measured_until_it_exits(
@@ -358,7 +358,7 @@ def test_watched_process_is_counted_and_measured_until_it_exits(
     assert source.needs_cmdline
     # Popen returns after exec, but a loaded machine may be slow to show the new argv.
     wait_until(_matching(marker), timeout=10, what=f"the child's argv ({marker}) in a process scan")
-    rows = scan_processes(with_cmdline=True)
+    rows = ProcessScanner().scan(with_cmdline=True)
     assert [r.pid for r in rows if marker in r.cmdline] == [child.pid]
     source.rematch(rows)
 
@@ -372,7 +372,7 @@ def test_watched_process_is_counted_and_measured_until_it_exits(
     gone = {WATCH_COUNT.column(label): 0.0}
     wait_until(lambda: source.sample() == gone, timeout=10, what="the watched count to drop to 0")
     # A rescan (which no longer finds it) keeps it at zero, with no CPU or RSS column.
-    source.rematch(scan_processes(with_cmdline=True))
+    source.rematch(ProcessScanner().scan(with_cmdline=True))
     assert source.sample() == gone
 
 
@@ -381,7 +381,7 @@ def test_watched_process_by_name_ignores_processes_with_another_name(
 ) -> None:
     """A name rule for a name nobody has reads count 0 with no CPU or RSS column."""
     child, _marker = sleeper
-    rows = scan_processes()
+    rows = ProcessScanner().scan()
     assert child.pid in {r.pid for r in rows}
     label = "nobody"
     source = WatchedProcessesSource([WatchRule(label, f"no-such-{uuid.uuid4().hex[:8]}")])
