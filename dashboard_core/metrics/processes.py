@@ -19,6 +19,7 @@ from typing import Literal
 import psutil
 
 from dashboard_core.metrics.fields import Field
+from dashboard_core.metrics.procfs import Reader, default_reader
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,6 @@ WATCH_RSS = Field(
 )
 WATCH_COUNT = Field("watch.count", "processes", "Watched processes running", label="process", short="processes")
 
-_SCAN_ATTRS = ["pid", "name", "uids", "cpu_times", "memory_info"]
-_CMDLINE_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,52 +58,50 @@ class ProcessRow:
 
 
 class ProcessScanner:
-    """One pass over the process table per :meth:`scan`, as cheaply as psutil allows.
+    """One pass over the process table per :meth:`scan`.
 
-    CPU % is this scan's CPU-time delta per process over the time since the
-    previous scan (psutil's ``cpu_percent`` re-reads the core count for every
-    process); user names are looked up once per uid; memory % is RSS over total
-    memory. A process seen for the first time reads 0 % CPU.
+    CPU % is each process's CPU-time delta over the time since the previous
+    scan (a process seen for the first time reads 0 %); user names are looked
+    up once per uid; memory % is RSS over total memory. ``reader`` is where the
+    readings come from (/proc on Linux, psutil elsewhere).
     """
 
-    def __init__(self, ps: ModuleType = psutil, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ps = ps
+    def __init__(
+        self,
+        reader: Reader | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        total_memory: Callable[[], float] = lambda: float(psutil.virtual_memory().total),
+    ) -> None:
+        self._read = reader or default_reader()
         self._clock = clock
-        self._cpu: dict[int, tuple[object, float]] = {}  # pid -> (process object, CPU seconds)
+        self._total_memory = total_memory
+        self._cpu: dict[int, tuple[object, float]] = {}  # pid -> (start identity, CPU seconds)
         self._scanned_at: float | None = None
         self._users: dict[int, str] = {}
 
     def scan(self, with_cmdline: bool = False) -> list[ProcessRow]:
         now = self._clock()
         elapsed = now - self._scanned_at if self._scanned_at is not None else 0.0
-        total_memory = float(self._ps.virtual_memory().total)
-        attrs = [*_SCAN_ATTRS, "cmdline"] if with_cmdline else _SCAN_ATTRS
+        total_memory = self._total_memory()
         rows: list[ProcessRow] = []
         cpu_now: dict[int, tuple[object, float]] = {}
-        for proc in self._ps.process_iter(attrs, ad_value=None):
-            info = proc.info
-            pid = info["pid"]
-            times = info.get("cpu_times")
+        for r in self._read(with_cmdline):
             cpu_percent = 0.0
-            if times is not None:
-                seconds = times.user + times.system
-                cpu_now[pid] = (proc, seconds)
-                previous = self._cpu.get(pid)
-                # psutil hands out a new object when a pid was reused: no delta then.
-                if previous is not None and previous[0] is proc and elapsed > 0:
-                    cpu_percent = max(0.0, (seconds - previous[1]) / elapsed * 100.0)
-            mem = info.get("memory_info")
-            rss = float(mem.rss) if mem is not None else 0.0
-            uids = info.get("uids")
+            if r.cpu_seconds is not None:
+                cpu_now[r.pid] = (r.started, r.cpu_seconds)
+                previous = self._cpu.get(r.pid)
+                # A reused pid is another process: no delta against the old one.
+                if previous is not None and previous[0] == r.started and elapsed > 0:
+                    cpu_percent = max(0.0, (r.cpu_seconds - previous[1]) / elapsed * 100.0)
             rows.append(
                 ProcessRow(
-                    pid=pid,
-                    name=info.get("name") or "",
-                    user=self._user(uids.real) if uids is not None else "",
+                    pid=r.pid,
+                    name=r.name,
+                    user=self._user(r.uid) if r.uid is not None else "",
                     cpu_percent=cpu_percent,
-                    rss=rss,
-                    memory_percent=rss / total_memory * 100.0 if total_memory else 0.0,
-                    cmdline=" ".join(info.get("cmdline") or [])[:_CMDLINE_CHARS],
+                    rss=r.rss,
+                    memory_percent=r.rss / total_memory * 100.0 if total_memory else 0.0,
+                    cmdline=r.cmdline,
                 )
             )
         self._cpu = cpu_now

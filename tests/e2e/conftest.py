@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -23,21 +22,11 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from tests.localhost import CHROMIUM, free_port, launch_chromium
 from tests.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 START_TIMEOUT = 60.0  # a loaded 2-core machine can take a while to import Streamlit
 STOP_TIMEOUT = 10.0
@@ -45,12 +34,6 @@ SAMPLE_INTERVAL = 0.5
 
 
 # -- helpers ---------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def hermetic_env() -> dict[str, str]:
     """The environment for subprocesses: no proxies, no outside dashboard config."""
     env = {
@@ -252,7 +235,7 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             yield browser
         finally:

@@ -7,11 +7,13 @@ import pwd
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
 
 from dashboard_core.metrics.processes import ProcessRow, ProcessScanner, top_processes
+from dashboard_core.metrics.procfs import ProcessReading, ProcReader
 from tests.polling import wait_until
 
 
@@ -46,32 +48,63 @@ def test_a_busy_process_reads_near_one_core(busy_child: subprocess.Popen[bytes])
     assert row.memory_percent == pytest.approx(row.rss / psutil.virtual_memory().total * 100)
 
 
-def test_a_reused_pid_gets_no_delta_from_the_old_process() -> None:
-    """psutil hands out a new object for a new process under an old pid."""
+def reading(pid: int, started: object, cpu: float, rss: float = 0.0) -> ProcessReading:
+    return ProcessReading(pid, started, "x", None, cpu, rss, "")
 
-    class Times:
-        user, system = 100.0, 0.0
 
-    class Proc:
-        def __init__(self) -> None:
-            self.info = {"pid": 7, "name": "x", "uids": None, "cpu_times": Times(), "memory_info": None}
-
-    procs = [Proc()]
-    clock = iter([0.0, 1.0])
-
-    class Ps:
-        @staticmethod
-        def virtual_memory():  # noqa: ANN205
-            return psutil.virtual_memory()
-
-        @staticmethod
-        def process_iter(attrs, ad_value=None):  # noqa: ANN001, ANN205
-            return list(procs)
-
-    scanner = ProcessScanner(ps=Ps, clock=lambda: next(clock))  # type: ignore[arg-type]
-    scanner.scan()
-    procs[0] = Proc()  # same pid, another process
+def test_cpu_percent_is_the_cpu_time_delta_over_the_time_between_scans() -> None:
+    scans = iter([[reading(7, 1, 10.0)], [reading(7, 1, 11.5, rss=2048.0)]])
+    clock = iter([100.0, 102.0])
+    scanner = ProcessScanner(lambda _cmd: iter(next(scans)), clock=lambda: next(clock), total_memory=lambda: 8192.0)
     assert scanner.scan()[0].cpu_percent == 0.0
+    row = scanner.scan()[0]
+    assert row.cpu_percent == 75.0  # 1.5 s of CPU in 2 s
+    assert row.memory_percent == 25.0
+
+
+def test_a_reused_pid_gets_no_delta_from_the_old_process() -> None:
+    scans = iter([[reading(7, 1, 100.0)], [reading(7, 2, 100.5)]])  # same pid, started anew
+    clock = iter([0.0, 1.0])
+    scanner = ProcessScanner(lambda _cmd: iter(next(scans)), clock=lambda: next(clock))
+    scanner.scan()
+    assert scanner.scan()[0].cpu_percent == 0.0
+
+
+def write_proc(root: Path, pid: int, stat: str, cmdline: bytes = b"") -> None:
+    (root / str(pid)).mkdir()
+    (root / str(pid) / "stat").write_text(stat)
+    (root / str(pid) / "cmdline").write_bytes(cmdline)
+
+
+def test_proc_reader_parses_stat_exactly(tmp_path: Path) -> None:
+    """A fake proc tree: a name with spaces and ')' in it, a non-pid entry,
+    and a pid whose stat vanished (exited between listing and reading)."""
+    ticks, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    fields = ["S", "1", "42", "42", "0", "-1", "4194560", "100", "0", "0", "0"]
+    fields += [str(3 * ticks), str(ticks), "0", "0", "20", "0", "1", "0", "98765", "1000000", "250"]
+    write_proc(tmp_path, 42, f"42 (my (odd) name) {' '.join(fields)} 0 0 0", b"python3\0-m\0app\0")
+    (tmp_path / "self").mkdir()
+    (tmp_path / "99").mkdir()  # no stat file
+    readings = list(ProcReader(tmp_path)(with_cmdline=True))
+    assert len(readings) == 1
+    r = readings[0]
+    assert (r.pid, r.name, r.started) == (42, "my (odd) name", 98765)
+    assert r.cpu_seconds == 4.0
+    assert r.rss == 250 * page
+    assert r.cmdline == "python3 -m app"
+    assert r.uid == os.getuid()
+
+
+def test_proc_reader_agrees_with_psutil_on_this_process() -> None:
+    mine = next(r for r in ProcReader()(with_cmdline=True) if r.pid == os.getpid())
+    proc = psutil.Process()
+    with proc.oneshot():
+        assert mine.name == proc.name()[:15]
+        assert mine.cmdline == " ".join(proc.cmdline())[:300]
+        assert mine.uid == proc.uids().effective
+        assert abs(mine.cpu_seconds - sum(proc.cpu_times()[:2])) < 0.5  # read a moment apart
+        assert abs(mine.rss - proc.memory_info().rss) < 64 * 2**20  # the test allocates as it runs
+    assert {r.pid for r in ProcReader()(False)} >= {1, os.getpid()}
 
 
 def test_top_processes_sorts_and_cuts() -> None:
