@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,25 +29,10 @@ import psutil
 from _common import ROOT, machine_note, table, verdict
 from playwright.sync_api import Browser, Page, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.localhost import free_port, launch_chromium
+
 GROWTH_LIMIT = 0.10
 REFERENCE_SECONDS = 120.0  # "the 2nd minute"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(port: int, workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
@@ -169,7 +153,7 @@ def main() -> int:
             print(f"server pid {proc.pid} on port {port}: healthy after {up:.1f} s, RSS {tree_rss(proc.pid) / 2**20:.1f} MiB",
                   flush=True)
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                browser = launch_chromium(pw)
                 try:
                     page, state = open_page(browser, port)
                     print(f"one Chromium page on /metrics: {state}; RSS every {args.every:g} s for {args.minutes:g} min",

@@ -31,6 +31,7 @@ PYTHON = sys.executable
 START_TIMEOUT = 60.0  # a loaded 2-core machine can take a while to import Streamlit
 STOP_TIMEOUT = 10.0
 SAMPLE_INTERVAL = 0.5
+CHART_REFRESH = 1  # seconds; the shipped default is 5
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -56,7 +57,8 @@ def write_config(directory: Path, extra: str = "") -> Path:
     data_dir = json.dumps((directory / "data").as_posix())  # a TOML basic string
     path = directory / "dashboard.toml"
     path.write_text(
-        f"[sampler]\ninterval_seconds = {SAMPLE_INTERVAL}\n\n[storage]\ndata_dir = {data_dir}\n{extra}",
+        f"[sampler]\ninterval_seconds = {SAMPLE_INTERVAL}\n\n[storage]\ndata_dir = {data_dir}\n"
+        f"\n[ui]\nchart_refresh_seconds = {CHART_REFRESH}\n{extra}",
         encoding="utf-8",
     )
     return path

@@ -87,6 +87,65 @@ def test_plotly_charts_render(server: Server, page: Any) -> None:
     assert charts.count() >= 3
 
 
+def newest_x(page: Any) -> float | None:
+    """The newest x of the first chart's first trace, read from plotly.js itself."""
+    return page.evaluate(
+        # _fullData holds the decoded arrays; data keeps the base64 spec as sent.
+        """() => { const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+                   const trace = gd && gd._fullData && gd._fullData[0];
+                   if (!trace || !trace.x || !trace.x.length) return null;
+                   return Number(trace.x[trace.x.length - 1]); }"""
+    )
+
+
+def test_charts_redraw_with_new_samples_while_live(server: Server, page: Any) -> None:
+    open_metrics(page, server)
+    first = wait_until(lambda: newest_x(page), FIRST_RENDER_MS / 1000, "the CPU chart to hold data", interval=0.25)
+    later = wait_until(
+        lambda: (x := newest_x(page)) is not None and x > first and x,
+        30,
+        "the CPU chart to be redrawn with newer samples",
+        interval=0.25,
+    )
+    assert later - first >= 500  # at least one more 0.5 s sample, in epoch ms
+
+
+def drag_across(page: Any, chart: Any, start: float, end: float) -> None:
+    """A slow horizontal drag over a chart's plot area, as a person makes it."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    def plot_area() -> Any:
+        chart.scroll_into_view_if_needed(timeout=5_000)  # mouse events outside the viewport reach nothing
+        return chart.locator(".nsewdrag").first.bounding_box(timeout=5_000)
+
+    # A rerun may remount the chart between finding and measuring it: try again.
+    box = wait_until(plot_area, 30, "the chart's plot area", ignore=(PlaywrightError,))
+    y = box["y"] + box["height"] / 2
+    x0, x1 = box["x"] + box["width"] * start, box["x"] + box["width"] * end
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x0 + (x1 - x0) * step / 20, y + step)
+    page.mouse.up()
+
+
+def test_drag_to_zoom_then_reset(server: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    open_metrics(page, server)
+    wait_until(lambda: newest_x(page), FIRST_RENDER_MS / 1000, "the CPU chart to hold data", interval=0.25)
+    page.get_by_text("Live", exact=True).click()  # a paused chart is not remounted under the pointer
+    expect(page.get_by_role("switch", name="Live")).not_to_be_checked()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    drag_across(page, chart, 0.3, 0.7)
+    banner = page.get_by_text(re.compile(r"^Zoomed to .* live redraw paused\.$"))
+    expect(banner).to_be_visible(timeout=30_000)
+    link = page.get_by_role("link", name=re.compile(r"^⬇️ Download CSV"))
+    expect(link).to_have_attribute("href", re.compile(r"start=.*&end="))
+    page.get_by_role("button", name="Reset zoom").click()
+    expect(banner).to_have_count(0, timeout=30_000)
+
+
 def test_switch_pages_from_the_sidebar(server: Server, page: Any) -> None:
     from playwright.sync_api import expect
 
