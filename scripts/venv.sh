@@ -1,5 +1,9 @@
 # Sourced by start.sh and test.sh: make .venv and install a pinned requirements
 # file into it, skipping pip when that file has not changed since the last install.
+
+_stamp_of() { echo ".venv/.installed-$(basename "$1")"; }
+_digest_of() { cat "$1" requirements.txt | sha256sum | cut -d' ' -f1; }
+
 ensure_venv() {
   local requirements="$1"
   local python="${PYTHON:-python3}"
@@ -12,13 +16,14 @@ ensure_venv() {
     echo "Creating .venv with $("$python" --version)"
     "$python" -m venv .venv
   fi
-  local stamp=".venv/.installed-$(basename "$requirements")"
-  local digest
-  digest=$(cat "$requirements" requirements.txt | sha256sum | cut -d' ' -f1)
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+  if [ "$(cat "$(_stamp_of "$requirements")" 2>/dev/null)" != "$(_digest_of "$requirements")" ]; then
     echo "Installing $requirements into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
-    echo "$digest" > "$stamp"
+    _digest_of "$requirements" > "$(_stamp_of "$requirements")"
+    # The test requirements include the runtime ones (-r requirements.txt).
+    if grep -qx -- "-r requirements.txt" "$requirements"; then
+      _digest_of requirements.txt > "$(_stamp_of requirements.txt)"
+    fi
   fi
 }

@@ -331,3 +331,23 @@ def test_server_uses_the_config_given_after_double_dash(client: httpx.Client) ->
     overview = client.get("/api/dashboard/overview")
     assert overview.status_code == 200
     assert overview.json()["dashboard"]["sampling_interval_seconds"] == SAMPLE_INTERVAL
+
+
+def test_start_script_stops_on_a_bad_config_before_streamlit_says_anything(tmp_path: Path) -> None:
+    """The README's start command checks the config first: only its message, exit 2."""
+    config = tmp_path / "dashboard.toml"
+    config.write_text("[sampler]\ninterval_seconds = 0\n", encoding="utf-8")
+    done = subprocess.run(
+        ["bash", "scripts/start.sh", "--server.port", str(free_port()), "--", "--config", str(config)],
+        cwd=REPO,
+        env=hermetic_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,  # may first bring .venv up to requirements.txt
+    )
+    assert done.returncode == 2, done
+    assert f"{config}: 1 invalid setting" in done.stderr
+    assert "sampler.interval_seconds" in done.stderr
+    assert "You can now view" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
