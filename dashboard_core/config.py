@@ -7,6 +7,7 @@ and the reason (never a traceback). A missing file means the defaults.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -70,8 +71,6 @@ class WatchConfig(_Strict):
     @model_validator(mode="after")
     def _valid_regex(self) -> WatchConfig:
         if self.match == "cmdline":
-            import re
-
             try:
                 re.compile(self.pattern)
             except re.error as exc:

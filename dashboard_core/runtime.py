@@ -118,15 +118,6 @@ class Runtime:
             values={k: (None if math.isnan(v) else v) for k, v in sample.values.items()},
         )
 
-    def wait_for_samples(self, count: int, timeout: float = 10.0) -> bool:
-        """Block until the frame holds ``count`` samples (tests and the CLI)."""
-        deadline = time.monotonic() + timeout
-        while len(self.frame) < count:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.02)
-        return True
-
     def top_processes(self, by: Literal["cpu", "memory"], n: int | None = None) -> list[ProcessInfo]:
         rows: list[ProcessRow] = top_processes(self.sampler.processes, n or self.config.sampler.top_n, by)
         return [

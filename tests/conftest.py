@@ -9,6 +9,7 @@ import pytest
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.config import Config, load_config
+from tests.polling import wait_until
 
 
 @pytest.fixture
@@ -47,5 +48,5 @@ pattern = "pytest"
 def live_runtime(fast_config: Config) -> Iterator[runtime_module.Runtime]:
     """A started Runtime, installed as the process's current one, with 3 samples."""
     with runtime_module.running(fast_config) as rt:
-        assert rt.wait_for_samples(3, timeout=30), "the sampler took no samples"
+        wait_until(lambda: len(rt.frame) >= 3, timeout=30, what="the sampler's first 3 samples")
         yield rt
