@@ -57,7 +57,8 @@ class SamplerConfig(_Strict):
 class WatchConfig(_Strict):
     label: str = Field(min_length=1, max_length=64, description="Name shown for this process in charts and columns.")
     match: Literal["name", "cmdline"] = Field(
-        "name", description="Match the process name exactly (Linux: the kernel's name, at most 15 characters), or search the command line."
+        "name",
+        description="Match the process name exactly (Linux: the kernel's name, at most 15 characters), or search the command line.",
     )
     pattern: str = Field(min_length=1, description="Process name, or a regular expression over the command line.")
 

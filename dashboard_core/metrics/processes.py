@@ -30,7 +30,6 @@ WATCH_RSS = Field(
 WATCH_COUNT = Field("watch.count", "processes", "Watched processes running", label="process", short="processes")
 
 
-
 @dataclass(frozen=True, slots=True)
 class WatchRule:
     """A watched process: ``label`` names the columns; ``pattern`` matches the

@@ -1,0 +1,1 @@
+"""Test suites: running them in subprocesses, reading their progress, keeping results."""
