@@ -1,0 +1,54 @@
+"""A run's output log, capped in size: the head goes to the file as it comes,
+the tail is kept in memory, and at close the file gets a line saying how much
+was cut, then the tail. A runaway test printing gigabytes costs at most the cap.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import BinaryIO
+
+
+class CappedLog:
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self.path = path
+        self._head_room = max_bytes // 2
+        self._tail_room = max_bytes - self._head_room
+        self._file: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._tail: deque[bytes] = deque()
+        self._tail_bytes = 0
+        self.total = 0  # bytes received
+
+    def write(self, data: bytes) -> None:
+        self.total += len(data)
+        if self._head_room > 0:
+            head, data = data[: self._head_room], data[self._head_room :]
+            self._file.write(head)
+            self._file.flush()
+            self._head_room -= len(head)
+        if data:
+            self._tail.append(data)
+            self._tail_bytes += len(data)
+            while self._tail_bytes - len(self._tail[0]) >= self._tail_room:
+                self._tail_bytes -= len(self._tail.popleft())
+
+    def tail_text(self, max_chars: int = 4000) -> str:
+        """The newest output, for a live view while the run goes on."""
+        if self._tail:
+            data = b"".join(self._tail)
+        else:
+            data = self.path.read_bytes() if self.path.exists() else b""
+        return data[-max_chars:].decode(errors="replace")
+
+    def close(self) -> None:
+        if self._file.closed:
+            return
+        tail = b"".join(self._tail)[-self._tail_room :] if self._tail_room else b""
+        cut = self.total - self._file.tell() - len(tail)
+        if cut > 0:
+            self._file.write(
+                f"\n[... {cut:,} bytes of output cut here: the log keeps its head and tail ...]\n".encode()
+            )
+        self._file.write(tail)
+        self._file.close()

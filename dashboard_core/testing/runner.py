@@ -1,0 +1,238 @@
+"""One test-suite run: a subprocess in its own process group, watched to the end.
+
+The command is an argv list (never a shell). Output goes to a capped log;
+progress is read from the report log and the dashboard plugin's events while
+pytest writes them. Cancel and timeout send SIGTERM to the whole group, then
+SIGKILL after a grace period, and also kill any descendant that left the group,
+so no process of the run survives. A command that cannot start is a failed run
+with the reason, never an exception in the dashboard.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import psutil
+
+from dashboard_core.testing.capped_log import CappedLog
+from dashboard_core.testing.jsonlines import JsonLinesTail
+from dashboard_core.testing.progress import Progress
+
+PYTEST_EXIT_CODES = {
+    0: "all tests passed",
+    1: "tests failed",
+    2: "interrupted",
+    3: "internal error",
+    4: "usage error",
+    5: "no tests collected",
+}
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed out"
+    ERROR = "error"  # could not start, or pytest itself broke
+    INTERRUPTED = "interrupted"  # the dashboard stopped during the run
+
+    @property
+    def finished(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+def exit_code_words(code: int | None, is_pytest: bool = True) -> str:
+    if code is None:
+        return "not finished"
+    if code < 0:
+        return (
+            f"killed by {signal.Signals(-code).name}"
+            if -code in signal.Signals._value2member_map_
+            else f"signal {-code}"
+        )
+    if is_pytest and code in PYTEST_EXIT_CODES:
+        return f"exit {code}: {PYTEST_EXIT_CODES[code]}"
+    return f"exit {code}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    argv: Sequence[str]
+    cwd: Path
+    workdir: Path  # where this run's log, report log and events go
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    log_max_bytes: int = 5_000_000
+    is_pytest: bool = True
+
+
+class SuiteRun:
+    """Start with :meth:`start`; read ``status``, ``progress`` and ``message``."""
+
+    def __init__(
+        self, spec: RunSpec, *, grace: float = 5.0, poll: float = 0.2, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.spec = spec
+        self.grace = grace
+        self.poll = poll
+        self.clock = clock
+        self.status = RunStatus.QUEUED
+        self.progress = Progress()
+        self.message = ""
+        self.exit_code: int | None = None
+        self.started_at: datetime | None = None
+        self.ended_at: datetime | None = None
+        spec.workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path = spec.workdir / "output.log"
+        self.report_log = spec.workdir / "report.jsonl"
+        self.events = spec.workdir / "events.jsonl"
+        self.log = CappedLog(self.log_path, spec.log_max_bytes)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._pump: threading.Thread | None = None
+        self._stop_reason: RunStatus | None = None
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+
+    # -- control ---------------------------------------------------------------
+    def start(self) -> None:
+        self.started_at = datetime.now(UTC)
+        env = {**os.environ, **self.spec.env}
+        try:
+            self._proc = subprocess.Popen(
+                list(self.spec.argv),
+                cwd=self.spec.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: cancel kills it whole
+            )
+        except OSError as exc:
+            self._finish(RunStatus.ERROR, _cannot_start(self.spec, exc))
+            return
+        self.status = RunStatus.RUNNING
+        self._pump = threading.Thread(target=self._pump_output, name="suite-output", daemon=True)
+        self._pump.start()
+        threading.Thread(target=self._watch, name="suite-watch", daemon=True).start()
+
+    def cancel(self) -> bool:
+        """Stop the run; False if it had already finished."""
+        return self._stop(RunStatus.CANCELLED)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    # -- inside ----------------------------------------------------------------
+    def _pump_output(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        with self._proc.stdout as out:
+            for chunk in iter(lambda: out.read1(65536), b""):
+                self.log.write(chunk)
+
+    def _watch(self) -> None:
+        assert self._proc is not None
+        tails = [JsonLinesTail(self.events), JsonLinesTail(self.report_log)]
+        deadline = self.clock() + self.spec.timeout if self.spec.timeout else None
+        while self._proc.poll() is None:
+            self._read(tails)
+            if deadline is not None and self.clock() >= deadline:
+                self._stop(RunStatus.TIMED_OUT)
+            self._done.wait(self.poll)
+        self._proc.wait()
+        # A descendant that escaped the kill may hold the pipe open: don't wait forever.
+        if self._pump is not None:
+            self._pump.join(timeout=self.grace)
+        self._read(tails)
+        self.exit_code = self._proc.returncode
+        words = exit_code_words(self.exit_code, self.spec.is_pytest)
+        if self._stop_reason is not None:
+            status = self._stop_reason
+            what = "cancelled" if status is RunStatus.CANCELLED else f"timed out after {self.spec.timeout:g} s"
+            message = f"{what} ({words})"
+        elif self.exit_code == 0:
+            status, message = RunStatus.PASSED, words
+        elif self.spec.is_pytest and self.exit_code in (2, 3, 4):
+            status, message = RunStatus.ERROR, words
+        else:
+            status, message = RunStatus.FAILED, words
+        self._finish(status, message)
+
+    def _read(self, tails: list[JsonLinesTail]) -> None:
+        for tail in tails:
+            for record in tail.read_new():
+                self.progress.apply(record)
+
+    def _stop(self, reason: RunStatus) -> bool:
+        with self._lock:
+            if self.status.finished or self._proc is None or self._stop_reason is not None:
+                return False
+            self._stop_reason = reason
+        threading.Thread(target=kill_tree, args=(self._proc, self.grace), name="suite-stop", daemon=True).start()
+        return True
+
+    def _finish(self, status: RunStatus, message: str) -> None:
+        self.log.close()
+        self.ended_at = datetime.now(UTC)
+        self.message = message
+        self.progress.current = None
+        self.status = status
+        self._done.set()
+
+
+def kill_tree(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM the process group, SIGKILL what is left after ``grace`` seconds,
+    including descendants that moved to a group of their own."""
+    try:
+        family = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
+    _signal_group(proc.pid, signal.SIGTERM)
+    for p in family:
+        _signal(p, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    alive = [p for p in family if p.is_running()]
+    while (proc.poll() is None or alive) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling the processes' exit, with a deadline
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    _signal_group(proc.pid, signal.SIGKILL)
+    for p in family:
+        _signal(p, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal(proc: psutil.Process, sig: signal.Signals) -> None:
+    try:
+        proc.send_signal(sig)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        pass
+
+
+def _cannot_start(spec: RunSpec, exc: OSError) -> str:
+    if not Path(spec.cwd).is_dir():
+        return f"cannot start: the working directory {spec.cwd} does not exist or is not a directory"
+    if isinstance(exc, FileNotFoundError):
+        return f"cannot start: the program {spec.argv[0]!r} was not found ({exc.strerror})"
+    if isinstance(exc, PermissionError):
+        return f"cannot start: the program {spec.argv[0]!r} is not executable ({exc.strerror})"
+    return f"cannot start {spec.argv[0]!r}: {exc}"

@@ -1,0 +1,111 @@
+"""Real suite runs: counts, cancel of a whole process tree, timeout, start failures, log cap."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+
+from dashboard_core.testing.runner import RunSpec, RunStatus, SuiteRun, exit_code_words
+from tests.polling import wait_until
+
+ROOT = Path(__file__).parents[2]
+PY = sys.executable
+
+
+def run(tmp_path: Path, argv: list[str], **kwargs: object) -> SuiteRun:
+    spec = RunSpec(argv=argv, cwd=kwargs.pop("cwd", ROOT), workdir=tmp_path / "run", **kwargs)  # type: ignore[arg-type]
+    suite = SuiteRun(spec, grace=2.0, poll=0.05)
+    suite.start()
+    return suite
+
+
+def test_the_demo_suite_runs_with_live_counts_equal_to_pytest(tmp_path: Path) -> None:
+    workdir = tmp_path / "run"
+    argv = [PY, "-m", "pytest", "examples/demo_suite", "-p", "dashboard_core.testing.pytest_plugin",
+            f"--report-log={workdir / 'report.jsonl'}", f"--dashboard-events={workdir / 'events.jsonl'}"]  # fmt: skip
+    suite = run(tmp_path, argv, env={"PYTHONPATH": str(ROOT)})
+    assert suite.wait(120), "the demo suite did not finish"
+    assert suite.status is RunStatus.FAILED
+    assert suite.exit_code == 1 and suite.message == "exit 1: tests failed"
+    assert suite.progress.summary() == "1 failed, 7 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error"
+    assert suite.progress.collected == 12 == suite.progress.finished
+    output = suite.log_path.read_text()
+    assert "FAILED examples/demo_suite/test_demo.py::test_fails" in output
+    assert "1 failed, 7 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error in" in output
+
+
+GRANDCHILDREN = textwrap.dedent(
+    """
+    import os, subprocess, sys, time
+    out = sys.argv[1]
+    kids = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]),
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)]
+    with open(out + ".tmp", "w") as f:
+        f.write(" ".join(str(k.pid) for k in kids) + f" {os.getpid()}")
+    os.replace(out + ".tmp", out)
+    time.sleep(120)
+    """
+)
+
+
+def test_cancel_leaves_no_process_of_the_run(tmp_path: Path) -> None:
+    """The run spawns a child in its group and one that escaped it (setsid): both go."""
+    pids_file = tmp_path / "pids"
+    suite = run(tmp_path, [PY, "-c", GRANDCHILDREN, str(pids_file)], is_pytest=False)
+    wait_until(pids_file.exists, 30, "the run to start its children")
+    pids = [int(p) for p in pids_file.read_text().split()]
+    assert all(psutil.pid_exists(p) for p in pids)
+    assert suite.cancel() is True
+    assert suite.wait(30)
+    assert suite.status is RunStatus.CANCELLED
+    assert suite.message.startswith("cancelled (killed by SIGTERM")
+
+    def gone(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    wait_until(lambda: all(gone(p) for p in pids), 15, f"every process of the run ({pids}) to be gone")
+    assert suite.cancel() is False  # already finished
+
+
+def test_a_timeout_stops_the_run_and_says_so(tmp_path: Path) -> None:
+    suite = run(tmp_path, [PY, "-c", "import time; time.sleep(120)"], timeout=0.5, is_pytest=False)
+    assert suite.wait(30)
+    assert suite.status is RunStatus.TIMED_OUT
+    assert suite.message == "timed out after 0.5 s (killed by SIGTERM)"
+
+
+def test_a_missing_program_is_a_failed_run_with_the_reason(tmp_path: Path) -> None:
+    suite = run(tmp_path, ["no-such-program-here", "--version"])
+    assert suite.status is RunStatus.ERROR and suite.wait(0)
+    assert suite.message.startswith("cannot start: the program 'no-such-program-here' was not found")
+
+
+def test_a_bad_working_directory_is_named(tmp_path: Path) -> None:
+    suite = run(tmp_path, [PY, "-c", "pass"], cwd=tmp_path / "nowhere")
+    assert suite.status is RunStatus.ERROR
+    assert f"the working directory {tmp_path / 'nowhere'} does not exist" in suite.message
+
+
+def test_huge_output_is_capped_keeping_head_and_tail(tmp_path: Path) -> None:
+    code = "import sys\nsys.stdout.write('HEAD\\n' + 'x' * 10_000_000 + '\\nTAIL\\n')"
+    suite = run(tmp_path, [PY, "-c", code], log_max_bytes=100_000, is_pytest=False)
+    assert suite.wait(60)
+    assert suite.status is RunStatus.PASSED and suite.message == "exit 0"
+    text = suite.log_path.read_text()
+    assert text.startswith("HEAD\n") and text.endswith("TAIL\n")
+    assert "bytes of output cut here" in text
+    assert len(text) < 100_000 + 200
+    assert suite.log.total == 5 + 10_000_000 + 6
+
+
+def test_exit_codes_in_words() -> None:
+    assert exit_code_words(5) == "exit 5: no tests collected"
+    assert exit_code_words(4) == "exit 4: usage error"
+    assert exit_code_words(3, is_pytest=False) == "exit 3"
+    assert exit_code_words(-9) == "killed by SIGKILL"
