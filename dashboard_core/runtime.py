@@ -98,10 +98,6 @@ class Runtime:
         self.sampler.stop()
         log.info("Runtime stopped")
 
-    @property
-    def running(self) -> bool:
-        return self.started_at is not None and self.sampler.alive
-
     # -- metrics ---------------------------------------------------------------
     def history(self, window: Window | None = None) -> pd.DataFrame:
         """Samples in the window (all held samples if None), oldest first."""

@@ -46,14 +46,8 @@ def make_lifespan(config: Config) -> Callable[[Any], AbstractAsyncContextManager
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        rt = runtime_module.Runtime(config)
-        rt.start()
-        runtime_module.install(rt)
-        try:
+        with runtime_module.running(config):
             yield
-        finally:
-            runtime_module.install(None)
-            rt.stop()
 
     return lifespan
 

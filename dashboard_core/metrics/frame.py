@@ -46,8 +46,7 @@ class RollingFrame:
         self._dtype_of = dtype_of
         self._ts = np.zeros(capacity, dtype=np.int64)  # ns since the epoch, UTC
         self._blocks: dict[str, _Block] = {}
-        self._known: dict[str, _Block] = {}
-        self._order: list[str] = []  # columns in order of first appearance
+        self._known: dict[str, _Block] = {}  # column -> its block, in order of first appearance
         self._next = 0
         self._size = 0
         self._last_ts = -(2**62)
@@ -79,7 +78,6 @@ class RollingFrame:
             block = self._blocks[dtype] = _Block(dtype, self.capacity)
         block.add(column)
         self._known[column] = block
-        self._order.append(column)
 
     # -- reading ---------------------------------------------------------------
     def __len__(self) -> int:
@@ -88,7 +86,7 @@ class RollingFrame:
     @property
     def columns(self) -> list[str]:
         with self._lock:
-            return list(self._order)
+            return list(self._known)
 
     @property
     def bytes_per_row(self) -> int:
@@ -125,7 +123,7 @@ class RollingFrame:
                     columns[:, offset : offset + n] = block.data[seg].T
                     offset += n
                 parts.update(zip(block.names, columns))
-            order = list(self._order)
+            order = list(self._known)
         return pd.DataFrame({name: parts[name] for name in order}, index=_utc_index(index), copy=False)
 
     def _segments(self, start_ns: int | None, end_ns: int | None) -> list[slice]:
