@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from dashboard_core.metrics.processes import ProcessRow, ProcessScanner, top_processes
-from dashboard_core.metrics.procfs import ProcessReading, ProcReader
+from dashboard_core.metrics.procfs import ProcessReading, ProcReader, PsutilReader
 from tests.polling import wait_until
 
 
@@ -105,6 +105,18 @@ def test_proc_reader_agrees_with_psutil_on_this_process() -> None:
         assert abs(mine.cpu_seconds - sum(proc.cpu_times()[:2])) < 0.5  # read a moment apart
         assert abs(mine.rss - proc.memory_info().rss) < 64 * 2**20  # the test allocates as it runs
     assert {r.pid for r in ProcReader()(False)} >= {1, os.getpid()}
+
+
+def test_the_psutil_reader_other_systems_use_agrees_with_proc() -> None:
+    via_psutil = {r.pid: r for r in PsutilReader()(with_cmdline=True)}
+    via_proc = {r.pid: r for r in ProcReader()(with_cmdline=True)}
+    me = os.getpid()
+    assert via_psutil[me].name == via_proc[me].name
+    assert via_psutil[me].cmdline == via_proc[me].cmdline
+    assert via_psutil[me].uid == os.getuid()
+    assert via_psutil[me].cpu_seconds is not None and via_psutil[me].rss > 0
+    rows = ProcessScanner(PsutilReader()).scan()
+    assert row_of(rows, me).user == pwd.getpwuid(os.getuid()).pw_name
 
 
 def test_top_processes_sorts_and_cuts() -> None:

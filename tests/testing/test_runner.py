@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psutil
 
+from dashboard_core.testing.capped_log import CappedLog
 from dashboard_core.testing.runner import RunSpec, RunStatus, SuiteRun, exit_code_words
 from tests.polling import wait_until
 
@@ -102,6 +103,16 @@ def test_huge_output_is_capped_keeping_head_and_tail(tmp_path: Path) -> None:
     assert "bytes of output cut here" in text
     assert len(text) < 100_000 + 200
     assert suite.log.total == 5 + 10_000_000 + 6
+
+
+def test_the_live_tail_shows_the_newest_output(tmp_path: Path) -> None:
+    log = CappedLog(tmp_path / "out.log", max_bytes=100)
+    log.write(b"first line\n")
+    assert log.tail_text() == "first line\n"  # still within the head: read from the file
+    log.write(b"x" * 200 + b"\nnewest line\n")
+    assert log.tail_text(max_chars=12) == "newest line\n"
+    log.close()
+    assert log.path.read_text().endswith("newest line\n")
 
 
 def test_exit_codes_in_words() -> None:
