@@ -98,22 +98,96 @@ class UiConfig(_Strict):
     )
 
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class SuiteConfig(_Strict):
+    """One test suite the dashboard can run: pytest with arguments, or any command
+    that writes JUnit XML. Never run through a shell."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Unique name: letters, digits, '_', '.', '-'.")
+    description: str = Field("", max_length=500, description="One line shown on the suite's card.")
+    kind: Literal["pytest", "command"] = Field("pytest", description="pytest (live progress) or any command.")
+    paths: list[str] = Field(
+        default_factory=list, description="pytest: files, folders or node ids; empty = pytest's own discovery."
+    )
+    keyword: str | None = Field(None, min_length=1, description="pytest: -k expression.")
+    markers: str | None = Field(None, min_length=1, description="pytest: -m expression.")
+    args: list[str] = Field(default_factory=list, description="pytest: more arguments, as a list.")
+    workers: int = Field(0, ge=0, le=64, description="pytest: parallel workers (pytest-xdist -n); 0 = none.")
+    python: str | None = Field(
+        None, description="pytest: the interpreter to run it with; default the dashboard's own."
+    )
+    argv: list[str] = Field(default_factory=list, description="command: the program and its arguments.")
+    junit_xml: str | None = Field(
+        None, description="command: where it writes JUnit XML, relative to cwd; '{junit_xml}' in argv is replaced."
+    )
+    cwd: Path = Field(Path("."), description="Working directory, relative to the config file.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    timeout_seconds: float | None = Field(1800.0, gt=0, description="Stop the run after this long; none = never.")
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> SuiteConfig:
+        pytest_only = [k for k in ("paths", "keyword", "markers", "args", "workers", "python") if getattr(self, k)]
+        command_only = [k for k in ("argv", "junit_xml") if getattr(self, k)]
+        if self.kind == "pytest" and command_only:
+            raise ValueError(f"{', '.join(command_only)} only apply to kind = \"command\"")
+        if self.kind == "command":
+            if pytest_only:
+                raise ValueError(f"{', '.join(pytest_only)} only apply to kind = \"pytest\"")
+            if not self.argv or not self.argv[0]:
+                raise ValueError("a command suite needs argv, the program and its arguments")
+        return self
+
+
+class TestingConfig(_Strict):
+    __test__ = False  # not a pytest class
+
+    max_concurrent: int = Field(
+        0, ge=0, le=256, description="Runs at once across suites; 0 = the number of CPU cores. Others wait in a queue."
+    )
+    cancel_grace_seconds: float = Field(
+        5.0, ge=0, le=300, description="Seconds between SIGTERM and SIGKILL when a run is cancelled or times out."
+    )
+    log_max_bytes: int = Field(
+        5_000_000, ge=10_000, description="Largest log kept per run; the head and tail are kept, the middle cut."
+    )
+    flaky_window: int = Field(10, ge=2, le=200, description="Runs looked at to find flaky tests.")
+
+    @property
+    def concurrency(self) -> int:
+        return self.max_concurrent or os.cpu_count() or 1
+
+
 class Config(_Strict):
     sampler: SamplerConfig = SamplerConfig()
     watch: list[WatchConfig] = Field(default_factory=list, description="Processes whose CPU and memory are charted.")
     storage: StorageConfig = StorageConfig()
     api: ApiConfig = ApiConfig()
     ui: UiConfig = UiConfig()
+    testing: TestingConfig = TestingConfig()
+    suites: list[SuiteConfig] = Field(default_factory=list, description="Test suites the dashboard can run.")
     _source: Path | None = PrivateAttr(None)  # the file this was loaded from
 
     @field_validator("watch")
     @classmethod
     def _unique_labels(cls, value: list[WatchConfig]) -> list[WatchConfig]:
-        labels = [w.label for w in value]
-        dupes = sorted({x for x in labels if labels.count(x) > 1})
-        if dupes:
-            raise ValueError(f"labels must be unique; repeated: {', '.join(dupes)}")
+        _refuse_repeats("labels", [w.label for w in value])
         return value
+
+    @field_validator("suites")
+    @classmethod
+    def _unique_suites(cls, value: list[SuiteConfig]) -> list[SuiteConfig]:
+        _refuse_repeats("suite names", [s.name for s in value])
+        return value
+
+    def suite(self, name: str) -> SuiteConfig | None:
+        return next((s for s in self.suites if s.name == name), None)
+
+    def resolve(self, path: Path | str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        base = self._source.parent if self._source else Path.cwd()
+        return (base / path).resolve()
 
     @property
     def source(self) -> Path | None:
@@ -122,8 +196,13 @@ class Config(_Strict):
 
     @property
     def data_dir(self) -> Path:
-        base = self._source.parent if self._source else Path.cwd()
-        return (base / self.storage.data_dir).resolve()
+        return self.resolve(self.storage.data_dir)
+
+
+def _refuse_repeats(what: str, values: list[str]) -> None:
+    dupes = sorted({x for x in values if values.count(x) > 1})
+    if dupes:
+        raise ValueError(f"{what} must be unique; repeated: {', '.join(dupes)}")
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -147,15 +226,15 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_explain(file, exc)) from None
+        raise ConfigError(_explain(file, exc, data)) from None
     config._source = file.resolve()
     return config
 
 
-def _explain(file: Path, exc: ValidationError) -> str:
+def _explain(file: Path, exc: ValidationError, data: object = None) -> str:
     lines = [f"{file}: {exc.error_count()} invalid setting{'s' if exc.error_count() > 1 else ''}"]
     for err in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        where = _where(err["loc"], data)
         if err["type"] == "extra_forbidden":
             reason = "unknown key (check its spelling against the README's config reference)"
         else:
@@ -164,3 +243,20 @@ def _explain(file: Path, exc: ValidationError) -> str:
                 reason += f" (got {err['input']!r})"
         lines.append(f"  {where}: {reason}")
     return "\n".join(lines)
+
+
+def _where(loc: tuple[int | str, ...], data: object) -> str:
+    """The field path, naming list items by their name: ``suites.1 (demo).timeout_seconds``."""
+    parts: list[str] = []
+    for key in loc:
+        part = str(key)
+        try:
+            data = data[key]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            data = None
+        if isinstance(key, int) and isinstance(data, dict):
+            name = data.get("name") or data.get("label")
+            if isinstance(name, str):
+                part += f" ({name})"
+        parts.append(part)
+    return ".".join(parts) or "(top level)"

@@ -37,6 +37,8 @@ from dashboard_core.metrics.sources import (
 )
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import HostInfo, LatestSample, ProcessInfo, SelfHealth
+from dashboard_core.store import Store, open_store
+from dashboard_core.testing.manager import SuiteManager
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ def build_sources(config: Config) -> tuple[list[MetricSource], WatchedProcessesS
 class Runtime:
     def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
         self.config = config
+        self.store: Store = open_store(config.data_dir)
+        self.tests = SuiteManager(config, self.store)
         sources, watched = build_sources(config)
         self.fields = FieldTable([f for s in sources for f in s.fields])
         self.frame = RollingFrame(config.sampler.capacity, dtype_of=self._dtype_of)
@@ -88,6 +92,7 @@ class Runtime:
         times = self._process.cpu_times()
         self._cpu_at_start = times.user + times.system
         self.sampler.start()
+        self.tests.start()
         log.info(
             "Runtime started: sampling every %.3g s, %d rows of history",
             self.config.sampler.interval_seconds,
@@ -95,7 +100,9 @@ class Runtime:
         )
 
     def stop(self) -> None:
+        self.tests.stop()
         self.sampler.stop()
+        self.store.close()
         log.info("Runtime stopped")
 
     # -- metrics ---------------------------------------------------------------

@@ -52,7 +52,7 @@ def test_every_error_is_listed(write_config: Writer) -> None:
 
 def test_a_bad_watch_regex_names_the_rule(write_config: Writer) -> None:
     message = error_of(write_config('[[watch]]\nlabel = "a"\nmatch = "cmdline"\npattern = "(unclosed"\n'))
-    assert "watch.0: pattern is not a valid regular expression" in message
+    assert "watch.0 (a): pattern is not a valid regular expression" in message
 
 
 def test_watch_labels_are_unique(write_config: Writer) -> None:

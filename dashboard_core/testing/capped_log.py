@@ -5,6 +5,8 @@ was cut, then the tail. A runaway test printing gigabytes costs at most the cap.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import deque
 from pathlib import Path
 from typing import BinaryIO
@@ -18,37 +20,50 @@ class CappedLog:
         self._file: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in close()
         self._tail: deque[bytes] = deque()
         self._tail_bytes = 0
+        self._lock = threading.Lock()  # the output pump writes, pages read the tail
         self.total = 0  # bytes received
 
     def write(self, data: bytes) -> None:
-        self.total += len(data)
-        if self._head_room > 0:
-            head, data = data[: self._head_room], data[self._head_room :]
-            self._file.write(head)
-            self._file.flush()
-            self._head_room -= len(head)
-        if data:
-            self._tail.append(data)
-            self._tail_bytes += len(data)
-            while self._tail_bytes - len(self._tail[0]) >= self._tail_room:
-                self._tail_bytes -= len(self._tail.popleft())
+        with self._lock:
+            self.total += len(data)
+            if self._head_room > 0:
+                head, data = data[: self._head_room], data[self._head_room :]
+                self._file.write(head)
+                self._file.flush()
+                self._head_room -= len(head)
+            if data:
+                self._tail.append(data)
+                self._tail_bytes += len(data)
+                while self._tail_bytes - len(self._tail[0]) >= self._tail_room:
+                    self._tail_bytes -= len(self._tail.popleft())
 
     def tail_text(self, max_chars: int = 4000) -> str:
         """The newest output, for a live view while the run goes on."""
-        if self._tail:
-            data = b"".join(self._tail)
-        else:
-            data = self.path.read_bytes() if self.path.exists() else b""
-        return data[-max_chars:].decode(errors="replace")
+        with self._lock:
+            if self._tail:
+                return b"".join(self._tail)[-max_chars:].decode(errors="replace")
+        return read_tail(self.path, max_chars)
 
     def close(self) -> None:
-        if self._file.closed:
-            return
-        tail = b"".join(self._tail)[-self._tail_room :] if self._tail_room else b""
-        cut = self.total - self._file.tell() - len(tail)
-        if cut > 0:
-            self._file.write(
-                f"\n[... {cut:,} bytes of output cut here: the log keeps its head and tail ...]\n".encode()
-            )
-        self._file.write(tail)
-        self._file.close()
+        with self._lock:
+            if self._file.closed:
+                return
+            tail = b"".join(self._tail)[-self._tail_room :] if self._tail_room else b""
+            cut = self.total - self._file.tell() - len(tail)
+            if cut > 0:
+                self._file.write(
+                    f"\n[... {cut:,} bytes of output cut here: the log keeps its head and tail ...]\n".encode()
+                )
+            self._file.write(tail)
+            self._file.close()
+
+
+def read_tail(path: Path, max_chars: int = 4000) -> str:
+    """The last ``max_chars`` bytes of a log file as text ("" if it is gone)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - max_chars))
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""

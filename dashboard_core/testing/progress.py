@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, get_args
 
-Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
-OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+from dashboard_core.models import CaseOutcome, RunCounts, summary_line
+
+Outcome = CaseOutcome
+OUTCOMES: tuple[Outcome, ...] = get_args(CaseOutcome)
 # Worse outcomes win when one test has several reports.
-_SEVERITY = {"passed": 0, "xpassed": 1, "xfailed": 2, "skipped": 3, "failed": 4, "error": 5}
+SEVERITY = {"passed": 0, "xpassed": 1, "xfailed": 2, "skipped": 3, "failed": 4, "error": 5}
 
 
 @dataclass(slots=True)
@@ -31,6 +33,7 @@ class CaseResult:
 @dataclass(slots=True)
 class Progress:
     collected: int | None = None
+    rootdir: str | None = None  # node ids are relative to it
     current: str | None = None  # the test running now
     finished: int = 0  # tests whose teardown has been reported
     counts: Counter[str] = field(default_factory=Counter)
@@ -42,7 +45,9 @@ class Progress:
         """Fold one record from the report log or the dashboard plugin."""
         kind = record.get("$report_type") or record.get("event")
         if kind == "collected":
-            self.collected = int(record.get("count", 0))
+            if self.collected is None:  # with xdist every worker reports the same collection
+                self.collected = int(record.get("count", 0))
+            self.rootdir = record.get("rootdir") or self.rootdir
         elif kind == "start":
             self.current = record.get("nodeid")
         elif kind == "TestReport":
@@ -85,17 +90,28 @@ class Progress:
         case = self.cases.get(nodeid)
         if case is None:
             case = self.cases[nodeid] = CaseResult(nodeid, outcome)
-        elif _SEVERITY[outcome] > _SEVERITY[case.outcome]:
+        elif SEVERITY[outcome] > SEVERITY[case.outcome]:
             case.outcome = outcome
         else:
             return
         case.message, case.traceback = describe(record.get("longrepr"))
 
+    def run_counts(self) -> RunCounts:
+        c = self.counts
+        return RunCounts(
+            collected=self.collected,
+            done=self.finished,
+            passed=c["passed"],
+            failed=c["failed"],
+            errors=c["error"],
+            skipped=c["skipped"],
+            xfailed=c["xfailed"],
+            xpassed=c["xpassed"],
+        )
+
     def summary(self) -> str:
         """pytest's closing line: ``1 failed, 7 passed, 1 skipped ...``, same order."""
-        order = ("failed", "passed", "skipped", "xfailed", "xpassed", "error")
-        parts = [f"{self.counts[k]} {k}" for k in order if self.counts[k]]
-        return ", ".join(parts) or "no tests ran"
+        return summary_line(self.run_counts())
 
 
 def describe(longrepr: Any) -> tuple[str | None, str | None]:

@@ -1,8 +1,8 @@
 """A pytest plugin loaded into suite runs (``-p dashboard_core.testing.pytest_plugin``).
 
 pytest-reportlog records each test's reports but neither how many tests were
-collected nor which one is running now; this writes those two facts, one JSON
-line each, to the file named by ``--dashboard-events``. A file of its own: the
+collected (nor where node ids start from) nor which one is running now; this
+writes those facts, one JSON line each, to the file named by ``--dashboard-events``. A file of its own: the
 report log's writer is not safe to share.
 """
 
@@ -30,7 +30,12 @@ class _Events:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.write(event="collected", count=len(session.items))
+        self.write(event="collected", count=len(session.items), rootdir=str(session.config.rootpath))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """With pytest-xdist the controller collects nothing: each worker reports."""
+        self.write(event="collected", count=len(ids), rootdir=str(node.config.rootpath))
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         self.write(event="start", nodeid=nodeid)

@@ -16,16 +16,16 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
 import psutil
 
+from dashboard_core.models import RunCounts, RunStatus
 from dashboard_core.testing.capped_log import CappedLog
 from dashboard_core.testing.jsonlines import JsonLinesTail
-from dashboard_core.testing.progress import Progress
+from dashboard_core.testing.progress import CaseResult, Progress
 
 PYTEST_EXIT_CODES = {
     0: "all tests passed",
@@ -35,21 +35,6 @@ PYTEST_EXIT_CODES = {
     4: "usage error",
     5: "no tests collected",
 }
-
-
-class RunStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    PASSED = "passed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TIMED_OUT = "timed out"
-    ERROR = "error"  # could not start, or pytest itself broke
-    INTERRUPTED = "interrupted"  # the dashboard stopped during the run
-
-    @property
-    def finished(self) -> bool:
-        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 def exit_code_words(code: int | None, is_pytest: bool = True) -> str:
@@ -75,13 +60,37 @@ class RunSpec:
     timeout: float | None = None
     log_max_bytes: int = 5_000_000
     is_pytest: bool = True
+    junit_xml: Path | None = None  # command suites: where their results are read from
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A consistent copy of a run's live progress, safe to read from any thread."""
+
+    counts: RunCounts
+    current: str | None
+    rootdir: str | None
+    cases: list[CaseResult]
+
+
+_STOP_WORDS = {
+    RunStatus.CANCELLED: "cancelled",
+    RunStatus.INTERRUPTED: "interrupted: the dashboard stopped during this run",
+}
 
 
 class SuiteRun:
-    """Start with :meth:`start`; read ``status``, ``progress`` and ``message``."""
+    """Start with :meth:`start`; read ``status`` and ``message``, and the live
+    progress through :meth:`snapshot`. ``on_done`` is called once it has finished."""
 
     def __init__(
-        self, spec: RunSpec, *, grace: float = 5.0, poll: float = 0.2, clock: Callable[[], float] = time.monotonic
+        self,
+        spec: RunSpec,
+        *,
+        grace: float = 5.0,
+        poll: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        on_done: Callable[[], None] | None = None,
     ) -> None:
         self.spec = spec
         self.grace = grace
@@ -103,6 +112,9 @@ class SuiteRun:
         self._stop_reason: RunStatus | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
+        self._progress_lock = threading.Lock()
+        self._changed: set[str] = set()  # node ids changed since take_changed()
+        self._on_done = on_done
 
     # -- control ---------------------------------------------------------------
     def start(self) -> None:
@@ -127,8 +139,29 @@ class SuiteRun:
         threading.Thread(target=self._watch, name="suite-watch", daemon=True).start()
 
     def cancel(self) -> bool:
-        """Stop the run; False if it had already finished."""
+        """Stop the run; False if it had already finished or is being stopped."""
         return self._stop(RunStatus.CANCELLED)
+
+    def interrupt(self) -> bool:
+        """Stop the run because the dashboard itself stops."""
+        return self._stop(RunStatus.INTERRUPTED)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_reason is not None and not self._done.is_set()
+
+    def snapshot(self, with_cases: bool = True) -> Snapshot:
+        with self._progress_lock:
+            p = self.progress
+            cases = [replace(c) for c in p.cases.values()] if with_cases else []
+            return Snapshot(p.run_counts(), p.current, p.rootdir, cases)
+
+    def take_changed(self) -> list[CaseResult]:
+        """Copies of the cases that changed since the last call (to persist them)."""
+        with self._progress_lock:
+            changed = [replace(self.progress.cases[n]) for n in self._changed if n in self.progress.cases]
+            self._changed.clear()
+            return changed
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
@@ -148,12 +181,15 @@ class SuiteRun:
         assert self._proc is not None
         tails = [JsonLinesTail(self.events), JsonLinesTail(self.report_log)]
         deadline = self.clock() + self.spec.timeout if self.spec.timeout else None
-        while self._proc.poll() is None:
+        while True:
             self._read(tails)
             if deadline is not None and self.clock() >= deadline:
                 self._stop(RunStatus.TIMED_OUT)
-            self._done.wait(self.poll)
-        self._proc.wait()
+            try:
+                self._proc.wait(self.poll)  # wakes at once when the process exits
+                break
+            except subprocess.TimeoutExpired:
+                continue
         # A descendant that escaped the kill may hold the pipe open: don't wait forever.
         if self._pump is not None:
             self._pump.join(timeout=self.grace)
@@ -162,56 +198,83 @@ class SuiteRun:
         words = exit_code_words(self.exit_code, self.spec.is_pytest)
         if self._stop_reason is not None:
             status = self._stop_reason
-            what = "cancelled" if status is RunStatus.CANCELLED else f"timed out after {self.spec.timeout:g} s"
+            what = _STOP_WORDS.get(status) or f"timed out after {self.spec.timeout:g} s"
             message = f"{what} ({words})"
         elif self.exit_code == 0:
             status, message = RunStatus.PASSED, words
-        elif self.spec.is_pytest and self.exit_code in (2, 3, 4):
+        elif self.exit_code < 0:  # a signal from outside the dashboard
+            status, message = RunStatus.ERROR, f"{words}, not by the dashboard"
+        elif self.spec.is_pytest and self.exit_code in (2, 3, 4, 5):
             status, message = RunStatus.ERROR, words
         else:
             status, message = RunStatus.FAILED, words
         self._finish(status, message)
 
     def _read(self, tails: list[JsonLinesTail]) -> None:
-        for tail in tails:
-            for record in tail.read_new():
+        records = [record for tail in tails for record in tail.read_new()]
+        if not records:
+            return
+        with self._progress_lock:
+            for record in records:
                 self.progress.apply(record)
+                nodeid = record.get("nodeid")
+                if nodeid in self.progress.cases:
+                    self._changed.add(nodeid)
 
     def _stop(self, reason: RunStatus) -> bool:
         with self._lock:
             if self.status.finished or self._proc is None or self._stop_reason is not None:
                 return False
             self._stop_reason = reason
-        threading.Thread(target=kill_tree, args=(self._proc, self.grace), name="suite-stop", daemon=True).start()
+        proc = self._proc
+        threading.Thread(
+            target=kill_tree, args=(proc.pid, self.grace, lambda: proc.poll() is not None), name="suite-stop", daemon=True
+        ).start()
         return True
 
     def _finish(self, status: RunStatus, message: str) -> None:
         self.log.close()
         self.ended_at = datetime.now(UTC)
         self.message = message
-        self.progress.current = None
+        with self._progress_lock:
+            self.progress.current = None
         self.status = status
         self._done.set()
+        if self._on_done is not None:
+            self._on_done()
 
 
-def kill_tree(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the process group, SIGKILL what is left after ``grace`` seconds,
-    including descendants that moved to a group of their own."""
+def kill_tree(pid: int, grace: float, exited: Callable[[], bool] | None = None) -> None:
+    """SIGTERM the process group led by ``pid``, SIGKILL what is left after
+    ``grace`` seconds, including descendants that moved to a group of their own.
+
+    ``exited`` tells (and reaps) the leader when it is our child; otherwise psutil does.
+    """
     try:
-        family = psutil.Process(proc.pid).children(recursive=True)
+        leader = psutil.Process(pid)
+        family = leader.children(recursive=True)
     except psutil.NoSuchProcess:
-        family = []
-    _signal_group(proc.pid, signal.SIGTERM)
+        leader, family = None, []
+    if exited is None:
+        exited = lambda: leader is None or not _alive(leader)  # noqa: E731
+    _signal_group(pid, signal.SIGTERM)
     for p in family:
         _signal(p, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    alive = [p for p in family if p.is_running()]
-    while (proc.poll() is None or alive) and time.monotonic() < deadline:
+    alive = [p for p in family if _alive(p)]
+    while (not exited() or alive) and time.monotonic() < deadline:
         time.sleep(0.05)  # polling the processes' exit, with a deadline
-        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    _signal_group(proc.pid, signal.SIGKILL)
+        alive = [p for p in alive if _alive(p)]
+    _signal_group(pid, signal.SIGKILL)
     for p in family:
         _signal(p, signal.SIGKILL)
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -1,0 +1,165 @@
+"""Test runs and their cases in the store: written while a run goes on, read for
+the history views. Times are UTC epoch seconds in the file, datetimes outside."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, Trigger
+from dashboard_core.store import Store
+
+ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+_COUNT_COLUMNS = ("collected", "done", "passed", "failed", "errors", "skipped", "xfailed", "xpassed")
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    suite: str | None = None
+    status: RunStatus | None = None
+    trigger: Trigger | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        for column, value in (("suite", self.suite), ("status", self.status), ("trigger", self.trigger)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(str(value))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def epoch(ts: datetime | None) -> float | None:
+    return ts.timestamp() if ts is not None else None
+
+
+def _dt(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+class RunHistory:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- writing -----------------------------------------------------------------
+    def insert(
+        self,
+        suite: str,
+        trigger: Trigger,
+        queued_at: datetime,
+        argv: Sequence[str],
+        rerun_of: int | None = None,
+        selection: Sequence[str] | None = None,
+    ) -> int:
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO test_runs (suite, trigger, status, queued_at, updated_at, argv, rerun_of, selection)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    suite,
+                    str(trigger),
+                    RunStatus.QUEUED.value,
+                    epoch(queued_at),
+                    epoch(queued_at),
+                    json.dumps(list(argv)),
+                    rerun_of,
+                    json.dumps(list(selection)) if selection is not None else None,
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def update(self, run_id: int, **values: Any) -> None:
+        """Set columns of one run; datetimes become epoch seconds, counts are spread out."""
+        row: dict[str, Any] = {}
+        for key, value in values.items():
+            if isinstance(value, RunCounts):
+                row.update(value.model_dump())
+            elif isinstance(value, datetime):
+                row[key] = epoch(value)
+            elif isinstance(value, RunStatus | Trigger):
+                row[key] = value.value
+            elif isinstance(value, list | tuple):
+                row[key] = json.dumps(list(value))
+            else:
+                row[key] = value
+        if not row:
+            return
+        assignments = ", ".join(f"{k} = :{k}" for k in row)
+        self.store.execute(f"UPDATE test_runs SET {assignments} WHERE id = :_id", {**row, "_id": run_id})
+
+    def save_cases(self, run_id: int, cases: Iterable[CaseInfo]) -> None:
+        self.store.executemany(
+            "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (run_id, nodeid) DO UPDATE SET outcome = excluded.outcome, duration = excluded.duration,"
+            " message = excluded.message, traceback = excluded.traceback",  # keeps the row's place: run order
+            [(run_id, c.nodeid, c.outcome, c.duration, c.message, c.traceback) for c in cases],
+        )
+
+    # -- reading -----------------------------------------------------------------
+    def get(self, run_id: int) -> RunInfo | None:
+        row = self.store.one("SELECT * FROM test_runs WHERE id = ?", (run_id,))
+        return run_from_row(row) if row is not None else None
+
+    def row(self, run_id: int) -> sqlite3.Row | None:
+        return self.store.one("SELECT * FROM test_runs WHERE id = ?", (run_id,))
+
+    def page(self, where: RunFilter, limit: int, offset: int) -> tuple[int, list[RunInfo]]:
+        clause, params = where.where()
+        total = self.store.one(f"SELECT COUNT(*) FROM test_runs{clause}", params)
+        rows = self.store.all(
+            f"SELECT * FROM test_runs{clause} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
+        )
+        return int(total[0] if total else 0), [run_from_row(r) for r in rows]
+
+    def recent_finished(self, suite: str, n: int, *, full_only: bool = False) -> list[RunInfo]:
+        """The suite's newest ``n`` finished runs, newest first."""
+        only_full = " AND selection IS NULL" if full_only else ""
+        rows = self.store.all(
+            f"SELECT * FROM test_runs WHERE suite = ? AND status NOT IN (?, ?){only_full} ORDER BY id DESC LIMIT ?",
+            (suite, *ACTIVE, n),
+        )
+        return [run_from_row(r) for r in rows]
+
+    def cases(self, run_id: int) -> list[CaseInfo]:
+        rows = self.store.all(
+            "SELECT nodeid, outcome, duration, message, traceback FROM test_cases WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        )
+        return [CaseInfo(**dict(r)) for r in rows]
+
+    def outcomes(self, run_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+        """(run id, node id, outcome) of every case of these runs."""
+        if not run_ids:
+            return []
+        marks = ",".join("?" * len(run_ids))
+        rows = self.store.all(f"SELECT run_id, nodeid, outcome FROM test_cases WHERE run_id IN ({marks})", run_ids)
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def unfinished(self) -> list[sqlite3.Row]:
+        """Runs the store says are queued or running (after a crash: none is)."""
+        return self.store.all("SELECT * FROM test_runs WHERE status IN (?, ?) ORDER BY id", ACTIVE)
+
+
+def run_from_row(row: sqlite3.Row) -> RunInfo:
+    keys = row.keys()
+    selection = json.loads(row["selection"]) if row["selection"] else None
+    started, ended = row["started_at"], row["ended_at"]
+    return RunInfo(
+        id=row["id"],
+        suite=row["suite"],
+        trigger=Trigger(row["trigger"]),
+        status=RunStatus(row["status"]),
+        message=row["message"],
+        queued_at=_dt(row["queued_at"]),
+        started_at=_dt(started),
+        ended_at=_dt(ended),
+        duration_seconds=(ended - started) if started is not None and ended is not None else None,
+        exit_code=row["exit_code"],
+        counts=RunCounts(**{k: row[k] for k in _COUNT_COLUMNS if k in keys}),
+        rerun_of=row["rerun_of"],
+        selected=len(selection) if selection is not None else None,
+        log_path=row["log_path"],
+    )
