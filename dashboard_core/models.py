@@ -214,8 +214,9 @@ class RunSuiteRequest(BaseModel):
 
     test_suite: str = Field(min_length=1, max_length=200, description="A suite's name from dashboard.toml.")
     rerun_failed_of: int | None = Field(
-        None, ge=1, description="Run only the tests that failed or errored in this earlier run of the suite."
+        None, ge=1, le=2**62, description="Run only the tests that failed or errored in this earlier run of the suite."
     )
+    trigger: Literal["api", "cli"] = Field("api", description="Who asks: recorded with the run.")
 
 
 class RunSuiteResponse(BaseModel):

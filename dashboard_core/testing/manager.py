@@ -25,6 +25,7 @@ import psutil
 from dashboard_core.config import Config, SuiteConfig
 from dashboard_core.models import (
     CaseInfo,
+    FlakyTest,
     RunCounts,
     RunDetail,
     RunInfo,
@@ -38,6 +39,7 @@ from dashboard_core.testing.capped_log import read_tail
 from dashboard_core.testing.history import RunFilter, RunHistory
 from dashboard_core.testing.junit import JunitError, counts_of, parse_junit
 from dashboard_core.testing.progress import CaseResult
+from dashboard_core.testing.reports import flaky_tests
 from dashboard_core.testing.runner import SuiteRun, kill_tree
 from dashboard_core.testing.suites import command_preview, run_spec
 
@@ -49,16 +51,23 @@ LOG_TAIL_CHARS = 6000
 
 
 class SuiteError(Exception):
-    """A request the manager refuses; ``str()`` is the sentence for the user."""
+    """A request the manager refuses; ``str()`` is the sentence for the user,
+    ``http_status`` the API's answer."""
+
+    http_status = 409
 
 
 class UnknownSuite(SuiteError):
+    http_status = 404
+
     def __init__(self, name: str, known: Sequence[str]) -> None:
         names = ", ".join(known) or "none are configured"
         super().__init__(f"There is no test suite named {name!r}. Known suites: {names}.")
 
 
 class UnknownRun(SuiteError):
+    http_status = 404
+
     def __init__(self, run_id: int) -> None:
         super().__init__(f"There is no test run with id {run_id}.")
 
@@ -71,6 +80,14 @@ class RunAlreadyFinished(SuiteError):
 
 class CannotRerun(SuiteError):
     pass
+
+
+class NoLogFile(SuiteError):
+    http_status = 404
+
+
+class ShuttingDown(SuiteError):
+    http_status = 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,16 +189,14 @@ class SuiteManager:
     # -- asking ----------------------------------------------------------------
     def run_suite(self, name: str, trigger: Trigger, *, rerun_failed_of: int | None = None) -> StartResult:
         """Queue a run of the suite, or return the one already queued or running."""
-        suite = self.config.suite(name)
-        if suite is None:
-            raise UnknownSuite(name, [s.name for s in self.config.suites])
+        suite = self._known(name)
         selection = self._failed_of(suite, rerun_failed_of) if rerun_failed_of is not None else None
         with self._lock:
             existing = next((a for a in self._active.values() if a.suite.name == name), None)
             if existing is not None:
                 return StartResult(self._live(existing), created=False)
             if self._stopping.is_set():
-                raise SuiteError("The dashboard is shutting down; no new runs start.")
+                raise ShuttingDown("The dashboard is shutting down; no new runs start.")
             now = datetime.now(UTC)
             preview = command_preview(suite, self.config)
             run_id = self.history.insert(name, trigger, now, preview, rerun_failed_of, selection)
@@ -284,12 +299,24 @@ class SuiteManager:
 
     def recent(self, suite: str, n: int) -> list[RunInfo]:
         """The suite's last ``n`` finished runs, newest first."""
+        self._known(suite)
         return self.history.recent_finished(suite, n)
+
+    def flaky(self, suite: str, n: int | None = None) -> list[FlakyTest]:
+        """Tests whose outcome flipped between pass and fail in the suite's last ``n`` runs."""
+        runs = self.recent(suite, n or self.config.testing.flaky_window)
+        return flaky_tests(runs, self.history.outcomes([r.id for r in runs]))
+
+    def _known(self, suite: str) -> SuiteConfig:
+        found = self.config.suite(suite)
+        if found is None:
+            raise UnknownSuite(suite, [s.name for s in self.config.suites])
+        return found
 
     def log_file(self, run_id: int) -> Path:
         info = self.run(run_id)
         if not info.log_path or not Path(info.log_path).is_file():
-            raise SuiteError(f"Run {run_id} has no log file (it never started, or its folder was removed).")
+            raise NoLogFile(f"Run {run_id} has no log file (it never started, or its folder was removed).")
         return Path(info.log_path)
 
     # -- inside ----------------------------------------------------------------

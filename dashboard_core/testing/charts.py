@@ -1,0 +1,81 @@
+"""Plotly figures for a suite's history: pass rate and duration per run.
+
+Runs are few (tens to hundreds), so plain ``Scatter`` and ``Bar`` traces with
+the run id on the x axis read better than a time axis: runs a day apart and
+runs a minute apart get the same room. The time is in the hover text.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+STATUS_COLOURS = {
+    "passed": "#21a366",
+    "failed": "#d62728",
+    "error": "#8c2d04",
+    "timed out": "#ff7f0e",
+    "cancelled": "#7f7f7f",
+    "interrupted": "#9467bd",
+}
+
+
+def history_figure(history: pd.DataFrame, tz: str = "UTC") -> go.Figure | None:
+    """Pass rate (%) above, duration (s) below, one point per finished run;
+    ``history`` as :func:`dashboard_core.testing.reports.history_frame` makes it."""
+    if history.empty:
+        return None
+    when = history["started"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
+    x = [f"#{i}" for i in history["id"]]
+    colours = [STATUS_COLOURS.get(s, "#1f77b4") for s in history["status"]]
+    hover = [
+        f"run {i} · {s}<br>{w}<br>{p} passed, {f} failed, {e} errors"
+        + (f"<br>re-run of {n} selected tests" if pd.notna(n) else "")
+        for i, s, w, p, f, e, n in zip(
+            history["id"],
+            history["status"],
+            when,
+            history["passed"],
+            history["failed"],
+            history["errors"],
+            history["selected"],
+        )
+    ]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.55, 0.45])
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=history["pass_rate"],
+            mode="lines+markers",
+            name="pass rate",
+            line={"color": "#1f77b4"},
+            marker={"color": colours, "size": 9},
+            hovertext=hover,
+            hovertemplate="%{hovertext}<br>pass rate %{y:.1f} %<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=history["duration"],
+            name="duration",
+            marker={"color": colours},
+            hovertext=hover,
+            hovertemplate="%{hovertext}<br>%{y:.1f} s<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.update_yaxes(title_text="pass rate %", range=[0, 105], row=1, col=1)
+    fig.update_yaxes(title_text="seconds", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(type="category", title_text="run", row=2, col=1)
+    fig.update_layout(
+        height=420,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        showlegend=False,
+        title={"text": "Pass rate and duration per run (colour: status)", "x": 0, "font": {"size": 14}},
+    )
+    return fig

@@ -1,0 +1,129 @@
+"""What the Tests page and the API show about runs: the results table and its
+filters, the slowest tests, a run as CSV or JUnit XML, the history of a suite
+and its flaky tests. Plain functions over the models, no I/O."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from dashboard_core.metrics.export import frame_to_csv
+from dashboard_core.models import CaseInfo, FlakyTest, RunDetail, RunInfo, RunStatus
+from dashboard_core.testing.junit import write_junit
+from dashboard_core.testing.progress import CaseResult
+
+CASE_COLUMNS = ["outcome", "nodeid", "duration", "message"]
+FAILING = ("failed", "error")
+# Outcomes that say something about whether a test works (not skipped or xfailed).
+_JUDGED = {"passed": "P", "xpassed": "P", "failed": "F", "error": "F"}
+
+
+def cases_frame(cases: Sequence[CaseInfo]) -> pd.DataFrame:
+    """One row per test: outcome, node id, seconds, message; in run order."""
+    return pd.DataFrame([c.model_dump(include=set(CASE_COLUMNS)) for c in cases], columns=CASE_COLUMNS)
+
+
+def filter_cases(frame: pd.DataFrame, outcomes: Iterable[str] | None = None, text: str = "") -> pd.DataFrame:
+    """Rows whose outcome is one of ``outcomes`` (all if None) and whose node id or
+    message contains ``text`` (case-insensitive)."""
+    keep = pd.Series(True, index=frame.index)
+    if outcomes is not None:
+        keep &= frame["outcome"].isin(list(outcomes))
+    needle = text.strip().lower()
+    if needle:
+        haystack = frame["nodeid"].str.lower() + "\n" + frame["message"].fillna("").str.lower()
+        keep &= haystack.str.contains(needle, regex=False)
+    return frame[keep]
+
+
+def slowest(cases: Sequence[CaseInfo], n: int = 10) -> pd.DataFrame:
+    return cases_frame(sorted(cases, key=lambda c: c.duration, reverse=True)[:n])
+
+
+def run_csv(run: RunDetail) -> bytes:
+    """The run's test cases as CSV (spreadsheet-safe), with the run in every row."""
+    frame = cases_frame(run.cases)
+    frame["traceback"] = [c.traceback for c in run.cases]
+    frame.insert(0, "run_id", run.id)
+    frame.insert(1, "suite", run.suite)
+    return frame_to_csv(frame)
+
+
+def run_junit(run: RunDetail) -> bytes:
+    cases = [CaseResult(c.nodeid, c.outcome, c.duration, c.message, c.traceback) for c in run.cases]
+    return write_junit(
+        run.suite, cases, timestamp=run.started_at, duration=run.duration_seconds, hostname=socket.gethostname()
+    )
+
+
+def export_name(run: RunInfo, extension: str) -> str:
+    """``demo_run-12_20261125T080000Z.csv``: safe as a file name on every system."""
+    when = (run.started_at or run.queued_at).strftime("%Y%m%dT%H%M%SZ")
+    return f"{run.suite}_run-{run.id}_{when}.{extension}"
+
+
+def history_frame(runs: Sequence[RunInfo]) -> pd.DataFrame:
+    """Finished runs oldest first: when, status, pass rate (%), duration (s), counts."""
+    rows = [
+        {
+            "id": r.id,
+            "started": r.started_at or r.queued_at,
+            "status": str(r.status),
+            "pass_rate": None if r.pass_rate is None else 100 * r.pass_rate,
+            "duration": r.duration_seconds,
+            "passed": r.counts.passed,
+            "failed": r.counts.failed,
+            "errors": r.counts.errors,
+            "selected": r.selected,
+        }
+        for r in sorted(runs, key=lambda r: r.id)
+        if r.status.finished
+    ]
+    columns = ["id", "started", "status", "pass_rate", "duration", "passed", "failed", "errors", "selected"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["started"] = pd.to_datetime(frame["started"], utc=True)
+    return frame
+
+
+def pass_rate_spark(runs: Sequence[RunInfo]) -> list[float]:
+    """Pass rate (%) of each full run, oldest first, for a card's sparkline."""
+    return [
+        round(100 * r.pass_rate, 1)
+        for r in sorted(runs, key=lambda r: r.id)
+        if r.pass_rate is not None and r.selected is None
+    ]
+
+
+def flaky_tests(runs: Sequence[RunInfo], outcomes: Iterable[tuple[int, str, str]]) -> list[FlakyTest]:
+    """Tests whose result flipped between pass and fail across these runs.
+
+    ``outcomes`` are (run id, node id, outcome) rows of those runs. Like
+    Allure's and ReportPortal's views: a test that failed in one run and passed
+    in another, with the code unchanged in between as far as we know, is flaky;
+    skips and runs that did not include the test are left out of the count.
+    """
+    order = [r.id for r in sorted(runs, key=lambda r: r.id) if r.status is not RunStatus.QUEUED]
+    seen: dict[str, dict[int, str]] = {}
+    for run_id, nodeid, outcome in outcomes:
+        seen.setdefault(nodeid, {})[run_id] = outcome
+    flaky = []
+    for nodeid, by_run in seen.items():
+        marks = [_JUDGED.get(by_run.get(run_id, ""), "-") for run_id in order]
+        judged = [m for m in marks if m != "-"]
+        flips = sum(1 for a, b in zip(judged, judged[1:]) if a != b)
+        if flips:
+            last = by_run[max(by_run)]
+            flaky.append(
+                FlakyTest(
+                    nodeid=nodeid,
+                    runs=len(judged),
+                    passed=judged.count("P"),
+                    failed=judged.count("F"),
+                    flips=flips,
+                    history="".join(marks),
+                    last_outcome=last,  # type: ignore[arg-type]
+                )
+            )
+    return sorted(flaky, key=lambda f: (-f.flips, f.nodeid))
