@@ -1,7 +1,10 @@
-"""Command line: ``python -m dashboard_core export-csv --window 1h -o out.csv``.
+"""Command line: ``python -m dashboard_core export-csv --window 1h -o out.csv``,
+``run-suite NAME``, ``cancel-run ID``, ``check-config``.
 
-It reads from the running server's API (the server owns the history), and says
-clearly when none is answering.
+Commands talk to the running server's API: the server owns the history and the
+runs, so a run started here shows in every browser too. ``run-suite`` falls
+back to running the suite in this process (same store, same log folders) when
+no dashboard answers, so it also works in CI without a server.
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ class CliError(Exception):
     """A failure to report to the user as one sentence, exit code 1."""
 
 
+class NoServer(CliError):
+    def __init__(self, base: str, exc: BaseException) -> None:
+        reason = getattr(exc, "reason", exc)
+        super().__init__(
+            f"No dashboard is answering at {base} ({reason}). Start it with `bash scripts/start.sh`, "
+            f"or point --url or ${URL_ENV} at the one that runs."
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard_core", description="The dashboard's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,13 +49,30 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
     export.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
 
+    run = sub.add_parser(
+        "run-suite", help="Run a test suite with live progress; exit 0 only if it passed (1 if not, 130 if cancelled)."
+    )
+    run.add_argument("suite", help="the suite's name in dashboard.toml")
+    run.add_argument("--rerun-failed-of", type=int, metavar="RUN_ID", help="run only the tests that failed in that run")
+    run.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
+    run.add_argument("--local", action="store_true", help="run here, without asking a running dashboard")
+    run.add_argument("--config", default=None, help="config for --local (default $DASHBOARD_CONFIG or ./dashboard.toml)")
+
+    cancel = sub.add_parser("cancel-run", help="Cancel a queued or running test run on the running dashboard.")
+    cancel.add_argument("run_id", type=int)
+    cancel.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
+
     check = sub.add_parser("check-config", help="Validate a config file and print what is wrong with it.")
     check.add_argument("config", nargs="?", default=None, help="path (default $DASHBOARD_CONFIG or ./dashboard.toml)")
     return parser
 
 
+def base_url(args: argparse.Namespace) -> str:
+    return (args.url or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
+
+
 def export_csv(args: argparse.Namespace) -> str:
-    base = (args.url or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
+    base = base_url(args)
     params = {k: v for k, v in (("window", args.window), ("start", args.start), ("end", args.end)) if v}
     if not params:
         params["window"] = "15m"
@@ -55,11 +84,7 @@ def export_csv(args: argparse.Namespace) -> str:
     except urllib.error.HTTPError as exc:
         raise CliError(f"The dashboard at {base} refused the export ({exc.code}): {_message(exc)}") from None
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise CliError(
-            f"No dashboard is answering at {base} ({reason}). Start it with `bash scripts/start.sh`, "
-            f"or point --url or ${URL_ENV} at the one that runs."
-        ) from None
+        raise NoServer(base, exc) from None
     if args.output == "-":
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
@@ -86,6 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "export-csv":
             print(export_csv(args), file=sys.stderr)
+        elif args.command == "run-suite":
+            from dashboard_core.testing.cli import run_suite
+
+            return run_suite(args)
+        elif args.command == "cancel-run":
+            from dashboard_core.testing.cli import cancel_run
+
+            print(cancel_run(args))
         elif args.command == "check-config":
             config = load_config(args.config)
             print(f"OK: {config.source or 'defaults (no config file)'}")

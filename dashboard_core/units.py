@@ -47,3 +47,8 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def format_seconds(seconds: float) -> str:
+    """Test-run durations: ``2.3 s`` under a minute, then as :func:`format_duration`."""
+    return f"{seconds:.1f} s" if seconds < 60 else format_duration(seconds)

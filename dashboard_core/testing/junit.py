@@ -28,10 +28,9 @@ from datetime import datetime
 from pathlib import Path
 from pyexpat import ErrorString
 
-from dashboard_core.testing.progress import SEVERITY, CaseResult, Outcome
+from dashboard_core.testing.progress import SEVERITY, CaseResult, Outcome, one_line
 
 MAX_BYTES = 200 * 1024 * 1024  # a JUnit file this big is not a test report anyone can read
-MAX_MESSAGE = 500  # characters of a message kept for the results table
 XFAIL_TYPE = "pytest.xfail"  # how pytest marks an expected failure in <skipped type=...>
 # Anything XML 1.0 does not allow in a document: C0 controls but tab, LF and CR,
 # surrogates (a lone one cannot even be encoded), U+FFFE and U+FFFF.
@@ -111,12 +110,12 @@ def _case(element: ET.Element) -> CaseResult:
             worst, case.outcome = child, outcome
     if worst is not None:
         case.traceback = _text(worst.text)
-        case.message = _first_line(worst.get("message")) or _first_line(case.traceback)
+        case.message = one_line(worst.get("message")) or one_line(case.traceback)
     else:
         properties = _properties(element)
         if properties.get("outcome") == "xpassed":
             case.outcome = "xpassed"
-        case.message = _first_line(properties.get("message"))
+        case.message = one_line(properties.get("message"))
     return case
 
 
@@ -156,13 +155,6 @@ def _text(text: str | None) -> str | None:
     while lines and not lines[0].strip():
         lines.pop(0)
     return "\n".join(lines) or None
-
-
-def _first_line(text: str | None) -> str | None:
-    for line in (text or "").split("\n"):
-        if line := line.strip():
-            return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
-    return None
 
 
 # -- writing -------------------------------------------------------------------

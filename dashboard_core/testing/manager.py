@@ -137,8 +137,10 @@ class SuiteManager:
         self.listeners: list[Callable[[RunInfo], None]] = []  # told when a run starts or finishes
 
     # -- lifecycle -------------------------------------------------------------
-    def start(self) -> None:
-        self.recover()
+    def start(self, *, recover: bool = True) -> None:
+        """``recover=False`` when another process (a running dashboard) may own the store's runs."""
+        if recover:
+            self.recover()
         self._thread = threading.Thread(target=self._supervise, name="suite-manager", daemon=True)
         self._thread.start()
 

@@ -114,8 +114,24 @@ class Progress:
         return summary_line(self.run_counts())
 
 
+MAX_MESSAGE = 500  # characters of a one-line message kept for tables
+
+
+def one_line(text: str | None) -> str | None:
+    """The first non-empty line, cut to :data:`MAX_MESSAGE` characters."""
+    if not text:
+        return None
+    line = next((x.strip() for x in text.split("\n") if x.strip()), "")  # U+2028 and friends are text
+    return (line[: MAX_MESSAGE - 1] + "…" if len(line) > MAX_MESSAGE else line) or None
+
+
 def describe(longrepr: Any) -> tuple[str | None, str | None]:
-    """Message and traceback text from a serialised ``longrepr``."""
+    """One-line message and the traceback text from a serialised ``longrepr``."""
+    message, traceback = _describe(longrepr)
+    return one_line(message), traceback
+
+
+def _describe(longrepr: Any) -> tuple[str | None, str | None]:
     if longrepr is None:
         return None, None
     if isinstance(longrepr, list) and len(longrepr) == 3:  # a skip: [path, line, reason]

@@ -92,7 +92,7 @@ def pass_rate_spark(runs: Sequence[RunInfo]) -> list[float]:
     return [
         round(100 * r.pass_rate, 1)
         for r in sorted(runs, key=lambda r: r.id)
-        if r.pass_rate is not None and r.selected is None
+        if r.status.finished and r.pass_rate is not None and r.selected is None
     ]
 
 
