@@ -285,3 +285,14 @@ def _toml_list(items: list[str]) -> str:
     import json
 
     return json.dumps(items)
+
+
+def test_parallel_workers_count_the_same(manager_factory: Factory) -> None:
+    """pytest-xdist: the controller collects nothing, each worker reports its collection."""
+    manager = manager_factory(
+        extra=f'\n[[suites]]\nname = "demo2"\npaths = ["examples/demo_suite"]\nworkers = 2\ncwd = "{ROOT}"\n'
+    )
+    run = manager.wait(manager.run_suite("demo2", Trigger.UI).run.id, 180)
+    assert run.summary() == pytest_closing_line("examples/demo_suite")
+    assert run.counts.collected == 12 == run.counts.done
+    assert "-n" in manager.suites()[-1].command
