@@ -1,9 +1,8 @@
 """One test-suite run: a subprocess in its own process group, watched to the end.
 
 The command is an argv list (never a shell). Output goes to a capped log;
-progress is read from the report log and the dashboard plugin's events while
-pytest writes them. Cancel and timeout send SIGTERM to the whole group, then
-SIGKILL after a grace period, and also kill any descendant that left the group,
+progress is read from the dashboard plugin's events while pytest writes them.
+Cancel and timeout send SIGTERM to the whole group, then SIGKILL after a grace period, and also kill any descendant that left the group,
 so no process of the run survives. A command that cannot start is a failed run
 with the reason, never an exception in the dashboard.
 """
@@ -55,7 +54,7 @@ def exit_code_words(code: int | None, is_pytest: bool = True) -> str:
 class RunSpec:
     argv: Sequence[str]
     cwd: Path
-    workdir: Path  # where this run's log, report log and events go
+    workdir: Path  # where this run's log and events go
     env: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None
     log_max_bytes: int = 5_000_000
@@ -104,13 +103,13 @@ class SuiteRun:
         self.ended_at: datetime | None = None
         spec.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = spec.workdir / "output.log"
-        self.report_log = spec.workdir / "report.jsonl"
-        self.events = spec.workdir / "events.jsonl"
+        self.events = spec.workdir / "events.jsonl"  # written by the pytest plugin
         self.log = CappedLog(self.log_path, spec.log_max_bytes)
         self._proc: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
         self._stop_reason: RunStatus | None = None
         self._done = threading.Event()
+        self._exited = threading.Event()  # set the moment the process has exited
         self._lock = threading.Lock()
         self._progress_lock = threading.Lock()
         self._changed: set[str] = set()  # node ids changed since take_changed()
@@ -136,6 +135,7 @@ class SuiteRun:
         self.status = RunStatus.RUNNING
         self._pump = threading.Thread(target=self._pump_output, name="suite-output", daemon=True)
         self._pump.start()
+        threading.Thread(target=self._wait_exit, name="suite-exit", daemon=True).start()
         threading.Thread(target=self._watch, name="suite-watch", daemon=True).start()
 
     def cancel(self) -> bool:
@@ -176,20 +176,25 @@ class SuiteRun:
         with self._proc.stdout as out:
             for chunk in iter(lambda: out.read1(65536), b""):
                 self.log.write(chunk)
+                if len(chunk) < 4096:  # a trickle (pytest flushes a dot per test): let it gather,
+                    self._exited.wait(0.05)  # but never past the exit; heavy output is read at once
+
+    def _wait_exit(self) -> None:
+        assert self._proc is not None
+        self._proc.wait()  # a blocking waitpid: returns the moment the process exits
+        self._exited.set()
 
     def _watch(self) -> None:
         assert self._proc is not None
-        tails = [JsonLinesTail(self.events), JsonLinesTail(self.report_log)]
+        tails = [JsonLinesTail(self.events)]
         deadline = self.clock() + self.spec.timeout if self.spec.timeout else None
         while True:
             self._read(tails)
             if deadline is not None and self.clock() >= deadline:
                 self._stop(RunStatus.TIMED_OUT)
-            try:
-                self._proc.wait(self.poll)  # wakes at once when the process exits
+            if self._exited.wait(self.poll):  # Popen.wait(timeout) polls, up to 50 ms late
                 break
-            except subprocess.TimeoutExpired:
-                continue
+        self._proc.wait()  # reaped by _wait_exit: returns at once
         # A descendant that escaped the kill may hold the pipe open: don't wait forever.
         if self._pump is not None:
             self._pump.join(timeout=self.grace)
@@ -226,9 +231,9 @@ class SuiteRun:
             if self.status.finished or self._proc is None or self._stop_reason is not None:
                 return False
             self._stop_reason = reason
-        proc = self._proc
+        # The exit waiter holds Popen's wait lock, so ask it, not proc.poll().
         threading.Thread(
-            target=kill_tree, args=(proc.pid, self.grace, lambda: proc.poll() is not None), name="suite-stop", daemon=True
+            target=kill_tree, args=(self._proc.pid, self.grace, self._exited.is_set), name="suite-stop", daemon=True
         ).start()
         return True
 

@@ -1,9 +1,8 @@
 """From a suite in the config to the exact command of one run.
 
 pytest suites run under the dashboard's own interpreter (or the suite's
-``python``) with two extra plugins: pytest-reportlog for each test's reports and
-:mod:`dashboard_core.testing.pytest_plugin` for the collected count and the test
-running now. ``command`` suites run their argv as given; ``{junit_xml}`` as a
+``python``) with :mod:`dashboard_core.testing.pytest_plugin`, which writes each
+test's reports, the collected count and the test running now as JSON lines. ``command`` suites run their argv as given; ``{junit_xml}`` as a
 whole argv item becomes the run's JUnit XML path. Nothing goes through a shell.
 """
 
@@ -76,7 +75,6 @@ def _pytest_argv(suite: SuiteConfig, workdir: Path, select: Sequence[str] | None
         "pytest",
         "-p",
         PLUGIN,
-        f"--report-log={workdir / 'report.jsonl'}",
         f"--dashboard-events={workdir / 'events.jsonl'}",
     ]
     if suite.workers:

@@ -69,17 +69,19 @@ def test_a_demo_run_counts_what_pytest_counts_and_is_stored(manager: SuiteManage
 
 def test_progress_is_live_while_the_suite_runs(manager: SuiteManager, gate: Path) -> None:
     run_id = manager.run_suite("gated", Trigger.UI).run.id
-    live = wait_until(
-        lambda: (r := manager.run(run_id)).counts.passed == 1 and r.current_test and r,
+    live = wait_until(  # done counts a test once its teardown is reported, a moment after its pass
+        lambda: (r := manager.run(run_id)).counts.done == 1 and r.current_test and r,
         30,
-        "the first test to pass while the second waits",
+        "the first test to finish while the second waits",
     )
     assert live.status is RunStatus.RUNNING and live.counts.collected == 3
     assert live.current_test.endswith("test_waits_for_the_gate")
     assert live.eta_seconds is not None  # from the pace so far: no earlier runs
-    # already saved: a crash now would keep it
-    stored = manager.history.get(run_id)
-    assert stored is not None and stored.counts.passed == 1 and stored.status is RunStatus.RUNNING
+    wait_until(  # saved too: a crash now would keep it
+        lambda: (r := manager.history.get(run_id)) and r.counts.passed == 1 and r.status is RunStatus.RUNNING,
+        30,
+        "the pass to be saved",
+    )
     gate.touch()
     done = manager.wait(run_id, 60)
     assert done.status is RunStatus.PASSED and done.summary() == "3 passed"
@@ -271,7 +273,7 @@ def test_suites_list_their_command_and_last_run(manager: SuiteManager) -> None:
     demo = next(s for s in manager.suites() if s.name == "demo")
     assert demo.last_run is not None and demo.last_run.id == first.id and demo.active_run is None
     assert demo.command[1:3] == ["-m", "pytest"] and demo.command[-1] == "examples/demo_suite"
-    assert "--report-log=<run dir>/report.jsonl" in demo.command
+    assert "--dashboard-events=<run dir>/events.jsonl" in demo.command
 
 
 def test_eta_from_earlier_durations_then_from_the_pace() -> None:

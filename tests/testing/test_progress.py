@@ -1,4 +1,5 @@
-"""Progress read from real pytest runs of the demo suite equals pytest's own report."""
+"""Progress read from real pytest runs of the demo suite equals pytest's own report,
+whether the lines come from our plugin or from pytest-reportlog (same format)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,27 @@ ROOT = Path(__file__).parents[2]
 DEMO = ROOT / "examples" / "demo_suite"
 
 
-def pytest_argv(report_log: Path, events: Path, *extra: str) -> list[str]:
+def pytest_argv(events: Path, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "pytest", str(DEMO), "-p", "dashboard_core.testing.pytest_plugin",
-        f"--report-log={report_log}", f"--dashboard-events={events}", "-p", "no:cacheprovider", *extra,
+        f"--dashboard-events={events}", "-p", "no:cacheprovider", *extra,
     ]  # fmt: skip
+
+
+def reportlog_argv(report_log: Path) -> list[str]:
+    """pytest-reportlog alone: the format our plugin's report lines follow."""
+    return [sys.executable, "-m", "pytest", str(DEMO), f"--report-log={report_log}", "-p", "no:cacheprovider"]
+
+
+WRITERS = pytest.mark.parametrize("writer", ["our plugin", "pytest-reportlog"])
+
+
+def run_demo(writer: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
+    path = tmp_path / "events.jsonl"
+    if writer == "pytest-reportlog":
+        pytest.importorskip("pytest_reportlog", reason="pytest-reportlog comes with the test requirements")
+    argv = pytest_argv(path) if writer == "our plugin" else reportlog_argv(path)
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120), path
 
 
 def fold(*paths: Path) -> Progress:
@@ -32,25 +49,26 @@ def fold(*paths: Path) -> Progress:
     return progress
 
 
-def test_counts_equal_what_pytest_itself_reports(tmp_path: Path) -> None:
-    log, events = tmp_path / "report.jsonl", tmp_path / "events.jsonl"
-    done = subprocess.run(pytest_argv(log, events), cwd=ROOT, capture_output=True, text=True, timeout=120)
+@WRITERS
+def test_counts_equal_what_pytest_itself_reports(writer: str, tmp_path: Path) -> None:
+    done, events = run_demo(writer, tmp_path)
     assert done.returncode == 1  # the demo has failures on purpose
     closing = done.stdout.strip().splitlines()[-1]
     expected = dict((k, int(n)) for n, k in re.findall(r"(\d+) (\w+)", closing.split(" in ")[0]))
     expected["error"] = expected.pop("errors", expected.pop("error", 0))
-    progress = fold(events, log)
+    progress = fold(events)
     assert {k: v for k, v in progress.counts.items() if v} == {k: v for k, v in expected.items() if v}
     assert progress.summary() in closing
-    assert progress.collected == 12 == progress.finished
+    assert progress.finished == 12
+    assert progress.collected == (12 if writer == "our plugin" else None)  # reportlog does not say
     assert progress.session_done and progress.exit_status == 1
     assert progress.current is None
 
 
-def test_each_case_has_one_outcome_with_its_reason(tmp_path: Path) -> None:
-    log, events = tmp_path / "report.jsonl", tmp_path / "events.jsonl"
-    subprocess.run(pytest_argv(log, events), cwd=ROOT, capture_output=True, timeout=120)
-    cases = {nodeid.split("::")[-1]: case for nodeid, case in fold(log).cases.items()}
+@WRITERS
+def test_each_case_has_one_outcome_with_its_reason(writer: str, tmp_path: Path) -> None:
+    _, events = run_demo(writer, tmp_path)
+    cases = {nodeid.split("::")[-1]: case for nodeid, case in fold(events).cases.items()}
     assert {name: c.outcome for name, c in cases.items() if not name.startswith("test_parametrised")} == {
         "test_passes": "passed",
         "test_fails": "failed",
@@ -73,9 +91,9 @@ def test_each_case_has_one_outcome_with_its_reason(tmp_path: Path) -> None:
 
 def test_progress_is_readable_while_the_run_goes_on(tmp_path: Path) -> None:
     """Tail the files of a running pytest: the slow test shows as current before the run ends."""
-    log, events = tmp_path / "report.jsonl", tmp_path / "events.jsonl"
-    proc = subprocess.Popen(pytest_argv(log, events, "-k", "slow or passes"), cwd=ROOT, stdout=subprocess.DEVNULL)
-    tails, progress = [JsonLinesTail(events), JsonLinesTail(log)], Progress()
+    events = tmp_path / "events.jsonl"
+    proc = subprocess.Popen(pytest_argv(events, "-k", "slow or passes"), cwd=ROOT, stdout=subprocess.DEVNULL)
+    tails, progress = [JsonLinesTail(events)], Progress()
 
     def poll() -> Progress:
         for tail in tails:

@@ -26,7 +26,7 @@ def run(tmp_path: Path, argv: list[str], **kwargs: object) -> SuiteRun:
 def test_the_demo_suite_runs_with_live_counts_equal_to_pytest(tmp_path: Path) -> None:
     workdir = tmp_path / "run"
     argv = [PY, "-m", "pytest", "examples/demo_suite", "-p", "dashboard_core.testing.pytest_plugin",
-            f"--report-log={workdir / 'report.jsonl'}", f"--dashboard-events={workdir / 'events.jsonl'}"]  # fmt: skip
+            f"--dashboard-events={workdir / 'events.jsonl'}"]  # fmt: skip
     suite = run(tmp_path, argv, env={"PYTHONPATH": str(ROOT)})
     assert suite.wait(120), "the demo suite did not finish"
     assert suite.status is RunStatus.FAILED
