@@ -206,7 +206,8 @@ class SuiteInfo(BaseModel):
     timeout_seconds: float | None
     workers: int
     active_run: RunInfo | None = Field(None, description="The queued or running run, if any.")
-    last_run: RunInfo | None = Field(None, description="The newest finished run, if any.")
+    last_run: RunInfo | None = Field(None, description="The newest finished run, if any (a re-run included).")
+    last_full_run: RunInfo | None = Field(None, description="The newest finished run of the whole suite, if any.")
 
 
 class RunSuiteRequest(BaseModel):

@@ -14,6 +14,7 @@ page = st.navigation(
     [
         st.Page("../pages/overview.py", title="Overview", icon="🏠", default=True),
         st.Page("../pages/metrics.py", title="Metrics", icon="📈", url_path="metrics"),
+        st.Page("../pages/tests.py", title="Tests", icon="🧪", url_path="tests"),
     ]
 )
 sidebar_status()

@@ -42,27 +42,32 @@ def history_figure(history: pd.DataFrame, tz: str = "UTC") -> go.Figure | None:
             history["selected"],
         )
     ]
+    rerun = history["selected"].notna().to_numpy()
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.55, 0.45])
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=history["pass_rate"],
-            mode="lines+markers",
-            name="pass rate",
-            line={"color": "#1f77b4"},
-            marker={"color": colours, "size": 9},
-            hovertext=hover,
-            hovertemplate="%{hovertext}<br>pass rate %{y:.1f} %<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
+    # The line joins full runs only: a re-run of 2 failed tests at 0 % says nothing of the suite.
+    traces = (("full runs", ~rerun, "lines+markers", "circle"), ("re-runs", rerun, "markers", "circle-open"))
+    for name, keep, mode, symbol in traces:
+        if keep.any():
+            fig.add_trace(
+                go.Scatter(
+                    x=[v for v, k in zip(x, keep) if k],
+                    y=history["pass_rate"][keep],
+                    mode=mode,
+                    name=name,
+                    line={"color": "#1f77b4"},
+                    marker={"color": [c for c, k in zip(colours, keep) if k], "size": 9, "symbol": symbol},
+                    hovertext=[h for h, k in zip(hover, keep) if k],
+                    hovertemplate="%{hovertext}<br>pass rate %{y:.1f} %<extra></extra>",
+                ),
+                row=1,
+                col=1,
+            )
     fig.add_trace(
         go.Bar(
             x=x,
             y=history["duration"],
             name="duration",
-            marker={"color": colours},
+            marker={"color": colours, "pattern": {"shape": ["/" if r else "" for r in rerun]}},
             hovertext=hover,
             hovertemplate="%{hovertext}<br>%{y:.1f} s<extra></extra>",
         ),
@@ -76,6 +81,10 @@ def history_figure(history: pd.DataFrame, tz: str = "UTC") -> go.Figure | None:
         height=420,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         showlegend=False,
-        title={"text": "Pass rate and duration per run (colour: status)", "x": 0, "font": {"size": 14}},
+        title={
+            "text": "Pass rate and duration per run (colour: status; open and hatched: re-runs of failed tests)",
+            "x": 0,
+            "font": {"size": 14},
+        },
     )
     return fig

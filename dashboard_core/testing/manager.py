@@ -243,6 +243,10 @@ class SuiteManager:
         infos = []
         for s in self.config.suites:
             last = self.history.recent_finished(s.name, 1)
+            if last and last[0].selected is not None:
+                full = self.history.recent_finished(s.name, 1, full_only=True)
+            else:
+                full = last
             infos.append(
                 SuiteInfo(
                     name=s.name,
@@ -254,6 +258,7 @@ class SuiteManager:
                     workers=s.workers,
                     active_run=active.get(s.name),
                     last_run=last[0] if last else None,
+                    last_full_run=full[0] if full else None,
                 )
             )
         return infos

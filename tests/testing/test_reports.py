@@ -81,8 +81,11 @@ def test_history_frame_and_figure() -> None:
     assert frame["pass_rate"].round(1).tolist() == [100.0, 66.7, 100.0]
     assert str(frame["started"].dt.tz) == "UTC"
     fig = history_figure(frame, "Europe/Berlin")
-    assert fig is not None and [t.type for t in fig.data] == ["scatter", "bar"]
-    assert list(fig.data[0].x) == ["#1", "#2", "#4"]
+    assert fig is not None and [(t.type, t.name) for t in fig.data] == [
+        ("scatter", "full runs"), ("scatter", "re-runs"), ("bar", "duration"),
+    ]  # fmt: skip
+    assert list(fig.data[0].x) == ["#1", "#2"] and list(fig.data[1].x) == ["#4"]  # the line skips re-runs
+    assert list(fig.data[2].x) == ["#1", "#2", "#4"] and fig.data[2].marker.pattern.shape == ("", "", "/")
     assert "09:01:00" in fig.data[0].hovertext[0]  # local time in the hover
     assert history_figure(history_frame([])) is None
     assert pass_rate_spark(runs) == [100.0, 66.7]  # full runs only: a re-run of 1 test says little

@@ -1,0 +1,401 @@
+"""Tests: run a suite, watch it run, see how it went and how it has been going."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard_core.models import CaseInfo, RunCounts, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
+from dashboard_core.testing.charts import history_figure
+from dashboard_core.testing.manager import SuiteError
+from dashboard_core.testing.reports import (
+    FAILING,
+    cases_frame,
+    export_name,
+    filter_cases,
+    history_frame,
+    pass_rate_spark,
+    slowest,
+)
+from dashboard_core.units import format_seconds
+from ui.widgets import browser_tz, download_link, local_time, require_runtime
+
+STATUS_EMOJI = {
+    RunStatus.QUEUED: "⏳",
+    RunStatus.RUNNING: "🔄",
+    RunStatus.PASSED: "✅",
+    RunStatus.FAILED: "❌",
+    RunStatus.CANCELLED: "⏹️",
+    RunStatus.TIMED_OUT: "⌛",
+    RunStatus.ERROR: "💥",
+    RunStatus.INTERRUPTED: "⚠️",
+}
+STATUS_COLOUR = {
+    RunStatus.PASSED: "green",
+    RunStatus.FAILED: "red",
+    RunStatus.ERROR: "red",
+    RunStatus.TIMED_OUT: "orange",
+}
+OUTCOME_EMOJI = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️", "xfailed": "🟡", "xpassed": "🟠"}
+OUTCOMES = list(OUTCOME_EMOJI)
+ALL_SUITES = "All suites"
+RUN_CHOICES = 50  # runs offered in the results picker
+LOG_LINES = 40  # lines of a running run's output shown live
+SPARK_RUNS = 20
+HISTORY_RUNS = 50
+
+# session state
+NOTES, ACTIVE, SUITE, RUN, RUN_LABEL = "tests_notes", "tests_active", "tests_suite", "tests_run", "tests_run_label"
+
+NO_SUITES = """No test suites are configured. Add one to `dashboard.toml` and restart the dashboard, e.g.:
+
+```toml
+[[suites]]
+name = "unit"
+description = "The project's unit tests"
+paths = ["tests"]          # relative to cwd
+cwd = "."                  # relative to dashboard.toml
+```
+
+See "Configuration" in README.md for every `suites` key (pytest options, workers, timeouts, command suites)."""
+
+
+# -- small formatting helpers -------------------------------------------------------
+def status_text(status: RunStatus) -> str:
+    return f"{STATUS_EMOJI.get(status, '')} {status}"
+
+
+def counts_line(c: RunCounts) -> str:
+    parts = [
+        (c.passed, "passed"),
+        (c.failed, "failed"),
+        (c.errors, "error" if c.errors == 1 else "errors"),
+        (c.skipped, "skipped"),
+        (c.xfailed, "xfailed"),
+        (c.xpassed, "xpassed"),
+    ]
+    emoji = [OUTCOME_EMOJI[o] for o in OUTCOMES]
+    return " · ".join(f"{e} {n} {word}" for e, (n, word) in zip(emoji, parts))
+
+
+def short_summary(run: RunInfo, parts: int = 2) -> str:
+    items = run.summary().split(", ")
+    return ", ".join(items[:parts]) + ("…" if len(items) > parts else "")
+
+
+def when(run: RunInfo, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return local_time(run.started_at or run.queued_at, tz, fmt)
+
+
+def run_label(run: RunInfo | None, tz: str) -> str:
+    if run is None:
+        return "?"
+    parts = [f"#{run.id}", run.suite, status_text(run.status)]
+    if run.status.finished:
+        parts.append(short_summary(run))
+    if run.rerun_of is not None:
+        parts.append(f"re-run of #{run.rerun_of}")
+    return " · ".join([*parts, when(run, tz)])
+
+
+def active_state(runs: list[RunInfo]) -> list[tuple[int, bool]]:
+    """What the cards and results depend on: which runs are active, and which have started."""
+    return [(r.id, r.status is RunStatus.QUEUED) for r in runs]
+
+
+def last_lines(text: str, n: int = LOG_LINES) -> str:
+    return "\n".join(text.splitlines()[-n:])
+
+
+def with_emoji(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(outcome=frame["outcome"].map(lambda o: f"{OUTCOME_EMOJI.get(o, '')} {o}"))
+
+
+CASE_COLUMNS = {
+    "outcome": st.column_config.TextColumn("Outcome", width="small"),
+    "nodeid": st.column_config.TextColumn("Test", width="large"),
+    "duration": st.column_config.NumberColumn("Seconds", format="%.2f", width="small"),
+    "message": st.column_config.TextColumn("Message", width="large"),
+}
+
+
+# -- actions (button callbacks: they run before the page, so they may set widget state) ----
+def note(kind: str, text: str) -> None:
+    st.session_state.setdefault(NOTES, []).append((kind, text))
+
+
+def show_notes() -> None:
+    for kind, text in st.session_state.pop(NOTES, []):
+        getattr(st, kind)(text)
+
+
+def select_run(run: RunInfo) -> None:
+    st.session_state[RUN] = run.id
+    if st.session_state.get(SUITE, ALL_SUITES) not in (ALL_SUITES, run.suite):
+        st.session_state[SUITE] = run.suite
+
+
+def start(name: str, rerun_of: int | None = None) -> None:
+    try:
+        result = rt.tests.run_suite(name, Trigger.UI, rerun_failed_of=rerun_of)
+    except SuiteError as exc:
+        note("error", str(exc))
+        return
+    run = result.run
+    if result.created:
+        what = f"the {run.selected} failed tests of run {rerun_of}" if rerun_of is not None else "the suite"
+        note("success", f"Started run {run.id} of **{name}** ({what}).")
+    else:
+        doing = "queued" if run.status is RunStatus.QUEUED else "running"
+        note("info", f"**{name}** is already {doing} as run {run.id}: showing that run, no second one was started.")
+    select_run(run)
+
+
+def cancel(run_id: int) -> None:
+    try:
+        rt.tests.cancel(run_id)
+    except SuiteError as exc:
+        note("error", str(exc))
+
+
+# -- sections ------------------------------------------------------------------------
+def suite_card(suite: SuiteInfo) -> None:
+    last, active = suite.last_full_run, suite.active_run
+    with st.container(border=True, key=f"card_{suite.name}"):
+        st.markdown(
+            f"**{suite.name}**" + (" · command" if suite.kind == "command" else ""),
+            help=f"Runs `{' '.join(suite.command)}` in `{suite.cwd}`",
+        )
+        st.caption(suite.description or f"a {suite.kind} suite (no description)")
+        rate = None if last is None or last.pass_rate is None else f"{100 * last.pass_rate:.0f} % passed"
+        st.metric(
+            "Last run",
+            status_text(last.status) if last else "never run",
+            rate,
+            delta_color=STATUS_COLOUR.get(last.status, "gray") if last else "gray",
+            delta_arrow="off",
+            chart_data=pass_rate_spark(rt.tests.recent(suite.name, SPARK_RUNS)) or None,
+            help=f"Pass rate of the last {SPARK_RUNS} full runs, oldest to newest.",
+        )
+        if last is not None:
+            duration = format_seconds(last.duration_seconds) if last.duration_seconds is not None else "—"
+            rerun = f" · re-run of #{last.rerun_of}'s failed tests" if last.rerun_of is not None else ""
+            st.caption(f"#{last.id}{rerun} · {last.summary()} · {duration} · {when(last, tz)}")
+        newest = suite.last_run
+        if newest is not None and newest.rerun_of is not None and (last is None or newest.id > last.id):
+            st.caption(f"Since then: #{newest.id}, a re-run of failed tests: {status_text(newest.status)}, {newest.summary()}")
+        if active is not None:
+            st.caption(f"{status_text(active.status)} now as run #{active.id}")
+        run_col, cancel_col = st.columns(2)
+        run_col.button(
+            "Run",
+            icon="▶️",
+            key=f"run_{suite.name}",
+            type="primary",
+            width="stretch",
+            on_click=start,
+            args=(suite.name,),
+        )
+        if active is not None:
+            cancel_col.button(
+                "Cancel", icon="⏹️", key=f"cancel_{suite.name}", width="stretch", on_click=cancel, args=(active.id,)
+            )
+
+
+def active_run(run: RunInfo) -> None:
+    with st.container(border=True, key=f"active_{run.id}"):
+        head, button = st.columns([6, 1], vertical_alignment="center")
+        rerun = f" · re-run of #{run.rerun_of} ({run.selected} tests)" if run.rerun_of is not None else ""
+        head.markdown(
+            f"{status_text(run.status)} · **#{run.id} · {run.suite}** · started from the {str(run.trigger).upper()}{rerun}"
+        )
+        button.button("Cancel", icon="⏹️", key=f"cancel_run_{run.id}", width="stretch", on_click=cancel, args=(run.id,))
+        if run.status is RunStatus.QUEUED:
+            st.caption(f"Position {run.queue_position} in the queue: {run.message}.")
+            return
+        c = run.counts
+        if c.collected:
+            st.progress(min(1.0, c.done / c.collected), text=f"{c.done} of {c.collected} tests done")
+        else:
+            st.progress(0, text="Collecting tests…")
+        st.markdown(counts_line(c))
+        timing = f"⏱️ {format_seconds(run.duration_seconds or 0)} elapsed"
+        if run.eta_seconds is not None:
+            timing += f" · about {format_seconds(run.eta_seconds)} left"
+        if run.message not in ("", "running"):
+            timing += f" · {run.message}"
+        st.caption(timing + (f" · now: `{run.current_test}`" if run.current_test else ""))
+        tail = last_lines(rt.tests.detail(run.id).log_tail)
+        st.code(tail or "(no output yet)", language=None, height=260)
+
+
+def results(run: RunDetail, suite: SuiteInfo | None) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Status", status_text(run.status))
+    finished = run.status.finished
+    cols[1].metric(
+        "Duration", format_seconds(run.duration_seconds) if finished and run.duration_seconds is not None else "—"
+    )
+    cols[2].metric(
+        "Started", when(run, tz, "%H:%M:%S"), when(run, tz, "%Y-%m-%d"), delta_color="gray", delta_arrow="off"
+    )
+    cols[3].metric("Triggered from", str(run.trigger).upper())
+    rerun = f" · re-run of the {run.selected} failed tests of run #{run.rerun_of}" if run.rerun_of is not None else ""
+    if finished:
+        st.markdown(f"**{run.summary()}** · {run.message}{rerun}")
+    else:
+        st.info("This run is still going: its results fill in when it ends (live progress is under Active runs).")
+
+    failing = [c for c in run.cases if c.outcome in FAILING]
+    links = st.columns([1, 1, 1, 2], vertical_alignment="center")
+    with links[0]:
+        download_link("⬇️ Results CSV", f"api/testing/runs/{run.id}/cases.csv", export_name(run, "csv"), "dl_csv")
+    with links[1]:
+        download_link("⬇️ JUnit XML", f"api/testing/runs/{run.id}/junit.xml", export_name(run, "xml"), "dl_junit")
+    if run.log_path:
+        with links[2]:
+            download_link("⬇️ Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
+    if failing and finished and suite is not None and suite.kind == "pytest":
+        n = len(failing)
+        links[3].button(
+            f"Re-run the {n} failed test{'s' if n != 1 else ''}",
+            icon="🔁",
+            key="rerun_failed",
+            on_click=start,
+            args=(run.suite, run.id),
+        )
+
+    frame = cases_frame(run.cases)
+    if frame.empty:
+        st.caption("No test results were recorded for this run." if finished else "No test has finished yet.")
+    else:
+        outcomes_col, text_col = st.columns([3, 2], vertical_alignment="bottom")
+        outcomes = outcomes_col.pills(
+            "Outcome",
+            OUTCOMES,
+            selection_mode="multi",
+            default=OUTCOMES,
+            format_func=lambda o: f"{OUTCOME_EMOJI[o]} {o}",
+            key="tests_outcomes",
+        )
+        text = text_col.text_input("Search", placeholder="part of a test name or message", key="tests_search")
+        shown = filter_cases(frame, outcomes, text)
+        st.dataframe(with_emoji(shown), hide_index=True, column_config=CASE_COLUMNS, key="tests_cases")
+        st.caption(f"{len(shown)} of {len(frame)} tests shown.")
+
+    if failing:
+        failure(failing)
+    if run.cases:
+        st.markdown("**Slowest tests**")
+        st.dataframe(
+            with_emoji(slowest(run.cases, 10)),
+            hide_index=True,
+            column_config=CASE_COLUMNS,
+            column_order=["duration", "nodeid", "outcome"],
+            key="tests_slowest",
+        )
+    if finished:
+        with st.expander("Output, last lines", expanded=not run.cases):
+            st.code(run.log_tail or "(no output)", language=None)
+
+
+def failure(failing: list[CaseInfo]) -> None:
+    st.markdown("**Failures**")
+    by_id = {c.nodeid: c for c in failing}
+    picked = st.selectbox(
+        "Failed test",
+        list(by_id),
+        format_func=lambda n: f"{OUTCOME_EMOJI.get(by_id[n].outcome, '')} {n}" if n in by_id else str(n),
+        key="tests_failure",
+    )
+    case = by_id.get(picked, failing[0])
+    if case.message:
+        st.caption(case.message)
+    st.code(case.traceback or "(no traceback recorded)", language=None)
+
+
+def history(suite: str) -> None:
+    st.subheader(f"History of {suite}")
+    chart, flaky_col = st.columns([3, 2])
+    figure = history_figure(history_frame(rt.tests.recent(suite, HISTORY_RUNS)), tz)
+    if figure is None:
+        chart.caption(f"No finished runs of {suite} yet.")
+    else:
+        chart.plotly_chart(figure, key="tests_history", config={"displaylogo": False})
+    window = rt.config.testing.flaky_window
+    flaky_col.markdown("**Flaky tests**")
+    flaky = rt.tests.flaky(suite)
+    if not flaky:
+        flaky_col.caption(f"No flaky tests in the last {window} runs.")
+        return
+    flaky_col.dataframe(
+        pd.DataFrame([f.model_dump(include={"nodeid", "flips", "passed", "failed", "history"}) for f in flaky]),
+        hide_index=True,
+        column_order=["nodeid", "flips", "passed", "failed", "history"],
+        column_config={"nodeid": st.column_config.TextColumn("Test"), "history": "History (oldest first)"},
+        key="tests_flaky",
+    )
+    flaky_col.caption(
+        f"A test is flaky when its outcome flipped between pass and fail in the last {window} runs "
+        "(P passed, F failed or error, - not run)."
+    )
+
+
+# -- the page ------------------------------------------------------------------------
+rt = require_runtime()
+tz = browser_tz()
+st.title("🧪 Tests")
+
+suites = rt.tests.suites()
+if not suites:
+    st.info(NO_SUITES)
+    st.stop()
+by_name = {s.name: s for s in suites}
+st.session_state[ACTIVE] = active_state(rt.tests.active())
+show_notes()
+
+for row in range(0, len(suites), 3):
+    for col, suite in zip(st.columns(3), suites[row : row + 3]):
+        with col:
+            suite_card(suite)
+
+
+@st.fragment(run_every=1.0)
+def active_runs() -> None:
+    show_notes()  # from a Cancel clicked in here
+    runs = rt.tests.active()
+    before, now = st.session_state.get(ACTIVE), active_state(runs)
+    st.session_state[ACTIVE] = now
+    if before is not None and before != now:  # a run started or ended: refresh the cards and results
+        st.rerun()
+    st.subheader("Active runs")
+    if not runs:
+        st.caption("Nothing is running. ▶️ Run a suite above: its progress shows here.")
+    for run in runs:
+        active_run(run)
+
+
+active_runs()
+
+st.subheader("Results")
+suite_col, run_col = st.columns([1, 3])
+suite_choice = suite_col.selectbox("Suite", [ALL_SUITES, *by_name], key=SUITE)
+choices = {
+    r.id: r for r in rt.tests.runs(suite=None if suite_choice == ALL_SUITES else suite_choice, limit=RUN_CHOICES).items
+}
+if not choices:
+    run_col.caption("No runs yet: press ▶️ Run on a suite.")
+    shown_suite = suite_choice if suite_choice in by_name else suites[0].name
+else:
+    if st.session_state.get(RUN) not in choices:
+        st.session_state[RUN] = next(iter(choices))  # the newest
+    label = run_label(choices[st.session_state[RUN]], tz)
+    if st.session_state.get(RUN_LABEL) != label:  # the run ended since: tell the browser its new label
+        st.session_state[RUN] = st.session_state[RUN]
+        st.session_state[RUN_LABEL] = label
+    run_id = run_col.selectbox("Run", list(choices), format_func=lambda i: run_label(choices.get(i), tz), key=RUN)
+    detail = rt.tests.detail(run_id)
+    results(detail, by_name.get(detail.suite))
+    shown_suite = suite_choice if suite_choice in by_name else by_name.get(detail.suite, suites[0]).name
+
+history(shown_suite)

@@ -1,0 +1,103 @@
+"""The Tests page in a real headless Chromium against a real server: press Run,
+watch the run live, and see its results when it ends (no reload, no sleeps)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import REPO, Server
+from tests.testing.conftest import GATED_TESTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+FIRST_RENDER_MS = 60_000  # first page load on a fresh, loaded server
+RUN_MS = 120_000  # a pytest run on a loaded 2-core machine
+
+
+def suites_config(tmp_path: Path) -> str:
+    """The demo suite, and a gated suite whose middle test waits for the ``gate`` file."""
+    gated = tmp_path / "gated"
+    gated.mkdir()
+    (gated / "test_gated.py").write_text(GATED_TESTS)
+    q = json.dumps  # TOML basic strings are JSON strings
+    return f"""
+[[suites]]
+name = "demo"
+description = "the shipped demo suite"
+paths = ["examples/demo_suite"]
+cwd = {q(str(REPO))}
+
+[[suites]]
+name = "gated"
+paths = [{q(str(gated))}]
+args = ["-p", "no:cacheprovider"]
+cwd = {q(str(gated))}
+env = {{ GATE = {q(str(tmp_path / "gate"))} }}
+"""
+
+
+def card(page: Any, suite: str) -> Any:
+    return page.locator(f".st-key-card_{suite}")
+
+
+def showing(scope: Any, test_id: str, text: str | re.Pattern[str]) -> Any:
+    """The first element of this kind that shows the text.
+
+    While Streamlit reruns, an element it is replacing can sit next to the new
+    one for a moment: a locator for "the" element would then match two.
+    """
+    return scope.get_by_test_id(test_id).filter(has_text=text).first
+
+
+def exactly(text: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(text)}$")
+
+
+def test_run_a_suite_watch_it_live_and_see_its_results(
+    server_factory: Callable[..., Server], page: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    server = server_factory(suites_config(tmp_path))
+    page.goto(f"{server.url}/tests")
+    expect(page.get_by_role("heading", name=re.compile(r"^\W*Tests$"))).to_be_visible(timeout=FIRST_RENDER_MS)
+    expect(showing(card(page, "demo"), "stMetricValue", exactly("never run"))).to_be_visible()
+    expect(page.get_by_text("Nothing is running", exact=False)).to_be_visible()
+
+    # Live: the gated run stops half way until the test lets it go on.
+    card(page, "gated").get_by_role("button", name=re.compile("Run$")).first.click()
+    live = page.locator("[class*='st-key-active_']")
+    expect(showing(live, "stProgress", "1 of 3 tests done")).to_be_visible(timeout=RUN_MS)
+    expect(showing(live, "stMarkdown", "✅ 1 passed · ❌ 0 failed · 💥 0 errors")).to_be_visible()
+    expect(showing(live, "stCaptionContainer", "test_waits_for_the_gate")).to_be_visible()  # the current test
+    expect(showing(live, "stCode", "test_gated.py")).to_be_visible()  # the log tail
+    expect(card(page, "gated").get_by_role("button", name=re.compile("Cancel$")).first).to_be_visible()
+    (tmp_path / "gate").touch()
+    # The page notices the end by itself and refreshes the card.
+    expect(showing(card(page, "gated"), "stMetricValue", exactly("✅ passed"))).to_be_visible(timeout=RUN_MS)
+    expect(live).to_have_count(0)
+
+    # The demo: every outcome, results table, downloads.
+    card(page, "demo").get_by_role("button", name=re.compile("Run$")).first.click()
+    expect(showing(card(page, "demo"), "stMetricValue", exactly("❌ failed"))).to_be_visible(timeout=RUN_MS)
+    expect(showing(card(page, "demo"), "stCaptionContainer", "1 failed, 7 passed")).to_be_visible()
+    status = page.get_by_test_id("stMetric").filter(has=page.get_by_text("Status", exact=True))
+    expect(showing(status, "stMetricValue", exactly("❌ failed"))).to_be_visible()
+    summary = page.get_by_text("1 failed, 7 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error", exact=True)
+    expect(summary.first).to_be_visible()
+    # The run picker shows the run just started, relabelled now that it ended.
+    picker = page.get_by_role("combobox", name="Run", exact=True).first
+    expect(picker).to_have_value(re.compile(r"^#\d+ · demo · ❌ failed · 1 failed, 7 passed… · "))
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.get_by_text("12 of 12 tests shown.").first).to_be_visible()
+    expect(page.get_by_role("link", name="⬇️ Results CSV").first).to_have_attribute(
+        "href", re.compile(r"^api/testing/runs/\d+/cases\.csv$")
+    )
+    expect(page.get_by_role("button", name=re.compile("Re-run the 2 failed tests$")).first).to_be_visible()
+    expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg').first).to_be_attached()
