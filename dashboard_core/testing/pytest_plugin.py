@@ -7,8 +7,9 @@ be collected, and the session's exit status.
 
 Report lines use pytest-reportlog's format (``"$report_type": "TestReport"``
 and the same field names), so :class:`~dashboard_core.testing.progress.Progress`
-reads either. They are leaner: only what the dashboard shows, and the failure
-or skip details (pytest's own serialisation) only for reports that have them.
+reads either. They are leaner: only what the dashboard shows, the failure or skip
+details (pytest's own serialisation) only for reports that have them, and no
+line for a setup that passed (its time goes into the call's).
 pytest-reportlog serialises every report whole; on 500 trivial tests that cost
 about 5 % of the run's wall time, this costs about 1 % (``bench/runner_overhead.py``).
 The plugin needs nothing but pytest, so it also works in a suite's own venv.
@@ -30,10 +31,12 @@ class _Events:
     def __init__(self, config: pytest.Config, path: str) -> None:
         self._config = config
         self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at unconfigure
+        self._setup_time: dict[str, float] = {}
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: dict[str, Any], flush: bool = True) -> None:
         self._file.write(json.dumps(record, default=str) + "\n")
-        self._file.flush()  # the dashboard reads while we write
+        if flush:  # the dashboard reads while we write
+            self._file.flush()
 
     def close(self) -> None:
         self._file.close()
@@ -51,12 +54,16 @@ class _Events:
         self.write({"event": "start", "nodeid": nodeid})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup" and report.passed:
+            # Says nothing the call report will not: its time is added to the call's.
+            self._setup_time[report.nodeid] = report.duration
+            return
         record: dict[str, Any] = {
             "$report_type": "TestReport",
             "nodeid": report.nodeid,
             "when": report.when,
             "outcome": report.outcome,
-            "duration": report.duration,
+            "duration": report.duration + self._setup_time.pop(report.nodeid, 0.0),
             "start": report.start,
             "stop": report.stop,
         }
@@ -64,7 +71,8 @@ class _Events:
             record["wasxfail"] = report.wasxfail
         if not report.passed:
             record["longrepr"] = self._longrepr(report)
-        self.write(record)
+        # A passed call is written with its teardown, a moment later: one write, not two.
+        self.write(record, flush=not (report.when == "call" and report.passed))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:  # a file that cannot be imported

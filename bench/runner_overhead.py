@@ -1,0 +1,300 @@
+"""Test-runner overhead: wall time of a 500-test pytest suite run by the
+dashboard (``SuiteRun`` on the exact command ``run_spec`` builds, until
+``wait()`` returns with every result folded into ``suite.progress``) against
+the bare ``python -m pytest -q -p no:cacheprovider <folder>``; and how soon each
+test's result shows in ``suite.progress.cases`` after pytest wrote it.
+
+Why: the dashboard should cost a suite next to nothing and show results while
+it runs. Measured in the same run, interleaved (bare, reportlog, +plugin, ours,
+bare, ...) so machine noise hits all alike: (a) bare pytest; (b) bare pytest
+with pytest-reportlog writing its JSON lines, the design's first choice and the
+baseline our plugin replaced; (c) the dashboard's argv (our events plugin) via
+plain ``subprocess.run``, to show what the plugin costs without the runner;
+(d) ours. One more run of ours (not timed) has a thread read
+``suite.progress.cases`` every 10 ms and note when each test first appears;
+compared with the ``stop`` times in the plugin's report lines.
+
+Targets: ours under 5 % more wall time than bare (medians); every test visible
+within 1 s of pytest writing its result.
+
+Run: .venv/bin/python bench/runner_overhead.py [--tests 500] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from itertools import islice
+from pathlib import Path
+
+from _common import machine_note, table, verdict
+
+from dashboard_core.config import Config, SuiteConfig
+from dashboard_core.models import RunStatus
+from dashboard_core.testing.runner import RunSpec, SuiteRun
+from dashboard_core.testing.suites import run_spec
+
+OVERHEAD_TARGET = 0.05  # ours median / bare median - 1
+LATENCY_TARGET_S = 1.0  # every test visible within this of pytest writing its result
+PER_FILE = 50
+WATCH_EVERY_S = 0.010
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider"]
+
+
+def make_suite(root: Path, tests: int) -> Path:
+    """``tests`` trivial tests, ``PER_FILE`` to a file, and an empty pytest.ini so
+    the rootdir (and no config from above /tmp) is the same for every command."""
+    folder = root / "suite"
+    folder.mkdir()
+    (folder / "pytest.ini").write_text("[pytest]\n")
+    for f, lo in enumerate(range(0, tests, PER_FILE)):
+        body = "".join(f"def test_{n}():\n    assert {n} == {n}\n\n\n" for n in range(lo, min(lo + PER_FILE, tests)))
+        (folder / f"test_gen_{f:03d}.py").write_text(body.rstrip() + "\n")
+    return folder
+
+
+class Bench:
+    def __init__(self, root: Path, folder: Path, tests: int) -> None:
+        self.root = root
+        self.folder = folder
+        self.tests = tests
+        self.config = Config()  # no source: paths resolve from the cwd; ours are absolute
+        self.suite = SuiteConfig(name="bench", paths=[str(folder)], args=PYTEST_ARGS, cwd=folder)
+        self._n = 0
+
+    def workdir(self) -> Path:
+        self._n += 1
+        return self.root / f"run-{self._n:03d}"
+
+    def spec(self) -> RunSpec:
+        return run_spec(self.suite, self.config, self.workdir())
+
+    def bare(self) -> float:
+        argv = [sys.executable, "-m", "pytest", *PYTEST_ARGS, str(self.folder)]
+        with open(self.root / "bare.log", "wb") as out:
+            t0 = time.perf_counter()
+            code = subprocess.run(argv, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=out, stderr=out).returncode
+            wall = time.perf_counter() - t0
+        assert code == 0, f"bare pytest exited {code}; see {self.root / 'bare.log'}"
+        return wall
+
+    def reportlog(self) -> float:
+        """Bare pytest plus pytest-reportlog's JSON lines (if it is installed)."""
+        log = self.root / "reportlog.jsonl"
+        argv = [sys.executable, "-m", "pytest", *PYTEST_ARGS, f"--report-log={log}", str(self.folder)]
+        with open(self.root / "reportlog.out", "wb") as out:
+            t0 = time.perf_counter()
+            code = subprocess.run(argv, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=out, stderr=out).returncode
+            wall = time.perf_counter() - t0
+        return wall if code == 0 else float("nan")
+
+    def plugins_only(self) -> float:
+        """The dashboard's exact argv and environment, without SuiteRun."""
+        spec = self.spec()
+        spec.workdir.mkdir(parents=True)
+        env = {**os.environ, **spec.env}
+        with open(spec.workdir / "output.log", "wb") as out:
+            t0 = time.perf_counter()
+            code = subprocess.run(
+                list(spec.argv), cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+            ).returncode
+            wall = time.perf_counter() - t0
+        assert code == 0, f"pytest with the plugins exited {code}; see {spec.workdir / 'output.log'}"
+        return wall
+
+    def ours(self, watch: bool = False) -> tuple[float, float, dict[str, float], SuiteRun]:
+        """Wall time start() -> wait(), seconds from pytest's exit to wait() returning,
+        and (``watch``) the epoch time each test first appeared in progress.cases."""
+        run = SuiteRun(self.spec())
+        seen: dict[str, float] = {}
+        exited: list[float] = []
+        watcher = threading.Thread(target=_watch_cases, args=(run, seen), daemon=True) if watch else None
+        t0 = time.perf_counter()
+        run.start()
+        try:
+            pid = run.pid
+            if pid is not None:  # waitid(WNOWAIT) sees the exit without reaping it from SuiteRun
+                threading.Thread(target=_note_exit, args=(pid, exited), daemon=True).start()
+            if watcher is not None:
+                watcher.start()
+            run.wait()
+            wall = time.perf_counter() - t0
+        finally:
+            if not run.status.finished:  # interrupted: leave no pytest behind
+                run.cancel()
+                run.wait(run.grace + 5)
+        if watcher is not None:
+            watcher.join()
+        p = run.progress
+        ok = (
+            run.status is RunStatus.PASSED
+            and p.session_done
+            and p.collected == self.tests
+            and p.finished == self.tests
+            and len(p.cases) == self.tests
+        )
+        assert ok, f"ours: {run.status} {run.message}, {p.summary()}; see {run.log_path}"
+        lag = t0 + wall - exited[0] if exited else float("nan")
+        return wall, lag, seen, run
+
+
+def _note_exit(pid: int, out: list[float]) -> None:
+    try:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:  # already reaped: no figure for this run
+        return
+    out.append(time.perf_counter())
+
+
+def _watch_cases(run: SuiteRun, seen: dict[str, float]) -> None:
+    """Every 10 ms: note the wall time of node ids new in ``run.progress.cases``.
+    Cases are only ever added, in order, so new ones are at the end."""
+    cases = run.progress.cases
+    while True:
+        done = run.wait(WATCH_EVERY_S)
+        now = time.time()
+        n = len(cases)
+        if n > len(seen):
+            try:
+                new = list(islice(cases, len(seen), n))
+            except RuntimeError:  # changed size under us: next round
+                continue
+            for nodeid in new:
+                seen[nodeid] = now
+        if done and len(seen) == len(cases):
+            return
+
+
+def report_times(report_log: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Per node id, from the plugin's report lines: the ``stop`` of the first report that gave
+    the test its outcome (the call, or a skipped/failed setup) and of its teardown."""
+    result: dict[str, float] = {}
+    teardown: dict[str, float] = {}
+    for line in report_log.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        if r.get("$report_type") != "TestReport":
+            continue
+        nodeid, when = r["nodeid"], r["when"]
+        if when == "teardown":
+            teardown[nodeid] = r["stop"]
+        elif nodeid not in result and (when == "call" or r["outcome"] != "passed"):
+            result[nodeid] = r["stop"]
+    return result, teardown
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tests", type=int, default=500, help="trivial tests in the generated suite")
+    parser.add_argument("--repeat", type=int, default=11, help="timed runs of each command (interleaved)")
+    args = parser.parse_args()
+
+    print(machine_note())
+    root = Path(tempfile.mkdtemp(prefix="bench-runner-"))
+    try:
+        bench = Bench(root, make_suite(root, args.tests), args.tests)
+        bench.bare()  # warm-up: compiles the test files (assertion rewriting) and fills the page cache
+        bench.ours()
+        times: dict[str, list[float]] = {"bare": [], "reportlog": [], "plugins": [], "ours": []}
+        lags: list[float] = []
+        for _ in range(args.repeat):
+            times["bare"].append(bench.bare())
+            times["reportlog"].append(bench.reportlog())
+            times["plugins"].append(bench.plugins_only())
+            wall, lag, _, _ = bench.ours()
+            times["ours"].append(wall)
+            lags.append(lag)
+        _, _, seen, run = bench.ours(watch=True)
+        result_stop, teardown_stop = report_times(run.events)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    import pytest
+
+    print(
+        f"{args.tests} trivial tests in {-(-args.tests // PER_FILE)} files; pytest {pytest.__version__}, "
+        f"Python {sys.version.split()[0]}; {args.repeat} timed runs each, interleaved, after one warm-up\n"
+    )
+    med = {k: statistics.median(v) for k, v in times.items()}
+    low = {k: min(v) for k, v in times.items()}
+
+    def vs_bare(k: str) -> str:
+        return "-" if k == "bare" else f"{(med[k] / med['bare'] - 1) * 100:+.1f} %"
+
+    modes = ["bare", "reportlog", "plugins", "ours"]
+    lag_ms = statistics.median(x for x in lags if x == x) * 1000 if any(x == x for x in lags) else float("nan")
+    print(
+        table(
+            ["wall time", "bare pytest", "+ pytest-reportlog", "+ our plugin", "ours (SuiteRun)"],
+            [
+                ["min, s", *(f"{low[k]:.3f}" for k in modes)],
+                ["median, s", *(f"{med[k]:.3f}" for k in modes)],
+                ["median vs bare", *(vs_bare(k) for k in modes)],
+                ["pytest exit -> wait() returns, ms (median)", "-", "-", "-", f"{lag_ms:.1f}"],
+            ],
+        )
+    )
+    print(
+        f"\nbare: {' '.join(['python -m pytest', *PYTEST_ARGS])} <folder>; + pytest-reportlog: the same with --report-log "
+        "(nan: not installed);\n+ our plugin: the argv and env run_spec builds, via subprocess.run;\nours: SuiteRun(run_spec(...)), start() until wait() returns "
+        f"with every result folded (its poll interval: {run.poll:g} s)."
+    )
+
+    missing = sorted(set(teardown_stop) - set(seen))
+    from_result = [seen[n] - result_stop[n] for n in result_stop if n in seen]
+    from_teardown = [seen[n] - teardown_stop[n] for n in teardown_stop if n in seen]
+    print(
+        f"\nLatency, one more run of ours (not timed): {len(seen)}/{len(teardown_stop)} tests seen in "
+        f"progress.cases (read every {WATCH_EVERY_S * 1000:g} ms)\n"
+    )
+    print(
+        table(
+            ["seen in progress.cases after pytest's", "p50, s", "p95, s", "max, s"],
+            [
+                [
+                    name,
+                    *(f"{percentile(xs, q):.3f}" for q in (50, 95)),
+                    f"{max(xs):.3f}",
+                ]
+                for name, xs in (("result report (call stop)", from_result), ("teardown report (stop)", from_teardown))
+            ],
+        )
+    )
+    print(
+        f"\nThe runner reads the report log every {run.poll:g} s, so about {run.poll / 2:g} s on average is "
+        "expected; the report's stop is a little before its line is written, so these read slightly high."
+    )
+
+    overhead = med["ours"] / med["bare"] - 1
+    worst = max(from_result + from_teardown) if from_result else float("inf")
+    results = [
+        verdict(
+            overhead < OVERHEAD_TARGET,
+            f"ours {med['ours']:.3f} s vs bare {med['bare']:.3f} s (medians): {overhead * 100:+.1f} % "
+            f"< {OVERHEAD_TARGET * 100:g} %",
+        ),
+        verdict(
+            not missing and worst < LATENCY_TARGET_S,
+            f"every test visible within {worst:.3f} s of its report < {LATENCY_TARGET_S:g} s"
+            + (f" ({len(missing)} never seen)" if missing else ""),
+        ),
+    ]
+    print("\n" + "\n".join(results))
+    return 0 if all(r.startswith("PASS") for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
