@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -130,6 +131,20 @@ class RunCounts(BaseModel):
     skipped: int = 0
     xfailed: int = 0
     xpassed: int = 0
+
+    @classmethod
+    def of(cls, tally: Mapping[str, int], collected: int | None, done: int) -> RunCounts:
+        """From outcome -> count (the outcome ``error`` counts as ``errors``)."""
+        return cls(
+            collected=collected,
+            done=done,
+            passed=tally.get("passed", 0),
+            failed=tally.get("failed", 0),
+            errors=tally.get("error", 0),
+            skipped=tally.get("skipped", 0),
+            xfailed=tally.get("xfailed", 0),
+            xpassed=tally.get("xpassed", 0),
+        )
 
 
 def summary_line(c: RunCounts) -> str:

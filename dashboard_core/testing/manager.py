@@ -542,17 +542,7 @@ def _junit_results(
             status = RunStatus.ERROR
         return [], RunCounts(), status, f"{message}; {exc}"
     cases = [_case_info(c) for c in results]
-    tally = counts_of(results)
-    counts = RunCounts(
-        collected=len(cases),
-        done=len(cases),
-        passed=tally["passed"],
-        failed=tally["failed"],
-        errors=tally["error"],
-        skipped=tally["skipped"],
-        xfailed=tally["xfailed"],
-        xpassed=tally["xpassed"],
-    )
+    counts = RunCounts.of(counts_of(results), collected=len(cases), done=len(cases))
     if status is RunStatus.PASSED and (counts.failed or counts.errors):
         status, message = RunStatus.FAILED, f"{message}, but its JUnit XML reports failures"
     return cases, counts, status, message

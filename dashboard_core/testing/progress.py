@@ -97,17 +97,7 @@ class Progress:
         case.message, case.traceback = describe(record.get("longrepr"))
 
     def run_counts(self) -> RunCounts:
-        c = self.counts
-        return RunCounts(
-            collected=self.collected,
-            done=self.finished,
-            passed=c["passed"],
-            failed=c["failed"],
-            errors=c["error"],
-            skipped=c["skipped"],
-            xfailed=c["xfailed"],
-            xpassed=c["xpassed"],
-        )
+        return RunCounts.of(self.counts, collected=self.collected, done=self.finished)
 
     def summary(self) -> str:
         """pytest's closing line: ``1 failed, 7 passed, 1 skipped ...``, same order."""

@@ -3,7 +3,6 @@ SIGKILL of the server during a run, then a restart on the same store."""
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 import subprocess
@@ -18,29 +17,14 @@ import pytest
 
 from tests.e2e.conftest import REPO, Server, hermetic_env, launch_server
 from tests.polling import wait_until
-from tests.testing.conftest import GATED_TESTS
+from tests.testing.conftest import suites_entries
 
 pytestmark = pytest.mark.timeout(300)
 
 
-def suites_extra(tmp_path: Path) -> str:
-    gated = tmp_path / "gated"
-    gated.mkdir(exist_ok=True)
-    (gated / "test_gated.py").write_text(GATED_TESTS)
-    q = json.dumps
-    return f"""
-[[suites]]
-name = "demo"
-paths = ["examples/demo_suite"]
-cwd = {q(str(REPO))}
-
-[[suites]]
-name = "gated"
-paths = [{q(str(gated))}]
-args = ["-p", "no:cacheprovider"]
-cwd = {q(str(gated))}
-env = {{ GATE = {q(str(tmp_path / "gate"))} }}
-"""
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "dashboard_core", *args]
+    return subprocess.run(argv, cwd=REPO, env=hermetic_env(), capture_output=True, text=True, timeout=180)
 
 
 def run_of(server: Server, test_id: str | int) -> dict:
@@ -64,7 +48,7 @@ def saved_passes(directory: Path, test_id: str) -> int | None:
 
 
 def test_concurrent_requests_start_one_run(server_factory: Callable[..., Server], tmp_path: Path) -> None:
-    server = server_factory(suites_extra(tmp_path))
+    server = server_factory(suites_entries(tmp_path))
     barrier = threading.Barrier(6)
     answers: list[dict] = []
 
@@ -87,15 +71,8 @@ def test_concurrent_requests_start_one_run(server_factory: Callable[..., Server]
 def test_the_cli_runs_a_suite_on_the_server_and_cancels_one(
     server_factory: Callable[..., Server], tmp_path: Path
 ) -> None:
-    server = server_factory(suites_extra(tmp_path))
-    done = subprocess.run(
-        [sys.executable, "-m", "dashboard_core", "run-suite", "demo", "--url", server.url],
-        cwd=REPO,
-        env=hermetic_env(),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    server = server_factory(suites_entries(tmp_path))
+    done = cli("run-suite", "demo", "--url", server.url)
     assert done.returncode == 1, done.stderr
     assert f"started on the dashboard at {server.url}" in done.stderr
     assert "1 failed, 7 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error in" in done.stdout
@@ -103,21 +80,14 @@ def test_the_cli_runs_a_suite_on_the_server_and_cancels_one(
         runs = client.get("/api/testing/runs", params={"trigger": "cli"}).json()
         assert runs["total"] == 1 and runs["items"][0]["suite"] == "demo"
         test_id = client.post("/api/dashboard/testing/run-suite", json={"test_suite": "gated"}).json()["test_id"]
-    cancel = subprocess.run(
-        [sys.executable, "-m", "dashboard_core", "cancel-run", test_id, "--url", server.url],
-        cwd=REPO,
-        env=hermetic_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    cancel = cli("cancel-run", test_id, "--url", server.url)
     assert cancel.returncode == 0, cancel.stderr
     assert finished(server, test_id)["status"] == "cancelled"
 
 
 def test_a_server_killed_during_a_run_marks_it_interrupted_on_restart(tmp_path: Path) -> None:
     directory = tmp_path / "server"
-    extra = suites_extra(tmp_path)
+    extra = suites_entries(tmp_path)
     first = launch_server(directory, extra)
     try:
         with first.client() as client:

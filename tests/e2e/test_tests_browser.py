@@ -3,7 +3,6 @@ watch the run live, and see its results when it ends (no reload, no sleeps)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,35 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import REPO, Server
-from tests.testing.conftest import GATED_TESTS
+from tests.e2e.conftest import Server
+from tests.testing.conftest import suites_entries
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 FIRST_RENDER_MS = 60_000  # first page load on a fresh, loaded server
 RUN_MS = 120_000  # a pytest run on a loaded 2-core machine
-
-
-def suites_config(tmp_path: Path) -> str:
-    """The demo suite, and a gated suite whose middle test waits for the ``gate`` file."""
-    gated = tmp_path / "gated"
-    gated.mkdir()
-    (gated / "test_gated.py").write_text(GATED_TESTS)
-    q = json.dumps  # TOML basic strings are JSON strings
-    return f"""
-[[suites]]
-name = "demo"
-description = "the shipped demo suite"
-paths = ["examples/demo_suite"]
-cwd = {q(str(REPO))}
-
-[[suites]]
-name = "gated"
-paths = [{q(str(gated))}]
-args = ["-p", "no:cacheprovider"]
-cwd = {q(str(gated))}
-env = {{ GATE = {q(str(tmp_path / "gate"))} }}
-"""
 
 
 def card(page: Any, suite: str) -> Any:
@@ -64,7 +41,7 @@ def test_run_a_suite_watch_it_live_and_see_its_results(
 ) -> None:
     from playwright.sync_api import expect
 
-    server = server_factory(suites_config(tmp_path))
+    server = server_factory(suites_entries(tmp_path))
     page.goto(f"{server.url}/tests")
     expect(page.get_by_role("heading", name=re.compile(r"^\W*Tests$"))).to_be_visible(timeout=FIRST_RENDER_MS)
     expect(showing(card(page, "demo"), "stMetricValue", exactly("never run"))).to_be_visible()

@@ -36,19 +36,14 @@ GATED_TESTS = textwrap.dedent(
 )
 
 
-def suites_toml(tmp_path: Path, extra: str = "", testing: str = "") -> str:
+def suites_entries(tmp_path: Path) -> str:
+    """``[[suites]]`` for the demo suite and a gated suite whose middle test waits
+    for ``tmp_path / "gate"``; absolute cwds, so the config may live anywhere."""
     gated = tmp_path / "gated"
     gated.mkdir(exist_ok=True)
     (gated / "test_gated.py").write_text(GATED_TESTS)
     q = json.dumps  # TOML basic strings are JSON strings
     return f"""
-[storage]
-data_dir = {q(str(tmp_path / "data"))}
-
-[testing]
-cancel_grace_seconds = 2
-{testing}
-
 [[suites]]
 name = "demo"
 description = "the shipped demo suite"
@@ -61,7 +56,21 @@ paths = [{q(str(gated))}]
 args = ["-p", "no:cacheprovider"]
 cwd = {q(str(gated))}
 env = {{ GATE = {q(str(tmp_path / "gate"))} }}
-{extra}
+"""
+
+
+def suites_toml(tmp_path: Path, extra: str = "", testing: str = "") -> str:
+    """A whole config: the store in ``tmp_path``, the two suites, then ``extra``
+    (which may continue the last suite's table or add suites)."""
+    data = json.dumps(str(tmp_path / "data"))
+    return f"""
+[storage]
+data_dir = {data}
+
+[testing]
+cancel_grace_seconds = 2
+{testing}
+{suites_entries(tmp_path)}{extra}
 """
 
 
