@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
@@ -22,6 +22,9 @@ DEFAULT_FILE = "dashboard.toml"
 
 class ConfigError(Exception):
     """A config file that cannot be used; ``str()`` is the message for the user."""
+
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class _Strict(BaseModel):
@@ -98,9 +101,6 @@ class UiConfig(_Strict):
     )
 
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
 class SuiteConfig(_Strict):
     """One test suite the dashboard can run: pytest with arguments, or any command
     that writes JUnit XML. Never run through a shell."""
@@ -159,6 +159,128 @@ class TestingConfig(_Strict):
         return self.max_concurrent or os.cpu_count() or 1
 
 
+# -- component health --------------------------------------------------------------
+class HttpCheck(_Strict):
+    """Healthy when the URL answers with the expected status (and JSON field value) in time."""
+
+    type: Literal["http"]
+    url: str = Field(
+        min_length=1, description="http(s) URL; a path starting with / is on this dashboard (e.g. /api/health)."
+    )
+    method: Literal["GET", "HEAD", "POST"] = Field("GET", description="HTTP method.")
+    expect_status: int = Field(200, ge=100, le=599, description="Status code that means healthy.")
+    json_field: str | None = Field(None, min_length=1, description="Dotted path of a field in the JSON answer.")
+    json_value: str | int | float | bool | None = Field(None, description="The value json_field must have.")
+
+    @model_validator(mode="after")
+    def _url(self) -> HttpCheck:
+        if not (self.url.startswith("/") or re.match(r"^https?://[^\s/]+", self.url)):
+            raise ValueError("url must start with http://, https:// or / (a path on this dashboard)")
+        return self
+
+
+class TcpCheck(_Strict):
+    """Healthy when a TCP connection opens in time."""
+
+    type: Literal["tcp"]
+    host: str = Field("127.0.0.1", min_length=1, description="Host name or address.")
+    port: int = Field(ge=1, le=65535, description="TCP port.")
+
+
+class ProcessCheck(_Strict):
+    """Healthy when enough processes match (by name, or a regex over the command line)."""
+
+    type: Literal["process"]
+    name: str | None = Field(None, min_length=1, description="Exact process name.")
+    cmdline: str | None = Field(None, min_length=1, description="Regular expression searched in the command line.")
+    min_count: int = Field(1, ge=1, description="At least this many matching processes.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ProcessCheck:
+        if (self.name is None) == (self.cmdline is None):
+            raise ValueError("give exactly one of name or cmdline")
+        if self.cmdline is not None:
+            try:
+                re.compile(self.cmdline)
+            except re.error as exc:
+                raise ValueError(f"cmdline is not a valid regular expression: {exc}") from None
+        return self
+
+
+class CommandCheck(_Strict):
+    """Healthy when the command exits 0 in time (argv, never a shell)."""
+
+    type: Literal["command"]
+    argv: list[str] = Field(min_length=1, description="The program and its arguments.")
+    cwd: Path = Field(Path("."), description="Working directory, relative to the config file.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+
+
+class PythonCheck(_Strict):
+    """Calls ``module:function``; it returns a bool, a state name, or (state, message)."""
+
+    type: Literal["python"]
+    callable: str = Field(
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="module.path:function, importable by the dashboard."
+    )
+
+
+Check = Annotated[HttpCheck | TcpCheck | ProcessCheck | CommandCheck | PythonCheck, Field(discriminator="type")]
+
+
+class ComponentConfig(_Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Unique name: letters, digits, '_', '.', '-'.")
+    description: str = Field("", max_length=500, description="One line for the component's card.")
+    check: Check
+    interval_seconds: float = Field(10.0, ge=0.2, le=86400, description="Seconds between checks.")
+    timeout_seconds: float = Field(5.0, gt=0, le=600, description="A check that takes longer has failed.")
+    slow_ms: float | None = Field(
+        None, gt=0, description="Slower than this (milliseconds) is degraded; none = latency never degrades."
+    )
+    window: int = Field(5, ge=1, le=100, description="Degraded when any of the last `window` checks failed.")
+    down_after: int = Field(3, ge=1, le=100, description="Down after this many failures in a row.")
+
+
+class HealthConfig(_Strict):
+    history_days: float = Field(8.0, gt=0, le=400, description="Days of check results kept (uptime over 7 days needs 7).")
+
+
+class AgentsConfig(_Strict):
+    ttl_seconds: float = Field(30.0, gt=0, le=86400, description="No heartbeat for this long: the agent is offline.")
+    expected: list[str] = Field(
+        default_factory=list, description="Agents that should be there: named but never seen means missing."
+    )
+
+    @field_validator("expected")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        bad = [n for n in value if not re.match(NAME_PATTERN, n)]
+        if bad:
+            raise ValueError(f"agent names may hold letters, digits, '_', '.', '-' only: {', '.join(map(repr, bad))}")
+        _refuse_repeats("agent names", value)
+        return value
+
+
+class AlertConfig(_Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Unique name.")
+    rule: str = Field(min_length=1, max_length=500, description="e.g. 'cpu.total > 90 for 5m' (see README).")
+    severity: Literal["warning", "critical"] = Field("warning", description="warning or critical.")
+    description: str = Field("", max_length=500, description="What it means and what to do, shown with the alert.")
+    webhook: str | None = Field(
+        None, pattern=r"^https?://\S+$", description="POST each firing and resolution here as JSON (optional)."
+    )
+
+
+class AlertingConfig(_Strict):
+    interval_seconds: float = Field(2.0, ge=0.1, le=3600, description="Seconds between rule evaluations.")
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=120, description="Timeout of one webhook POST.")
+    webhook_attempts: int = Field(5, ge=1, le=50, description="Tries per notification, with exponential back-off.")
+
+
+class EventsConfig(_Strict):
+    keep_days: float = Field(30.0, gt=0, le=3650, description="Days of events kept in the store.")
+
+
 class Config(_Strict):
     sampler: SamplerConfig = SamplerConfig()
     watch: list[WatchConfig] = Field(default_factory=list, description="Processes whose CPU and memory are charted.")
@@ -167,6 +289,12 @@ class Config(_Strict):
     ui: UiConfig = UiConfig()
     testing: TestingConfig = TestingConfig()
     suites: list[SuiteConfig] = Field(default_factory=list, description="Test suites the dashboard can run.")
+    health: HealthConfig = HealthConfig()
+    components: list[ComponentConfig] = Field(default_factory=list, description="Components whose health is checked.")
+    agents: AgentsConfig = AgentsConfig()
+    alerting: AlertingConfig = AlertingConfig()
+    alerts: list[AlertConfig] = Field(default_factory=list, description="Safety (alert) rules.")
+    events: EventsConfig = EventsConfig()
     _source: Path | None = PrivateAttr(None)  # the file this was loaded from
 
     @field_validator("watch")
@@ -180,6 +308,21 @@ class Config(_Strict):
     def _unique_suites(cls, value: list[SuiteConfig]) -> list[SuiteConfig]:
         _refuse_repeats("suite names", [s.name for s in value])
         return value
+
+    @field_validator("components")
+    @classmethod
+    def _unique_components(cls, value: list[ComponentConfig]) -> list[ComponentConfig]:
+        _refuse_repeats("component names", [c.name for c in value])
+        return value
+
+    @field_validator("alerts")
+    @classmethod
+    def _unique_alerts(cls, value: list[AlertConfig]) -> list[AlertConfig]:
+        _refuse_repeats("alert names", [a.name for a in value])
+        return value
+
+    def component(self, name: str) -> ComponentConfig | None:
+        return next((c for c in self.components if c.name == name), None)
 
     def suite(self, name: str) -> SuiteConfig | None:
         return next((s for s in self.suites if s.name == name), None)

@@ -251,3 +251,150 @@ class FlakyTest(BaseModel):
     flips: int = Field(description="Times its outcome changed between pass and fail, oldest to newest.")
     history: str = Field(description="Outcomes oldest to newest: P pass, F fail or error, - not run.")
     last_outcome: CaseOutcome
+
+
+# -- component health ----------------------------------------------------------------
+class ComponentState(StrEnum):
+    UNKNOWN = "unknown"  # not checked yet
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"  # slower than its threshold, or some of the last checks failed
+    DOWN = "down"  # the last down_after checks failed
+
+
+class CheckResult(BaseModel):
+    """One check of one component."""
+
+    ok: bool
+    latency_ms: float | None = Field(None, description="How long the check took; null if it could not be timed.")
+    message: str = Field("", description="What was found, or what went wrong, as a sentence.")
+    at: datetime
+
+
+class ComponentStatus(BaseModel):
+    name: str
+    description: str
+    check: str = Field(description="What is checked, in words: 'GET http://... expects 200'.")
+    state: ComponentState
+    latency_ms: float | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = Field(None, description="The last failure, as a sentence.")
+    last_checked: datetime | None = None
+    state_since: datetime | None = Field(None, description="When the state last changed.")
+    performance_percent: float | None = Field(None, description="Share of checks that succeeded in the last hour.")
+    uptime_24h_percent: float | None = Field(None, description="Share of checks that succeeded in 24 h (store).")
+    uptime_7d_percent: float | None = Field(None, description="Share of checks that succeeded in 7 days (store).")
+
+
+# -- agents --------------------------------------------------------------------------
+class AgentState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"  # no heartbeat within the TTL
+    MISSING = "missing"  # named in the config, never seen
+
+
+class HeartbeatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field("ok", min_length=1, max_length=64, description="What the agent says of itself: ok, busy, error…")
+    role: str | None = Field(None, max_length=200, description="What the agent does.")
+    task: str | None = Field(None, max_length=1000, description="What it is working on now.")
+    metrics: dict[str, float] = Field(
+        default_factory=dict, max_length=50, description="Numeric readings, e.g. {'queue': 3, 'tokens_per_s': 41.5}."
+    )
+
+
+class AgentInfo(BaseModel):
+    name: str
+    state: AgentState
+    status: str | None = None
+    role: str | None = None
+    task: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    expected: bool = Field(False, description="Named in the config's agents.expected.")
+
+
+class HeartbeatResponse(BaseModel):
+    success: Literal[True] = True
+    agent: AgentInfo
+    ttl_seconds: float = Field(description="Send the next heartbeat before this many seconds pass.")
+
+
+class AgentsOverview(BaseModel):
+    online: int
+    total: int
+    agents: list[AgentInfo]
+
+
+# -- safety (alert rules) ------------------------------------------------------------
+class AlertState(StrEnum):
+    OK = "ok"
+    PENDING = "pending"  # the condition holds, not yet for its duration
+    FIRING = "firing"
+    RESOLVED = "resolved"  # fired, and the condition no longer holds
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class AlertRecord(BaseModel):
+    """One firing of a rule: an interval with the value's extremes and mean."""
+
+    id: int
+    rule: str
+    severity: Severity
+    state: AlertState
+    began_at: datetime = Field(description="When the condition started to hold.")
+    fired_at: datetime | None = None
+    ended_at: datetime | None = None
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    message: str = ""
+
+
+class RuleStatus(BaseModel):
+    name: str
+    rule: str
+    severity: Severity
+    description: str
+    state: AlertState
+    since: datetime | None = Field(None, description="When the state last changed.")
+    value: float | None = Field(None, description="The value the rule saw last, if it is numeric.")
+    message: str = Field("", description="What the rule sees now, in words.")
+    webhook_error: str | None = Field(None, description="The last webhook failure, if any.")
+
+
+class SafetyReport(BaseModel):
+    status: Literal["safe", "warning", "critical"]
+    firing: list[AlertRecord]
+    rules: list[RuleStatus]
+
+
+# -- events --------------------------------------------------------------------------
+class EventKind(StrEnum):
+    COMPONENT = "component"  # a component's state changed
+    AGENT = "agent"  # an agent came online, went offline
+    ALERT = "alert"  # a rule fired or resolved
+    TEST_RUN = "test_run"  # a run started or finished
+    WORKFLOW = "workflow"  # a workflow started or stopped
+    SYSTEM = "system"  # the dashboard itself
+
+
+class Event(BaseModel):
+    id: int = Field(description="Increases by one with each event; resume a stream from here.")
+    at: datetime
+    kind: EventKind
+    severity: Severity
+    source: str = Field(description="The component, agent, rule, suite or workflow it is about.")
+    message: str
+    data: dict[str, object] = Field(default_factory=dict)
+
+
+class EventPage(BaseModel):
+    events: list[Event]
+    last_id: int = Field(description="The newest event id in the store (0 if none).")

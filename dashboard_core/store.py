@@ -1,4 +1,5 @@
-"""The SQLite store: what must outlive the server process (test runs and their cases).
+"""The SQLite store: what must outlive the server process (test runs and their
+cases, events, component checks, agents, alerts).
 
 One file in the data folder, in WAL mode so readers never wait on the writer.
 The schema is a list of migrations numbered by ``PRAGMA user_version``: a new
@@ -60,6 +61,52 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, nodeid)
     );
     CREATE INDEX test_cases_by_nodeid ON test_cases (nodeid, run_id);
+    """,
+    # 2: events, component checks, agents, alerts
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        source TEXT NOT NULL,
+        message TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_by_time ON events (at);
+    CREATE TABLE health_checks (
+        component TEXT NOT NULL,
+        at REAL NOT NULL,
+        ok INTEGER NOT NULL,
+        latency_ms REAL,
+        state TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX health_checks_by_component ON health_checks (component, at);
+    CREATE TABLE agents (
+        name TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        status TEXT,
+        role TEXT,
+        task TEXT,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        first_seen REAL,
+        last_seen REAL
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        state TEXT NOT NULL,
+        began_at REAL NOT NULL,
+        fired_at REAL,
+        ended_at REAL,
+        min REAL,
+        max REAL,
+        mean REAL,
+        message TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX alerts_by_rule ON alerts (rule, id DESC);
     """,
 ]
 

@@ -1,0 +1,157 @@
+"""The event log: every state change, published in the process and kept in the store.
+
+An event gets its id from the store (``AUTOINCREMENT``: ids only grow, even
+after old events are pruned), so a client that was away can ask for everything
+after the last id it saw (Server-Sent Events' ``Last-Event-ID``). Subscribers
+inside the process (the pages' toasts, the alert engine) are called after the
+event is stored; one that raises is logged and never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from dashboard_core.models import Event, EventKind, Severity
+from dashboard_core.store import Store
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Event], None]
+MAX_PAGE = 1000
+
+
+class EventLog:
+    def __init__(self, store: Store, keep_days: float = 30.0, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.keep_days = keep_days
+        self.clock = clock
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._last_id: int | None = None
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with each new event; returns the function that unsubscribes."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def publish(
+        self,
+        kind: EventKind,
+        source: str,
+        message: str,
+        *,
+        severity: Severity = Severity.INFO,
+        data: dict[str, object] | None = None,
+    ) -> Event:
+        at = self.clock()
+        payload = json.dumps(data or {}, default=str)
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO events (at, kind, severity, source, message, data) VALUES (?, ?, ?, ?, ?, ?)",
+                (at, kind.value, severity.value, source, message, payload),
+            )
+            event_id = int(cursor.lastrowid or 0)
+        event = Event(
+            id=event_id,
+            at=datetime.fromtimestamp(at, UTC),
+            kind=kind,
+            severity=severity,
+            source=source,
+            message=message,
+            data=json.loads(payload),
+        )
+        with self._changed:
+            self._last_id = event_id
+            listeners = list(self._listeners)
+            self._changed.notify_all()
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("An event listener failed on event %s", event_id)
+        return event
+
+    @property
+    def last_id(self) -> int:
+        """The newest event id (0 if there is none)."""
+        if self._last_id is None:
+            row = self.store.one("SELECT MAX(id) FROM events")
+            self._last_id = int(row[0] or 0) if row else 0
+        return self._last_id
+
+    def since(self, after_id: int = 0, limit: int = 100) -> list[Event]:
+        """Events with an id above ``after_id``, oldest first."""
+        rows = self.store.all(
+            "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, max(1, min(limit, MAX_PAGE)))
+        )
+        return [_event(r) for r in rows]
+
+    def latest(
+        self,
+        limit: int = 100,
+        *,
+        kinds: list[EventKind] | None = None,
+        severities: list[Severity] | None = None,
+        source: str | None = None,
+        text: str | None = None,
+        before_id: int | None = None,
+    ) -> list[Event]:
+        """The newest events first, filtered; ``text`` is searched in source and message."""
+        clauses, params = [], []
+        if kinds:
+            clauses.append(f"kind IN ({','.join('?' * len(kinds))})")
+            params += [k.value for k in kinds]
+        if severities:
+            clauses.append(f"severity IN ({','.join('?' * len(severities))})")
+            params += [s.value for s in severities]
+        if source:
+            clauses.append("source = ?")
+            params.append(source)
+        if text:
+            clauses.append("(instr(lower(message), ?) > 0 OR instr(lower(source), ?) > 0)")
+            params += [text.lower(), text.lower()]
+        if before_id is not None:
+            clauses.append("id < ?")
+            params.append(before_id)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self.store.all(
+            f"SELECT * FROM events{where} ORDER BY id DESC LIMIT ?", [*params, max(1, min(limit, MAX_PAGE))]
+        )
+        return [_event(r) for r in rows]
+
+    def wait(self, after_id: int, timeout: float) -> bool:
+        """Block until an event newer than ``after_id`` exists (True) or the timeout passes."""
+        with self._changed:
+            return self._changed.wait_for(lambda: (self._last_id or 0) > after_id, timeout)
+
+    def prune(self) -> int:
+        """Drop events older than ``keep_days``; the number dropped."""
+        cutoff = self.clock() - self.keep_days * 86400
+        cursor = self.store.execute("DELETE FROM events WHERE at < ?", (cutoff,))
+        return cursor.rowcount
+
+
+def _event(r: sqlite3.Row) -> Event:
+    return Event(
+        id=r["id"],
+        at=datetime.fromtimestamp(r["at"], UTC),
+        kind=EventKind(r["kind"]),
+        severity=Severity(r["severity"]),
+        source=r["source"],
+        message=r["message"],
+        data=json.loads(r["data"] or "{}"),
+    )

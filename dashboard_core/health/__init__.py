@@ -1,0 +1,1 @@
+"""Component health checks, the agent registry and safety (alert) rules."""
