@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,31 +26,20 @@ from dashboard_core.models import (
     EndpointInfo,
     ErrorResponse,
     FieldInfo,
-    FlakyTest,
     HealthResponse,
     LatestSample,
     Overview,
     ProcessInfo,
-    RunDetail,
-    RunInfo,
-    RunPage,
-    RunStatus,
-    RunSuiteRequest,
-    RunSuiteResponse,
-    SuiteInfo,
-    Trigger,
 )
+from dashboard_core.routes import events as events_routes
+from dashboard_core.routes import health as health_routes
+from dashboard_core.routes import testing as testing_routes
+from dashboard_core.routes.common import ERRORS as _ERRORS
+from dashboard_core.routes.common import RuntimeDep
 from dashboard_core.runtime import Runtime
 from dashboard_core.testing.manager import SuiteError
-from dashboard_core.testing.reports import export_name, run_csv, run_junit
 
 RuntimeGetter = Callable[[], Runtime | None]
-
-_ERRORS = {
-    400: {"model": ErrorResponse, "description": "Bad input"},
-    503: {"model": ErrorResponse, "description": "The dashboard is still starting"},
-}
-
 
 HISTORY_CSV = "/metrics/history.csv"
 
@@ -64,16 +53,6 @@ def history_csv_link(start: datetime, end: datetime) -> str:
 
 def _iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _runtime(request: Request) -> Runtime:
-    rt = request.app.state.get_runtime()
-    if rt is None:
-        raise HTTPException(503, "The dashboard runtime is not running yet; retry in a moment.")
-    return rt
-
-
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
 def create_api(get_runtime: RuntimeGetter) -> FastAPI:
@@ -203,109 +182,7 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     ) -> list[ProcessInfo]:
         return rt.top_processes(by, n)
 
-    _add_testing_routes(api)
+    testing_routes.add(api)
+    health_routes.add(api)
+    events_routes.add(api)
     return api
-
-
-_NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such suite or run"}}
-_CONFLICT = {409: {"model": ErrorResponse, "description": "Not possible in the run's current state"}}
-RunId = Annotated[int, Path(ge=1, le=2**62, description="A run's id")]
-
-
-def _add_testing_routes(api: FastAPI) -> None:
-    @api.post(
-        "/dashboard/testing/run-suite",
-        response_model=RunSuiteResponse,
-        responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT, 422: {"model": ErrorResponse, "description": "Bad body"}},
-        summary="Run a test suite (or get the run already going)",
-    )
-    def run_suite(body: RunSuiteRequest, rt: RuntimeDep) -> RunSuiteResponse:
-        result = rt.tests.run_suite(body.test_suite, Trigger(body.trigger), rerun_failed_of=body.rerun_failed_of)
-        run = result.run
-        if result.created:
-            message = f"Run {run.id} of {run.suite!r} is {run.status}."
-        else:
-            message = f"{run.suite!r} is already {run.status} as run {run.id}; no second run was started."
-        return RunSuiteResponse(test_id=str(run.id), status=run.status, already_running=not result.created, message=message)
-
-    @api.get("/testing/suites", response_model=list[SuiteInfo], responses=_ERRORS, summary="The configured test suites")
-    def suites(rt: RuntimeDep) -> list[SuiteInfo]:
-        return rt.tests.suites()
-
-    @api.get(
-        "/testing/suites/{name}/flaky",
-        response_model=list[FlakyTest],
-        responses={**_ERRORS, **_NOT_FOUND},
-        summary="Tests whose outcome flipped in the suite's last N runs",
-    )
-    def flaky(
-        rt: RuntimeDep,
-        name: Annotated[str, Path(max_length=200)],
-        n: Annotated[int | None, Query(ge=2, le=500, description="Runs to look at (default testing.flaky_window)")] = None,
-    ) -> list[FlakyTest]:
-        return rt.tests.flaky(name, n)
-
-    @api.get("/testing/runs", response_model=RunPage, responses=_ERRORS, summary="Test runs, newest first")
-    def runs(
-        rt: RuntimeDep,
-        suite: Annotated[str | None, Query(max_length=200)] = None,
-        status: RunStatus | None = None,
-        trigger: Trigger | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    ) -> RunPage:
-        return rt.tests.runs(suite=suite, status=status, trigger=trigger, limit=limit, offset=offset)
-
-    @api.get(
-        "/testing/runs/{run_id}",
-        response_model=RunDetail,
-        responses={**_ERRORS, **_NOT_FOUND},
-        summary="One run with its test cases and the tail of its log",
-    )
-    def run_detail(rt: RuntimeDep, run_id: RunId) -> RunDetail:
-        return rt.tests.detail(run_id)
-
-    @api.post(
-        "/testing/runs/{run_id}/cancel",
-        response_model=RunInfo,
-        responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
-        summary="Cancel a queued or running run",
-    )
-    def cancel(rt: RuntimeDep, run_id: RunId) -> RunInfo:
-        return rt.tests.cancel(run_id)
-
-    @api.get(
-        "/testing/runs/{run_id}/log",
-        response_class=FileResponse,
-        responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT, 200: {"content": {"text/plain": {}}}},
-        summary="The run's whole output log (capped: head and tail)",
-    )
-    def run_log(rt: RuntimeDep, run_id: RunId) -> FileResponse:
-        run = rt.tests.run(run_id)
-        return FileResponse(
-            rt.tests.log_file(run_id), media_type="text/plain; charset=utf-8", filename=export_name(run, "log")
-        )
-
-    @api.get(
-        "/testing/runs/{run_id}/cases.csv",
-        response_class=Response,
-        responses={**_ERRORS, **_NOT_FOUND, 200: {"content": {"text/csv": {}}}},
-        summary="The run's test cases as CSV",
-    )
-    def run_cases_csv(rt: RuntimeDep, run_id: RunId) -> Response:
-        run = rt.tests.detail(run_id)
-        return _download(run_csv(run), "text/csv; charset=utf-8", export_name(run, "csv"))
-
-    @api.get(
-        "/testing/runs/{run_id}/junit.xml",
-        response_class=Response,
-        responses={**_ERRORS, **_NOT_FOUND, 200: {"content": {"application/xml": {}}}},
-        summary="The run as JUnit XML",
-    )
-    def run_junit_xml(rt: RuntimeDep, run_id: RunId) -> Response:
-        run = rt.tests.detail(run_id)
-        return _download(run_junit(run), "application/xml", export_name(run, "xml"))
-
-
-def _download(body: bytes, media_type: str, filename: str) -> Response:
-    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

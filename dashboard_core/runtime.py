@@ -22,6 +22,8 @@ import pandas as pd
 import psutil
 
 from dashboard_core.config import Config
+from dashboard_core.events import EventLog
+from dashboard_core.health.agents import AgentRegistry
 from dashboard_core.metrics.fields import FieldTable, MetricSource
 from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource, top_processes
@@ -36,7 +38,16 @@ from dashboard_core.metrics.sources import (
     ProcessCountSource,
 )
 from dashboard_core.metrics.windows import Window
-from dashboard_core.models import HostInfo, LatestSample, ProcessInfo, SelfHealth
+from dashboard_core.models import (
+    EventKind,
+    HostInfo,
+    LatestSample,
+    ProcessInfo,
+    RunInfo,
+    RunStatus,
+    SelfHealth,
+    Severity,
+)
 from dashboard_core.store import Store, open_store
 from dashboard_core.testing.manager import SuiteManager
 
@@ -59,11 +70,24 @@ def build_sources(config: Config) -> tuple[list[MetricSource], WatchedProcessesS
     return sources, watched
 
 
+_RUN_SEVERITY = {
+    RunStatus.FAILED: Severity.WARNING,
+    RunStatus.ERROR: Severity.WARNING,
+    RunStatus.TIMED_OUT: Severity.WARNING,
+    RunStatus.INTERRUPTED: Severity.WARNING,
+}
+
+
 class Runtime:
-    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+    def __init__(self, config: Config, *, clock: Clock | None = None, base_url: str | None = None) -> None:
+        """``base_url``: where this dashboard answers, for health checks of its own API."""
         self.config = config
+        self.base_url = base_url
         self.store: Store = open_store(config.data_dir)
+        self.events = EventLog(self.store, config.events.keep_days)
         self.tests = SuiteManager(config, self.store)
+        self.tests.listeners.append(self._run_event)
+        self.agents = AgentRegistry(config, self.store, self.events)
         sources, watched = build_sources(config)
         self.fields = FieldTable([f for s in sources for f in s.fields])
         self.frame = RollingFrame(config.sampler.capacity, dtype_of=self._dtype_of)
@@ -93,6 +117,8 @@ class Runtime:
         self._cpu_at_start = times.user + times.system
         self.sampler.start()
         self.tests.start()
+        self.agents.start()
+        self.events.prune()
         log.info(
             "Runtime started: sampling every %.3g s, %d rows of history",
             self.config.sampler.interval_seconds,
@@ -100,10 +126,25 @@ class Runtime:
         )
 
     def stop(self) -> None:
+        self.agents.stop()
         self.tests.stop()
         self.sampler.stop()
         self.store.close()
         log.info("Runtime stopped")
+
+    def _run_event(self, run: RunInfo) -> None:
+        """Test runs starting and finishing go to the event log."""
+        if not run.status.finished:
+            message = f"Run {run.id} of {run.suite} started ({run.trigger})"
+        else:
+            message = f"Run {run.id} of {run.suite} {run.status}: {run.summary()} ({run.message})"
+        self.events.publish(
+            EventKind.TEST_RUN,
+            run.suite,
+            message,
+            severity=_RUN_SEVERITY.get(run.status, Severity.INFO),
+            data={"run_id": run.id, "status": run.status.value, "trigger": run.trigger.value},
+        )
 
     # -- metrics ---------------------------------------------------------------
     def history(self, window: Window | None = None) -> pd.DataFrame:
@@ -194,9 +235,9 @@ def install(runtime: Runtime | None) -> None:
 
 
 @contextmanager
-def running(config: Config, *, clock: Clock | None = None) -> Iterator[Runtime]:
+def running(config: Config, *, clock: Clock | None = None, base_url: str | None = None) -> Iterator[Runtime]:
     """Build, start and install a Runtime; stop and uninstall it on exit."""
-    runtime = Runtime(config, clock=clock)
+    runtime = Runtime(config, clock=clock, base_url=base_url)
     runtime.start()
     install(runtime)
     try:

@@ -42,11 +42,13 @@ def load_or_exit(argv: list[str] | None = None) -> Config:
         raise SystemExit(2) from None
 
 
-def make_lifespan(config: Config) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+def make_lifespan(config: Config, base_url: str | None = None) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """``base_url``: this server's own address, for health checks of its API."""
+
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        with runtime_module.running(config):
+        with runtime_module.running(config, base_url=base_url):
             yield
 
     return lifespan

@@ -1,0 +1,182 @@
+"""The agent registry: agents announce themselves with heartbeats over the API.
+
+An agent is ``online`` while its last heartbeat is younger than
+``agents.ttl_seconds``, then ``offline``; one named in ``agents.expected`` that
+has never sent one is ``missing``. Every change of state is an event, so the
+Agents page can draw a timeline. The last heartbeat of each agent is kept in
+the store, so a restarted dashboard still knows who was there and when.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from dashboard_core.config import Config
+from dashboard_core.events import EventLog
+from dashboard_core.models import AgentInfo, AgentsOverview, AgentState, EventKind, HeartbeatRequest, Severity
+from dashboard_core.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_AGENTS = 1000  # a registry, not a database: a runaway client cannot fill memory
+
+
+class TooManyAgents(Exception):
+    """More distinct agents than :data:`MAX_AGENTS`; ``str()`` is for the user."""
+
+
+@dataclass
+class _Agent:
+    name: str
+    expected: bool
+    status: str | None = None
+    role: str | None = None
+    task: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    first_seen: float | None = None
+    last_seen: float | None = None
+    state: AgentState = AgentState.MISSING
+
+
+class AgentRegistry:
+    def __init__(self, config: Config, store: Store, events: EventLog, *, clock: Callable[[], float] = time.time) -> None:
+        self.ttl = config.agents.ttl_seconds
+        self.store = store
+        self.events = events
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._agents: dict[str, _Agent] = {n: _Agent(n, expected=True) for n in config.agents.expected}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> None:
+        self.load()
+        self._thread = threading.Thread(target=self._watch, name="agent-registry", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def load(self) -> None:
+        """What the store knows from earlier runs of the dashboard (no events for it)."""
+        rows = self.store.all("SELECT * FROM agents")
+        now = self.clock()
+        with self._lock:
+            for row in rows:
+                agent = self._agents.get(row["name"]) or _Agent(row["name"], expected=False)
+                agent.status, agent.role, agent.task = row["status"], row["role"], row["task"]
+                agent.metrics = json.loads(row["metrics"] or "{}")
+                agent.first_seen, agent.last_seen = row["first_seen"], row["last_seen"]
+                agent.state = self._state_of(agent, now)
+                self._agents[agent.name] = agent
+
+    # -- heartbeats --------------------------------------------------------------
+    def heartbeat(self, name: str, beat: HeartbeatRequest) -> AgentInfo:
+        now = self.clock()
+        with self._lock:
+            agent = self._agents.get(name)
+            if agent is None:
+                if len(self._agents) >= MAX_AGENTS:
+                    raise TooManyAgents(f"The registry already holds {MAX_AGENTS} agents; no more can join.")
+                agent = self._agents[name] = _Agent(name, expected=False)
+            before = agent.state
+            agent.status, agent.role, agent.task, agent.metrics = beat.status, beat.role, beat.task, dict(beat.metrics)
+            agent.first_seen = agent.first_seen or now
+            agent.last_seen = now
+            agent.state = AgentState.ONLINE
+            info = _info(agent)
+        self.store.execute(
+            "INSERT INTO agents (name, state, status, role, task, metrics, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state,"
+            " status = excluded.status, role = excluded.role, task = excluded.task, metrics = excluded.metrics,"
+            " last_seen = excluded.last_seen",
+            (name, AgentState.ONLINE.value, beat.status, beat.role, beat.task, json.dumps(beat.metrics), now, now),
+        )
+        if before is not AgentState.ONLINE:
+            was = {AgentState.MISSING: "first heartbeat", AgentState.OFFLINE: "back after being offline"}[before]
+            role = f", {beat.role}" if beat.role else ""
+            self._publish(name, before, AgentState.ONLINE, f"{name} is online ({was}{role})", Severity.INFO)
+        return info
+
+    # -- reading -----------------------------------------------------------------
+    def agents(self) -> list[AgentInfo]:
+        """Expected agents first (in config order), then the others by name."""
+        self.refresh()
+        with self._lock:
+            agents = list(self._agents.values())
+        expected = [a for a in agents if a.expected]
+        others = sorted((a for a in agents if not a.expected), key=lambda a: a.name)
+        return [_info(a) for a in expected + others]
+
+    def agent(self, name: str) -> AgentInfo | None:
+        self.refresh()
+        with self._lock:
+            agent = self._agents.get(name)
+            return _info(agent) if agent else None
+
+    def overview(self) -> AgentsOverview:
+        agents = self.agents()
+        online = sum(1 for a in agents if a.state is AgentState.ONLINE)
+        return AgentsOverview(online=online, total=len(agents), agents=agents)
+
+    def refresh(self) -> None:
+        """Mark agents whose heartbeat is older than the TTL offline (with an event)."""
+        now = self.clock()
+        changed: list[tuple[_Agent, AgentState]] = []
+        with self._lock:
+            for agent in self._agents.values():
+                state = self._state_of(agent, now)
+                if state is not agent.state:
+                    changed.append((agent, agent.state))
+                    agent.state = state
+        for agent, before in changed:
+            silent = now - (agent.last_seen or now)
+            self.store.execute("UPDATE agents SET state = ? WHERE name = ?", (agent.state.value, agent.name))
+            self._publish(
+                agent.name,
+                before,
+                agent.state,
+                f"{agent.name} is offline: no heartbeat for {silent:.0f} s (TTL {self.ttl:g} s)",
+                Severity.WARNING,
+            )
+
+    def _state_of(self, agent: _Agent, now: float) -> AgentState:
+        if agent.last_seen is None:
+            return AgentState.MISSING
+        return AgentState.ONLINE if now - agent.last_seen <= self.ttl else AgentState.OFFLINE
+
+    def _watch(self) -> None:
+        every = max(0.05, min(1.0, self.ttl / 4))
+        while not self._stop.wait(every):
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("The agent registry failed to refresh; it goes on")
+
+    def _publish(self, name: str, before: AgentState, after: AgentState, message: str, severity: Severity) -> None:
+        self.events.publish(
+            EventKind.AGENT, name, message, severity=severity, data={"from": before.value, "to": after.value}
+        )
+
+
+def _info(agent: _Agent) -> AgentInfo:
+    return AgentInfo(
+        name=agent.name,
+        state=agent.state,
+        status=agent.status,
+        role=agent.role,
+        task=agent.task,
+        metrics=dict(agent.metrics),
+        first_seen=datetime.fromtimestamp(agent.first_seen, UTC) if agent.first_seen else None,
+        last_seen=datetime.fromtimestamp(agent.last_seen, UTC) if agent.last_seen else None,
+        expected=agent.expected,
+    )

@@ -1,0 +1,86 @@
+"""The event log over a real SQLite store: ids, replay, filters, listeners, waiting, pruning."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from dashboard_core.events import EventLog
+from dashboard_core.models import Event, EventKind, Severity
+from dashboard_core.store import Store, open_store
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = open_store(tmp_path)
+    yield s
+    s.close()
+
+
+def test_ids_grow_and_a_client_replays_from_the_last_it_saw(store: Store) -> None:
+    log = EventLog(store)
+    assert log.last_id == 0
+    first = log.publish(EventKind.COMPONENT, "orchestrator", "orchestrator is down", severity=Severity.CRITICAL)
+    second = log.publish(EventKind.AGENT, "researcher-1", "researcher-1 is online", data={"to": "online"})
+    assert (first.id, second.id) == (1, 2) and log.last_id == 2
+    assert [e.id for e in log.since(0)] == [1, 2]
+    assert log.since(1) == [second]
+    assert second.data == {"to": "online"} and first.at.tzinfo is not None
+    assert EventLog(store).last_id == 2  # a new process finds where the ids are
+
+
+def test_latest_filters_and_searches(store: Store) -> None:
+    log = EventLog(store)
+    log.publish(EventKind.COMPONENT, "orchestrator", "orchestrator is down", severity=Severity.CRITICAL)
+    log.publish(EventKind.COMPONENT, "message-bus", "message-bus is degraded", severity=Severity.WARNING)
+    log.publish(EventKind.TEST_RUN, "demo", "run 1 of demo failed", severity=Severity.WARNING)
+    assert [e.source for e in log.latest()] == ["demo", "message-bus", "orchestrator"]  # newest first
+    assert [e.source for e in log.latest(kinds=[EventKind.COMPONENT])] == ["message-bus", "orchestrator"]
+    assert [e.source for e in log.latest(severities=[Severity.CRITICAL])] == ["orchestrator"]
+    assert [e.source for e in log.latest(text="DEGRADED")] == ["message-bus"]
+    assert [e.source for e in log.latest(source="demo")] == ["demo"]
+    assert [e.id for e in log.latest(limit=1, before_id=3)] == [2]
+
+
+def test_listeners_hear_each_event_and_one_failing_stops_no_one(store: Store) -> None:
+    log = EventLog(store)
+    heard: list[Event] = []
+
+    def broken(_event: Event) -> None:
+        raise RuntimeError("a listener with a bug")
+
+    log.subscribe(broken)
+    unsubscribe = log.subscribe(heard.append)
+    event = log.publish(EventKind.SYSTEM, "dashboard", "started")
+    assert heard == [event]
+    unsubscribe()
+    log.publish(EventKind.SYSTEM, "dashboard", "again")
+    assert heard == [event]
+
+
+def test_wait_wakes_when_an_event_arrives(store: Store) -> None:
+    log = EventLog(store)
+    assert log.wait(0, timeout=0.01) is False
+    threading.Timer(0.05, lambda: log.publish(EventKind.SYSTEM, "dashboard", "hello")).start()
+    assert log.wait(0, timeout=30) is True
+
+
+def test_old_events_are_pruned_and_ids_never_reused(store: Store) -> None:
+    clock = Clock()
+    log = EventLog(store, keep_days=1, clock=clock)
+    log.publish(EventKind.SYSTEM, "dashboard", "old")
+    clock.now += 2 * 86400
+    log.publish(EventKind.SYSTEM, "dashboard", "new")
+    assert log.prune() == 1
+    assert [e.message for e in log.since(0)] == ["new"]
+    assert log.publish(EventKind.SYSTEM, "dashboard", "newer").id == 3
