@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard_core import runtime as runtime_module
 from dashboard_core.metrics.cards import Card
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
+from dashboard_core.models import Severity
 from dashboard_core.runtime import Runtime
 
 CUSTOM = "Custom"
@@ -44,6 +45,28 @@ def sidebar_status() -> None:
             st.caption("🔴 Sampler stopped: see Overview")
         else:
             st.caption(f"🟢 Sampling every {rt.config.sampler.interval_seconds:g} s")
+
+
+TOAST_CHECK_SECONDS = 3.0
+
+
+@st.fragment(run_every=TOAST_CHECK_SECONDS)
+def critical_toasts() -> None:
+    """A toast in this browser for each new critical event (component down, critical alert…)."""
+    rt = runtime_module.current()
+    if rt is None:
+        return
+    seen = st.session_state.get("toast_seen_id")
+    if seen is None:  # a new session: only what happens from now on
+        st.session_state["toast_seen_id"] = rt.events.last_id
+        return
+    if rt.events.last_id <= seen:
+        return
+    new = rt.events.since(seen, 50)
+    for event in new:
+        if event.severity is Severity.CRITICAL:
+            st.toast(f"**{event.source}**: {event.message}", icon="🚨", duration="long")
+    st.session_state["toast_seen_id"] = new[-1].id if new else seen
 
 
 def window_picker(key: str = "window") -> Callable[[], Window]:

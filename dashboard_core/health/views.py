@@ -1,0 +1,51 @@
+"""Tables for the Agents and Events pages: plain DataFrames, ready for a table widget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from dashboard_core.models import AgentInfo, Event
+
+AGENT_COLUMNS = ["name", "state", "status", "role", "task", "last_seen", "seen_ago", "metrics"]
+EVENT_COLUMNS = ["id", "at", "severity", "kind", "source", "message"]
+
+
+def agents_frame(agents: Sequence[AgentInfo], now: datetime) -> pd.DataFrame:
+    """One row per agent; ``seen_ago`` in seconds, metrics as ``name=value`` text."""
+    rows = [
+        {
+            "name": a.name,
+            "state": a.state.value,
+            "status": a.status,
+            "role": a.role,
+            "task": a.task,
+            "last_seen": a.last_seen,
+            "seen_ago": (now - a.last_seen).total_seconds() if a.last_seen else None,
+            "metrics": ", ".join(f"{k}={v:g}" for k, v in sorted(a.metrics.items())),
+        }
+        for a in agents
+    ]
+    frame = pd.DataFrame(rows, columns=AGENT_COLUMNS)
+    frame["last_seen"] = pd.to_datetime(frame["last_seen"], utc=True)
+    return frame
+
+
+def events_frame(events: Sequence[Event]) -> pd.DataFrame:
+    """One row per event, in the order given."""
+    rows = [
+        {
+            "id": e.id,
+            "at": e.at,
+            "severity": e.severity.value,
+            "kind": e.kind.value,
+            "source": e.source,
+            "message": e.message,
+        }
+        for e in events
+    ]
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
