@@ -30,5 +30,5 @@ def test_intervals_run_from_one_change_to_the_next_and_the_last_until_now() -> N
     fig = timeline_figure(frame, "Europe/Berlin")
     assert fig is not None and [t.name for t in fig.data] == ["online", "offline"]
     assert list(fig.data[1].x) == [5 * 60 * 1000]  # the offline bar is 5 minutes long
-    assert str(fig.data[1].base[0]).startswith("2026-11-25 09:05")  # local time on the axis
+    assert str(fig.data[1].base[0]).startswith("2026-11-25T09:05")  # local time on the axis
     assert timeline_figure(state_intervals([], T0)) is None
