@@ -89,7 +89,11 @@ class AgentRegistry:
                     raise TooManyAgents(f"The registry already holds {MAX_AGENTS} agents; no more can join.")
                 agent = self._agents[name] = _Agent(name, expected=False)
             before = agent.state
-            agent.status, agent.role, agent.task, agent.metrics = beat.status, beat.role, beat.task, dict(beat.metrics)
+            given = beat.model_fields_set  # a field left out keeps its last value; an explicit null clears it
+            agent.status = beat.status
+            agent.role = beat.role if "role" in given else agent.role
+            agent.task = beat.task if "task" in given else agent.task
+            agent.metrics = dict(beat.metrics) if "metrics" in given else agent.metrics
             agent.first_seen = agent.first_seen or now
             agent.last_seen = now
             agent.state = AgentState.ONLINE
@@ -99,11 +103,11 @@ class AgentRegistry:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state,"
             " status = excluded.status, role = excluded.role, task = excluded.task, metrics = excluded.metrics,"
             " last_seen = excluded.last_seen",
-            (name, AgentState.ONLINE.value, beat.status, beat.role, beat.task, json.dumps(beat.metrics), now, now),
+            (name, AgentState.ONLINE.value, info.status, info.role, info.task, json.dumps(info.metrics), now, now),
         )
         if before is not AgentState.ONLINE:
             was = {AgentState.MISSING: "first heartbeat", AgentState.OFFLINE: "back after being offline"}[before]
-            role = f", {beat.role}" if beat.role else ""
+            role = f", {info.role}" if info.role else ""
             self._publish(name, before, AgentState.ONLINE, f"{name} is online ({was}{role})", Severity.INFO)
         return info
 

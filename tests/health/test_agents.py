@@ -57,6 +57,11 @@ def test_heartbeats_ttl_and_missing(store: Store) -> None:
     clock.now += 1
     reg.heartbeat("researcher-1", HeartbeatRequest(task="writing"))
     assert states(reg)["researcher-1"] is AgentState.ONLINE
+    kept = reg.agent("researcher-1")
+    assert kept is not None and kept.role == "literature review" and kept.task == "writing"  # left out: kept
+    assert kept.metrics == {"papers_read": 3}
+    reg.heartbeat("researcher-1", HeartbeatRequest(task=None))
+    assert reg.agent("researcher-1").task is None  # type: ignore[union-attr]  # an explicit null clears
 
     agent_events = [(e.source, e.data["to"], e.severity) for e in reversed(events.latest(kinds=[EventKind.AGENT]))]
     assert agent_events == [
