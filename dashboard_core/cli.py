@@ -120,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(cancel_run(args))
         elif args.command == "check-config":
+            from dashboard_core.health.rules import validate_alerts
+
             config = load_config(args.config)
+            validate_alerts(config)
             print(f"OK: {config.source or 'defaults (no config file)'}")
     except (CliError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)

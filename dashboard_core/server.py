@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.config import Config, ConfigError, load_config
+from dashboard_core.health.rules import validate_alerts
 
 log = logging.getLogger("dashboard")
 
@@ -36,7 +37,9 @@ def load_or_exit(argv: list[str] | None = None) -> Config:
     """The validated config, or exit with one readable message (no traceback)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        return load_config(args.config)
+        config = load_config(args.config)
+        validate_alerts(config)  # a rule with a syntax error or an unknown field stops start-up
+        return config
     except ConfigError as exc:
         print(f"dashboard: cannot start, the config is invalid.\n{exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None

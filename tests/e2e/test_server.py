@@ -295,8 +295,9 @@ def test_sigterm_stops_the_server_cleanly(fresh_server: Server) -> None:
         ("[sampler]\ninterval_seconds = 0\n", "sampler.interval_seconds"),
         ("[sampler]\nintervall_seconds = 1\n", "sampler.intervall_seconds"),
         ("[sampler\ninterval_seconds = 1\n", "not valid TOML"),
+        ('[[alerts]]\nname = "cpu"\nrule = "cpu.totl > 90 for 5m"\n', "alerts.0 (cpu).rule: 'cpu.totl' is not a metric"),
     ],
-    ids=["out-of-range", "unknown-key", "not-toml"],
+    ids=["out-of-range", "unknown-key", "not-toml", "bad-alert-rule"],
 )
 def test_bad_config_exits_with_a_message(tmp_path: Path, config_text: str, expected: str) -> None:
     config = tmp_path / "dashboard.toml"

@@ -1,0 +1,373 @@
+"""Safety rules: a small, strict parser and the check of each rule against the config.
+
+The grammar (one rule per ``[[alerts]]``, no expressions, nothing evaluated)::
+
+    <field or column> <op> <number> [for <duration>]      cpu.total > 90 for 5m
+    component <name> <down|degraded|unknown|unhealthy> [for <duration>]
+    agent [<name>|any] <offline|missing|unavailable> [for <duration>]
+    suite <name> failed
+
+``op`` is one of ``> >= < <= == !=``; numbers are plain (``90``, ``0.5``,
+``-3``, ``1e9``); durations are ``30s``, ``5m``, ``1h``, ``1d`` or a sum like
+``1m30s``. A labelled field without a label (``disk.percent > 90``) watches all
+its columns and holds when any of them does; ``disk.percent[/] > 90`` watches
+one. ``unhealthy`` is degraded or down; ``unavailable`` is offline or missing.
+
+:func:`parse_rule` raises :class:`RuleError` with a sentence; :func:`compile_rules`
+also checks the names against the config and the metric fields and raises one
+:class:`ConfigError` listing every problem, each naming its rule the way the
+config loader names a field (``alerts.2 (cpu-high).rule: ...``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import operator
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from dashboard_core.config import NAME_PATTERN, AlertConfig, Config, ConfigError
+from dashboard_core.metrics.fields import Field, FieldTable, split_column
+from dashboard_core.metrics.processes import WatchedProcessesSource
+
+
+class RuleError(ValueError):
+    """A rule that cannot be parsed; ``str()`` says where and why."""
+
+
+Op = Literal[">", ">=", "<", "<=", "==", "!="]
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+NEGATED: dict[str, str] = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
+
+ComponentCondition = Literal["down", "degraded", "unknown", "unhealthy"]
+AgentCondition = Literal["offline", "missing", "unavailable"]
+COMPONENT_CONDITIONS: tuple[str, ...] = ("down", "degraded", "unknown", "unhealthy")
+AGENT_CONDITIONS: tuple[str, ...] = ("offline", "missing", "unavailable")
+ANY_AGENT = "any"
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]*)")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(?:\[[^\[\]]*\])?")
+_OP = re.compile(r">=|<=|==|!=|>|<")
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_NAME = re.compile(NAME_PATTERN)
+
+
+# -- the rules --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MetricRule:
+    """``column op threshold [for seconds]``; ``label`` None on a labelled field = any column."""
+
+    field: str
+    label: str | None
+    op: Op
+    threshold: float
+    threshold_text: str
+    seconds: float = 0.0
+
+    @property
+    def column(self) -> str:
+        return self.field if self.label is None else f"{self.field}[{self.label}]"
+
+    def test(self, value: float) -> bool:
+        return OPS[self.op](value, self.threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRule:
+    component: str
+    condition: ComponentCondition
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRule:
+    """``agent`` None means any agent."""
+
+    agent: str | None
+    condition: AgentCondition
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteRule:
+    suite: str
+    seconds: float = 0.0  # always 0: a run's verdict has no duration
+
+
+Rule = MetricRule | ComponentRule | AgentRule | SuiteRule
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule checked against the config: ``field`` is set for metric rules."""
+
+    index: int
+    config: AlertConfig
+    rule: Rule
+    field: Field | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def where(self) -> str:
+        return f"alerts.{self.index} ({self.config.name})"
+
+
+# -- parsing ----------------------------------------------------------------------
+def parse_duration(text: str) -> float:
+    """``'5m'`` -> 300.0; ``'1m30s'`` -> 90.0. Units s, m, h, d."""
+    if not text:
+        raise RuleError("expected a duration (e.g. 30s, 5m, 1h)")
+    total, pos = 0.0, 0
+    while pos < len(text):
+        match = _DURATION_PART.match(text, pos)
+        if match is None:
+            raise RuleError(f"'{text}' is not a duration like 30s, 5m, 1h, 1d or 1m30s")
+        number, unit = match.groups()
+        if not unit:
+            raise RuleError(f"missing duration unit in '{text}' (s, m, h or d)")
+        if unit not in _UNIT_SECONDS:
+            raise RuleError(f"unknown duration unit in '{text}': '{unit}' (use s, m, h or d)")
+        total += float(number) * _UNIT_SECONDS[unit]
+        pos = match.end()
+    return total
+
+
+def format_span(seconds: float) -> str:
+    """90.0 -> ``'1m30s'``: a duration the way a rule writes it."""
+    if seconds <= 0:
+        return "0s"
+    parts, rest = [], seconds
+    for unit, size in sorted(_UNIT_SECONDS.items(), key=lambda kv: -kv[1]):
+        count = int(rest // size) if unit != "s" else rest
+        if count:
+            parts.append(f"{count:g}{unit}")
+            rest -= count * size
+    return "".join(parts)
+
+
+def parse_rule(text: str) -> Rule:
+    """Parse one rule; :class:`RuleError` names what was expected where."""
+    words = text.split()
+    if not words:
+        raise RuleError("the rule is empty")
+    head = words[0]
+    if head == "component":
+        return _component(words)
+    if head == "agent":
+        return _agent(words)
+    if head == "suite":
+        return _suite(words)
+    return _metric(text.strip())
+
+
+def _for_clause(words: list[str], after: str) -> float:
+    """Parse the optional trailing ``for <duration>`` (``words`` is what follows ``after``)."""
+    if not words:
+        return 0.0
+    if words[0] != "for":
+        raise RuleError(f"unexpected '{' '.join(words)}' after '{after}' (expected 'for <duration>' or the end)")
+    if len(words) == 1:
+        raise RuleError(f"expected a duration after 'for' in '{after} for' (e.g. 30s, 5m, 1h)")
+    if len(words) > 2:
+        raise RuleError(f"unexpected '{' '.join(words[2:])}' after 'for {words[1]}'")
+    return parse_duration(words[1])
+
+
+def _metric(text: str) -> MetricRule:
+    match = _FIELD.match(text)
+    if match is None:
+        raise RuleError(
+            f"expected a metric field (e.g. cpu.total), 'component', 'agent' or 'suite' at the start of '{text}'"
+        )
+    column = match.group(0)
+    field, label = split_column(column)
+    if label is not None and not label.strip():
+        raise RuleError(f"empty label in '{column}'; write '{field}' for any of its columns")
+    rest = text[match.end() :].lstrip()
+    if rest.startswith("[") or rest.startswith("]"):
+        raise RuleError(f"unbalanced brackets after '{field}'")
+    op = _OP.match(rest)
+    if op is None:
+        if rest.startswith("=") or rest.startswith("=>") or rest.startswith("=<"):
+            raise RuleError(f"'{rest.split()[0]}' after '{column}' is not an operator; use one of > >= < <= == !=")
+        if not rest:
+            raise RuleError(f"expected an operator (> >= < <= == !=) after '{column}'")
+        raise RuleError(f"expected an operator (> >= < <= == !=) after '{column}', got '{rest.split()[0]}'")
+    rest = rest[op.end() :].lstrip()
+    number = _NUMBER.match(rest)
+    if number is None:
+        got = f", got '{rest.split()[0]}'" if rest else ""
+        raise RuleError(f"expected a number after '{column} {op.group(0)}'{got}")
+    after_number = rest[number.end() :]
+    if after_number and not after_number[0].isspace():
+        raise RuleError(
+            f"unexpected '{after_number.split()[0]}' right after the number {number.group(0)}; "
+            "write a plain number in the field's unit (e.g. 90 for 90 %)"
+        )
+    seconds = _for_clause(after_number.split(), f"{column} {op.group(0)} {number.group(0)}")
+    return MetricRule(
+        field=field,
+        label=label,
+        op=op.group(0),  # type: ignore[arg-type]
+        threshold=float(number.group(0)),
+        threshold_text=number.group(0),
+        seconds=seconds,
+    )
+
+
+def _checked_name(word: str | None, what: str, after: str) -> str:
+    if word is None:
+        raise RuleError(f"expected a {what} name after '{after}'")
+    if not _NAME.match(word):
+        raise RuleError(f"'{word}' is not a {what} name (letters, digits, '_', '.', '-')")
+    return word
+
+
+def _component(words: list[str]) -> ComponentRule:
+    name = _checked_name(words[1] if len(words) > 1 else None, "component", "component")
+    condition = words[2] if len(words) > 2 else None
+    if condition not in COMPONENT_CONDITIONS:
+        got = f", got '{condition}'" if condition else ""
+        raise RuleError(f"expected {_choices(COMPONENT_CONDITIONS)} after 'component {name}'{got}")
+    seconds = _for_clause(words[3:], f"component {name} {condition}")
+    return ComponentRule(component=name, condition=condition, seconds=seconds)  # type: ignore[arg-type]
+
+
+def _agent(words: list[str]) -> AgentRule:
+    rest = words[1:]
+    if not rest:
+        raise RuleError(f"expected an agent name or {_choices(AGENT_CONDITIONS)} after 'agent'")
+    if rest[0] in AGENT_CONDITIONS:  # no name: any agent
+        name, condition, tail, said = None, rest[0], rest[1:], f"agent {rest[0]}"
+    else:
+        name = _checked_name(rest[0], "agent", "agent")
+        condition = rest[1] if len(rest) > 1 else None
+        if condition not in AGENT_CONDITIONS:
+            got = f", got '{condition}'" if condition else ""
+            raise RuleError(f"expected {_choices(AGENT_CONDITIONS)} after 'agent {name}'{got}")
+        tail, said = rest[2:], f"agent {name} {condition}"
+        if name == ANY_AGENT:
+            name = None
+    seconds = _for_clause(tail, said)
+    return AgentRule(agent=name, condition=condition, seconds=seconds)  # type: ignore[arg-type]
+
+
+def _suite(words: list[str]) -> SuiteRule:
+    name = _checked_name(words[1] if len(words) > 1 else None, "suite", "suite")
+    if len(words) < 3 or words[2] != "failed":
+        got = f", got '{words[2]}'" if len(words) > 2 else ""
+        raise RuleError(f"expected 'failed' after 'suite {name}'{got}")
+    if len(words) > 3:
+        if words[3] == "for":
+            raise RuleError(f"'suite {name} failed' takes no duration: a run's verdict holds until the next run")
+        raise RuleError(f"unexpected '{' '.join(words[3:])}' after 'suite {name} failed'")
+    return SuiteRule(suite=name)
+
+
+def _choices(options: Iterable[str]) -> str:
+    quoted = [f"'{o}'" for o in options]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+# -- checking against the config --------------------------------------------------
+def compile_rules(config: Config, fields: FieldTable) -> list[CompiledRule]:
+    """Parse every ``[[alerts]]`` rule and check its names; one ConfigError lists all problems."""
+    compiled: list[CompiledRule] = []
+    problems: list[str] = []
+    for index, alert in enumerate(config.alerts):
+        where = f"alerts.{index} ({alert.name}).rule"
+        try:
+            rule = parse_rule(alert.rule)
+        except RuleError as exc:
+            problems.append(f"  {where}: {exc} (in {alert.rule!r})")
+            continue
+        field, problem = _check(rule, config, fields)
+        if problem:
+            problems.append(f"  {where}: {problem}")
+        else:
+            compiled.append(CompiledRule(index=index, config=alert, rule=rule, field=field))
+    if problems:
+        file = config.source or "dashboard.toml"
+        n = len(problems)
+        raise ConfigError("\n".join([f"{file}: {n} invalid alert rule{'s' if n > 1 else ''}", *problems]))
+    return compiled
+
+
+def _check(rule: Rule, config: Config, fields: FieldTable) -> tuple[Field | None, str | None]:
+    if isinstance(rule, MetricRule):
+        field = fields.get(rule.field)
+        if field is None:
+            if rule.field in {f.name for f in WatchedProcessesSource.fields}:
+                return None, f"'{rule.field}' needs a [[watch]] entry for the process; none is configured"
+            return None, f"'{rule.field}' is not a metric field{_did_you_mean(rule.field, [f.name for f in fields])}"
+        if field.label is None and rule.label is not None:
+            return None, f"'{rule.field}' has no {rule.label!r} label (it has one column); write '{rule.field}' alone"
+        if field.label == "process" and rule.label is not None:
+            labels = [w.label for w in config.watch]
+            if rule.label not in labels:
+                known = ", ".join(labels) or "none"
+                return None, (
+                    f"no [[watch]] has the label '{rule.label}'{_did_you_mean(rule.label, labels)} (watched: {known})"
+                )
+        held = config.sampler.history_hours * 3600
+        if rule.seconds > held:
+            return None, (
+                f"'for {format_span(rule.seconds)}' is longer than the history held "
+                f"(sampler.history_hours = {config.sampler.history_hours:g}), so the rule could never fire"
+            )
+        return field, None
+    if isinstance(rule, ComponentRule):
+        names = [c.name for c in config.components]
+        if rule.component not in names:
+            return None, _unknown("component", rule.component, names, "[[components]]")
+        return None, None
+    if isinstance(rule, SuiteRule):
+        names = [s.name for s in config.suites]
+        if rule.suite not in names:
+            return None, _unknown("suite", rule.suite, names, "[[suites]]")
+        return None, None
+    if rule.agent is not None and rule.agent not in config.agents.expected:
+        hint = _did_you_mean(rule.agent, config.agents.expected)
+        return None, (
+            f"agent '{rule.agent}' is not in agents.expected; add it there, "
+            f"or write 'agent {rule.condition}' for any agent{hint}"
+        )
+    return None, None
+
+
+def _unknown(what: str, name: str, known: list[str], table: str) -> str:
+    listed = ", ".join(known) if known else f"none is configured in {table}"
+    return f"no {what} is named '{name}'{_did_you_mean(name, known)} (known: {listed})"
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def field_table(config: Config) -> FieldTable:
+    """The metric fields the Runtime will sample with this config."""
+    # Imported here: the Runtime builds the alert engine, which imports this module.
+    from dashboard_core.runtime import build_sources
+
+    sources, _watched = build_sources(config)
+    return FieldTable([f for s in sources for f in s.fields])
+
+
+def validate_alerts(config: Config) -> None:
+    """Raise ConfigError naming every alert rule that cannot work with this config."""
+    if config.alerts:
+        compile_rules(config, field_table(config))
