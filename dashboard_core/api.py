@@ -108,10 +108,10 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         "/dashboard/overview",
         response_model=Overview,
         responses=_ERRORS,
-        summary="Host summary and the dashboard's own health",
+        summary="Components, agents, safety, test suites, host and the last events, at a glance",
     )
     def overview(rt: RuntimeDep) -> Overview:
-        return Overview(host=rt.host_info(), dashboard=rt.self_health(), latest=rt.latest())
+        return rt.overview()
 
     @api.get(
         "/metrics/fields", response_model=list[FieldInfo], summary="Every metric: name, unit, meaning, gauge or rate"

@@ -91,10 +91,6 @@ class ProcessInfo(BaseModel):
     cmdline: str
 
 
-class Overview(BaseModel):
-    host: HostInfo
-    dashboard: SelfHealth
-    latest: LatestSample | None
 
 
 # -- test suites ---------------------------------------------------------------------
@@ -398,3 +394,17 @@ class Event(BaseModel):
 class EventPage(BaseModel):
     events: list[Event]
     last_id: int = Field(description="The newest event id in the store (0 if none).")
+
+
+class Overview(BaseModel):
+    """The whole system at a glance: ``GET /api/dashboard/overview`` and the Overview page."""
+
+    host: HostInfo
+    dashboard: SelfHealth
+    latest: LatestSample | None
+    components: list[ComponentStatus]
+    agents: AgentsOverview
+    safety: Literal["safe", "warning", "critical"]
+    firing: list[AlertRecord] = Field(description="Alerts firing now, worst first.")
+    suites: list[SuiteInfo] = Field(description="Each test suite with its running and last run.")
+    events: list[Event] = Field(description="The newest events, newest first.")

@@ -24,6 +24,8 @@ import psutil
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.agents import AgentRegistry
+from dashboard_core.health.alerts import AlertEngine
+from dashboard_core.health.monitor import HealthMonitor
 from dashboard_core.metrics.fields import FieldTable, MetricSource
 from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource, top_processes
@@ -39,9 +41,12 @@ from dashboard_core.metrics.sources import (
 )
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import (
+    AgentInfo,
+    ComponentState,
     EventKind,
     HostInfo,
     LatestSample,
+    Overview,
     ProcessInfo,
     RunInfo,
     RunStatus,
@@ -88,6 +93,7 @@ class Runtime:
         self.tests = SuiteManager(config, self.store)
         self.tests.listeners.append(self._run_event)
         self.agents = AgentRegistry(config, self.store, self.events)
+        self.health = HealthMonitor(config, self.store, self.events, base_url=base_url)
         sources, watched = build_sources(config)
         self.fields = FieldTable([f for s in sources for f in s.fields])
         self.frame = RollingFrame(config.sampler.capacity, dtype_of=self._dtype_of)
@@ -104,6 +110,7 @@ class Runtime:
         self._started_mono = 0.0
         self._process = psutil.Process()
         self._cpu_at_start = 0.0
+        self.alerts = AlertEngine(config, self.store, self.events, _AlertInputs(self), fields=self.fields)
 
     def _dtype_of(self, column: str) -> str:
         field = self.fields.for_column(column)
@@ -118,7 +125,9 @@ class Runtime:
         self.sampler.start()
         self.tests.start()
         self.agents.start()
+        self.health.start()
         self.events.prune()
+        self.alerts.start()  # last: it reads what the others produce
         log.info(
             "Runtime started: sampling every %.3g s, %d rows of history",
             self.config.sampler.interval_seconds,
@@ -126,6 +135,8 @@ class Runtime:
         )
 
     def stop(self) -> None:
+        self.alerts.stop()
+        self.health.stop()
         self.agents.stop()
         self.tests.stop()
         self.sampler.stop()
@@ -182,6 +193,21 @@ class Runtime:
         rows = [p.model_dump() for p in self.top_processes(by, n)]
         return pd.DataFrame(rows, columns=list(ProcessInfo.model_fields))
 
+    def overview(self, events: int = 10) -> Overview:
+        """Everything the Overview page and ``GET /api/dashboard/overview`` show, at once."""
+        safety = self.alerts.report()
+        return Overview(
+            host=self.host_info(),
+            dashboard=self.self_health(),
+            latest=self.latest(),
+            components=self.health.statuses(),
+            agents=self.agents.overview(),
+            safety=safety.status,
+            firing=safety.firing,
+            suites=self.tests.suites(),
+            events=self.events.latest(events),
+        )
+
     # -- about the host and ourselves -----------------------------------------
     def host_info(self) -> HostInfo:
         return HostInfo(
@@ -216,6 +242,27 @@ class Runtime:
             process_rss=self._process.memory_info().rss,
             process_cpu_percent=cpu / uptime * 100 if uptime > 0 else 0.0,
         )
+
+
+class _AlertInputs:
+    """What the alert engine reads, from the Runtime's parts."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    def history(self, window: Window) -> pd.DataFrame:
+        return self._rt.history(window)
+
+    def component_state(self, name: str) -> ComponentState | None:
+        status = self._rt.health.status(name)
+        return status.state if status else None
+
+    def agents(self) -> list[AgentInfo]:
+        return self._rt.agents.agents()
+
+    def last_full_run(self, suite: str) -> RunInfo | None:
+        runs = self._rt.tests.history.recent_finished(suite, 1, full_only=True)
+        return runs[0] if runs else None
 
 
 # -- the process-wide accessor -------------------------------------------------

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Path
+from fastapi import FastAPI, HTTPException, Path, Query
 
 from dashboard_core.config import NAME_PATTERN
 from dashboard_core.health.agents import TooManyAgents
-from dashboard_core.models import AgentsOverview, HeartbeatRequest, HeartbeatResponse
-from dashboard_core.routes.common import ERRORS, RuntimeDep
+from dashboard_core.models import (
+    AgentsOverview,
+    AlertRecord,
+    ComponentStatus,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    SafetyReport,
+)
+from dashboard_core.routes.common import ERRORS, RuntimeDep, not_found
+from dashboard_core.runtime import Runtime
 
+ComponentName = Annotated[str, Path(max_length=200, description="A component's name from dashboard.toml")]
 AgentName = Annotated[
     str, Path(pattern=NAME_PATTERN, description="Letters, digits, '_', '.', '-'; at most 64 characters.")
 ]
@@ -38,3 +47,65 @@ def add(api: FastAPI) -> None:
     )
     def agents(rt: RuntimeDep) -> AgentsOverview:
         return rt.agents.overview()
+
+    @api.get(
+        "/components",
+        response_model=list[ComponentStatus],
+        responses=ERRORS,
+        summary="Every component: state, latency, failures, last error, performance and uptime",
+    )
+    def components(rt: RuntimeDep) -> list[ComponentStatus]:
+        return rt.health.statuses()
+
+    @api.get(
+        "/components/{name}",
+        response_model=ComponentStatus,
+        responses={**ERRORS, **not_found("No such component")},
+        summary="One component's health",
+    )
+    def component(rt: RuntimeDep, name: ComponentName) -> ComponentStatus:
+        return _component(rt, name)
+
+    @api.post(
+        "/components/{name}/check",
+        response_model=ComponentStatus,
+        responses={**ERRORS, **not_found("No such component")},
+        summary="Check a component now (instead of waiting for its interval)",
+    )
+    def check_now(rt: RuntimeDep, name: ComponentName) -> ComponentStatus:
+        _component(rt, name)
+        status = rt.health.check_now(name)
+        return status if status is not None else _component(rt, name)
+
+    @api.get(
+        "/dashboard/safety",
+        response_model=SafetyReport,
+        responses=ERRORS,
+        summary="Overall safety (safe, warning, critical), the alerts firing and every rule's state",
+    )
+    def safety(rt: RuntimeDep) -> SafetyReport:
+        return rt.alerts.report()
+
+    @api.get(
+        "/safety/alerts",
+        response_model=list[AlertRecord],
+        responses={**ERRORS, **not_found("No such rule")},
+        summary="Alert history, newest first",
+    )
+    def alerts(
+        rt: RuntimeDep,
+        rule: Annotated[str | None, Query(max_length=200, description="Only this rule's alerts")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[AlertRecord]:
+        if rule is not None and rt.alerts.rule(rule) is None:
+            known = ", ".join(a.name for a in rt.config.alerts) or "none are configured"
+            raise HTTPException(404, f"There is no alert rule named {rule!r}. Known rules: {known}.")
+        return rt.alerts.history(limit, rule)
+
+
+def _component(rt: Runtime, name: str) -> ComponentStatus:
+    status = rt.health.status(name)
+    if status is None:
+        known = ", ".join(c.name for c in rt.config.components) or "none are configured"
+        raise HTTPException(404, f"There is no component named {name!r}. Known components: {known}.")
+    return status

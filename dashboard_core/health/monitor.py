@@ -1,0 +1,388 @@
+"""The health monitor: every component checked on its own schedule, its state tracked.
+
+:class:`StateTracker` is pure: it folds check results into a component's state
+(unknown until the first check; down after ``down_after`` failures in a row;
+degraded when slower than ``slow_ms`` or when any of the last ``window`` checks
+failed; a python check may report degraded or down itself) and says in words
+what changed. Time comes from the results, so tests craft it.
+
+:class:`HealthMonitor` runs one thread with an asyncio event loop and one task
+per component: a check never waits for another component's, and a slow check
+delays only its own next one. Each result is written to the store
+(``health_checks``), each change of state is an event. Pages and the API read
+:meth:`HealthMonitor.statuses` from other threads: the trackers are guarded by
+a lock, and the uptime shares (from the store) are cached for half a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx2 as httpx
+
+from dashboard_core.config import ComponentConfig, Config
+from dashboard_core.events import EventLog
+from dashboard_core.health.checks import describe_check, new_http_client, run_check
+from dashboard_core.models import CheckResult, ComponentState, ComponentStatus, EventKind, Severity
+from dashboard_core.store import Store
+
+log = logging.getLogger(__name__)
+
+PERFORMANCE_SECONDS = 3600.0  # "performance %" is the share of good checks in this span
+UPTIME_CACHE_SECONDS = 30.0
+PRUNE_EVERY_SECONDS = 3600.0
+STOP_WAIT_SECONDS = 2.0  # for cancelled checks to finish (killing their commands) when stopping
+DAY = 86400.0
+
+SEVERITY = {
+    ComponentState.DOWN: Severity.CRITICAL,
+    ComponentState.DEGRADED: Severity.WARNING,
+    ComponentState.HEALTHY: Severity.INFO,
+    ComponentState.UNKNOWN: Severity.INFO,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    component: str
+    old: ComponentState
+    new: ComponentState
+    at: datetime
+    message: str  # for the event: "orchestrator is down: connection refused by 127.0.0.1:8618"
+    latency_ms: float | None
+
+    @property
+    def severity(self) -> Severity:
+        return SEVERITY[self.new]
+
+
+class StateTracker:
+    """One component's state, folded from its check results (oldest first)."""
+
+    def __init__(self, component: ComponentConfig, performance_seconds: float = PERFORMANCE_SECONDS) -> None:
+        self.component = component
+        self.performance_seconds = performance_seconds
+        self.state = ComponentState.UNKNOWN
+        self.reason = "not checked yet"  # why the state is what it is, in words
+        self.latency_ms: float | None = None
+        self.consecutive_failures = 0
+        self.last_error: str | None = None
+        self.last_message = ""
+        self.last_checked: datetime | None = None
+        self.state_since: datetime | None = None
+        self.checks = 0
+        self._recent: deque[bool] = deque(maxlen=component.window)
+        self._history: deque[tuple[float, bool]] = deque()  # (epoch seconds, ok) within the performance span
+
+    def fold(self, result: CheckResult) -> StateChange | None:
+        """Take one result; the change of state it makes, if any."""
+        c = self.component
+        at = result.at.timestamp()
+        self.checks += 1
+        self.latency_ms = result.latency_ms
+        self.last_checked = result.at
+        self.last_message = result.message
+        self._recent.append(result.ok)
+        self._history.append((at, result.ok))
+        self._forget_before(at - self.performance_seconds)
+        if result.ok:
+            self.consecutive_failures = 0
+        else:
+            self.consecutive_failures += 1
+            self.last_error = result.message
+        reported = getattr(result, "reported_state", None)
+        failed = sum(1 for ok in self._recent if not ok)
+        slow = c.slow_ms is not None and result.latency_ms is not None and result.latency_ms > c.slow_ms
+        if reported is ComponentState.DOWN or self.consecutive_failures >= c.down_after:
+            new, reason = ComponentState.DOWN, result.message
+        elif reported is ComponentState.DEGRADED or not result.ok:
+            new, reason = ComponentState.DEGRADED, result.message
+        elif failed:
+            new = ComponentState.DEGRADED
+            reason = f"{failed} of the last {len(self._recent)} checks failed"
+        elif slow:
+            new = ComponentState.DEGRADED
+            reason = f"slow: {_ms(result.latency_ms)}, over the {c.slow_ms:g} ms limit"
+        else:
+            new, reason = ComponentState.HEALTHY, result.message
+        old = self.state
+        self.state, self.reason = new, reason
+        if new is old:
+            return None
+        self.state_since = result.at
+        return StateChange(c.name, old, new, result.at, self._change_message(old, new, result), result.latency_ms)
+
+    def _change_message(self, old: ComponentState, new: ComponentState, result: CheckResult) -> str:
+        name = self.component.name
+        if new is ComponentState.HEALTHY:
+            latency = f" ({_ms(result.latency_ms)})" if result.latency_ms is not None else ""
+            if old in (ComponentState.DEGRADED, ComponentState.DOWN):
+                return f"{name} recovered: healthy{latency}"
+            return f"{name} is healthy{latency}"
+        return f"{name} is {new.value}: {self.reason}"
+
+    def _forget_before(self, cutoff: float) -> None:
+        while self._history and self._history[0][0] < cutoff:
+            self._history.popleft()
+
+    def performance_percent(self, now: float) -> float | None:
+        """Share of good checks within the performance span before ``now``; None if none."""
+        self._forget_before(now - self.performance_seconds)
+        if not self._history:
+            return None
+        return 100.0 * sum(1 for _, ok in self._history if ok) / len(self._history)
+
+    def status(self, now: float, uptime_24h: float | None = None, uptime_7d: float | None = None) -> ComponentStatus:
+        c = self.component
+        return ComponentStatus(
+            name=c.name,
+            description=c.description,
+            check=describe_check(c),
+            state=self.state,
+            latency_ms=self.latency_ms,
+            consecutive_failures=self.consecutive_failures,
+            last_error=self.last_error,
+            last_checked=self.last_checked,
+            state_since=self.state_since,
+            performance_percent=self.performance_percent(now),
+            uptime_24h_percent=uptime_24h,
+            uptime_7d_percent=uptime_7d,
+        )
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "? ms"
+    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
+
+
+class HealthMonitor:
+    """Checks every configured component on its own interval in one background thread.
+
+    ``base_url`` is the dashboard's own address, for http checks whose url is a path.
+    ``clock`` (epoch seconds) stamps results and bounds the uptime and history windows.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        events: EventLog,
+        *,
+        base_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.events = events
+        self.base_url = base_url
+        self.clock = clock
+        self.components = list(config.components)
+        self._trackers = {c.name: StateTracker(c) for c in self.components}
+        self._lock = threading.Lock()  # guards the trackers
+        self._uptime_lock = threading.Lock()
+        self._uptime: tuple[float, dict[str, tuple[float | None, float | None]]] | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._check_locks: dict[str, asyncio.Lock] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    # -- life cycle ----------------------------------------------------------------
+    def start(self) -> None:
+        """Start checking (in a thread of its own); a no-op while it runs."""
+        if self.running:
+            return
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self._check_locks = {c.name: asyncio.Lock() for c in self.components}
+        self._thread = threading.Thread(
+            target=self._run, args=(self._loop, self._stop), name="health-monitor", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop checking: running checks are cancelled and their commands killed."""
+        thread, loop, stop = self._thread, self._loop, self._stop
+        if thread is None or loop is None or stop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(stop.set)
+        except RuntimeError:  # the loop has already closed
+            pass
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("The health monitor did not stop within %g s", timeout)
+        else:
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+        executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health-io")
+        loop.set_default_executor(executor)
+        try:
+            loop.run_until_complete(self._main(stop))
+        except Exception:
+            log.exception("The health monitor stopped on an error")
+        finally:
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                executor.shutdown(wait=False, cancel_futures=True)
+                loop.close()
+
+    async def _main(self, stop: asyncio.Event) -> None:
+        self._client = new_http_client()
+        tasks = [asyncio.create_task(self._watch(c), name=f"health {c.name}") for c in self.components]
+        tasks.append(asyncio.create_task(self._prune_hourly(), name="health prune"))
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            done, pending = await asyncio.wait(tasks, timeout=STOP_WAIT_SECONDS)
+            if pending:
+                log.warning("%d health checks did not end when cancelled", len(pending))
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("A health task failed", exc_info=task.exception())
+            await self._client.aclose()
+            self._client = None
+
+    async def _watch(self, component: ComponentConfig) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                await self._check(component)
+            except Exception:  # a bug must not end this component's checks
+                log.exception("The check of %s failed unexpectedly", component.name)
+            # A slow check delays only this component's next check.
+            await asyncio.sleep(max(0.0, component.interval_seconds - (loop.time() - started)))
+
+    async def _check(self, component: ComponentConfig) -> None:
+        async with self._check_locks[component.name]:
+            result = await run_check(
+                component, base_url=self.base_url, config=self.config, client=self._client, clock=self.clock
+            )
+            self._record(component, result)
+
+    def _record(self, component: ComponentConfig, result: CheckResult) -> None:
+        with self._lock:
+            tracker = self._trackers[component.name]
+            change = tracker.fold(result)
+            state = tracker.state
+        try:
+            self.store.execute(
+                "INSERT INTO health_checks (component, at, ok, latency_ms, state, message) VALUES (?, ?, ?, ?, ?, ?)",
+                (component.name, result.at.timestamp(), int(result.ok), result.latency_ms, state.value, result.message),
+            )
+        except Exception:
+            log.exception("Cannot store the check result of %s", component.name)
+        if change is None:
+            return
+        log.log(
+            logging.WARNING if change.new in (ComponentState.DOWN, ComponentState.DEGRADED) else logging.INFO,
+            "%s",
+            change.message,
+        )
+        try:
+            self.events.publish(
+                EventKind.COMPONENT,
+                component.name,
+                change.message,
+                severity=change.severity,
+                data={
+                    "old": change.old.value,
+                    "new": change.new.value,
+                    "latency_ms": change.latency_ms,
+                    "ok": result.ok,
+                    "check": result.message,
+                },
+            )
+        except Exception:
+            log.exception("Cannot publish the state change of %s", component.name)
+
+    async def _prune_hourly(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.prune)
+            except Exception:
+                log.exception("Cannot prune old health checks")
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+    def prune(self) -> int:
+        """Drop check results older than ``health.history_days``; the number dropped."""
+        cutoff = self.clock() - self.config.health.history_days * DAY
+        return self.store.execute("DELETE FROM health_checks WHERE at < ?", (cutoff,)).rowcount
+
+    # -- acting --------------------------------------------------------------------
+    def check_now(self, name: str, timeout: float | None = None) -> ComponentStatus | None:
+        """Check a component at once (waiting for the result); None if there is no such component.
+
+        Raises RuntimeError when the monitor is not running.
+        """
+        component = self.config.component(name)
+        if component is None or name not in self._trackers:
+            return None
+        loop = self._loop
+        if not self.running or loop is None:
+            raise RuntimeError("the health monitor is not running")
+        future = asyncio.run_coroutine_threadsafe(self._check(component), loop)
+        # It may wait behind the component's own running check.
+        future.result(timeout if timeout is not None else 2 * component.timeout_seconds + 10)
+        return self.status(name)
+
+    # -- reading -------------------------------------------------------------------
+    def statuses(self) -> list[ComponentStatus]:
+        """Every component's status, in config order."""
+        uptimes = self._uptimes()
+        now = self.clock()
+        with self._lock:
+            return [self._trackers[c.name].status(now, *uptimes.get(c.name, (None, None))) for c in self.components]
+
+    def status(self, name: str) -> ComponentStatus | None:
+        tracker = self._trackers.get(name)
+        if tracker is None:
+            return None
+        uptime = self._uptimes().get(name, (None, None))
+        now = self.clock()
+        with self._lock:
+            return tracker.status(now, *uptime)
+
+    def _uptimes(self) -> dict[str, tuple[float | None, float | None]]:
+        """component -> (24 h %, 7 d %), from the store, cached for UPTIME_CACHE_SECONDS."""
+        now = self.clock()
+        with self._uptime_lock:
+            if self._uptime is not None and 0 <= now - self._uptime[0] < UPTIME_CACHE_SECONDS:
+                return self._uptime[1]
+            try:
+                rows = self.store.all(
+                    "SELECT component, COUNT(*) AS n_week, SUM(ok) AS ok_week,"
+                    " SUM(at >= :day) AS n_day, SUM(CASE WHEN at >= :day THEN ok ELSE 0 END) AS ok_day"
+                    " FROM health_checks WHERE at >= :week GROUP BY component",
+                    {"day": now - DAY, "week": now - 7 * DAY},
+                )
+            except Exception:
+                log.exception("Cannot read the uptime of the components from the store")
+                return {}
+            shares = {
+                r["component"]: (_percent(r["ok_day"], r["n_day"]), _percent(r["ok_week"], r["n_week"])) for r in rows
+            }
+            self._uptime = (now, shares)
+            return shares
+
+
+def _percent(good: int | None, total: int | None) -> float | None:
+    return 100.0 * (good or 0) / total if total else None
