@@ -304,8 +304,8 @@ class HealthMonitor:
                 change.message,
                 severity=change.severity,
                 data={
-                    "old": change.old.value,
-                    "new": change.new.value,
+                    "from": change.old.value,
+                    "to": change.new.value,
                     "latency_ms": change.latency_ms,
                     "ok": result.ok,
                     "check": result.message,

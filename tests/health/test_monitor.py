@@ -171,7 +171,7 @@ def test_monitor_follows_a_real_server_down_and_back(http_server: HealthServer, 
     assert status.performance_percent is not None and 0 < status.performance_percent < 100
 
     changes = list(reversed(events.latest(100, kinds=[EventKind.COMPONENT], source="web")))
-    assert [(e.data["old"], e.data["new"]) for e in changes] == [
+    assert [(e.data["from"], e.data["to"]) for e in changes] == [
         ("unknown", "healthy"),
         ("healthy", "degraded"),
         ("degraded", "down"),
