@@ -1,29 +1,123 @@
-"""Overview: host summary and the dashboard's own health."""
+"""Overview: the whole system at a glance, then the host and the dashboard's own health."""
+
+from datetime import UTC, datetime
 
 import streamlit as st
 
+from dashboard_core.health.overview import (
+    AGENT_EMOJI,
+    COMPONENT_COLOUR,
+    COMPONENT_EMOJI,
+    SEVERITY_EMOJI,
+    clock,
+    component_facts,
+    events_table,
+    failing_note,
+    latest_run,
+    run_line,
+    summary_cards,
+)
 from dashboard_core.metrics.cards import build_cards
 from dashboard_core.metrics.windows import resolve_window
+from dashboard_core.models import AgentsOverview, AgentState, ComponentStatus, Overview, SelfHealth, Severity, SuiteInfo
 from dashboard_core.units import format_bytes, format_duration
-from ui.widgets import local_time, require_runtime, show_cards
+from ui.widgets import browser_tz, require_runtime, show_cards, show_summary
+
+COMPONENTS_PER_ROW = 4
+EVENT_HEADERS = {"when": "When", "severity": "", "source": "About", "message": "What happened"}
+NO_COMPONENTS = """No components are configured, so none is checked. Add one to `dashboard.toml` and restart:
+
+```toml
+[[components]]
+name = "web"
+description = "the public web server"
+check = { type = "http", url = "http://127.0.0.1:8080/health" }   # or tcp, process, command, python
+interval_seconds = 10
+down_after = 3
+```"""
 
 rt = require_runtime()
+tz = browser_tz()
 st.title("🏠 Overview")
 
-host = rt.host_info()
-st.caption(
-    f"**{host.hostname}** · {host.platform} · {host.cpu_cores} cores · "
-    f"{format_bytes(host.memory_total)} memory · up since {local_time(host.boot_time, st.context.timezone or 'UTC')}"
-)
+
+def firing_alerts(ov: Overview, now: datetime) -> None:
+    for alert in ov.firing:
+        show = st.error if alert.severity is Severity.CRITICAL else st.warning
+        since = clock(alert.fired_at or alert.began_at, tz, now)
+        show(
+            f"**{alert.rule}** · {alert.severity.value} · firing since {since}: {alert.message}",
+            icon=SEVERITY_EMOJI[alert.severity],
+        )
 
 
-@st.fragment(run_every=max(2.0, rt.config.sampler.interval_seconds))
-def live() -> None:
+def component_card(c: ComponentStatus, now: datetime) -> None:
+    with st.container(border=True, key=f"component_{c.name}"):
+        st.markdown(
+            f"{COMPONENT_EMOJI[c.state]} **{c.name}** :{COMPONENT_COLOUR[c.state]}-badge[{c.state.value}]",
+            help=c.check,
+        )
+        if c.description:
+            st.caption(c.description)
+        facts = component_facts(c)
+        if facts:
+            st.markdown(" · ".join(facts))
+        failing = failing_note(c)
+        if failing:
+            st.caption(f"❗ {failing}")
+        if c.state_since is not None:
+            st.caption(f"since {clock(c.state_since, tz, now)}")
+        else:
+            st.caption("not checked yet")
+
+
+def components(items: list[ComponentStatus], now: datetime) -> None:
+    st.subheader("Components")
+    if not items:
+        st.info(NO_COMPONENTS)
+        return
+    for start in range(0, len(items), COMPONENTS_PER_ROW):
+        for col, c in zip(st.columns(COMPONENTS_PER_ROW), items[start : start + COMPONENTS_PER_ROW]):
+            with col:
+                component_card(c, now)
+
+
+def tests(suites: list[SuiteInfo], now: datetime) -> None:
+    st.markdown("**Latest test runs**")
+    if not suites:
+        st.caption("No test suites are configured (`[[suites]]` in dashboard.toml).")
+        return
+    for suite in suites:
+        run = latest_run(suite)
+        st.markdown(f"**{suite.name}**: " + (run_line(run, tz, now) if run else "never run"))
+    st.caption("Run suites and see their results on the 🧪 Tests page.")
+
+
+def agents(overview: AgentsOverview) -> None:
+    st.markdown("**Agents**")
+    if not overview.total:
+        st.caption("No agent has sent a heartbeat, and none is expected.")
+        return
+    st.markdown(f"{AGENT_EMOJI[AgentState.ONLINE]} {overview.online} of {overview.total} online")
+    for state in (AgentState.OFFLINE, AgentState.MISSING):
+        names = [a.name for a in overview.agents if a.state is state]
+        if names:
+            st.markdown(f"{AGENT_EMOJI[state]} {state.value}: {', '.join(names)}")
+    st.caption("Tasks and heartbeats on the 🤖 Agents page.")
+
+
+def host(ov: Overview) -> None:
     st.subheader("Host")
+    h = ov.host
+    st.caption(
+        f"**{h.hostname}** · {h.platform} · {h.cpu_cores} cores · "
+        f"{format_bytes(h.memory_total)} memory · up since {clock(h.boot_time, tz, datetime.now(UTC))}"
+    )
     show_cards(build_cards(rt.history(resolve_window("2m")), rt.fields))
 
+
+def dashboard(health: SelfHealth) -> None:
     st.subheader("This dashboard")
-    health = rt.self_health()
     if not health.sampler_running:
         st.error("The metric sampler is not running: charts and cards are not updating. Check the server log.")
     if health.sampler_crashes:
@@ -55,6 +149,30 @@ def live() -> None:
         text=f"{health.samples_held:,} of {health.capacity:,} samples held "
         f"({format_duration(health.history_span_seconds)} of history, {health.bytes_per_row} bytes per sample)",
     )
+
+
+@st.fragment(run_every=2.0)
+def live() -> None:
+    ov = rt.overview(events=10)
+    now = datetime.now(UTC)
+    show_summary(summary_cards(ov))
+    firing_alerts(ov, now)
+    components(ov.components, now)
+
+    runs_col, agents_col = st.columns(2)
+    with runs_col:
+        tests(ov.suites, now)
+    with agents_col:
+        agents(ov.agents)
+
+    st.subheader("Latest events")
+    if ov.events:
+        st.table(events_table(ov.events, tz, now).rename(columns=EVENT_HEADERS), hide_index=True)
+    else:
+        st.caption("No events yet: component, agent, alert and test-run changes show here.")
+
+    host(ov)
+    dashboard(ov.dashboard)
 
 
 live()

@@ -16,6 +16,7 @@ page = st.navigation(
         st.Page("../pages/metrics.py", title="Metrics", icon="📈", url_path="metrics"),
         st.Page("../pages/tests.py", title="Tests", icon="🧪", url_path="tests"),
         st.Page("../pages/agents.py", title="Agents", icon="🤖", url_path="agents"),
+        st.Page("../pages/safety.py", title="Safety", icon="🛡️", url_path="safety"),
         st.Page("../pages/events.py", title="Events", icon="📜", url_path="events"),
     ]
 )

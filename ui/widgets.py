@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from dashboard_core import runtime as runtime_module
+from dashboard_core.health.overview import Summary
 from dashboard_core.metrics.cards import Card
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
 from dashboard_core.models import Severity
@@ -135,4 +136,21 @@ def show_cards(cards: list[Card], per_row: int = 4) -> None:
                 border=True,
                 chart_data=card.spark or None,
                 delta_description="vs 1 min ago" if card.delta else None,
+            )
+
+
+def show_summary(items: Sequence[Summary], per_row: int | None = None) -> None:
+    """Summary cards: a big value and a coloured note under it (no arrow), one row by default."""
+    per_row = per_row or max(1, len(items))
+    for start in range(0, len(items), per_row):
+        cols = st.columns(per_row)
+        for col, item in zip(cols, items[start : start + per_row]):
+            col.metric(
+                item.label,
+                item.value,
+                item.note,
+                delta_color=item.colour,
+                delta_arrow="off",
+                help=item.help,
+                border=True,
             )

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,10 @@ def component(check: dict[str, Any], name: str = "svc", **extra: Any) -> Compone
 
 
 def check(comp: ComponentConfig, *, base_url: str | None = None, config: Config | None = None) -> CheckReport:
-    return asyncio.run(run_check(comp, base_url=base_url, config=config or Config()))
+    # In a thread of its own: Playwright's sync API (the browser tests) keeps an event
+    # loop running on the main thread for the rest of the session.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run_check(comp, base_url=base_url, config=config or Config())).result()
 
 
 def gone(pid: int) -> bool:

@@ -42,7 +42,8 @@ def test_overview_shows_host_and_dashboard_health(app: AppTest, live_runtime: Ru
     app.run()
     assert not app.exception
     assert app.title[0].value == "🏠 Overview"
-    assert [s.value for s in app.subheader] == ["Host", "This dashboard"]
+    # the system's state comes first; the host and the dashboard's own health below it
+    assert [s.value for s in app.subheader] == ["Components", "Latest events", "Host", "This dashboard"]
     assert {"CPU", "Memory", "Swap", "Processes", "Load, 1 min"} <= set(labels(app))
     assert {"Uptime", "Sampling interval", "Sampler CPU per sample", "Server memory (RSS)"} <= set(labels(app))
     interval = next(m for m in app.metric if m.label == "Sampling interval")
