@@ -16,6 +16,7 @@ from dashboard_core.health.overview import (
     latest_run,
     run_line,
     summary_cards,
+    uptime_line,
 )
 from dashboard_core.metrics.cards import build_cards
 from dashboard_core.metrics.windows import resolve_window
@@ -53,22 +54,18 @@ def firing_alerts(ov: Overview, now: datetime) -> None:
 
 def component_card(c: ComponentStatus, now: datetime) -> None:
     with st.container(border=True, key=f"component_{c.name}"):
-        st.markdown(
-            f"{COMPONENT_EMOJI[c.state]} **{c.name}** :{COMPONENT_COLOUR[c.state]}-badge[{c.state.value}]",
-            help=c.check,
-        )
-        if c.description:
-            st.caption(c.description)
+        st.markdown(f"{COMPONENT_EMOJI[c.state]} **{c.name}** :{COMPONENT_COLOUR[c.state]}-badge[{c.state.value}]")
+        st.caption(c.description or c.check, help=c.check if c.description else None)
         facts = component_facts(c)
         if facts:
             st.markdown(" · ".join(facts))
+        uptime = uptime_line(c)
+        if uptime:
+            st.caption(uptime)
         failing = failing_note(c)
         if failing:
             st.caption(f"❗ {failing}")
-        if c.state_since is not None:
-            st.caption(f"since {clock(c.state_since, tz, now)}")
-        else:
-            st.caption("not checked yet")
+        st.caption(f"since {clock(c.state_since, tz, now)}" if c.state_since is not None else "not checked yet")
 
 
 def components(items: list[ComponentStatus], now: datetime) -> None:
@@ -155,7 +152,7 @@ def dashboard(health: SelfHealth) -> None:
 def live() -> None:
     ov = rt.overview(events=10)
     now = datetime.now(UTC)
-    show_summary(summary_cards(ov))
+    show_summary(summary_cards(ov), per_row=4)
     firing_alerts(ov, now)
     components(ov.components, now)
 

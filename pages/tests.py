@@ -183,7 +183,9 @@ def suite_card(suite: SuiteInfo) -> None:
             st.caption(f"#{last.id}{rerun} · {last.summary()} · {duration} · {when(last, tz)}")
         newest = suite.last_run
         if newest is not None and newest.rerun_of is not None and (last is None or newest.id > last.id):
-            st.caption(f"Since then: #{newest.id}, a re-run of failed tests: {status_text(newest.status)}, {newest.summary()}")
+            st.caption(
+                f"Since then: #{newest.id}, a re-run of failed tests: {status_text(newest.status)}, {newest.summary()}"
+            )
         if active is not None:
             st.caption(f"{status_text(active.status)} now as run #{active.id}")
         run_col, cancel_col = st.columns(2)
