@@ -87,7 +87,7 @@ def tests(suites: list[SuiteInfo], now: datetime) -> None:
     for suite in suites:
         run = latest_run(suite)
         st.markdown(f"**{suite.name}**: " + (run_line(run, tz, now) if run else "never run"))
-    st.caption("Run suites and see their results on the 🧪 Tests page.")
+    st.page_link("../pages/tests.py", label="Run suites and see their results", icon="🧪")
 
 
 def agents(overview: AgentsOverview) -> None:
@@ -100,7 +100,7 @@ def agents(overview: AgentsOverview) -> None:
         names = [a.name for a in overview.agents if a.state is state]
         if names:
             st.markdown(f"{AGENT_EMOJI[state]} {state.value}: {', '.join(names)}")
-    st.caption("Tasks and heartbeats on the 🤖 Agents page.")
+    st.page_link("../pages/agents.py", label="Tasks, heartbeats and history", icon="🤖")
 
 
 def host(ov: Overview) -> None:

@@ -1,0 +1,324 @@
+"""What the Overview and Safety pages show, as plain values: summary cards,
+component facts, and tables ready for a table widget (no streamlit here).
+
+Times come in UTC and go out in the viewer's time zone (``tz``); ``now`` is
+passed in, so every function here is pure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import pandas as pd
+
+from dashboard_core.metrics.fields import split_column
+from dashboard_core.models import (
+    AgentState,
+    AlertRecord,
+    AlertState,
+    ComponentState,
+    ComponentStatus,
+    Event,
+    LatestSample,
+    Overview,
+    RuleStatus,
+    RunInfo,
+    RunStatus,
+    Severity,
+    SuiteInfo,
+)
+from dashboard_core.units import format_duration, format_value
+
+Colour = Literal["green", "orange", "red", "gray"]
+
+COMPONENT_EMOJI = {
+    ComponentState.HEALTHY: "🟢",
+    ComponentState.DEGRADED: "🟠",
+    ComponentState.DOWN: "🔴",
+    ComponentState.UNKNOWN: "⚪",
+}
+COMPONENT_COLOUR: dict[ComponentState, Colour] = {
+    ComponentState.HEALTHY: "green",
+    ComponentState.DEGRADED: "orange",
+    ComponentState.DOWN: "red",
+    ComponentState.UNKNOWN: "gray",
+}
+SAFETY_EMOJI = {"safe": "🟢", "warning": "🟠", "critical": "🔴"}
+SAFETY_COLOUR: dict[str, Colour] = {"safe": "green", "warning": "orange", "critical": "red"}
+ALERT_EMOJI = {AlertState.OK: "🟢", AlertState.PENDING: "🟡", AlertState.FIRING: "🔥", AlertState.RESOLVED: "✅"}
+SEVERITY_EMOJI = {Severity.INFO: "ℹ️", Severity.WARNING: "⚠️", Severity.CRITICAL: "🚨"}
+AGENT_EMOJI = {AgentState.ONLINE: "🟢", AgentState.OFFLINE: "🔴", AgentState.MISSING: "⚪"}
+RUN_EMOJI = {
+    RunStatus.QUEUED: "⏳",
+    RunStatus.RUNNING: "🔄",
+    RunStatus.PASSED: "✅",
+    RunStatus.FAILED: "❌",
+    RunStatus.CANCELLED: "⏹️",
+    RunStatus.TIMED_OUT: "⌛",
+    RunStatus.ERROR: "💥",
+    RunStatus.INTERRUPTED: "⚠️",
+}
+
+EVENT_COLUMNS = ["when", "severity", "source", "message"]
+RULE_COLUMNS = ["state", "name", "severity", "rule", "value", "since", "message", "webhook_error"]
+HISTORY_COLUMNS = ["rule", "severity", "state", "began", "fired", "ended", "duration", "min", "max", "mean", "message"]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One summary card: a label, a big value, a coloured note under it."""
+
+    label: str
+    value: str
+    note: str | None = None
+    colour: Colour = "gray"
+    help: str | None = None
+
+
+# -- times ---------------------------------------------------------------------------
+def clock(at: datetime | None, tz: str, now: datetime) -> str:
+    """``14:03:07`` for today (in ``tz``), ``2024-05-01 14:03`` before; ``—`` for none."""
+    if at is None:
+        return "—"
+    local = pd.Timestamp(at).tz_convert(tz)
+    if local.date() == pd.Timestamp(now).tz_convert(tz).date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def ago(at: datetime | None, now: datetime) -> str:
+    """``3 min 5 s`` since ``at``; empty for none."""
+    if at is None:
+        return ""
+    return format_duration(max(0.0, (now - at).total_seconds()))
+
+
+def number(value: float | None) -> str:
+    """A rule's value as people read it: ``93.4``, ``0.25``, ``1.2e+09``; ``—`` for none."""
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3g}"
+
+
+# -- the summary row -----------------------------------------------------------------
+def summary_cards(overview: Overview) -> list[Summary]:
+    """Safety, components, agents, tests, then the host's CPU, memory and fullest disk."""
+    return [
+        safety_card(overview.safety, len(overview.firing)),
+        components_card(overview.components),
+        agents_card(overview.agents.online, overview.agents.total),
+        suites_card(overview.suites),
+        *host_cards(overview.latest),
+    ]
+
+
+def safety_card(status: str, firing: int) -> Summary:
+    note = f"{firing} alert{'s' if firing != 1 else ''} firing" if firing else "no alert firing"
+    return Summary(
+        "Safety", f"{SAFETY_EMOJI[status]} {status}", note, SAFETY_COLOUR[status], "Details on the Safety page."
+    )
+
+
+def components_card(components: Sequence[ComponentStatus]) -> Summary:
+    if not components:
+        return Summary("Components", "—", "none configured", "gray", "Add [[components]] to dashboard.toml.")
+    counts = {s: sum(1 for c in components if c.state is s) for s in ComponentState}
+    healthy, total = counts[ComponentState.HEALTHY], len(components)
+    if counts[ComponentState.DOWN]:
+        colour: Colour = "red"
+    elif counts[ComponentState.DEGRADED]:
+        colour = "orange"
+    elif healthy == total:
+        colour = "green"
+    else:
+        colour = "gray"
+    others = [f"{counts[s]} {s.value}" for s in (ComponentState.DOWN, ComponentState.DEGRADED, ComponentState.UNKNOWN)]
+    note = ", ".join(o for o in others if not o.startswith("0 ")) or "all healthy"
+    return Summary("Components", f"{healthy} of {total}", note, colour, "Healthy components of all configured.")
+
+
+def agents_card(online: int, total: int) -> Summary:
+    if not total:
+        return Summary("Agents", "—", "none seen or expected", "gray", "Agents send heartbeats to the API.")
+    colour: Colour = "green" if online == total else "red" if online == 0 else "orange"
+    return Summary("Agents", f"{online} of {total}", "online", colour, "Agents online of all seen or expected.")
+
+
+def suites_card(suites: Sequence[SuiteInfo]) -> Summary:
+    if not suites:
+        return Summary("Tests", "—", "no suites configured", "gray", "Add [[suites]] to dashboard.toml.")
+    runs = [s.last_full_run for s in suites if s.last_full_run is not None]
+    passed = sum(1 for r in runs if r.status is RunStatus.PASSED)
+    failing, never = len(runs) - passed, len(suites) - len(runs)
+    notes = [f"{failing} failing"] if failing else []
+    if never:
+        notes.append(f"{never} never run")
+    colour: Colour = "red" if failing else "green" if passed == len(suites) else "gray"
+    return Summary(
+        "Tests",
+        f"{passed} of {len(suites)}",
+        ", ".join(notes) or "all passed",
+        colour,
+        "Suites whose last full run passed.",
+    )
+
+
+def host_cards(latest: LatestSample | None) -> list[Summary]:
+    values = latest.values if latest is not None else {}
+    cpu, memory = values.get("cpu.total"), values.get("memory.percent")
+    disks = {split_column(c)[1]: v for c, v in values.items() if split_column(c)[0] == "disk.percent" and v is not None}
+    mount, disk = max(disks.items(), key=lambda kv: kv[1]) if disks else (None, None)
+    return [
+        Summary("CPU", format_value(cpu, "%"), "busy", _load_colour(cpu), "All cores, the latest sample."),
+        Summary(
+            "Memory", format_value(memory, "%"), "in use", _load_colour(memory), "Memory in use, the latest sample."
+        ),
+        Summary(
+            "Disk",
+            format_value(disk, "%"),
+            f"used on {mount}" if mount else "used",
+            _load_colour(disk),
+            "Space used on the fullest mount.",
+        ),
+    ]
+
+
+def _load_colour(percent: float | None) -> Colour:
+    if percent is None:
+        return "gray"
+    return "red" if percent >= 90 else "orange" if percent >= 75 else "green"
+
+
+# -- components ----------------------------------------------------------------------
+def component_facts(c: ComponentStatus) -> list[str]:
+    """The card's measured facts: the last check's latency and the share of good checks."""
+    facts = []
+    if c.latency_ms is not None:
+        facts.append(f"⏱️ {c.latency_ms:.0f} ms" if c.latency_ms >= 10 else f"⏱️ {c.latency_ms:.1f} ms")
+    if c.performance_percent is not None:
+        facts.append(f"{c.performance_percent:.0f} % ok, last hour")
+    return facts
+
+
+def uptime_line(c: ComponentStatus) -> str | None:
+    """``uptime 24 h 99.93 % · 7 d 99.1 %`` with what is known; None before any."""
+    known = [
+        f"{label} {_percent(value)}"
+        for label, value in (("24 h", c.uptime_24h_percent), ("7 d", c.uptime_7d_percent))
+        if value is not None
+    ]
+    return "uptime " + " · ".join(known) if known else None
+
+
+def failing_note(c: ComponentStatus) -> str | None:
+    """``3 failed checks in a row: connection refused…`` while it fails."""
+    if not c.consecutive_failures:
+        return None
+    n = c.consecutive_failures
+    head = f"{n} failed check{'s' if n != 1 else ''} in a row"
+    return f"{head}: {c.last_error}" if c.last_error else head
+
+
+def _percent(value: float) -> str:
+    return "100 %" if value >= 99.995 else f"{value:.2f} %" if value >= 99 else f"{value:.1f} %"
+
+
+# -- suites and agents ---------------------------------------------------------------
+def latest_run(suite: SuiteInfo) -> RunInfo | None:
+    """The run to show for a suite: the one going now, else the newest finished."""
+    return suite.active_run or suite.last_run
+
+
+def run_line(run: RunInfo, tz: str, now: datetime) -> str:
+    """``✅ passed · 12 passed · 14:03:07``."""
+    parts = [f"{RUN_EMOJI.get(run.status, '')} {run.status.value}"]
+    if run.status.finished:
+        parts.append(run.summary())
+    if run.rerun_of is not None:
+        parts.append(f"re-run of #{run.rerun_of}")
+    parts.append(clock(run.ended_at or run.started_at or run.queued_at, tz, now))
+    return " · ".join(parts)
+
+
+# -- tables --------------------------------------------------------------------------
+def events_table(events: Sequence[Event], tz: str, now: datetime) -> pd.DataFrame:
+    """A compact table of events (as given, newest first): local time, emoji, source, message."""
+    rows = [
+        {
+            "when": clock(e.at, tz, now),
+            "severity": SEVERITY_EMOJI.get(e.severity, ""),
+            "source": e.source,
+            "message": e.message,
+        }
+        for e in events
+    ]
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+
+
+def rules_table(rules: Sequence[RuleStatus], tz: str, now: datetime) -> pd.DataFrame:
+    """One row of text per rule, firing first, then pending, resolved, ok; critical first within each."""
+    order = {AlertState.FIRING: 0, AlertState.PENDING: 1, AlertState.RESOLVED: 2, AlertState.OK: 3}
+    ranked = sorted(rules, key=lambda r: (order[r.state], r.severity is not Severity.CRITICAL))
+    rows = [
+        {
+            "state": f"{ALERT_EMOJI[r.state]} {r.state.value}",
+            "name": r.name,
+            "severity": f"{SEVERITY_EMOJI[r.severity]} {r.severity.value}",
+            "rule": r.rule,
+            "value": number(r.value),
+            "since": clock(r.since, tz, now),
+            "message": r.message,
+            "webhook_error": r.webhook_error or "",
+        }
+        for r in ranked
+    ]
+    return pd.DataFrame(rows, columns=RULE_COLUMNS)
+
+
+def history_table(alerts: Sequence[AlertRecord], tz: str, now: datetime) -> pd.DataFrame:
+    """One row per alert (as given, newest first); times local and naive, duration in words."""
+    rows = [
+        {
+            "rule": a.rule,
+            "severity": f"{SEVERITY_EMOJI[a.severity]} {a.severity.value}",
+            "state": f"{ALERT_EMOJI[a.state]} {a.state.value}",
+            "began": a.began_at,
+            "fired": a.fired_at,
+            "ended": a.ended_at,
+            "duration": alert_duration(a, now),
+            "min": a.min,
+            "max": a.max,
+            "mean": a.mean,
+            "message": a.message,
+        }
+        for a in alerts
+    ]
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    for column in ("began", "fired", "ended"):
+        frame[column] = _local_naive(frame[column], tz)
+    for column in ("min", "max", "mean"):
+        frame[column] = pd.to_numeric(frame[column])
+    return frame
+
+
+def alert_duration(alert: AlertRecord, now: datetime) -> str:
+    """From the condition's start to its end; ``… so far`` while it lasts."""
+    if alert.ended_at is not None:
+        return format_duration((alert.ended_at - alert.began_at).total_seconds())
+    return f"{format_duration(max(0.0, (now - alert.began_at).total_seconds()))} so far"
+
+
+def alert_stats(alert: AlertRecord) -> str | None:
+    """``min 12.5 · max 97 · mean 61.2`` when the value is numeric."""
+    if alert.min is None and alert.max is None and alert.mean is None:
+        return None
+    return f"min {number(alert.min)} · max {number(alert.max)} · mean {number(alert.mean)}"
+
+
+def _local_naive(column: pd.Series, tz: str) -> pd.Series:
+    times = pd.to_datetime(column, utc=True)
+    return times.dt.tz_convert(tz).dt.tz_localize(None)

@@ -1,0 +1,147 @@
+"""Safety: the alert rules, what fires now, and every alert so far."""
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard_core.health.overview import (
+    ALERT_EMOJI,
+    SAFETY_COLOUR,
+    SAFETY_EMOJI,
+    SEVERITY_EMOJI,
+    alert_duration,
+    alert_stats,
+    clock,
+    history_table,
+    rules_table,
+)
+from dashboard_core.models import AlertRecord, AlertState, RuleStatus, Severity
+from ui.widgets import browser_tz, require_runtime
+
+ALL_RULES = "All rules"
+HISTORY = 100
+NO_RULES = """No safety rules are configured, so nothing is watched. Add one per `[[alerts]]` table to
+`dashboard.toml` and restart:
+
+```toml
+[[alerts]]
+name = "cpu-high"
+rule = "cpu.total > 90 for 5m"
+severity = "warning"        # or "critical"
+description = "The machine has been busy for five minutes."
+# webhook = "https://example.org/hook"   # optional: each firing and resolution POSTed as JSON
+```
+
+A rule is a metric test (`cpu.total > 90 for 5m`), a component state (`component NAME down for 1m`),
+an agent state (`agent [NAME] offline for 1m`) or a suite result (`suite NAME failed`)."""
+
+rt = require_runtime()
+tz = browser_tz()
+st.title("🛡️ Safety")
+st.caption(
+    f"Each rule is judged every {rt.config.alerting.interval_seconds:g} s: 🟡 pending while its condition holds "
+    "for less than its duration, 🔥 firing after, ✅ resolved when it no longer holds. The same from "
+    "`GET /api/dashboard/safety` and `GET /api/safety/alerts`."
+)
+if not rt.alerts.rules:
+    st.info(NO_RULES)
+    st.stop()
+
+
+def firing_alert(alert: AlertRecord, rule: RuleStatus | None, now: datetime) -> None:
+    show = st.error if alert.severity is Severity.CRITICAL else st.warning
+    with st.container(key=f"firing_{alert.rule}"):
+        lines = [
+            f"**{alert.rule}** · {alert.severity.value} · firing since "
+            f"{clock(alert.fired_at or alert.began_at, tz, now)} ({alert_duration(alert, now)})",
+            alert.message,
+        ]
+        stats = alert_stats(alert)
+        if stats:
+            lines.append(f"Value so far: {stats}")
+        if rule is not None and rule.description:
+            lines.append(f"_{rule.description}_")
+        show("  \n".join(lines), icon=SEVERITY_EMOJI[alert.severity])
+
+
+RULE_HEADERS = {
+    "state": "State",
+    "name": "Rule",
+    "severity": "Severity",
+    "rule": "Condition",
+    "value": "Value",
+    "since": "Last change",
+    "message": "What it sees",
+    "webhook_error": "Webhook error",
+}
+
+
+@st.fragment(run_every=2.0)
+def live() -> None:
+    report = rt.alerts.report()
+    now = datetime.now(UTC)
+    counts = {s: sum(1 for r in report.rules if r.state is s) for s in AlertState}
+    cols = st.columns([2, 1, 1, 1, 1])
+    cols[0].metric(
+        "Overall",
+        f"{SAFETY_EMOJI[report.status]} {report.status}",
+        f"{len(report.firing)} firing" if report.firing else "nothing firing",
+        delta_color=SAFETY_COLOUR[report.status],
+        delta_arrow="off",
+        border=True,
+        help="critical when a critical rule fires, warning when only warnings fire, else safe",
+    )
+    for col, state in zip(cols[1:], (AlertState.FIRING, AlertState.PENDING, AlertState.RESOLVED, AlertState.OK)):
+        col.metric(f"{ALERT_EMOJI[state]} {state.value.capitalize()}", counts[state], border=True)
+
+    by_name = {r.name: r for r in report.rules}
+    for alert in report.firing:
+        firing_alert(alert, by_name.get(alert.rule), now)
+    for rule in report.rules:
+        if rule.webhook_error:
+            st.warning(f"**{rule.name}**: notifications to the webhook fail: {rule.webhook_error}", icon="📮")
+
+    st.subheader("Rules")
+    frame = rules_table(report.rules, tz, now)
+    if not frame["webhook_error"].any():
+        frame = frame.drop(columns="webhook_error")
+    st.table(frame.rename(columns=RULE_HEADERS), hide_index=True)
+
+
+live()
+
+st.subheader("History")
+names = [r.name for r in rt.alerts.rules]
+picked = st.selectbox("Rule", [ALL_RULES, *names], key="safety_rule")
+
+HISTORY_COLUMNS = {
+    "rule": "Rule",
+    "severity": "Severity",
+    "state": "State",
+    "began": st.column_config.DatetimeColumn("Began", format="YYYY-MM-DD HH:mm:ss"),
+    "fired": st.column_config.DatetimeColumn("Fired", format="YYYY-MM-DD HH:mm:ss"),
+    "ended": st.column_config.DatetimeColumn("Ended", format="YYYY-MM-DD HH:mm:ss"),
+    "duration": "Duration",
+    "min": st.column_config.NumberColumn("Min", format="%.4g"),
+    "max": st.column_config.NumberColumn("Max", format="%.4g"),
+    "mean": st.column_config.NumberColumn("Mean", format="%.4g"),
+    "message": st.column_config.TextColumn("Message", width="large"),
+}
+
+
+@st.fragment(run_every=2.0)
+def history() -> None:
+    alerts = rt.alerts.history(HISTORY, None if picked == ALL_RULES else picked)
+    if not alerts:
+        st.caption("No alert has fired yet." if picked == ALL_RULES else f"{picked} has not fired yet.")
+        return
+    st.dataframe(
+        history_table(alerts, tz, datetime.now(UTC)),
+        hide_index=True,
+        key="safety_history",
+        column_config=HISTORY_COLUMNS,
+    )
+    st.caption(f"The {len(alerts)} newest alerts; began is when the condition started to hold, fired when it fired.")
+
+
+history()

@@ -1,0 +1,393 @@
+"""The Overview and Safety pages through AppTest, against a real running Runtime
+that checks a real HTTP server on loopback (switched between healthy and 500 by
+the test), expects an agent and judges real alert rules."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard_core import runtime as runtime_module
+from dashboard_core.config import load_config
+from dashboard_core.health.overview import (
+    alert_duration,
+    clock,
+    component_facts,
+    events_table,
+    failing_note,
+    history_table,
+    host_cards,
+    rules_table,
+    suites_card,
+    uptime_line,
+)
+from dashboard_core.models import (
+    AlertRecord,
+    AlertState,
+    ComponentState,
+    ComponentStatus,
+    Event,
+    EventKind,
+    LatestSample,
+    RuleStatus,
+    RunInfo,
+    RunStatus,
+    Severity,
+    SuiteInfo,
+    Trigger,
+)
+from dashboard_core.runtime import Runtime
+from tests.polling import wait_until
+
+ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
+TIMEOUT = 60  # AppTest's run timeout on a loaded 2-core machine
+WAIT = 60  # seconds for the runtime's threads to see a change
+
+
+class Switchable:
+    """An HTTP server on a free loopback port answering 200, or 500 when told."""
+
+    def __init__(self) -> None:
+        self.failing = False
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+                code = 500 if outer.failing else 200
+                body = b'{"status": "broken"}' if outer.failing else b'{"status": "ok"}'
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="switchable-http", daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/health"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def web() -> Iterator[Switchable]:
+    server = Switchable()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def system(web: Switchable, write_config: Callable[[str], Path]) -> Iterator[Runtime]:
+    """A running Runtime watching ``web``, expecting ``researcher-1``, with two rules."""
+    config = load_config(
+        write_config(
+            f"""
+[sampler]
+interval_seconds = 0.1
+history_hours = 1
+
+[[components]]
+name = "web"
+description = "the test's HTTP server"
+check = {{ type = "http", url = "{web.url}" }}
+interval_seconds = 0.2
+timeout_seconds = 5
+down_after = 1
+
+[agents]
+expected = ["researcher-1"]
+
+[[suites]]
+name = "unit"
+paths = ["tests"]
+
+[alerting]
+interval_seconds = 0.2
+
+[[alerts]]
+name = "cpu-any"
+rule = "cpu.total >= 0 for 0s"
+severity = "warning"
+description = "Always true on a live sampler."
+
+[[alerts]]
+name = "web-down"
+rule = "component web down for 0s"
+severity = "critical"
+description = "The web server does not answer: check its process."
+"""
+        )
+    )
+    with runtime_module.running(config) as rt:
+        yield rt
+
+
+@pytest.fixture
+def app(system: Runtime) -> AppTest:
+    return AppTest.from_file(ROUTER, default_timeout=TIMEOUT)
+
+
+def metric(at: Any, label: str) -> Any:
+    return next(m for m in at.metric if m.label == label)
+
+
+def texts(block: Any) -> str:
+    return "\n".join([m.value for m in block.markdown] + [c.value for c in block.caption])
+
+
+def rule_state(rt: Runtime, name: str) -> AlertState:
+    return next(r.state for r in rt.alerts.statuses() if r.name == name)
+
+
+def test_overview_shows_cards_components_alerts_and_events_and_follows_a_failure(
+    app: AppTest, system: Runtime, web: Switchable
+) -> None:
+    rt = system
+    wait_until(lambda: (s := rt.health.status("web")) and s.state is ComponentState.HEALTHY, WAIT, "web healthy")
+    wait_until(lambda: rule_state(rt, "cpu-any") is AlertState.FIRING, WAIT, "the cpu rule to fire")
+
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "🏠 Overview"
+    assert metric(app, "Safety").value == "🟠 warning"
+    assert metric(app, "Components").value == "1 of 1"
+    assert metric(app, "Agents").value == "0 of 1"
+    assert (metric(app, "Tests").value, metric(app, "Tests").delta) == ("0 of 1", "1 never run")
+    assert {"CPU", "Memory", "Disk"} <= {m.label for m in app.metric}
+    assert metric(app, "CPU").value.endswith(" %")
+
+    card = app.get_by_key("component_web")
+    assert "🟢 **web** :green-badge[healthy]" in texts(card)
+    assert "ms" in texts(card) and "since " in texts(card)
+    assert any("**cpu-any** · warning · firing since" in w.value for w in app.warning)
+    assert not app.error
+    assert "⚪ missing: researcher-1" in [m.value for m in app.markdown]
+    assert "**unit**: never run" in [m.value for m in app.markdown]
+    assert len(app.get("page_link")) == 2  # to the Tests and Agents pages
+
+    table = app.table[0].value
+    assert list(table.columns) == ["When", "", "About", "What happened"]
+    assert any(m.startswith("web is healthy") for m in table["What happened"])
+
+    web.failing = True
+    wait_until(lambda: rt.health.status("web").state is ComponentState.DOWN, WAIT, "web down")
+    wait_until(lambda: rt.alerts.report().status == "critical", WAIT, "the web-down rule to fire")
+
+    app.run()
+    assert not app.exception
+    card = app.get_by_key("component_web")
+    assert "🔴 **web** :red-badge[down]" in texts(card)
+    assert "1 failed check in a row: " in texts(card) or "failed checks in a row: " in texts(card)
+    assert metric(app, "Safety").value == "🔴 critical"
+    assert metric(app, "Components").value == "0 of 1"
+    assert any("**web-down** · critical · firing since" in e.value for e in app.error)
+    assert any(m.startswith("web is down") for m in app.table[0].value["What happened"])
+
+    app.switch_page("../pages/safety.py").run()
+    assert not app.exception
+    assert app.title[0].value == "🛡️ Safety"
+    assert metric(app, "Overall").value == "🔴 critical"
+    assert metric(app, "🔥 Firing").value == "2"
+    firing = app.get_by_key("firing_web-down").error[0].value
+    assert "**web-down** · critical · firing since" in firing
+    assert "The web server does not answer" in firing  # the rule's description
+
+
+def test_safety_page_lists_rules_with_states_and_the_history(app: AppTest, system: Runtime, web: Switchable) -> None:
+    rt = system
+    wait_until(lambda: rule_state(rt, "cpu-any") is AlertState.FIRING, WAIT, "the cpu rule to fire")
+    wait_until(lambda: rule_state(rt, "web-down") is AlertState.OK, WAIT, "web-down judged ok")
+
+    app.switch_page("../pages/safety.py").run()
+    assert not app.exception
+    assert metric(app, "Overall").value == "🟠 warning"
+    assert metric(app, "🔥 Firing").value == "1" and metric(app, "🟢 Ok").value == "1"
+    cpu = app.get_by_key("firing_cpu-any").warning[0].value
+    assert "Value so far: min " in cpu and "mean " in cpu
+
+    rules = app.table[0].value
+    assert list(rules["Rule"]) == ["cpu-any", "web-down"]  # firing first
+    assert list(rules["State"]) == ["🔥 firing", "🟢 ok"]
+    assert list(rules["Condition"]) == ["cpu.total >= 0 for 0s", "component web down for 0s"]
+    assert rules.loc[0, "Value"] != "—" and rules.loc[1, "Value"] == "—"  # a component rule has no number
+    assert "Webhook error" not in rules.columns  # no webhook fails
+
+    history = app.dataframe[0].value
+    assert list(history["rule"]) == ["cpu-any"]
+    assert history.loc[0, "state"] == "🔥 firing" and history.loc[0, "duration"].endswith("so far")
+
+    web.failing = True
+    wait_until(lambda: rule_state(rt, "web-down") is AlertState.FIRING, WAIT, "the web-down rule to fire")
+    web.failing = False
+    wait_until(lambda: rule_state(rt, "web-down") is AlertState.RESOLVED, WAIT, "the web-down rule to resolve")
+    app.run()
+    assert not app.exception
+    history = app.dataframe[0].value
+    assert list(history["rule"])[:2] == ["web-down", "cpu-any"]  # newest first
+    assert history.loc[0, "state"] == "✅ resolved" and not history.loc[0, "duration"].endswith("so far")
+    app.selectbox(key="safety_rule").select("cpu-any").run()
+    assert list(app.dataframe[0].value["rule"]) == ["cpu-any"]
+
+
+def test_without_components_or_rules_the_pages_say_how_to_add_them(live_runtime: Runtime) -> None:
+    app = AppTest.from_file(ROUTER, default_timeout=TIMEOUT).run()
+    assert not app.exception
+    assert "[[components]]" in app.info[0].value
+    assert metric(app, "Safety").value == "🟢 safe"
+    assert metric(app, "Components").value == "—"
+    assert [s.value for s in app.subheader][-2:] == ["Host", "This dashboard"]
+
+    app.switch_page("../pages/safety.py").run()
+    assert not app.exception
+    note = app.info[0].value
+    assert "[[alerts]]" in note and 'rule = "cpu.total > 90 for 5m"' in note
+    assert "component NAME down for 1m" in note and "suite NAME failed" in note
+
+
+def test_a_webhook_that_fails_is_shown_on_the_safety_page(write_config: Callable[[str], Path]) -> None:
+    closed = Switchable()  # a port that refuses connections once closed
+    url = closed.url
+    closed.close()
+    config = load_config(
+        write_config(
+            f"""
+[sampler]
+interval_seconds = 0.1
+
+[alerting]
+interval_seconds = 0.2
+webhook_timeout_seconds = 1
+webhook_attempts = 1
+
+[[alerts]]
+name = "cpu-any"
+rule = "cpu.total >= 0"
+webhook = "{url}"
+"""
+        )
+    )
+    with runtime_module.running(config) as rt:
+        wait_until(lambda: rt.alerts.statuses()[0].webhook_error, WAIT, "the webhook to fail")
+        app = AppTest.from_file(ROUTER, default_timeout=TIMEOUT)
+        app.switch_page("../pages/safety.py").run()
+        assert not app.exception
+        assert any("**cpu-any**: notifications to the webhook fail: " in w.value for w in app.warning)
+        assert app.table[0].value.loc[0, "Webhook error"]
+
+
+# -- the pure helpers ------------------------------------------------------------------
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def test_clock_shows_the_time_today_and_the_date_before() -> None:
+    assert clock(NOW - timedelta(minutes=1), "Europe/Berlin", NOW) == "13:59:00"
+    assert clock(NOW - timedelta(days=2), "UTC", NOW) == "2024-04-29 12:00"
+    assert clock(None, "UTC", NOW) == "—"
+
+
+def test_component_facts_uptime_and_failing_note() -> None:
+    status = ComponentStatus(
+        name="web",
+        description="",
+        check="GET",
+        state=ComponentState.DOWN,
+        latency_ms=4.25,
+        consecutive_failures=3,
+        last_error="connection refused",
+        performance_percent=75.0,
+        uptime_24h_percent=99.5,
+    )
+    assert component_facts(status) == ["⏱️ 4.2 ms", "75 % ok, last hour"]
+    assert uptime_line(status) == "uptime 24 h 99.50 %"
+    assert uptime_line(status.model_copy(update={"uptime_7d_percent": 100.0})) == "uptime 24 h 99.50 % · 7 d 100 %"
+    assert failing_note(status) == "3 failed checks in a row: connection refused"
+    assert failing_note(status.model_copy(update={"consecutive_failures": 0})) is None
+    assert component_facts(status.model_copy(update={"latency_ms": 12.4, "performance_percent": None})) == ["⏱️ 12 ms"]
+    assert uptime_line(status.model_copy(update={"uptime_24h_percent": None})) is None
+
+
+def test_host_cards_pick_the_fullest_disk() -> None:
+    latest = LatestSample(
+        timestamp=NOW,
+        values={"cpu.total": 12.0, "memory.percent": 80.0, "disk.percent[/]": 40.0, "disk.percent[/data]": 95.0},
+    )
+    cpu, memory, disk = host_cards(latest)
+    assert (cpu.value, cpu.colour) == ("12.0 %", "green")
+    assert memory.colour == "orange"
+    assert (disk.value, disk.note, disk.colour) == ("95.0 %", "used on /data", "red")
+    assert [c.value for c in host_cards(None)] == ["—", "—", "—"]
+
+
+def test_tests_card_counts_suites_whose_last_full_run_passed() -> None:
+    def suite(name: str, status: RunStatus | None) -> SuiteInfo:
+        run = None if status is None else RunInfo(id=1, suite=name, trigger=Trigger.UI, status=status, queued_at=NOW)
+        return SuiteInfo(
+            name=name, description="", kind="pytest", command=[], cwd=".", timeout_seconds=None, workers=1,
+            last_full_run=run,
+        )  # fmt: skip
+
+    card = suites_card([suite("a", RunStatus.PASSED), suite("b", RunStatus.FAILED), suite("c", None)])
+    assert (card.value, card.note, card.colour) == ("1 of 3", "1 failing, 1 never run", "red")
+    assert (suites_card([suite("a", RunStatus.PASSED)]).note, suites_card([suite("a", RunStatus.PASSED)]).colour) == (
+        "all passed",
+        "green",
+    )
+    assert suites_card([suite("a", RunStatus.PASSED), suite("c", None)]).colour == "gray"
+
+
+def test_tables_for_events_rules_and_history() -> None:
+    event = Event(
+        id=1, at=NOW, kind=EventKind.COMPONENT, severity=Severity.CRITICAL, source="web", message="web is down"
+    )
+    assert events_table([event], "UTC", NOW).to_dict("records") == [
+        {"when": "12:00:00", "severity": "🚨", "source": "web", "message": "web is down"}
+    ]
+    rules = [
+        RuleStatus(name="ok", rule="r1", severity=Severity.CRITICAL, description="", state=AlertState.OK),
+        RuleStatus(
+            name="hot", rule="r2", severity=Severity.WARNING, description="", state=AlertState.FIRING, since=NOW
+        ),
+    ]
+    frame = rules_table(rules, "Europe/Berlin", NOW)
+    assert list(frame["name"]) == ["hot", "ok"]
+    assert list(frame["since"]) == ["14:00:00", "—"]
+    assert list(frame["value"]) == ["—", "—"]
+    ended = AlertRecord(
+        id=1,
+        rule="hot",
+        severity=Severity.WARNING,
+        state=AlertState.RESOLVED,
+        began_at=NOW - timedelta(minutes=5),
+        fired_at=NOW - timedelta(minutes=4),
+        ended_at=NOW - timedelta(minutes=1),
+        min=1.0,
+        max=3.0,
+        mean=2.0,
+    )
+    going = ended.model_copy(update={"state": AlertState.FIRING, "ended_at": None})
+    assert alert_duration(ended, NOW) == "4 min 0 s"
+    assert alert_duration(going, NOW) == "5 min 0 s so far"
+    history = history_table([going, ended], "UTC", NOW)
+    assert list(history["state"]) == ["🔥 firing", "✅ resolved"]
+    assert history["ended"].isna().tolist() == [True, False]
+    assert history.loc[1, "mean"] == 2.0
