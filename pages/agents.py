@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard_core.health.timeline import state_intervals, timeline_figure
 from dashboard_core.health.views import agents_frame
+from dashboard_core.labels import AGENT_EMOJI
 from dashboard_core.models import AgentState, EventKind
 from ui.widgets import browser_tz, require_runtime
 
@@ -18,9 +19,6 @@ st.caption(
     f"{ttl:g} s is offline, one named in `agents.expected` that never sent one is missing."
 )
 
-STATE_EMOJI = {AgentState.ONLINE: "🟢", AgentState.OFFLINE: "🔴", AgentState.MISSING: "⚪"}
-
-
 @st.fragment(run_every=2.0)
 def live() -> None:
     overview = rt.agents.overview()
@@ -28,12 +26,12 @@ def live() -> None:
     counts = {s: sum(1 for a in overview.agents if a.state is s) for s in AgentState}
     cols = st.columns(3)
     for col, state in zip(cols, AgentState):
-        col.metric(f"{STATE_EMOJI[state]} {state.value.capitalize()}", counts[state], border=True)
+        col.metric(f"{AGENT_EMOJI[state]} {state.value.capitalize()}", counts[state], border=True)
     if not overview.agents:
         st.info("No agent has sent a heartbeat yet, and none is expected (`agents.expected` in dashboard.toml).")
         return
     frame = agents_frame(overview.agents, now)
-    frame["state"] = [f"{STATE_EMOJI[AgentState(s)]} {s}" for s in frame["state"]]
+    frame["state"] = [f"{AGENT_EMOJI[AgentState(s)]} {s}" for s in frame["state"]]
     frame["last_seen"] = frame["last_seen"].dt.tz_convert(tz).dt.tz_localize(None)
     st.dataframe(
         frame,

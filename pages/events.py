@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard_core.health.views import events_frame
+from dashboard_core.labels import SEVERITY_EMOJI
 from dashboard_core.models import EventKind, Severity
 from ui.widgets import browser_tz, require_runtime
 
@@ -14,7 +15,6 @@ st.caption(
     "`GET /api/events/stream` (Server-Sent Events) and `/api/ws`."
 )
 
-SEVERITY_EMOJI = {Severity.INFO: "ℹ️", Severity.WARNING: "⚠️", Severity.CRITICAL: "🚨"}
 PAGE = 200
 
 kind_col, severity_col, text_col = st.columns([3, 2, 3], vertical_alignment="bottom")

@@ -5,10 +5,6 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard_core.health.overview import (
-    AGENT_EMOJI,
-    COMPONENT_COLOUR,
-    COMPONENT_EMOJI,
-    SEVERITY_EMOJI,
     clock,
     component_facts,
     events_table,
@@ -17,6 +13,12 @@ from dashboard_core.health.overview import (
     run_line,
     summary_cards,
     uptime_line,
+)
+from dashboard_core.labels import (
+    AGENT_EMOJI,
+    COMPONENT_COLOUR,
+    COMPONENT_EMOJI,
+    SEVERITY_EMOJI,
 )
 from dashboard_core.metrics.cards import build_cards
 from dashboard_core.metrics.windows import resolve_window

@@ -5,15 +5,17 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard_core.health.overview import (
-    ALERT_EMOJI,
-    SAFETY_COLOUR,
-    SAFETY_EMOJI,
-    SEVERITY_EMOJI,
     alert_duration,
     alert_stats,
     clock,
     history_table,
     rules_table,
+)
+from dashboard_core.labels import (
+    ALERT_EMOJI,
+    SAFETY_COLOUR,
+    SAFETY_EMOJI,
+    SEVERITY_EMOJI,
 )
 from dashboard_core.models import AlertRecord, AlertState, RuleStatus, Severity
 from ui.widgets import browser_tz, require_runtime

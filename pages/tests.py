@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard_core.labels import OUTCOME_EMOJI, RUN_COLOUR, RUN_EMOJI
 from dashboard_core.models import CaseInfo, RunCounts, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
 from dashboard_core.testing.charts import history_figure
 from dashboard_core.testing.manager import SuiteError
@@ -20,23 +21,6 @@ from dashboard_core.testing.reports import (
 from dashboard_core.units import format_seconds
 from ui.widgets import browser_tz, download_link, local_time, require_runtime
 
-STATUS_EMOJI = {
-    RunStatus.QUEUED: "⏳",
-    RunStatus.RUNNING: "🔄",
-    RunStatus.PASSED: "✅",
-    RunStatus.FAILED: "❌",
-    RunStatus.CANCELLED: "⏹️",
-    RunStatus.TIMED_OUT: "⌛",
-    RunStatus.ERROR: "💥",
-    RunStatus.INTERRUPTED: "⚠️",
-}
-STATUS_COLOUR = {
-    RunStatus.PASSED: "green",
-    RunStatus.FAILED: "red",
-    RunStatus.ERROR: "red",
-    RunStatus.TIMED_OUT: "orange",
-}
-OUTCOME_EMOJI = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️", "xfailed": "🟡", "xpassed": "🟠"}
 OUTCOMES = list(OUTCOME_EMOJI)
 ALL_SUITES = "All suites"
 RUN_CHOICES = 50  # runs offered in the results picker
@@ -62,7 +46,7 @@ See "Configuration" in README.md for every `suites` key (pytest options, workers
 
 # -- small formatting helpers -------------------------------------------------------
 def status_text(status: RunStatus) -> str:
-    return f"{STATUS_EMOJI.get(status, '')} {status}"
+    return f"{RUN_EMOJI.get(status, '')} {status}"
 
 
 def counts_line(c: RunCounts) -> str:
@@ -172,7 +156,7 @@ def suite_card(suite: SuiteInfo) -> None:
             "Last run",
             status_text(last.status) if last else "never run",
             rate,
-            delta_color=STATUS_COLOUR.get(last.status, "gray") if last else "gray",
+            delta_color=RUN_COLOUR.get(last.status, "gray") if last else "gray",
             delta_arrow="off",
             chart_data=pass_rate_spark(rt.tests.recent(suite.name, SPARK_RUNS)) or None,
             help=f"Pass rate of the last {SPARK_RUNS} full runs, oldest to newest.",

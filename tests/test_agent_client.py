@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from dashboard_core.agent_client import Heartbeat, HeartbeatError, main, send_heartbeat
+from tests.httpjson import reply_json
 from tests.localhost import free_port
 from tests.polling import wait_until
 
@@ -61,12 +62,7 @@ def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
                 name = self.path.split("/")[3]
                 agent = {"name": name, "state": "online", **{k: body.get(k) for k in ("status", "role", "task")}}
                 code, answer = 200, {"success": True, "agent": agent, "ttl_seconds": recorder.ttl_seconds}
-            data = json.dumps(answer).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            reply_json(self, code, answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -10,14 +10,7 @@ import pytest
 from dashboard_core.events import EventLog
 from dashboard_core.models import Event, EventKind, Severity
 from dashboard_core.store import Store, open_store
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 @pytest.fixture

@@ -11,13 +11,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 import pandas as pd
 
+from dashboard_core.labels import (
+    ALERT_EMOJI,
+    RUN_EMOJI,
+    SAFETY_COLOUR,
+    SAFETY_EMOJI,
+    SEVERITY_EMOJI,
+    Colour,
+)
 from dashboard_core.metrics.fields import split_column
 from dashboard_core.models import (
-    AgentState,
     AlertRecord,
     AlertState,
     ComponentState,
@@ -32,36 +38,6 @@ from dashboard_core.models import (
     SuiteInfo,
 )
 from dashboard_core.units import format_duration, format_value
-
-Colour = Literal["green", "orange", "red", "gray"]
-
-COMPONENT_EMOJI = {
-    ComponentState.HEALTHY: "🟢",
-    ComponentState.DEGRADED: "🟠",
-    ComponentState.DOWN: "🔴",
-    ComponentState.UNKNOWN: "⚪",
-}
-COMPONENT_COLOUR: dict[ComponentState, Colour] = {
-    ComponentState.HEALTHY: "green",
-    ComponentState.DEGRADED: "orange",
-    ComponentState.DOWN: "red",
-    ComponentState.UNKNOWN: "gray",
-}
-SAFETY_EMOJI = {"safe": "🟢", "warning": "🟠", "critical": "🔴"}
-SAFETY_COLOUR: dict[str, Colour] = {"safe": "green", "warning": "orange", "critical": "red"}
-ALERT_EMOJI = {AlertState.OK: "🟢", AlertState.PENDING: "🟡", AlertState.FIRING: "🔥", AlertState.RESOLVED: "✅"}
-SEVERITY_EMOJI = {Severity.INFO: "ℹ️", Severity.WARNING: "⚠️", Severity.CRITICAL: "🚨"}
-AGENT_EMOJI = {AgentState.ONLINE: "🟢", AgentState.OFFLINE: "🔴", AgentState.MISSING: "⚪"}
-RUN_EMOJI = {
-    RunStatus.QUEUED: "⏳",
-    RunStatus.RUNNING: "🔄",
-    RunStatus.PASSED: "✅",
-    RunStatus.FAILED: "❌",
-    RunStatus.CANCELLED: "⏹️",
-    RunStatus.TIMED_OUT: "⌛",
-    RunStatus.ERROR: "💥",
-    RunStatus.INTERRUPTED: "⚠️",
-}
 
 EVENT_COLUMNS = ["when", "severity", "source", "message"]
 RULE_COLUMNS = ["state", "name", "severity", "rule", "value", "since", "message", "webhook_error"]

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from tests.httpjson import reply_json
 from tests.localhost import free_port
 from tests.polling import wait_until
 
@@ -59,12 +60,7 @@ class Recorder:
                 with recorder.lock:
                     recorder.posts.append((time.monotonic(), name, body))
                 agent = {"name": name, "state": "online", "status": body.get("status")}
-                data = json.dumps({"success": True, "agent": agent, "ttl_seconds": TTL}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply_json(self, 200, {"success": True, "agent": agent, "ttl_seconds": TTL})
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

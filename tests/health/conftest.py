@@ -3,7 +3,6 @@ a TCP listener, a process with a unique command line, a temp store and event log
 
 from __future__ import annotations
 
-import json
 import socketserver
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
 from dashboard_core.store import Store, open_store
+from tests.httpjson import reply_json
 from tests.localhost import free_port
 
 MODES = ("ok", "slow", "error", "wrong", "redirect", "gone")
@@ -95,12 +95,7 @@ class HealthServer:
                 self.end_headers()
 
             def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply_json(self, status, body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

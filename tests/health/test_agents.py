@@ -12,14 +12,7 @@ from dashboard_core.events import EventLog
 from dashboard_core.health.agents import AgentRegistry
 from dashboard_core.models import AgentState, EventKind, HeartbeatRequest, Severity
 from dashboard_core.store import Store, open_store
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from dashboard_core.models import (
     Trigger,
 )
 from dashboard_core.store import Store, open_store
+from tests.clock import Clock
 from tests.polling import wait_until
 
 T0 = 1_800_000_000.0  # 2027-01-15, a whole second
@@ -75,13 +76,6 @@ class Inputs:
 COLUMNS = {"cpu": "cpu.total", "root": "disk.percent[/]", "data": "disk.percent[/data]"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
@@ -92,7 +86,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

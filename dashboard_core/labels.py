@@ -1,0 +1,45 @@
+"""How states look on the pages: one emoji and one colour per state, used by
+every page so a "down" looks the same everywhere."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from dashboard_core.models import AgentState, AlertState, ComponentState, RunStatus, Severity
+
+Colour = Literal["green", "orange", "red", "gray"]
+
+COMPONENT_EMOJI = {
+    ComponentState.HEALTHY: "🟢",
+    ComponentState.DEGRADED: "🟠",
+    ComponentState.DOWN: "🔴",
+    ComponentState.UNKNOWN: "⚪",
+}
+COMPONENT_COLOUR: dict[ComponentState, Colour] = {
+    ComponentState.HEALTHY: "green",
+    ComponentState.DEGRADED: "orange",
+    ComponentState.DOWN: "red",
+    ComponentState.UNKNOWN: "gray",
+}
+SAFETY_EMOJI = {"safe": "🟢", "warning": "🟠", "critical": "🔴"}
+SAFETY_COLOUR: dict[str, Colour] = {"safe": "green", "warning": "orange", "critical": "red"}
+ALERT_EMOJI = {AlertState.OK: "🟢", AlertState.PENDING: "🟡", AlertState.FIRING: "🔥", AlertState.RESOLVED: "✅"}
+SEVERITY_EMOJI = {Severity.INFO: "ℹ️", Severity.WARNING: "⚠️", Severity.CRITICAL: "🚨"}
+AGENT_EMOJI = {AgentState.ONLINE: "🟢", AgentState.OFFLINE: "🔴", AgentState.MISSING: "⚪"}
+RUN_EMOJI = {
+    RunStatus.QUEUED: "⏳",
+    RunStatus.RUNNING: "🔄",
+    RunStatus.PASSED: "✅",
+    RunStatus.FAILED: "❌",
+    RunStatus.CANCELLED: "⏹️",
+    RunStatus.TIMED_OUT: "⌛",
+    RunStatus.ERROR: "💥",
+    RunStatus.INTERRUPTED: "⚠️",
+}
+RUN_COLOUR: dict[RunStatus, Colour] = {
+    RunStatus.PASSED: "green",
+    RunStatus.FAILED: "red",
+    RunStatus.ERROR: "red",
+    RunStatus.TIMED_OUT: "orange",
+}
+OUTCOME_EMOJI = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️", "xfailed": "🟡", "xpassed": "🟠"}
