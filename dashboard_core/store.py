@@ -1,5 +1,5 @@
 """The SQLite store: what must outlive the server process (test runs and their
-cases, events, component checks, agents, alerts).
+cases, events, component checks, agents, alerts, workflow runs and steps).
 
 One file in the data folder, in WAL mode so readers never wait on the writer.
 The schema is a list of migrations numbered by ``PRAGMA user_version``: a new
@@ -107,6 +107,36 @@ MIGRATIONS: list[str] = [
         message TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX alerts_by_rule ON alerts (rule, id DESC);
+    """,
+    # 3: workflow runs and their steps
+    """
+    CREATE TABLE workflow_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        workflow TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        updated_at REAL
+    );
+    CREATE INDEX workflow_runs_by_workflow ON workflow_runs (workflow, id DESC);
+    CREATE INDEX workflow_runs_by_status ON workflow_runs (status);
+    CREATE TABLE workflow_steps (
+        run_id INTEGER NOT NULL REFERENCES workflow_runs(id) ON DELETE CASCADE,
+        step TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        exit_code INTEGER,
+        started_at REAL,
+        ended_at REAL,
+        restarts INTEGER NOT NULL DEFAULT 0,
+        log_path TEXT,
+        pid INTEGER,
+        pid_created REAL,
+        PRIMARY KEY (run_id, step)
+    );
     """,
 ]
 

@@ -1,0 +1,1 @@
+"""Workflows: configured jobs of ordered steps, and services, supervised by the dashboard."""
