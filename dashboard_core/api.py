@@ -34,10 +34,12 @@ from dashboard_core.models import (
 from dashboard_core.routes import events as events_routes
 from dashboard_core.routes import health as health_routes
 from dashboard_core.routes import testing as testing_routes
+from dashboard_core.routes import workflows as workflows_routes
 from dashboard_core.routes.common import ERRORS as _ERRORS
 from dashboard_core.routes.common import RuntimeDep
 from dashboard_core.runtime import Runtime
 from dashboard_core.testing.manager import SuiteError
+from dashboard_core.workflows.supervisor import WorkflowError
 
 RuntimeGetter = Callable[[], Runtime | None]
 
@@ -70,8 +72,11 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @api.exception_handler(SuiteError)
-    async def _suite_error(_request: Request, exc: SuiteError) -> JSONResponse:
-        return JSONResponse(ErrorResponse(message=str(exc)).model_dump(), status_code=exc.http_status)
+    @api.exception_handler(WorkflowError)
+    async def _refused(_request: Request, exc: SuiteError | WorkflowError) -> JSONResponse:
+        """The manager's and supervisor's refusals carry their status and sentence (and lines)."""
+        body = ErrorResponse(message=str(exc), errors=list(getattr(exc, "errors", []) or []))
+        return JSONResponse(body.model_dump(), status_code=exc.http_status)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -185,4 +190,5 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     testing_routes.add(api)
     health_routes.add(api)
     events_routes.add(api)
+    workflows_routes.add(api)
     return api

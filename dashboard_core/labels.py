@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from dashboard_core.models import AgentState, AlertState, ComponentState, RunStatus, Severity
+from dashboard_core.models import (
+    AgentState,
+    AlertState,
+    ComponentState,
+    RunStatus,
+    Severity,
+    StepStatus,
+    WorkflowStatus,
+)
 
 Colour = Literal["green", "orange", "red", "gray"]
 
@@ -43,3 +51,20 @@ RUN_COLOUR: dict[RunStatus, Colour] = {
     RunStatus.TIMED_OUT: "orange",
 }
 OUTCOME_EMOJI = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️", "xfailed": "🟡", "xpassed": "🟠"}
+STEP_EMOJI = {
+    StepStatus.PENDING: "⏳",
+    StepStatus.RUNNING: "🔄",
+    StepStatus.SUCCEEDED: "✅",
+    StepStatus.FAILED: "❌",
+    StepStatus.STOPPED: "⏹️",
+    StepStatus.SKIPPED: "⏭️",
+    StepStatus.INTERRUPTED: "⚠️",
+    StepStatus.BACKING_OFF: "⏱️",
+}
+WORKFLOW_EMOJI = {
+    WorkflowStatus.RUNNING: "🔄",
+    WorkflowStatus.SUCCEEDED: "✅",
+    WorkflowStatus.FAILED: "❌",
+    WorkflowStatus.STOPPED: "⏹️",
+    WorkflowStatus.INTERRUPTED: "⚠️",
+}

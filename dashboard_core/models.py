@@ -408,6 +408,7 @@ class Overview(BaseModel):
     safety: Literal["safe", "warning", "critical"]
     firing: list[AlertRecord] = Field(description="Alerts firing now, worst first.")
     suites: list[SuiteInfo] = Field(description="Each test suite with its running and last run.")
+    workflows: list[WorkflowRunInfo] = Field(description="Workflow runs going on now (services included).")
     events: list[Event] = Field(description="The newest events, newest first.")
 
 

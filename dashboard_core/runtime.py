@@ -55,6 +55,7 @@ from dashboard_core.models import (
 )
 from dashboard_core.store import Store, open_store
 from dashboard_core.testing.manager import SuiteManager
+from dashboard_core.workflows.supervisor import WorkflowSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class Runtime:
         self.tests = SuiteManager(config, self.store)
         self.tests.listeners.append(self._run_event)
         self.agents = AgentRegistry(config, self.store, self.events)
+        self.workflows = WorkflowSupervisor(config, self.store, self.events)
         self.health = HealthMonitor(config, self.store, self.events, base_url=base_url)
         sources, watched = build_sources(config)
         self.fields = FieldTable([f for s in sources for f in s.fields])
@@ -124,6 +126,7 @@ class Runtime:
         self._cpu_at_start = times.user + times.system
         self.sampler.start()
         self.tests.start()
+        self.workflows.start()
         self.agents.start()
         self.health.start()
         self.events.prune()
@@ -138,6 +141,7 @@ class Runtime:
         self.alerts.stop()
         self.health.stop()
         self.agents.stop()
+        self.workflows.stop()
         self.tests.stop()
         self.sampler.stop()
         self.store.close()
@@ -205,6 +209,7 @@ class Runtime:
             safety=safety.status,
             firing=safety.firing,
             suites=self.tests.suites(),
+            workflows=self.workflows.active(),
             events=self.events.latest(events),
         )
 

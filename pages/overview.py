@@ -19,10 +19,21 @@ from dashboard_core.labels import (
     COMPONENT_COLOUR,
     COMPONENT_EMOJI,
     SEVERITY_EMOJI,
+    WORKFLOW_EMOJI,
 )
 from dashboard_core.metrics.cards import build_cards
 from dashboard_core.metrics.windows import resolve_window
-from dashboard_core.models import AgentsOverview, AgentState, ComponentStatus, Overview, SelfHealth, Severity, SuiteInfo
+from dashboard_core.models import (
+    AgentsOverview,
+    AgentState,
+    ComponentStatus,
+    Overview,
+    SelfHealth,
+    Severity,
+    StepStatus,
+    SuiteInfo,
+    WorkflowRunInfo,
+)
 from dashboard_core.units import format_bytes, format_duration
 from ui.widgets import browser_tz, require_runtime, show_cards, show_summary
 
@@ -92,6 +103,20 @@ def tests(suites: list[SuiteInfo], now: datetime) -> None:
     st.page_link("../pages/tests.py", label="Run suites and see their results", icon="🧪")
 
 
+def workflows(active: list[WorkflowRunInfo]) -> None:
+    st.markdown("**Active workflows**")
+    if not active:
+        st.caption("No workflow is running.")
+    for run in active:
+        done = sum(1 for step in run.steps if step.status is StepStatus.SUCCEEDED)
+        running = ", ".join(step.name for step in run.steps if step.status is StepStatus.RUNNING)
+        st.markdown(
+            f"{WORKFLOW_EMOJI.get(run.status, '')} **{run.workflow}** #{run.id}: {done}/{len(run.steps)} steps done"
+            + (f" · running {running}" if running else "")
+        )
+    st.page_link("../pages/workflows.py", label="Start, stop and watch workflows", icon="🔀")
+
+
 def agents(overview: AgentsOverview) -> None:
     st.markdown("**Agents**")
     if not overview.total:
@@ -158,9 +183,11 @@ def live() -> None:
     firing_alerts(ov, now)
     components(ov.components, now)
 
-    runs_col, agents_col = st.columns(2)
+    runs_col, workflows_col, agents_col = st.columns(3)
     with runs_col:
         tests(ov.suites, now)
+    with workflows_col:
+        workflows(ov.workflows)
     with agents_col:
         agents(ov.agents)
 

@@ -15,6 +15,7 @@ page = st.navigation(
         st.Page("../pages/overview.py", title="Overview", icon="🏠", default=True),
         st.Page("../pages/metrics.py", title="Metrics", icon="📈", url_path="metrics"),
         st.Page("../pages/tests.py", title="Tests", icon="🧪", url_path="tests"),
+        st.Page("../pages/workflows.py", title="Workflows", icon="🔀", url_path="workflows"),
         st.Page("../pages/agents.py", title="Agents", icon="🤖", url_path="agents"),
         st.Page("../pages/safety.py", title="Safety", icon="🛡️", url_path="safety"),
         st.Page("../pages/events.py", title="Events", icon="📜", url_path="events"),

@@ -24,6 +24,13 @@ STATE_COLOURS = {
     "down": "#d62728",
     "missing": "#7f7f7f",
     "unknown": "#bdbdbd",
+    # workflow steps
+    "running": "#1f77b4",
+    "succeeded": "#21a366",
+    "failed": "#d62728",
+    "stopped": "#7f7f7f",
+    "interrupted": "#9467bd",
+    "backing off": "#ff9f1c",
 }
 COLUMNS = ["name", "state", "start", "end"]
 

@@ -183,7 +183,7 @@ def test_overview_shows_cards_components_alerts_and_events_and_follows_a_failure
     assert not app.error
     assert "⚪ missing: researcher-1" in [m.value for m in app.markdown]
     assert "**unit**: never run" in [m.value for m in app.markdown]
-    assert len(app.get("page_link")) == 2  # to the Tests and Agents pages
+    assert len(app.get("page_link")) == 3  # to the Tests, Workflows and Agents pages
 
     table = app.table[0].value
     assert list(table.columns) == ["When", "", "About", "What happened"]

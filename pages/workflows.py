@@ -1,0 +1,242 @@
+"""Workflows: start one with its parameters, watch its steps run, stop or restart it, look back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+from dashboard_core.labels import STEP_EMOJI, WORKFLOW_EMOJI
+from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
+from dashboard_core.units import format_bytes, format_seconds
+from dashboard_core.workflows.views import runs_frame, steps_figure, steps_frame
+from ui.widgets import browser_tz, download_link, local_time, require_runtime
+
+rt = require_runtime()
+tz = browser_tz()
+st.title("🔀 Workflows")
+
+NOTES, RUN, ACTIVE = "workflows_notes", "workflows_run", "workflows_active"
+NO_WORKFLOWS = """No workflows are configured. Add one to `dashboard.toml` and restart the dashboard, e.g.:
+
+```toml
+[[workflows]]
+name = "nightly"
+[[workflows.steps]]
+name = "build"
+argv = ["make", "all"]
+[[workflows.steps]]
+name = "test"
+argv = ["make", "test"]
+depends_on = ["build"]
+```
+
+See "Configuration" in README.md for parameters, parallel steps and services."""
+
+
+# -- actions (button callbacks run before the page reruns) --------------------------------
+def note(kind: str, text: str) -> None:
+    st.session_state.setdefault(NOTES, []).append((kind, text))
+
+
+def show_notes() -> None:
+    for kind, text in st.session_state.pop(NOTES, []):
+        getattr(st, kind)(text)
+
+
+def act(what: str, action: Any, *args: Any) -> None:
+    """Run a supervisor action; its refusal (404, 409, 422) becomes a note, never an exception."""
+    from dashboard_core.workflows.supervisor import WorkflowError
+
+    try:
+        run = action(*args)
+    except WorkflowError as exc:
+        lines = getattr(exc, "errors", None) or []
+        note("error", f"{exc}" + "".join(f"\n- {line}" for line in lines if line != str(exc)))
+        return
+    st.session_state[RUN] = run.id
+    note("success", f"{what} run {run.id} of **{run.workflow}**.")
+
+
+def start(workflow: WorkflowInfo) -> None:
+    params = {p.name: st.session_state.get(f"param_{workflow.name}_{p.name}") for p in workflow.params}
+    act("Started", rt.workflows.start_run, workflow.name, params, Trigger.UI)
+
+
+# -- sections ------------------------------------------------------------------------
+def param_input(workflow: str, param: ParamInfo) -> None:
+    key = f"param_{workflow}_{param.name}"
+    label = param.name + (" *" if param.required and param.default is None else "")
+    help_text = param.description or None
+    if param.choices:
+        options = list(param.choices)
+        index = options.index(param.default) if param.default in options else 0
+        st.selectbox(label, options, index=index, key=key, help=help_text)
+    elif param.type == "bool":
+        st.checkbox(label, value=bool(param.default), key=key, help=help_text)
+    elif param.type == "int":
+        st.number_input(label, value=int(param.default or 0), step=1, key=key, help=help_text)
+    elif param.type == "float":
+        st.number_input(label, value=float(param.default or 0.0), key=key, help=help_text, format="%g")
+    else:
+        st.text_input(label, value=str(param.default or ""), key=key, help=help_text)
+
+
+@st.fragment(run_every=2.0)
+def card_status(name: str) -> None:
+    """The card's status line, live; the rest of the card changes only on a full rerun."""
+    workflow = next((w for w in rt.workflows.workflows().workflows if w.name == name), None)
+    shown = None if workflow is None else (workflow.active_runs[0] if workflow.active_runs else workflow.last_run)
+    if shown is None:
+        st.markdown("never run")
+        return
+    done = sum(1 for s in shown.steps if s.status is StepStatus.SUCCEEDED)
+    st.markdown(
+        f"{WORKFLOW_EMOJI.get(shown.status, '')} **{shown.status}** · run #{shown.id} · "
+        f"{done}/{len(shown.steps)} steps done · {local_time(shown.started_at, tz, '%H:%M:%S')}"
+    )
+    if shown.message:
+        st.caption(shown.message)
+
+
+def workflow_card(workflow: WorkflowInfo) -> None:
+    active = workflow.active_runs[0] if workflow.active_runs else None
+    shown = active or workflow.last_run
+    with st.container(border=True, key=f"workflow_{workflow.name}"):
+        kind = f"service · restart {workflow.restart}" + (" · autostart" if workflow.autostart else "")
+        st.markdown(f"**{workflow.name}**" + (f" · {kind}" if workflow.service else f" · {len(workflow.steps)} steps"))
+        st.caption(workflow.description or "(no description)")
+        card_status(workflow.name)
+        busy = active is not None and not workflow.concurrent
+        with st.popover("Start…", icon="▶️", width="stretch", disabled=busy):
+            with st.form(f"start_{workflow.name}", border=False):
+                for param in workflow.params:
+                    param_input(workflow.name, param)
+                if not workflow.params:
+                    st.caption("This workflow takes no parameters.")
+                st.form_submit_button("Start", type="primary", on_click=start, args=(workflow,))
+        stop_col, restart_col = st.columns(2)
+        if active is not None:
+            stop_col.button(
+                "Stop", icon="⏹️", key=f"stop_{workflow.name}", width="stretch",
+                on_click=act, args=("Stopped", rt.workflows.stop_run, active.id),
+            )  # fmt: skip
+        if shown is not None:
+            restart_col.button(
+                "Restart", icon="🔁", key=f"restart_{workflow.name}", width="stretch",
+                on_click=act, args=("Restarted as", rt.workflows.restart_run, shown.id, Trigger.UI),
+                help="Stop (if it runs) and start again with the same parameters.",
+            )  # fmt: skip
+
+
+def run_view(run: WorkflowRunInfo) -> None:
+    now = datetime.now(UTC)
+    head = f"{WORKFLOW_EMOJI.get(run.status, '')} **Run {run.id} of {run.workflow}: {run.status}**"
+    params = ", ".join(f"{k}={v}" for k, v in run.params.items())
+    duration = format_seconds(run.duration_seconds) if run.duration_seconds is not None else "—"
+    st.markdown(f"{head} · started {local_time(run.started_at, tz)} from the {run.trigger.value.upper()} · {duration}")
+    if params:
+        st.caption(f"Parameters: {params}")
+    if run.message:
+        st.caption(run.message)
+    figure = steps_figure(run, now, tz)
+    if figure is not None:
+        st.plotly_chart(figure, key="workflow_gantt", config={"displaylogo": False})
+    table = steps_frame(run)
+    table["status"] = [f"{STEP_EMOJI.get(StepStatus(s), '')} {s}" for s in table["status"]]
+    for column in ("started", "ended"):
+        table[column] = table[column].dt.tz_convert(tz).dt.tz_localize(None)
+    table["rss"] = [format_bytes(v) if v == v and v is not None else None for v in table["rss"]]
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="workflow_steps",
+        column_config={
+            "step": "Step",
+            "status": "Status",
+            "exit_code": st.column_config.NumberColumn("Exit", format="%d"),
+            "started": st.column_config.DatetimeColumn("Started", format="HH:mm:ss"),
+            "ended": st.column_config.DatetimeColumn("Ended", format="HH:mm:ss"),
+            "duration": st.column_config.NumberColumn("Seconds", format="%.1f"),
+            "cpu_percent": st.column_config.NumberColumn("CPU %", format="%.1f"),
+            "rss": "Memory",
+            "restarts": "Restarts",
+            "message": st.column_config.TextColumn("What happened", width="large"),
+        },
+    )
+    with_logs = [s for s in run.steps if s.log_path]
+    if not with_logs:
+        return
+    running = next((s.name for s in with_logs if s.status is StepStatus.RUNNING), with_logs[-1].name)
+    names = [s.name for s in with_logs]
+    picked = st.segmented_control("Log of step", names, default=running, key=f"log_step_{run.id}") or running
+    step = next(s for s in with_logs if s.name == picked)
+    st.code(step.log_tail or "(no output yet)", language=None, height=300)
+    download_link(
+        f"⬇️ Whole log of {step.name}",
+        f"api/workflows/runs/{run.id}/steps/{step.name}/log",
+        f"{run.workflow}_run-{run.id}_{step.name}.log",
+        key="workflow_log",
+    )
+
+
+# -- the page ------------------------------------------------------------------------
+listing = rt.workflows.workflows()
+if not listing.workflows:
+    st.info(NO_WORKFLOWS)
+    st.stop()
+st.session_state[ACTIVE] = [r.id for r in listing.active]
+show_notes()
+
+for row in range(0, len(listing.workflows), 3):
+    for col, workflow in zip(st.columns(3), listing.workflows[row : row + 3]):
+        with col:
+            workflow_card(workflow)
+
+
+@st.fragment(run_every=1.0)
+def live() -> None:
+    """The selected run, live; a run starting or ending refreshes the whole page (cards, buttons)."""
+    show_notes()
+    active = [r.id for r in rt.workflows.workflows().active]
+    if active != st.session_state.get(ACTIVE):
+        st.session_state[ACTIVE] = active
+        st.rerun()
+    total, recent = rt.workflows.runs(limit=30)
+    if not recent:
+        st.caption("No runs yet: press ▶️ Start… on a workflow.")
+        return
+    st.subheader("Run")
+    choices = {r.id: r for r in recent}
+    if st.session_state.get(RUN) not in choices:
+        st.session_state[RUN] = next(iter(choices))
+    run_id = st.selectbox(
+        "Run",
+        list(choices),
+        format_func=lambda i: f"#{i} · {choices[i].workflow} · {choices[i].status} · "
+        f"{local_time(choices[i].started_at, tz, '%Y-%m-%d %H:%M:%S')}",
+        key=RUN,
+        label_visibility="collapsed",
+    )
+    run_view(rt.workflows.detail(run_id))
+
+    st.subheader("History")
+    history = runs_frame(recent)
+    history["started"] = history["started"].dt.tz_convert(tz).dt.tz_localize(None)
+    history["status"] = [f"{WORKFLOW_EMOJI.get(s, '')} {s}" for s in history["status"]]
+    st.dataframe(
+        history,
+        hide_index=True,
+        key="workflow_history",
+        column_config={
+            "id": st.column_config.NumberColumn("#", width="small"),
+            "started": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm:ss"),
+            "duration": st.column_config.NumberColumn("Seconds", format="%.1f"),
+            "message": st.column_config.TextColumn("What happened", width="large"),
+        },
+    )
+    st.caption(f"The {len(recent)} newest of {total} runs.")
+
+
+live()
