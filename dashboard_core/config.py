@@ -95,6 +95,50 @@ class ApiConfig(_Strict):
     )
 
 
+class TierConfig(_Strict):
+    """One resolution of the long metric history kept in the store."""
+
+    seconds: float = Field(ge=1, le=86400, description="Resolution: one row per this many seconds.")
+    keep_days: float = Field(gt=0, le=3650, description="Rows older than this are deleted.")
+    stats: list[Literal["min", "mean", "max"]] = Field(
+        default_factory=lambda: ["mean"], min_length=1, description="What each row keeps of the samples in it."
+    )
+
+
+def _default_tiers() -> list[TierConfig]:
+    return [
+        TierConfig(seconds=10, keep_days=7, stats=["mean"]),
+        TierConfig(seconds=60, keep_days=90, stats=["min", "mean", "max"]),
+    ]
+
+
+class HistoryConfig(_Strict):
+    enabled: bool = Field(True, description="Keep metric history in the store (it survives restarts).")
+    flush_seconds: float = Field(
+        10.0, ge=1, le=3600, description="Seconds between batched writes: a crash loses at most this much."
+    )
+    tiers: list[TierConfig] = Field(
+        default_factory=_default_tiers, min_length=1, max_length=6, description="Resolutions, finest first."
+    )
+
+    @field_validator("tiers")
+    @classmethod
+    def _finest_first(cls, value: list[TierConfig]) -> list[TierConfig]:
+        seconds = [t.seconds for t in value]
+        if seconds != sorted(set(seconds)):
+            raise ValueError("tiers must go from the finest resolution to the coarsest, each different")
+        return value
+
+
+class PrometheusConfig(_Strict):
+    url: str | None = Field(
+        None, pattern=r"^https?://\S+$", description="A Prometheus server for the fleet view; none = local only."
+    )
+    job: str = Field("node", min_length=1, description="The job label of the node_exporter targets.")
+    timeout_seconds: float = Field(5.0, gt=0, le=120, description="A query slower than this is given up.")
+    max_points: int = Field(2000, ge=10, le=100_000, description="Points per series a chart asks Prometheus for.")
+
+
 class UiConfig(_Strict):
     chart_refresh_seconds: float = Field(
         5.0, ge=1, le=3600, description="Seconds between chart redraws while Live is on (cards tick every sample)."
@@ -373,6 +417,8 @@ class Config(_Strict):
     storage: StorageConfig = StorageConfig()
     api: ApiConfig = ApiConfig()
     ui: UiConfig = UiConfig()
+    history: HistoryConfig = HistoryConfig()
+    prometheus: PrometheusConfig = PrometheusConfig()
     testing: TestingConfig = TestingConfig()
     suites: list[SuiteConfig] = Field(default_factory=list, description="Test suites the dashboard can run.")
     health: HealthConfig = HealthConfig()
