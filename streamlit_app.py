@@ -9,16 +9,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard_core.server import api_routes, load_or_exit, make_lifespan
+from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_open_exposure
 
 config = load_or_exit()
+address = st.get_option("server.address")
+refuse_open_exposure(config, address)
 # Where this server answers, for health checks of its own API (a wildcard bind is reached on loopback).
-host = st.get_option("server.address") or "127.0.0.1"
-host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+host = "127.0.0.1" if address in (None, "", "0.0.0.0", "::") else address
 self_url = f"http://{host}:{st.get_option('server.port')}"
 
 app = st.App(
     Path(__file__).parent / "ui" / "router.py",
     routes=api_routes(),
     lifespan=make_lifespan(config, self_url),
+    middleware=middleware(config, st.get_option("server.allowedHosts")),
 )

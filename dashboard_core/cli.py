@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("run_id", type=int)
     cancel.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
 
+    sub.add_parser(
+        "hash-password", help="Read a password (twice, not echoed) and print its argon2 hash for [[auth.users]]."
+    )
+    token = sub.add_parser("new-token", help="Make an API token: print it once, and the line for [[auth.tokens]].")
+    token.add_argument("name", help="who uses it (shown in the audit log)")
+    token.add_argument("--role", default="agent", choices=["agent", "viewer", "operator", "admin"])
+    token.add_argument("--agent", help="agent tokens: the only agent name it may send heartbeats for")
+
     check = sub.add_parser("check-config", help="Validate a config file and print what is wrong with it.")
     check.add_argument("config", nargs="?", default=None, help="path (default $DASHBOARD_CONFIG or ./dashboard.toml)")
     return parser
@@ -106,6 +114,39 @@ def _message(exc: urllib.error.HTTPError) -> str:
         return str(exc.reason)
 
 
+def _hash_password() -> str:
+    import getpass
+
+    from dashboard_core.auth.credentials import hash_password
+
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("Password: "), getpass.getpass("Again: ")
+        if first != second:
+            raise CliError("The two passwords differ; nothing was printed.")
+    else:
+        first = sys.stdin.readline().rstrip("\n")
+    if len(first) < 8:
+        raise CliError("A password needs at least 8 characters.")
+    return hash_password(first)
+
+
+def _new_token(args: argparse.Namespace) -> str:
+    from dashboard_core.auth.credentials import new_token
+
+    token, digest = new_token()
+    lines = [
+        f"Token for {args.name} (shown once, keep it secret): {token}",
+        "Add to dashboard.toml (or, without the 'auth.' prefix, to the secrets file):",
+        "[[auth.tokens]]",
+        f'name = "{args.name}"',
+        f'role = "{args.role}"',
+        f'token_sha256 = "{digest}"',
+    ]
+    if args.agent:
+        lines.append(f'agent = "{args.agent}"')
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -119,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             from dashboard_core.testing.cli import cancel_run
 
             print(cancel_run(args))
+        elif args.command == "hash-password":
+            print(_hash_password())
+        elif args.command == "new-token":
+            print(_new_token(args))
         elif args.command == "check-config":
             from dashboard_core.health.rules import validate_alerts
 

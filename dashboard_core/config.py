@@ -27,6 +27,12 @@ class ConfigError(Exception):
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
+def _refuse_repeats(what: str, values: list[str]) -> None:
+    dupes = sorted({x for x in values if values.count(x) > 1})
+    if dupes:
+        raise ValueError(f"{what} must be unique; repeated: {', '.join(dupes)}")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -411,6 +417,49 @@ class WorkflowsConfig(_Strict):
     log_max_bytes: int = Field(2_000_000, ge=10_000, description="Largest log kept per step; head and tail kept.")
 
 
+# -- access ------------------------------------------------------------------------
+Role = Literal["viewer", "operator", "admin"]
+
+
+class UserConfig(_Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Login name.")
+    role: Role = Field("viewer", description="viewer, operator or admin.")
+    password_hash: str = Field(
+        pattern=r"^\$argon2(id|i|d)\$", description="argon2 hash: python -m dashboard_core hash-password"
+    )
+
+
+class TokenConfig(_Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Who uses it (shown in the audit log).")
+    role: Literal["viewer", "operator", "admin", "agent"] = Field(
+        "agent", description="agent tokens may only send heartbeats; the others act as that role."
+    )
+    token_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the token: python -m dashboard_core new-token"
+    )
+    agent: str | None = Field(
+        None, pattern=NAME_PATTERN, description="agent tokens: the only agent name it may send heartbeats for."
+    )
+
+
+class AuthConfig(_Strict):
+    users: list[UserConfig] = Field(default_factory=list, description="People who log in with a password.")
+    tokens: list[TokenConfig] = Field(default_factory=list, description="API tokens for agents and scripts.")
+    secrets_file: Path | None = Field(
+        None, description="A TOML file with [[users]] and [[tokens]] kept out of dashboard.toml (relative to it)."
+    )
+    session_hours: float = Field(12.0, gt=0, le=24 * 90, description="A login lasts this long.")
+    max_failed_logins: int = Field(5, ge=1, le=1000, description="Failed logins per address and per name allowed…")
+    failed_login_window_seconds: float = Field(900.0, gt=0, le=86400, description="…within this many seconds.")
+    max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000, description="Larger request bodies get 413.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> AuthConfig:
+        _refuse_repeats("user names", [u.name for u in self.users])
+        _refuse_repeats("token names", [t.name for t in self.tokens])
+        return self
+
+
 class Config(_Strict):
     sampler: SamplerConfig = SamplerConfig()
     watch: list[WatchConfig] = Field(default_factory=list, description="Processes whose CPU and memory are charted.")
@@ -429,6 +478,7 @@ class Config(_Strict):
     events: EventsConfig = EventsConfig()
     workflow: WorkflowsConfig = WorkflowsConfig()
     workflows: list[WorkflowConfig] = Field(default_factory=list, description="Jobs of ordered steps, and services.")
+    auth: AuthConfig = AuthConfig()
     _source: Path | None = PrivateAttr(None)  # the file this was loaded from
 
     @field_validator("watch")
@@ -485,12 +535,6 @@ class Config(_Strict):
         return self.resolve(self.storage.data_dir)
 
 
-def _refuse_repeats(what: str, values: list[str]) -> None:
-    dupes = sorted({x for x in values if values.count(x) > 1})
-    if dupes:
-        raise ValueError(f"{what} must be unique; repeated: {', '.join(dupes)}")
-
-
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """``--config`` wins, then ``$DASHBOARD_CONFIG``, then ./dashboard.toml."""
     return Path(explicit or os.environ.get(ENV_VAR) or DEFAULT_FILE)
@@ -514,7 +558,40 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except ValidationError as exc:
         raise ConfigError(_explain(file, exc, data)) from None
     config._source = file.resolve()
+    if config.auth.secrets_file is not None:
+        config = _with_secrets(config, config.resolve(config.auth.secrets_file))
     return config
+
+
+class _Secrets(_Strict):
+    users: list[UserConfig] = Field(default_factory=list)
+    tokens: list[TokenConfig] = Field(default_factory=list)
+
+
+def _with_secrets(config: Config, file: Path) -> Config:
+    """Users and tokens from the secrets file, added to those in dashboard.toml."""
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: the secrets file named by auth.secrets_file does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot be read: {exc}") from None
+    try:
+        secrets = _Secrets.model_validate(data)
+        auth = AuthConfig.model_validate(
+            {
+                **config.auth.model_dump(exclude={"users", "tokens"}),
+                "users": [*config.auth.users, *secrets.users],
+                "tokens": [*config.auth.tokens, *secrets.tokens],
+            }
+        )
+    except ValidationError as exc:
+        raise ConfigError(_explain(file, exc, data)) from None
+    merged = config.model_copy(update={"auth": auth})
+    merged._source = config._source
+    return merged
 
 
 def _explain(file: Path, exc: ValidationError, data: object = None) -> str:

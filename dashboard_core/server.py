@@ -14,11 +14,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
+from dashboard_core.auth.middleware import AuthMiddleware
+from dashboard_core.auth.sessions import Sessions, load_secret
 from dashboard_core.config import Config, ConfigError, load_config
 from dashboard_core.health.rules import validate_alerts
 
@@ -64,3 +67,29 @@ def api_routes() -> list[BaseRoute]:
         Route("/api", lambda request: RedirectResponse(f"{request.scope.get('root_path', '')}/api/", 308)),
         Mount("/api", app=create_api(runtime_module.current)),
     ]
+
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def refuse_open_exposure(config: Config, address: str | None) -> None:
+    """Binding to anything but loopback without authentication would hand anyone on
+    the network a button that runs commands: refuse to start, and say how to fix it."""
+    if (address or "") in LOOPBACK or config.auth.users or config.auth.tokens:
+        return
+    print(
+        f"dashboard: cannot start: server.address is {address or '(every interface)'!r}, but no users or tokens "
+        "are configured, so anyone who can reach it could run commands.\n"
+        "  Either keep server.address = \"127.0.0.1\" in .streamlit/config.toml, or configure [[auth.users]]"
+        " (python -m dashboard_core hash-password) and [[auth.tokens]] (python -m dashboard_core new-token)"
+        " in dashboard.toml; see \"Access\" in README.md.",
+        file=sys.stderr,
+        flush=True,
+    )
+    raise SystemExit(2)
+
+
+def middleware(config: Config, allowed_hosts: list[str] | None) -> list[Middleware]:
+    """Security headers, the Host check, body limits and (when configured) authentication."""
+    sessions = Sessions(config.auth, load_secret(config.data_dir / "secret.key"))
+    return [Middleware(AuthMiddleware, auth=config.auth, sessions=sessions, allowed_hosts=allowed_hosts)]

@@ -19,7 +19,7 @@ from dashboard_core.testing.reports import (
     slowest,
 )
 from dashboard_core.units import format_seconds
-from ui.widgets import browser_tz, download_link, local_time, require_runtime
+from ui.widgets import audit_ui, browser_tz, download_link, local_time, may, require_runtime
 
 OUTCOMES = list(OUTCOME_EMOJI)
 ALL_SUITES = "All suites"
@@ -120,6 +120,9 @@ def select_run(run: RunInfo) -> None:
 
 
 def start(name: str, rerun_of: int | None = None) -> None:
+    if not may(rt, "operator"):  # the button is hidden; a stale page must not get round it
+        note("error", "Your role may not run suites.")
+        return
     try:
         result = rt.tests.run_suite(name, Trigger.UI, rerun_failed_of=rerun_of)
     except SuiteError as exc:
@@ -127,6 +130,7 @@ def start(name: str, rerun_of: int | None = None) -> None:
         return
     run = result.run
     if result.created:
+        audit_ui(rt, "ran suite", f"{run.suite} (run {run.id})")
         what = f"the {run.selected} failed tests of run {rerun_of}" if rerun_of is not None else "the suite"
         note("success", f"Started run {run.id} of **{name}** ({what}).")
     else:
@@ -136,10 +140,15 @@ def start(name: str, rerun_of: int | None = None) -> None:
 
 
 def cancel(run_id: int) -> None:
+    if not may(rt, "operator"):
+        note("error", "Your role may not cancel runs.")
+        return
     try:
-        rt.tests.cancel(run_id)
+        run = rt.tests.cancel(run_id)
     except SuiteError as exc:
         note("error", str(exc))
+        return
+    audit_ui(rt, "cancelled test run", f"{run.id} of {run.suite}")
 
 
 # -- sections ------------------------------------------------------------------------
@@ -173,6 +182,8 @@ def suite_card(suite: SuiteInfo) -> None:
         if active is not None:
             st.caption(f"{status_text(active.status)} now as run #{active.id}")
         run_col, cancel_col = st.columns(2)
+        if not operator:
+            return
         run_col.button(
             "Run",
             icon="▶️",
@@ -195,7 +206,10 @@ def active_run(run: RunInfo) -> None:
         head.markdown(
             f"{status_text(run.status)} · **#{run.id} · {run.suite}** · started from the {str(run.trigger).upper()}{rerun}"
         )
-        button.button("Cancel", icon="⏹️", key=f"cancel_run_{run.id}", width="stretch", on_click=cancel, args=(run.id,))
+        if operator:
+            button.button(
+                "Cancel", icon="⏹️", key=f"cancel_run_{run.id}", width="stretch", on_click=cancel, args=(run.id,)
+            )
         if run.status is RunStatus.QUEUED:
             st.caption(f"Position {run.queue_position} in the queue: {run.message}.")
             return
@@ -241,7 +255,7 @@ def results(run: RunDetail, suite: SuiteInfo | None) -> None:
     if run.log_path:
         with links[2]:
             download_link("⬇️ Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
-    if failing and finished and suite is not None and suite.kind == "pytest":
+    if failing and finished and suite is not None and suite.kind == "pytest" and operator:
         n = len(failing)
         links[3].button(
             f"Re-run the {n} failed test{'s' if n != 1 else ''}",
@@ -330,6 +344,7 @@ def history(suite: str) -> None:
 # -- the page ------------------------------------------------------------------------
 rt = require_runtime()
 tz = browser_tz()
+operator = may(rt, "operator")  # viewers see everything but the buttons that act
 st.title("🧪 Tests")
 
 suites = rt.tests.suites()

@@ -10,6 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_core import runtime as runtime_module
+from dashboard_core.auth.audit import audit
+from dashboard_core.auth.principals import OPEN, Principal
+from dashboard_core.auth.sessions import COOKIE, sessions_for
 from dashboard_core.health.overview import Summary
 from dashboard_core.metrics.cards import Card
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
@@ -28,6 +31,29 @@ def require_runtime() -> Runtime:
     return rt
 
 
+def current_principal(rt: Runtime) -> Principal:
+    """Who is looking: the open principal without authentication, else the user
+    of the session cookie (the middleware let the page load, so there is one)."""
+    auth = rt.config.auth
+    if not (auth.users or auth.tokens):
+        return OPEN
+    who = sessions_for(rt.config).read(st.context.cookies.get(COOKIE))
+    if who is None:
+        st.warning("Your session has ended. [Log in again](/auth/login).")
+        st.stop()
+    return who
+
+
+def may(rt: Runtime, role: str) -> bool:
+    """Whether the viewer's role allows ``role``'s actions (buttons they may not use are not shown)."""
+    return current_principal(rt).can(role)
+
+
+def audit_ui(rt: Runtime, action: str, target: str) -> None:
+    """Record an action taken on a page, with the browser's address."""
+    audit(current_principal(rt), action, target, st.context.ip_address or "localhost")
+
+
 def browser_tz() -> str:
     """The viewer's time zone (times are UTC inside, local on screen)."""
     return st.context.timezone or "UTC"
@@ -40,6 +66,9 @@ def local_time(ts: pd.Timestamp | datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:
 def sidebar_status() -> None:
     rt = runtime_module.current()
     with st.sidebar:
+        if rt is not None and (rt.config.auth.users or rt.config.auth.tokens):
+            who = current_principal(rt)
+            st.caption(f"👤 {who.name} · {who.role} · [Log out](/auth/logout)")
         if rt is None:
             st.caption("⏳ Starting…")
         elif not rt.sampler.alive:

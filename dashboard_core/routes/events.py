@@ -17,9 +17,11 @@ from fastapi import FastAPI, Header, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from dashboard_core.auth.middleware import PRINCIPAL
+from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.events import MAX_PAGE, EventLog
 from dashboard_core.models import Event, EventKind, EventPage, Severity
-from dashboard_core.routes.common import ERRORS, RuntimeDep
+from dashboard_core.routes.common import ERRORS, RuntimeDep, Viewer
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
@@ -30,13 +32,18 @@ def add(api: FastAPI) -> None:
     @api.get("/events", response_model=EventPage, responses=ERRORS, summary="Events after an id, oldest first")
     def events(
         rt: RuntimeDep,
+        who: Viewer,
         since_id: Annotated[int, Query(ge=0, le=2**62, description="Only events with a larger id")] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
         kind: Annotated[list[EventKind] | None, Query(description="Only these kinds")] = None,
         severity: Annotated[list[Severity] | None, Query(description="Only these severities")] = None,
     ) -> EventPage:
         found = rt.events.since(since_id, limit if not (kind or severity) else MAX_PAGE)
-        found = [e for e in found if (not kind or e.kind in kind) and (not severity or e.severity in severity)]
+        found = [
+            e
+            for e in found
+            if (not kind or e.kind in kind) and (not severity or e.severity in severity) and visible(e, who)
+        ]
         return EventPage(events=found[:limit], last_id=rt.events.last_id)
 
     @api.get(
@@ -47,12 +54,13 @@ def add(api: FastAPI) -> None:
     )
     async def stream(
         rt: RuntimeDep,
+        who: Viewer,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
         since_id: Annotated[int | None, Query(ge=0, le=2**62, description="Used when Last-Event-ID is absent")] = None,
     ) -> StreamingResponse:
         start = _resume_point(last_event_id, since_id, rt.events)
         return StreamingResponse(
-            _sse(rt.events, start),
+            _sse(rt.events, start, who),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -69,8 +77,9 @@ def add(api: FastAPI) -> None:
         after = rt.events.last_id if since_id is None else since_id
         receiver = asyncio.create_task(_drain(ws))
         try:
+            who = ws.scope.get(PRINCIPAL, OPEN)
             async for event in _follow(rt.events, after, receiver.done):
-                if event is not None:
+                if event is not None and visible(event, who):
                     await ws.send_text(event.model_dump_json())
         except WebSocketDisconnect:
             pass
@@ -106,14 +115,19 @@ async def _follow(log: EventLog, after: int, gone: Callable[[], bool]) -> AsyncI
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def _sse(log: EventLog, after: int) -> AsyncIterator[str]:
+def visible(event: Event, who: Principal) -> bool:
+    """The audit log is for admins only."""
+    return event.kind is not EventKind.AUDIT or who.can("admin")
+
+
+async def _sse(log: EventLog, after: int, who: Principal) -> AsyncIterator[str]:
     """The stream's text; a client that left is noticed when a write fails
     (at the latest at the next keepalive)."""
     yield "retry: 2000\n\n"
     async for event in _follow(log, after, lambda: False):
         if event is None:
             yield ": keepalive\n\n"
-        else:
+        elif visible(event, who):
             yield f"id: {event.id}\nevent: {event.kind.value}\ndata: {event.model_dump_json()}\n\n"
 
 

@@ -16,7 +16,7 @@ from dashboard_core.models import (
     HeartbeatResponse,
     SafetyReport,
 )
-from dashboard_core.routes.common import ERRORS, RuntimeDep, not_found
+from dashboard_core.routes.common import ERRORS, FORBIDDEN, Operator, RuntimeDep, Viewer, not_found
 from dashboard_core.runtime import Runtime
 
 ComponentName = Annotated[str, Path(max_length=200, description="A component's name from dashboard.toml")]
@@ -29,10 +29,12 @@ def add(api: FastAPI) -> None:
     @api.post(
         "/agents/{name}/heartbeat",
         response_model=HeartbeatResponse,
-        responses={**ERRORS, 422: {"description": "A bad name or body"}},
+        responses={**ERRORS, **FORBIDDEN, 422: {"description": "A bad name or body"}},
         summary="An agent says it is alive (status, role, task, metrics)",
     )
-    def heartbeat(rt: RuntimeDep, name: AgentName, beat: HeartbeatRequest) -> HeartbeatResponse:
+    def heartbeat(rt: RuntimeDep, name: AgentName, beat: HeartbeatRequest, who: Viewer) -> HeartbeatResponse:
+        if not who.may_beat_for(name):
+            raise HTTPException(403, f"{who.label} may not send heartbeats for {name!r}.")
         try:
             agent = rt.agents.heartbeat(name, beat)
         except TooManyAgents as exc:
@@ -69,10 +71,10 @@ def add(api: FastAPI) -> None:
     @api.post(
         "/components/{name}/check",
         response_model=ComponentStatus,
-        responses={**ERRORS, **not_found("No such component")},
+        responses={**ERRORS, **FORBIDDEN, **not_found("No such component")},
         summary="Check a component now (instead of waiting for its interval)",
     )
-    def check_now(rt: RuntimeDep, name: ComponentName) -> ComponentStatus:
+    def check_now(rt: RuntimeDep, name: ComponentName, who: Operator) -> ComponentStatus:
         _component(rt, name)
         status = rt.health.check_now(name)
         return status if status is not None else _component(rt, name)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import FastAPI, Path, Query
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
+from dashboard_core.auth.audit import audit
 from dashboard_core.models import (
     ErrorResponse,
     FlakyTest,
@@ -19,7 +20,7 @@ from dashboard_core.models import (
     SuiteInfo,
     Trigger,
 )
-from dashboard_core.routes.common import ERRORS, RuntimeDep, download, not_found
+from dashboard_core.routes.common import ERRORS, FORBIDDEN, Operator, RuntimeDep, client_of, download, not_found
 from dashboard_core.testing.reports import export_name, run_csv, run_junit
 
 _NOT_FOUND = not_found("No such suite or run")
@@ -31,12 +32,14 @@ def add(api: FastAPI) -> None:
     @api.post(
         "/dashboard/testing/run-suite",
         response_model=RunSuiteResponse,
-        responses={**ERRORS, **_NOT_FOUND, **_CONFLICT, 422: {"model": ErrorResponse, "description": "Bad body"}},
+        responses={**ERRORS, **FORBIDDEN, **_NOT_FOUND, **_CONFLICT, 422: {"model": ErrorResponse, "description": "Bad body"}},
         summary="Run a test suite (or get the run already going)",
     )
-    def run_suite(body: RunSuiteRequest, rt: RuntimeDep) -> RunSuiteResponse:
+    def run_suite(body: RunSuiteRequest, rt: RuntimeDep, who: Operator, request: Request) -> RunSuiteResponse:
         result = rt.tests.run_suite(body.test_suite, Trigger(body.trigger), rerun_failed_of=body.rerun_failed_of)
         run = result.run
+        if result.created:
+            audit(who, "ran suite", f"{run.suite} (run {run.id})", client_of(request))
         if result.created:
             message = f"Run {run.id} of {run.suite!r} is {run.status}."
         else:
@@ -83,11 +86,13 @@ def add(api: FastAPI) -> None:
     @api.post(
         "/testing/runs/{run_id}/cancel",
         response_model=RunInfo,
-        responses={**ERRORS, **_NOT_FOUND, **_CONFLICT},
+        responses={**ERRORS, **FORBIDDEN, **_NOT_FOUND, **_CONFLICT},
         summary="Cancel a queued or running run",
     )
-    def cancel(rt: RuntimeDep, run_id: RunId) -> RunInfo:
-        return rt.tests.cancel(run_id)
+    def cancel(rt: RuntimeDep, run_id: RunId, who: Operator, request: Request) -> RunInfo:
+        run = rt.tests.cancel(run_id)
+        audit(who, "cancelled test run", f"{run.id} of {run.suite}", client_of(request))
+        return run
 
     @api.get(
         "/testing/runs/{run_id}/log",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import FastAPI, Path, Query
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import FileResponse
 
+from dashboard_core.auth.audit import audit
 from dashboard_core.models import (
     Trigger,
     WorkflowList,
@@ -15,7 +16,7 @@ from dashboard_core.models import (
     WorkflowStartRequest,
     WorkflowStartResponse,
 )
-from dashboard_core.routes.common import ERRORS, RuntimeDep, not_found
+from dashboard_core.routes.common import ERRORS, FORBIDDEN, Operator, RuntimeDep, client_of, not_found
 
 WorkflowRunId = Annotated[int, Path(ge=1, le=2**62, description="A workflow run's id")]
 StepName = Annotated[str, Path(max_length=200, description="A step's name")]
@@ -37,11 +38,12 @@ def add(api: FastAPI) -> None:
     @api.post(
         "/dashboard/workflows/start",
         response_model=WorkflowStartResponse,
-        responses={**ERRORS, **_NOT_FOUND, **_CONFLICT, **_BAD_PARAMS},
+        responses={**ERRORS, **FORBIDDEN, **_NOT_FOUND, **_CONFLICT, **_BAD_PARAMS},
         summary="Start a workflow with parameters",
     )
-    def start(rt: RuntimeDep, body: WorkflowStartRequest) -> WorkflowStartResponse:
+    def start(rt: RuntimeDep, body: WorkflowStartRequest, who: Operator, request: Request) -> WorkflowStartResponse:
         run = rt.workflows.start_run(body.workflow, body.params, Trigger.API)
+        audit(who, "started workflow", f"{run.workflow} (run {run.id})", client_of(request))
         return WorkflowStartResponse(
             run_id=str(run.id), status=run.status, message=f"Run {run.id} of {run.workflow!r} started."
         )
@@ -49,20 +51,24 @@ def add(api: FastAPI) -> None:
     @api.post(
         "/dashboard/workflows/{run_id}/stop",
         response_model=WorkflowRunInfo,
-        responses={**ERRORS, **_NOT_FOUND, **_CONFLICT},
+        responses={**ERRORS, **FORBIDDEN, **_NOT_FOUND, **_CONFLICT},
         summary="Stop a run: SIGTERM to each running step's process group, SIGKILL after the grace period",
     )
-    def stop(rt: RuntimeDep, run_id: WorkflowRunId) -> WorkflowRunInfo:
-        return rt.workflows.stop_run(run_id)
+    def stop(rt: RuntimeDep, run_id: WorkflowRunId, who: Operator, request: Request) -> WorkflowRunInfo:
+        run = rt.workflows.stop_run(run_id)
+        audit(who, "stopped workflow", f"{run.workflow} (run {run.id})", client_of(request))
+        return run
 
     @api.post(
         "/dashboard/workflows/{run_id}/restart",
         response_model=WorkflowRunInfo,
-        responses={**ERRORS, **_NOT_FOUND, **_CONFLICT},
+        responses={**ERRORS, **FORBIDDEN, **_NOT_FOUND, **_CONFLICT},
         summary="Stop a run (if it still runs) and start the workflow again with the same parameters",
     )
-    def restart(rt: RuntimeDep, run_id: WorkflowRunId) -> WorkflowRunInfo:
-        return rt.workflows.restart_run(run_id, Trigger.API)
+    def restart(rt: RuntimeDep, run_id: WorkflowRunId, who: Operator, request: Request) -> WorkflowRunInfo:
+        run = rt.workflows.restart_run(run_id, Trigger.API)
+        audit(who, "restarted workflow", f"{run.workflow} (run {run_id}, now run {run.id})", client_of(request))
+        return run
 
     @api.get(
         "/workflows/runs",

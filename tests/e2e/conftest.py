@@ -48,8 +48,8 @@ def hermetic_env() -> dict[str, str]:
     return env
 
 
-def http_client(base_url: str, timeout: float = 15.0) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False)
+def http_client(base_url: str, timeout: float = 15.0, headers: dict[str, str] | None = None) -> httpx.Client:
+    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False, headers=headers)
 
 
 def write_config(directory: Path, extra: str = "") -> Path:
@@ -87,6 +87,7 @@ class Server:
     config: Path
     log_path: Path
     _log_file: Any = field(repr=False, default=None)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. an API token when auth is configured
 
     @property
     def url(self) -> str:
@@ -99,7 +100,7 @@ class Server:
             return ""
 
     def client(self) -> httpx.Client:
-        return http_client(self.url)
+        return http_client(self.url, headers=self.headers)
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         """Until Streamlit answers, the Runtime is sampling and a full sample exists."""
@@ -152,7 +153,9 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         pass
 
 
-def launch_server(directory: Path, extra_config: str = "", attempts: int = 3) -> Server:
+def launch_server(
+    directory: Path, extra_config: str = "", attempts: int = 3, headers: dict[str, str] | None = None
+) -> Server:
     """Start a dashboard on a free port and wait until it samples.
 
     A port taken between :func:`free_port` and the server's bind is retried on a
@@ -172,7 +175,7 @@ def launch_server(directory: Path, extra_config: str = "", attempts: int = 3) ->
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        server = Server(proc, port, config, log_path, log_file)
+        server = Server(proc, port, config, log_path, log_file, headers or {})
         try:
             server.wait_ready()
             return server

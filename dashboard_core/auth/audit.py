@@ -1,0 +1,39 @@
+"""The audit log: who did what, when and from where, as events of kind ``audit``.
+
+Actions (runs, cancels, workflow starts and stops, logins and failed logins)
+are recorded where they enter the dashboard: the API, the pages, the login
+page. The Events page shows them to admins only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dashboard_core import runtime as runtime_module
+from dashboard_core.auth.principals import Principal
+from dashboard_core.models import EventKind, Severity
+
+log = logging.getLogger("dashboard.audit")
+
+_WARN = ("failed login", "login refused (too many failures)", "refused")
+
+
+def audit(who: Principal, action: str, target: str = "", client: str | None = None) -> None:
+    """Record an action; never fails the action itself if the log cannot be written."""
+    where = client or "?"
+    message = f"{who.label} {action}" + (f" {target}" if target else "") + f" from {where}"
+    log.info(message)
+    rt = runtime_module.current()
+    if rt is None:
+        return
+    severity = Severity.WARNING if action.startswith(_WARN) else Severity.INFO
+    try:
+        rt.events.publish(
+            EventKind.AUDIT,
+            who.name,
+            message,
+            severity=severity,
+            data={"who": who.name, "role": who.role, "action": action, "target": target, "from": where},
+        )
+    except Exception:
+        log.exception("Cannot write the audit event: %s", message)

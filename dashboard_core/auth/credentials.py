@@ -1,0 +1,48 @@
+"""Passwords (argon2, through argon2-cffi) and API tokens (random, stored as SHA-256)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from dashboard_core.auth.principals import Principal
+from dashboard_core.config import AuthConfig
+
+_HASHER = PasswordHasher()
+# Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY = _HASHER.hash("not a password anyone has")
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def new_token() -> tuple[str, str]:
+    """A new API token and the SHA-256 the config keeps of it."""
+    token = secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_password(auth: AuthConfig, name: str, password: str) -> Principal | None:
+    user = next((u for u in auth.users if u.name == name), None)
+    try:
+        _HASHER.verify(user.password_hash if user else _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return Principal(user.name, user.role, "user") if user else None
+
+
+def check_token(auth: AuthConfig, token: str) -> Principal | None:
+    digest = token_digest(token)
+    for entry in auth.tokens:
+        if hmac.compare_digest(entry.token_sha256, digest):
+            return Principal(entry.name, entry.role, "token", agent=entry.agent)
+    return None

@@ -1,0 +1,32 @@
+"""The login page: one small self-contained HTML form (no scripts, no outside assets)."""
+
+from __future__ import annotations
+
+from html import escape
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Log in · Dashboard</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background: #f6f7f9; display: grid; place-items: center; min-height: 100vh; margin: 0; }}
+form {{ background: white; padding: 2rem 2.5rem; border-radius: 0.75rem; box-shadow: 0 1px 4px rgba(0,0,0,.12); width: 18rem; }}
+h1 {{ font-size: 1.3rem; margin: 0 0 1.2rem; }}
+label {{ display: block; font-size: .9rem; margin: .8rem 0 .25rem; }}
+input {{ width: 100%; box-sizing: border-box; padding: .5rem; border: 1px solid #c9ccd1; border-radius: .4rem; font-size: 1rem; }}
+button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-radius: .4rem; background: #ff4b4b; color: white; font-size: 1rem; cursor: pointer; }}
+.error {{ color: #b00020; font-size: .9rem; margin-top: .8rem; }}
+</style></head>
+<body><form method="post" action="/auth/login">
+<h1>📊 Dashboard</h1>
+<input type="hidden" name="next" value="{next}">
+<label for="name">Name</label><input id="name" name="name" autocomplete="username" required autofocus>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Log in</button>
+{error}
+</form></body></html>
+"""
+
+
+def login_html(next_path: str, error: str = "") -> str:
+    message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    return PAGE.format(next=escape(next_path, quote=True), error=message)
