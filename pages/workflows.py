@@ -11,13 +11,14 @@ from dashboard_core.labels import STEP_EMOJI, WORKFLOW_EMOJI
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
 from dashboard_core.units import format_bytes, format_seconds
 from dashboard_core.workflows.views import runs_frame, steps_figure, steps_frame
-from ui.widgets import browser_tz, download_link, local_time, require_runtime
+from ui.widgets import audit_ui, browser_tz, download_link, local_time, may, require_runtime
 
 rt = require_runtime()
 tz = browser_tz()
+operator = may(rt, "operator")
 st.title("🔀 Workflows")
 
-NOTES, RUN, ACTIVE = "workflows_notes", "workflows_run", "workflows_active"
+NOTES, SHOWN, RUN, ACTIVE = "workflows_notes", "workflows_shown", "workflows_run", "workflows_active"
 NO_WORKFLOWS = """No workflows are configured. Add one to `dashboard.toml` and restart the dashboard, e.g.:
 
 ```toml
@@ -41,26 +42,48 @@ def note(kind: str, text: str) -> None:
 
 
 def show_notes() -> None:
-    for kind, text in st.session_state.pop(NOTES, []):
+    """The notes of the last actions, once; kept aside in case this run is cut short."""
+    shown = st.session_state[SHOWN] = st.session_state.pop(NOTES, [])
+    for kind, text in shown:
         getattr(st, kind)(text)
+
+
+def keep_notes() -> None:
+    """Before a rerun: the notes this run showed are shown again (else they would flash by)."""
+    st.session_state[NOTES] = st.session_state.pop(SHOWN, []) + st.session_state.get(NOTES, [])
 
 
 def act(what: str, action: Any, *args: Any) -> None:
     """Run a supervisor action; its refusal (404, 409, 422) becomes a note, never an exception."""
     from dashboard_core.workflows.supervisor import WorkflowError
 
+    if not may(rt, "operator"):  # the buttons are hidden; a stale page must not get round it
+        note("error", "Your role may not start, stop or restart workflows.")
+        return
     try:
         run = action(*args)
     except WorkflowError as exc:
-        lines = getattr(exc, "errors", None) or []
-        note("error", f"{exc}" + "".join(f"\n- {line}" for line in lines if line != str(exc)))
+        lines = getattr(exc, "errors", None) or []  # bad parameters: one line each, "params.<name>: why"
+        if lines:
+            items = (line.removeprefix("params.").partition(": ") for line in lines)
+            bullets = "".join(f"\n- `{name}`{sep}{why}" for name, sep, why in items)
+            note("error", f"Not started: fix these parameters.{bullets}")
+        else:
+            note("error", str(exc))
         return
     st.session_state[RUN] = run.id
+    verb = {"Started": "started", "Stopped": "stopped", "Restarted as": "restarted"}.get(what, what.lower())
+    audit_ui(rt, f"{verb} workflow", f"{run.workflow} (run {run.id})")
     note("success", f"{what} run {run.id} of **{run.workflow}**.")
 
 
 def start(workflow: WorkflowInfo) -> None:
-    params = {p.name: st.session_state.get(f"param_{workflow.name}_{p.name}") for p in workflow.params}
+    params = {}
+    for p in workflow.params:
+        value = st.session_state.get(f"param_{workflow.name}_{p.name}")
+        if p.required and isinstance(value, str) and not value.strip():
+            value = None  # an empty required field is missing, not a value
+        params[p.name] = value
     act("Started", rt.workflows.start_run, workflow.name, params, Trigger.UI)
 
 
@@ -96,7 +119,7 @@ def card_status(name: str) -> None:
         f"{WORKFLOW_EMOJI.get(shown.status, '')} **{shown.status}** · run #{shown.id} · "
         f"{done}/{len(shown.steps)} steps done · {local_time(shown.started_at, tz, '%H:%M:%S')}"
     )
-    if shown.message:
+    if shown.message and shown.message != shown.status.value:  # "running", "stopped": the line says it
         st.caption(shown.message)
 
 
@@ -105,9 +128,12 @@ def workflow_card(workflow: WorkflowInfo) -> None:
     shown = active or workflow.last_run
     with st.container(border=True, key=f"workflow_{workflow.name}"):
         kind = f"service · restart {workflow.restart}" + (" · autostart" if workflow.autostart else "")
-        st.markdown(f"**{workflow.name}**" + (f" · {kind}" if workflow.service else f" · {len(workflow.steps)} steps"))
+        steps = f"{len(workflow.steps)} step" + ("" if len(workflow.steps) == 1 else "s")
+        st.markdown(f"**{workflow.name}** · " + (kind if workflow.service else steps))
         st.caption(workflow.description or "(no description)")
         card_status(workflow.name)
+        if not operator:  # viewers see the state, not the controls
+            return
         busy = active is not None and not workflow.concurrent
         with st.popover("Start…", icon="▶️", width="stretch", disabled=busy):
             with st.form(f"start_{workflow.name}", border=False):
@@ -116,12 +142,14 @@ def workflow_card(workflow: WorkflowInfo) -> None:
                 if not workflow.params:
                     st.caption("This workflow takes no parameters.")
                 st.form_submit_button("Start", type="primary", on_click=start, args=(workflow,))
-        stop_col, restart_col = st.columns(2)
-        if active is not None:
+        if active is not None:  # side by side; alone, Restart takes the row
+            stop_col, restart_col = st.columns(2)
             stop_col.button(
                 "Stop", icon="⏹️", key=f"stop_{workflow.name}", width="stretch",
                 on_click=act, args=("Stopped", rt.workflows.stop_run, active.id),
             )  # fmt: skip
+        else:
+            restart_col = st.container()
         if shown is not None:
             restart_col.button(
                 "Restart", icon="🔁", key=f"restart_{workflow.name}", width="stretch",
@@ -138,7 +166,7 @@ def run_view(run: WorkflowRunInfo) -> None:
     st.markdown(f"{head} · started {local_time(run.started_at, tz)} from the {run.trigger.value.upper()} · {duration}")
     if params:
         st.caption(f"Parameters: {params}")
-    if run.message:
+    if run.message and run.message != run.status.value:
         st.caption(run.message)
     figure = steps_figure(run, now, tz)
     if figure is not None:
@@ -154,10 +182,10 @@ def run_view(run: WorkflowRunInfo) -> None:
         key="workflow_steps",
         column_config={
             "step": "Step",
-            "status": "Status",
+            "status": st.column_config.TextColumn("Status", width=130),
             "exit_code": st.column_config.NumberColumn("Exit", format="%d"),
-            "started": st.column_config.DatetimeColumn("Started", format="HH:mm:ss"),
-            "ended": st.column_config.DatetimeColumn("Ended", format="HH:mm:ss"),
+            "started": st.column_config.DatetimeColumn("Started", format="HH:mm:ss", width=85),
+            "ended": st.column_config.DatetimeColumn("Ended", format="HH:mm:ss", width=85),
             "duration": st.column_config.NumberColumn("Seconds", format="%.1f"),
             "cpu_percent": st.column_config.NumberColumn("CPU %", format="%.1f"),
             "rss": "Memory",
@@ -170,7 +198,11 @@ def run_view(run: WorkflowRunInfo) -> None:
         return
     running = next((s.name for s in with_logs if s.status is StepStatus.RUNNING), with_logs[-1].name)
     names = [s.name for s in with_logs]
-    picked = st.segmented_control("Log of step", names, default=running, key=f"log_step_{run.id}") or running
+    key, followed = f"log_step_{run.id}", f"log_step_{run.id}_followed"
+    if st.session_state.get(key) in (None, st.session_state.get(followed)):  # not picked: follow the running step
+        st.session_state[key] = running
+    st.session_state[followed] = running
+    picked = st.segmented_control("Log of step", names, key=key) or running
     step = next(s for s in with_logs if s.name == picked)
     st.code(step.log_tail or "(no output yet)", language=None, height=300)
     download_link(
@@ -198,11 +230,12 @@ for row in range(0, len(listing.workflows), 3):
 @st.fragment(run_every=1.0)
 def live() -> None:
     """The selected run, live; a run starting or ending refreshes the whole page (cards, buttons)."""
-    show_notes()
-    active = [r.id for r in rt.workflows.workflows().active]
+    active = [r.id for r in rt.workflows.active()]
     if active != st.session_state.get(ACTIVE):
         st.session_state[ACTIVE] = active
+        keep_notes()
         st.rerun()
+    st.session_state.pop(SHOWN, None)  # this page is complete: its notes were seen
     total, recent = rt.workflows.runs(limit=30)
     if not recent:
         st.caption("No runs yet: press ▶️ Start… on a workflow.")
@@ -231,7 +264,11 @@ def live() -> None:
         key="workflow_history",
         column_config={
             "id": st.column_config.NumberColumn("#", width="small"),
+            "workflow": "Workflow",
+            "status": st.column_config.TextColumn("Status", width=130),
+            "trigger": "Trigger",
             "started": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm:ss"),
+            "params": "Parameters",
             "duration": st.column_config.NumberColumn("Seconds", format="%.1f"),
             "message": st.column_config.TextColumn("What happened", width="large"),
         },

@@ -31,7 +31,10 @@ def step_intervals(run: WorkflowRunInfo, now: datetime) -> pd.DataFrame:
 
 def steps_figure(run: WorkflowRunInfo, now: datetime, tz: str = "UTC") -> go.Figure | None:
     """The run's step timeline (a Gantt chart); None before any step started."""
-    return timeline_figure(step_intervals(run, now), tz, f"Steps of run {run.id} ({run.workflow})")
+    figure = timeline_figure(step_intervals(run, now), tz, f"Steps of run {run.id} ({run.workflow})")
+    if figure is not None:  # a chart of a few rows is short: below it, the legend would cover the time axis
+        figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+    return figure
 
 
 def steps_frame(run: WorkflowRunInfo) -> pd.DataFrame:
