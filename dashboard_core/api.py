@@ -33,6 +33,7 @@ from dashboard_core.models import (
 )
 from dashboard_core.routes import events as events_routes
 from dashboard_core.routes import health as health_routes
+from dashboard_core.routes import prometheus as prometheus_routes
 from dashboard_core.routes import testing as testing_routes
 from dashboard_core.routes import workflows as workflows_routes
 from dashboard_core.routes.common import ERRORS as _ERRORS
@@ -144,7 +145,12 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         response_class=Response,
         responses={
             **_ERRORS,
-            200: {"content": {"text/csv": {}}, "description": "ISO 8601 UTC timestamps, one column per metric"},
+            200: {
+                "content": {"text/csv": {}},
+                "description": "ISO 8601 UTC timestamps, one column per metric. The X-Resolution header says what "
+                "the rows are: `full` (every sample) or a tier of the store (`10s`, `1m`: timestamps are bucket "
+                "starts, values means, then `column:min` and `column:max` columns when the tier keeps them).",
+            },
             413: {"model": ErrorResponse, "description": "The window holds more rows than csv_max_rows"},
         },
         summary="Metric history as CSV",
@@ -161,7 +167,8 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
             win = resolve_window(window if (window or start) else "15m", start, end)
         except WindowError as exc:
             raise HTTPException(400, str(exc)) from None
-        frame = rt.history(win)
+        read = rt.read_history(win, extremes=True)
+        frame = read.csv_frame()
         limit = rt.config.api.csv_max_rows
         if len(frame) > limit:
             raise HTTPException(
@@ -171,7 +178,11 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         return Response(
             frame_to_csv(frame),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Rows": str(len(frame))},
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "X-Rows": str(len(frame)),
+                "X-Resolution": read.token,
+            },
         )
 
     @api.get(
@@ -191,4 +202,5 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     health_routes.add(api)
     events_routes.add(api)
     workflows_routes.add(api)
+    prometheus_routes.add(api)
     return api

@@ -28,8 +28,12 @@ from dashboard_core.health.alerts import AlertEngine
 from dashboard_core.health.monitor import HealthMonitor
 from dashboard_core.metrics.fields import FieldTable, MetricSource
 from dashboard_core.metrics.frame import RollingFrame
+from dashboard_core.metrics.history_read import HistoryRead, HistoryReader
+from dashboard_core.metrics.history_store import HistoryStore
+from dashboard_core.metrics.history_writer import HistoryWriter
 from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource, top_processes
 from dashboard_core.metrics.sampler import Clock, Sampler
+from dashboard_core.metrics.tiers import tiers_of
 from dashboard_core.metrics.sources import (
     CpuSource,
     DiskIOSource,
@@ -108,6 +112,25 @@ class Runtime:
             watched=watched,
             clock=clock,
         )
+        # Long history: coarser tiers in the store, fed from the frame by their own thread.
+        history = config.history
+        self.history_store = HistoryStore(self.store, tiers_of(history.tiers)) if history.enabled else None
+        self.history_writer = (
+            HistoryWriter(
+                self.history_store,
+                self.frame,
+                flush_seconds=history.flush_seconds,
+                sample_interval=config.sampler.interval_seconds,
+            )
+            if self.history_store is not None
+            else None
+        )
+        self._history_reader = HistoryReader(
+            self.frame,
+            self.history_store,
+            sample_interval=config.sampler.interval_seconds,
+            dtype_of=self._dtype_of,
+        )
         self.started_at: datetime | None = None
         self._started_mono = 0.0
         self._process = psutil.Process()
@@ -125,6 +148,8 @@ class Runtime:
         times = self._process.cpu_times()
         self._cpu_at_start = times.user + times.system
         self.sampler.start()
+        if self.history_writer is not None:
+            self.history_writer.start()
         self.tests.start()
         self.workflows.start()
         self.agents.start()
@@ -144,6 +169,8 @@ class Runtime:
         self.workflows.stop()
         self.tests.stop()
         self.sampler.stop()
+        if self.history_writer is not None:
+            self.history_writer.stop()  # writes what the sampler took last
         self.store.close()
         log.info("Runtime stopped")
 
@@ -163,10 +190,17 @@ class Runtime:
 
     # -- metrics ---------------------------------------------------------------
     def history(self, window: Window | None = None) -> pd.DataFrame:
-        """Samples in the window (all held samples if None), oldest first."""
+        """Samples in the window (all held samples if None), oldest first: every
+        sample, from memory only. What alert rules and live cards read."""
         if window is None:
             return self.frame.to_frame()
         return self.frame.to_frame(window.start, window.end)
+
+    def read_history(self, window: Window, *, extremes: bool = False) -> HistoryRead:
+        """The window across memory and the store, at the finest resolution that
+        covers it, saying which (what the Metrics page, the API and the CSV read).
+        ``extremes``: also each bucket's min and max, when the tier keeps them."""
+        return self._history_reader.read(window, extremes=extremes)
 
     def latest(self) -> LatestSample | None:
         sample = self.sampler.latest

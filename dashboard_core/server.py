@@ -54,6 +54,8 @@ def make_lifespan(config: Config, base_url: str | None = None) -> Callable[[Any]
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for chatty in ("httpx2", "httpx", "httpcore2", "httpcore"):  # one line per health check is noise
+            logging.getLogger(chatty).setLevel(logging.WARNING)
         with runtime_module.running(config, base_url=base_url):
             yield
 

@@ -1,5 +1,6 @@
 """The SQLite store: what must outlive the server process (test runs and their
-cases, events, component checks, agents, alerts, workflow runs and steps).
+cases, events, component checks, agents, alerts, workflow runs and steps, long
+metric history).
 
 One file in the data folder, in WAL mode so readers never wait on the writer.
 The schema is a list of migrations numbered by ``PRAGMA user_version``: a new
@@ -136,6 +137,15 @@ MIGRATIONS: list[str] = [
         pid INTEGER,
         pid_created REAL,
         PRIMARY KEY (run_id, step)
+    );
+    """,
+    # 4: long metric history: the column names of packed rows. Each tier's table
+    # (metric_history_10s, ...) is made by dashboard_core.metrics.history_store
+    # when first used, since the tiers come from the config.
+    """
+    CREATE TABLE metric_layouts (
+        id INTEGER PRIMARY KEY,
+        columns TEXT NOT NULL UNIQUE
     );
     """,
 ]

@@ -13,6 +13,16 @@ rt = require_runtime()
 tz = browser_tz()
 st.title("📈 Metrics")
 
+# -- Fleet view: other hosts through Prometheus (only when prometheus.url is set) ------
+if rt.config.prometheus.url:
+    from ui.fleet import host_selector, show_remote_host
+
+    remote_host = host_selector(rt.config.prometheus)
+    if remote_host is not None:
+        show_remote_host(rt, remote_host, tz)
+        st.stop()  # everything below is this machine's
+# -- end of the fleet view -------------------------------------------------------------
+
 
 @st.fragment(run_every=rt.config.sampler.interval_seconds)
 def live_cards() -> None:
@@ -52,13 +62,15 @@ def charts() -> None:
     if st.session_state.get("zoom") != zoom:  # a chart was just zoomed: redraw the whole page
         st.rerun()
     shown = zoom or current_window()
-    frame = rt.history(shown)
+    read = rt.read_history(shown)  # memory or the store's tiers, by the window
+    frame = read.chart_frame()
     download_link(
-        f"⬇️ Download CSV ({len(frame):,} rows, every column)",
+        f"⬇️ Download CSV ({len(read.frame):,} rows, every column)",
         history_csv_link(shown.start, shown.end),
         csv_filename("metrics", shown.start, shown.end),
         key="download_csv",
     )
+    st.caption(f"Resolution: {read.description}")
     if frame.empty:
         st.warning("No samples in this window yet.")
         return

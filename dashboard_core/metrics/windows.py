@@ -14,6 +14,8 @@ PRESETS: dict[str, str] = {
     "1h": "Last hour",
     "6h": "Last 6 h",
     "24h": "Last 24 h",
+    "7d": "Last 7 days",  # from the store's tiers (history.*), beyond what memory holds
+    "30d": "Last 30 days",
 }
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
