@@ -1,0 +1,130 @@
+"""Prometheus both ways: ``GET /api/metrics`` for a Prometheus to scrape, and
+the fleet view's reads of a configured Prometheus (its targets, a host's
+history as CSV, which the Metrics page links to)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+
+from dashboard_core.metrics.export import csv_filename, frame_to_csv
+from dashboard_core.metrics.exposition import build_registry
+from dashboard_core.metrics.prometheus_source import PrometheusError, PrometheusSource, source_for
+from dashboard_core.metrics.windows import WindowError, resolve_window
+from dashboard_core.models import ErrorResponse
+from dashboard_core.routes.common import ERRORS, RuntimeDep
+from dashboard_core.runtime import Runtime
+
+FLEET_CSV = "/prometheus/history.csv"
+
+
+class TargetInfo(BaseModel):
+    instance: str
+    job: str
+    up: bool
+    last_scrape: datetime | None = Field(None, description="When Prometheus last scraped it.")
+    nodename: str | None = Field(None, description="The host's name, from node_uname_info.")
+
+
+def fleet_csv_link(instance: str, start: datetime, end: datetime) -> str:
+    """A page-relative link to a remote host's history as CSV (for an ``<a download>``)."""
+    query = urlencode({"instance": instance, "start": _iso(start), "end": _iso(end)})
+    return f"api{FLEET_CSV}?{query}"
+
+
+def fleet_csv_filename(instance: str, start: datetime, end: datetime) -> str:
+    """``metrics_web-1_9100_20261125T080000Z_20261125T081500Z.csv``."""
+    return csv_filename(f"metrics_{_safe(instance)}", start, end)
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+_UPSTREAM: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse, "description": "No Prometheus server is configured (prometheus.url)"},
+    502: {"model": ErrorResponse, "description": "Prometheus cannot be reached or refused the query"},
+    504: {"model": ErrorResponse, "description": "Prometheus did not answer within prometheus.timeout_seconds"},
+}
+
+
+def _source(rt: Runtime) -> PrometheusSource:
+    source = source_for(rt.config.prometheus)
+    if source is None:
+        raise HTTPException(404, "No Prometheus server is configured: set prometheus.url in dashboard.toml.")
+    return source
+
+
+def add(api: FastAPI) -> None:
+    registry = build_registry(api.state.get_runtime)  # this app's own, never the global default
+
+    @api.get(
+        "/metrics",
+        response_class=Response,
+        responses={
+            **ERRORS,
+            200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}, "description": "Prometheus text format"},
+        },
+        summary="Every metric in the Prometheus text format, for a Prometheus to scrape",
+    )
+    def metrics(rt: RuntimeDep) -> Response:  # rt: the dependency answers 503 while starting
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @api.get(
+        "/prometheus/targets",
+        response_model=list[TargetInfo],
+        responses={**ERRORS, **_UPSTREAM},
+        summary="The configured Prometheus' node_exporter targets (up{job=...}): the fleet view's hosts",
+    )
+    def targets(rt: RuntimeDep) -> list[TargetInfo]:
+        try:
+            found = _source(rt).targets()
+        except PrometheusError as exc:
+            raise HTTPException(exc.http_status, str(exc)) from None
+        return [
+            TargetInfo(instance=t.instance, job=t.job, up=t.up, last_scrape=t.last_scrape, nodename=t.nodename)
+            for t in found
+        ]
+
+    @api.get(
+        FLEET_CSV,
+        response_class=Response,
+        responses={
+            **ERRORS,
+            **_UPSTREAM,
+            200: {"content": {"text/csv": {}}, "description": "ISO 8601 UTC timestamps, the local CSV's columns"},
+        },
+        summary="A Prometheus host's history as CSV (CPU, memory, disk, network, load)",
+    )
+    def fleet_csv(
+        rt: RuntimeDep,
+        instance: Annotated[str, Query(min_length=1, max_length=500, description="The target's instance label")],
+        window: Annotated[str | None, Query(description="A span ending now (or at end): 5m, 1h, 24h, 7d")] = None,
+        start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
+        end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
+    ) -> Response:
+        try:
+            win = resolve_window(window if (window or start) else "15m", start, end)
+        except WindowError as exc:
+            raise HTTPException(400, str(exc)) from None
+        try:
+            frame = _source(rt).history(instance, win.start, win.end)
+        except PrometheusError as exc:
+            raise HTTPException(exc.http_status, str(exc)) from None
+        name = fleet_csv_filename(instance, win.start, win.end)
+        return Response(
+            frame_to_csv(frame),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Rows": str(len(frame))},
+        )
+
+
+def _safe(text: str) -> str:
+    """An instance (``10.0.0.5:9100``) as part of a file name."""
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in text)[:80]
