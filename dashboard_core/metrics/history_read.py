@@ -1,0 +1,226 @@
+"""Reading a window of history across memory and the store, without a seam.
+
+The rolling frame holds every sample of the last hours; the store's tiers hold
+coarser buckets for days and months. :meth:`HistoryReader.read` returns the
+window from the finest source that covers it, and says which:
+
+- every sample (full resolution) from memory when memory reaches back to the
+  window's start (or the store has nothing older) and the window holds at most
+  ``MAX_ROWS`` samples;
+- otherwise the finest tier that reaches back to the start in at most
+  ``MAX_ROWS`` rows (:func:`~dashboard_core.metrics.tiers.pick_tier`): a 3-day
+  window reads 10-second means, a 30-day one 1-minute means. Flushed buckets
+  come from the store; the newest stored one (it may have been filling) and
+  newer ones are computed from memory with the writer's own bucketing, as is
+  anything the store lacks that memory holds whole. The two parts meet at a
+  bucket boundary: no gap, no bucket twice, and the bucket not flushed yet is
+  there.
+
+Timestamps of a tier read are bucket starts. Charts draw the mean (or the one
+statistic a tier keeps); the CSV adds ``column:min`` and ``column:max`` after
+the means when the tier keeps them. Alert rules and live cards do not come
+here: they read recent samples from memory (``Runtime.history``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dashboard_core.logonce import recovered, warn_once
+from dashboard_core.metrics.frame import RollingFrame
+from dashboard_core.metrics.history_store import HistoryStore, TierRows
+from dashboard_core.metrics.tiers import MAX_ROWS, Tier, bucket, format_resolution, pick_tier
+from dashboard_core.metrics.windows import Window
+from dashboard_core.store import StoreError
+
+log = logging.getLogger(__name__)
+
+FULL = "full"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRead:
+    """A window of history and where it came from.
+
+    ``frame``: UTC DatetimeIndex named ``timestamp`` (sample times, or bucket
+    starts for a tier) and the usual columns (``name`` or ``name[label]``),
+    holding the tier's mean. ``extremes``: ``min``/``max`` frames of the same
+    shape, when asked for and kept by the tier.
+    """
+
+    frame: pd.DataFrame
+    tier: Tier | None = None  # None: full resolution, every sample
+    sources: tuple[str, ...] = ("memory",)
+    extremes: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sample_interval: float = 1.0
+    problem: str = ""  # why the store could not be read, if it could not
+
+    @property
+    def resolution(self) -> str:
+        """``full``, ``10 s``, ``1 min``: for labels."""
+        return FULL if self.tier is None else self.tier.label
+
+    @property
+    def token(self) -> str:
+        """``full``, ``10s``, ``1m``: the ``X-Resolution`` header."""
+        return FULL if self.tier is None else self.tier.token
+
+    @property
+    def description(self) -> str:
+        """One sentence for the page: what the user is looking at."""
+        if self.tier is None:
+            text = (
+                f"Every sample (full resolution, {format_resolution(self.sample_interval, ' ', _SHORT)}), from memory."
+            )
+        else:
+            span = format_resolution(self.tier.seconds, "-", _LONG)
+            where = " and ".join({"store": "the store", "memory": "memory"}[s] for s in self.sources)
+            text = f"{span.capitalize()} {self.tier.main_stat}s from {where}."
+            kept = [s for s in ("min", "max") if s in self.tier.stats and s != self.tier.main_stat]
+            if kept:
+                text += f" The CSV adds each bucket's {' and '.join(kept)}."
+        return f"{text} {self.problem}".strip()
+
+    def csv_frame(self) -> pd.DataFrame:
+        """The frame, then ``column:min`` and ``column:max`` when there are extremes."""
+        if not self.extremes:
+            return self.frame
+        parts = [self.frame] + [x.add_suffix(f":{stat}") for stat, x in self.extremes.items()]
+        return pd.concat(parts, axis=1)
+
+    def chart_frame(self) -> pd.DataFrame:
+        """The frame with an empty row where buckets are missing (the server was
+        down), so a chart draws a gap there instead of a straight line."""
+        if self.tier is None or len(self.frame) < 2:
+            return self.frame
+        ns = self.frame.index.as_unit("ns").asi8
+        step = int(self.tier.ms * 1_000_000)
+        limit = 3 * max(step, int(self.sample_interval * 1e9))
+        gaps = np.flatnonzero(np.diff(ns) > limit)
+        if len(gaps) == 0:
+            return self.frame
+        filler = pd.DataFrame(np.nan, index=_utc_index(ns[gaps] + step), columns=self.frame.columns)
+        return pd.concat([self.frame, filler.astype(self.frame.dtypes.to_dict())]).sort_index(kind="stable")
+
+
+_SHORT = {"s": "s", "m": "min", "h": "h"}
+_LONG = {"s": "second", "m": "minute", "h": "hour"}
+
+
+class HistoryReader:
+    def __init__(
+        self,
+        frame: RollingFrame,
+        history: HistoryStore | None,
+        *,
+        sample_interval: float,
+        dtype_of: Callable[[str], str] = lambda _c: "float32",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.frame = frame
+        self.history = history
+        self.sample_interval = sample_interval
+        self.dtype_of = dtype_of
+        self.clock = clock
+
+    def read(self, window: Window, *, extremes: bool = False) -> HistoryRead:
+        if self.history is None:
+            return self._memory(window)
+        span = self.frame.span()
+        start_ms, end_ms = _ms(window.start), _ms(window.end)
+        try:
+            if window.seconds / self.sample_interval <= MAX_ROWS and (
+                (span is not None and span[0] <= window.start) or not self._older_in_store(start_ms, span, end_ms)
+            ):
+                return self._memory(window)
+            oldest = {t: ms for t in self.history.tiers if (ms := self.history.oldest(t)) is not None}
+            tier = pick_tier(start_ms, window.seconds, round(self.clock() * 1000), self.history.tiers, oldest)
+            read = self._tiered(window, tier, span, extremes)
+        except (sqlite3.Error, StoreError) as exc:
+            warn_once(log, "history-read", "Reading metric history from the store failed: %s", exc)
+            return self._memory(window, f"(The store could not be read: {exc}.)")
+        recovered(log, "history-read", "Reading metric history from the store works again")
+        return read
+
+    def _memory(self, window: Window, problem: str = "") -> HistoryRead:
+        return HistoryRead(
+            self.frame.to_frame(window.start, window.end), sample_interval=self.sample_interval, problem=problem
+        )
+
+    def _older_in_store(self, start_ms: int, span: tuple[pd.Timestamp, pd.Timestamp] | None, end_ms: int) -> bool:
+        """Does any tier hold a bucket of the window that ends before memory begins?"""
+        first_ms = _ms(span[0]) if span is not None else end_ms + 1
+        return any(self.history.has_rows(t, start_ms - t.ms + 1, first_ms - t.ms + 1) for t in self.history.tiers)
+
+    def _tiered(
+        self, window: Window, tier: Tier, span: tuple[pd.Timestamp, pd.Timestamp] | None, extremes: bool
+    ) -> HistoryRead:
+        main = tier.main_stat
+        stats = [main] + ([s for s in ("min", "max") if s in tier.stats and s != main] if extremes else [])
+        lo, end_ms = tier.ceil_ms(_ms(window.start)), _ms(window.end)
+        # From `boundary` on, buckets are computed from memory: the newest stored
+        # bucket (it may still have been filling) and anything not flushed yet,
+        # never before the first bucket memory holds whole (unless the store has
+        # nothing of that one either). The rest is read.
+        if span is None:
+            boundary = end_ms + 1
+        else:
+            first = _ms(span[0])
+            newest = self.history.newest_start(tier, end_ms + 1)
+            stale = newest is None or newest < tier.floor_ms(first)
+            boundary = max(lo, tier.floor_ms(first) if stale else tier.ceil_ms(first), newest or lo)
+        stored = self.history.read(tier, lo, min(boundary, end_ms + 1), stats) if boundary > lo else None
+        fresh = self._bucketed(tier, boundary, window.end, stats) if boundary <= end_ms else None
+        sources = tuple(name for name, part in (("store", stored), ("memory", fresh)) if part is not None and len(part))
+        frames = _join(stored, fresh, stats, self.dtype_of)
+        return HistoryRead(
+            frames[main],
+            tier,
+            sources or ("store",),
+            {s: frames[s] for s in stats if s != main},
+            self.sample_interval,
+        )
+
+    def _bucketed(self, tier: Tier, from_ms: int, end: pd.Timestamp, stats: list[str]) -> TierRows:
+        rows = self.frame.to_frame(pd.Timestamp(from_ms, unit="ms", tz="UTC"), end)
+        b = bucket(rows.index.as_unit("ns").asi8, rows.to_numpy(dtype=np.float64), list(rows.columns), tier.ms)
+        return TierRows(b.start_ms, b.columns, {s: b.stat(s) for s in stats})
+
+
+def _join(
+    stored: TierRows | None, fresh: TierRows | None, stats: list[str], dtype_of: Callable[[str], str]
+) -> dict[str, pd.DataFrame]:
+    """Store rows then memory rows, per statistic, over the union of their
+    columns (memory's order first: the columns the sampler reports now)."""
+    parts = [p for p in (stored, fresh) if p is not None]
+    columns = list(dict.fromkeys([c for p in reversed(parts) for c in p.columns]))
+    index = _utc_index(np.concatenate([p.start_ms for p in parts] or [np.empty(0, np.int64)]) * 1_000_000)
+    out: dict[str, pd.DataFrame] = {}
+    for stat in stats:
+        data: dict[str, np.ndarray] = {}
+        for c in columns:
+            dtype = np.dtype(dtype_of(c))
+            pieces = []
+            for p in parts:
+                j = p.columns.index(c) if c in p.columns else -1
+                pieces.append(p.stats[stat][:, j] if j >= 0 else np.full(len(p), np.nan))
+            data[c] = np.concatenate(pieces).astype(dtype) if pieces else np.empty(0, dtype)
+        out[stat] = pd.DataFrame(data, index=index, columns=columns, copy=False)
+    return out
+
+
+def _ms(ts: pd.Timestamp) -> int:
+    return int(pd.Timestamp(ts).as_unit("ns").value // 1_000_000)
+
+
+def _utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"), name="timestamp").tz_localize(
+        "UTC"
+    )
