@@ -2,7 +2,9 @@
 
 The UI script (navigation, sidebar) is ``ui/router.py``; page scripts live in
 ``pages/``. The lifespan builds one Runtime per server process; the REST API is
-mounted at ``/api``.
+mounted at ``/api``. With ``[auth.oidc]`` the ``[auth]`` secrets for ``st.login`` are
+given to the App here (no secrets.toml needed) and ``ui/oidc.py`` lends the middleware
+Streamlit's cookie decoding.
 """
 
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_open_exposure
+from ui.oidc import setup as oidc_setup
 
 config = load_or_exit()
 address = st.get_option("server.address")
@@ -17,10 +20,12 @@ refuse_open_exposure(config, address)
 # Where this server answers, for health checks of its own API (a wildcard bind is reached on loopback).
 host = "127.0.0.1" if address in (None, "", "0.0.0.0", "::") else address
 self_url = f"http://{host}:{st.get_option('server.port')}"
+oidc_gate, auth_secrets = oidc_setup(config, address, st.get_option("server.port"))
 
 app = st.App(
     Path(__file__).parent / "ui" / "router.py",
     routes=api_routes(),
     lifespan=make_lifespan(config, self_url),
-    middleware=middleware(config, st.get_option("server.allowedHosts")),
+    middleware=middleware(config, st.get_option("server.allowedHosts"), oidc=oidc_gate),
+    secrets=auth_secrets,
 )

@@ -37,8 +37,9 @@ from dashboard_core.routes import prometheus as prometheus_routes
 from dashboard_core.routes import testing as testing_routes
 from dashboard_core.routes import workflows as workflows_routes
 from dashboard_core.routes.common import ERRORS as _ERRORS
-from dashboard_core.routes.common import RuntimeDep
+from dashboard_core.routes.common import RuntimeDep, document_error_bodies
 from dashboard_core.runtime import Runtime
+from dashboard_core.store import StoreError
 from dashboard_core.testing.manager import SuiteError
 from dashboard_core.workflows.supervisor import WorkflowError
 
@@ -79,6 +80,12 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         body = ErrorResponse(message=str(exc), errors=list(getattr(exc, "errors", []) or []))
         return JSONResponse(body.model_dump(), status_code=exc.http_status)
 
+    @api.exception_handler(StoreError)
+    async def _store_failed(_request: Request, exc: StoreError) -> JSONResponse:
+        """The store cannot take a write (a full disk): 503 with why, not a bare 500."""
+        message = f"The dashboard cannot save this: {exc}. What it already holds is kept; retry once it can write."
+        return JSONResponse(ErrorResponse(message=message).model_dump(), status_code=503)
+
     @api.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
@@ -104,11 +111,15 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
             return HealthResponse(success=False, message="starting: the runtime is not running yet", timestamp=now)
         if not rt.sampler.alive:
             return HealthResponse(success=False, message="degraded: the metric sampler is not running", timestamp=now)
+        problems = []
         failing = rt.sampler.status.failing_sources
         if failing:
-            names = ", ".join(sorted(failing))
-            return HealthResponse(success=True, message=f"ok, but these metric sources fail: {names}", timestamp=now)
-        return HealthResponse(success=True, message="ok", timestamp=now)
+            problems.append(f"these metric sources fail: {', '.join(sorted(failing))}")
+        store = rt.store.write_failure
+        if store is not None:  # the reason only: this probe is open to anyone, so no path
+            problems.append(f"the store cannot be written ({store.reason}), new records are not saved")
+        message = "ok, but " + "; ".join(problems) if problems else "ok"
+        return HealthResponse(success=True, message=message, timestamp=now)
 
     @api.get(
         "/dashboard/overview",
@@ -120,7 +131,10 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         return rt.overview()
 
     @api.get(
-        "/metrics/fields", response_model=list[FieldInfo], summary="Every metric: name, unit, meaning, gauge or rate"
+        "/metrics/fields",
+        response_model=list[FieldInfo],
+        responses=_ERRORS,
+        summary="Every metric: name, unit, meaning, gauge or rate",
     )
     def fields(rt: RuntimeDep) -> list[FieldInfo]:
         return [
@@ -203,4 +217,5 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     events_routes.add(api)
     workflows_routes.add(api)
     prometheus_routes.add(api)
+    document_error_bodies(api)
     return api

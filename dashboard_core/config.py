@@ -442,6 +442,38 @@ class TokenConfig(_Strict):
     )
 
 
+class OidcConfig(_Strict):
+    """``[auth.oidc]``: people log in with an OpenID Connect provider through Streamlit's
+    ``st.login`` machinery; ``roles`` (or ``default_role``) decides what they may do."""
+
+    server_metadata_url: str = Field(
+        pattern=r"^https?://", description="The provider's discovery document (.../.well-known/openid-configuration)."
+    )
+    client_id: str = Field(min_length=1, description="This dashboard's client id at the provider.")
+    client_secret: str | None = Field(
+        None, min_length=1, description="Its client secret (or client_secret under [oidc] in auth.secrets_file)."
+    )
+    redirect_uri: str | None = Field(
+        None,
+        pattern=r"^https?://[^/]+(/.*)?/oauth2callback$",
+        description="Where the provider sends people back; default http://<server address>:<port>/oauth2callback.",
+    )
+    label: str = Field("single sign-on", min_length=1, max_length=60, description="'Log in with <label>'.")
+    roles: dict[str, Role] = Field(
+        default_factory=dict, description="email, @domain or subject -> viewer, operator or admin."
+    )
+    default_role: Role | None = Field(None, description="Role of anyone else who signs in; none: they are refused.")
+    cookie_secret: str | None = Field(
+        None, min_length=32, description="Signs Streamlit's identity cookie; default: derived from data/secret.key."
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _lower_emails(cls, value: dict[str, str]) -> dict[str, str]:
+        """Emails and domains match in any case; subjects exactly as the provider sends them."""
+        return {(k.lower() if "@" in k else k): v for k, v in value.items()}
+
+
 class AuthConfig(_Strict):
     users: list[UserConfig] = Field(default_factory=list, description="People who log in with a password.")
     tokens: list[TokenConfig] = Field(default_factory=list, description="API tokens for agents and scripts.")
@@ -452,12 +484,18 @@ class AuthConfig(_Strict):
     max_failed_logins: int = Field(5, ge=1, le=1000, description="Failed logins per address and per name allowed…")
     failed_login_window_seconds: float = Field(900.0, gt=0, le=86400, description="…within this many seconds.")
     max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000, description="Larger request bodies get 413.")
+    oidc: OidcConfig | None = Field(None, description="Log in with an OpenID Connect provider (st.login).")
 
     @model_validator(mode="after")
     def _unique(self) -> AuthConfig:
         _refuse_repeats("user names", [u.name for u in self.users])
         _refuse_repeats("token names", [t.name for t in self.tokens])
         return self
+
+    @property
+    def required(self) -> bool:
+        """Whether anyone must log in: users, tokens or OIDC are configured."""
+        return bool(self.users or self.tokens or self.oidc)
 
 
 class Config(_Strict):
@@ -560,12 +598,23 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     config._source = file.resolve()
     if config.auth.secrets_file is not None:
         config = _with_secrets(config, config.resolve(config.auth.secrets_file))
+    if config.auth.oidc is not None and not config.auth.oidc.client_secret:
+        raise ConfigError(
+            f"{file}: auth.oidc.client_secret is missing: set it there, or as client_secret under [oidc] "
+            "in the file named by auth.secrets_file"
+        )
     return config
+
+
+class _OidcSecrets(_Strict):
+    client_secret: str | None = Field(None, min_length=1)
+    cookie_secret: str | None = Field(None, min_length=32)
 
 
 class _Secrets(_Strict):
     users: list[UserConfig] = Field(default_factory=list)
     tokens: list[TokenConfig] = Field(default_factory=list)
+    oidc: _OidcSecrets | None = None
 
 
 def _with_secrets(config: Config, file: Path) -> Config:
@@ -589,6 +638,11 @@ def _with_secrets(config: Config, file: Path) -> Config:
         )
     except ValidationError as exc:
         raise ConfigError(_explain(file, exc, data)) from None
+    if secrets.oidc is not None:  # [oidc] secrets fill in (and override) those of [auth.oidc]
+        if auth.oidc is None:
+            raise ConfigError(f"{file}: has an [oidc] table, but dashboard.toml has no [auth.oidc]")
+        given = secrets.oidc.model_dump(exclude_none=True)
+        auth = auth.model_copy(update={"oidc": auth.oidc.model_copy(update=given)})
     merged = config.model_copy(update={"auth": auth})
     merged._source = config._source
     return merged

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
 
 
 class HealthResponse(BaseModel):
@@ -77,6 +77,9 @@ class SelfHealth(BaseModel):
     sampler_crashes: int
     sampler_last_crash: str | None
     failing_sources: dict[str, str]
+    store_error: str | None = Field(
+        None, description="While the store cannot be written (a full disk): since when, how often and why, in words"
+    )
     process_rss: int = Field(description="bytes, the whole dashboard server process")
     process_cpu_percent: float = Field(description="% of one core, the whole server process, since start")
 
@@ -295,8 +298,10 @@ class HeartbeatRequest(BaseModel):
     status: str = Field("ok", min_length=1, max_length=64, description="What the agent says of itself: ok, busy, error…")
     role: str | None = Field(None, max_length=200, description="What the agent does.")
     task: str | None = Field(None, max_length=1000, description="What it is working on now.")
-    metrics: dict[str, float] = Field(
-        default_factory=dict, max_length=50, description="Numeric readings, e.g. {'queue': 3, 'tokens_per_s': 41.5}."
+    metrics: dict[str, FiniteFloat] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Numeric readings, e.g. {'queue': 3, 'tokens_per_s': 41.5}; finite (no NaN or Infinity).",
     )
 
 

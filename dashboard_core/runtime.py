@@ -33,7 +33,6 @@ from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.history_writer import HistoryWriter
 from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource, top_processes
 from dashboard_core.metrics.sampler import Clock, Sampler
-from dashboard_core.metrics.tiers import tiers_of
 from dashboard_core.metrics.sources import (
     CpuSource,
     DiskIOSource,
@@ -43,6 +42,7 @@ from dashboard_core.metrics.sources import (
     NetworkSource,
     ProcessCountSource,
 )
+from dashboard_core.metrics.tiers import tiers_of
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import (
     AgentInfo,
@@ -57,8 +57,9 @@ from dashboard_core.models import (
     SelfHealth,
     Severity,
 )
-from dashboard_core.store import Store, open_store
+from dashboard_core.store import Store, StoreError, open_store
 from dashboard_core.testing.manager import SuiteManager
+from dashboard_core.units import format_duration
 from dashboard_core.workflows.supervisor import WorkflowSupervisor
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,8 @@ class Runtime:
         self._process = psutil.Process()
         self._cpu_at_start = 0.0
         self.alerts = AlertEngine(config, self.store, self.events, _AlertInputs(self), fields=self.fields)
+        self._stopping = threading.Event()
+        self._store_watch: threading.Thread | None = None
 
     def _dtype_of(self, column: str) -> str:
         field = self.fields.for_column(column)
@@ -154,8 +157,14 @@ class Runtime:
         self.workflows.start()
         self.agents.start()
         self.health.start()
-        self.events.prune()
+        try:
+            self.events.prune()
+        except StoreError as exc:  # a full disk: old events stay a while longer
+            log.warning("Cannot prune old events: %s", exc)
         self.alerts.start()  # last: it reads what the others produce
+        self._stopping.clear()
+        self._store_watch = threading.Thread(target=self._watch_store, name="store-watch", daemon=True)
+        self._store_watch.start()
         log.info(
             "Runtime started: sampling every %.3g s, %d rows of history",
             self.config.sampler.interval_seconds,
@@ -163,6 +172,9 @@ class Runtime:
         )
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._store_watch is not None:
+            self._store_watch.join(timeout=5)
         self.alerts.stop()
         self.health.stop()
         self.agents.stop()
@@ -180,13 +192,44 @@ class Runtime:
             message = f"Run {run.id} of {run.suite} started ({run.trigger})"
         else:
             message = f"Run {run.id} of {run.suite} {run.status}: {run.summary()} ({run.message})"
-        self.events.publish(
-            EventKind.TEST_RUN,
-            run.suite,
-            message,
-            severity=_RUN_SEVERITY.get(run.status, Severity.INFO),
-            data={"run_id": run.id, "status": run.status.value, "trigger": run.trigger.value},
-        )
+        try:
+            self.events.publish(
+                EventKind.TEST_RUN,
+                run.suite,
+                message,
+                severity=_RUN_SEVERITY.get(run.status, Severity.INFO),
+                data={"run_id": run.id, "status": run.status.value, "trigger": run.trigger.value},
+            )
+        except StoreError as exc:  # the event is a witness: the run goes on without it
+            log.warning("Cannot record the event %r: %s", message, exc)
+
+    def _watch_store(self) -> None:
+        """Once the store can be written again after failed writes, say so as an event."""
+        while not self._stopping.is_set():
+            if not self.store.recovered.wait(1.0):
+                continue
+            for failure, at in self.store.take_recoveries():
+                writes = "write" if failure.count == 1 else "writes"
+                message = (
+                    f"The store can be written again, after {failure.count} failed {writes} over "
+                    f"{format_duration(max(0.0, at - failure.since))} ({failure.reason}); what it held before is "
+                    "kept, records made in between may be missing"
+                )
+                try:
+                    self.events.publish(
+                        EventKind.SYSTEM,
+                        "store",
+                        message,
+                        severity=Severity.WARNING,
+                        data={
+                            "failed_writes": failure.count,
+                            "since": failure.since,
+                            "until": at,
+                            "reason": failure.reason,
+                        },
+                    )
+                except StoreError as exc:
+                    log.warning("Cannot record the event %r: %s", message, exc)
 
     # -- metrics ---------------------------------------------------------------
     def history(self, window: Window | None = None) -> pd.DataFrame:
@@ -278,6 +321,7 @@ class Runtime:
             sampler_crashes=status.crashes,
             sampler_last_crash=status.last_crash,
             failing_sources=dict(status.failing_sources),
+            store_error=failure.sentence(self.store.path) if (failure := self.store.write_failure) else None,
             process_rss=self._process.memory_info().rss,
             process_cpu_percent=cpu / uptime * 100 if uptime > 0 else 0.0,
         )

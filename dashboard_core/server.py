@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.auth.middleware import AuthMiddleware
+from dashboard_core.auth.oidc import OidcGate
 from dashboard_core.auth.sessions import Sessions, load_secret
 from dashboard_core.config import Config, ConfigError, load_config
 from dashboard_core.health.rules import validate_alerts
@@ -77,7 +78,7 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 def refuse_open_exposure(config: Config, address: str | None) -> None:
     """Binding to anything but loopback without authentication would hand anyone on
     the network a button that runs commands: refuse to start, and say how to fix it."""
-    if (address or "") in LOOPBACK or config.auth.users or config.auth.tokens:
+    if (address or "") in LOOPBACK or config.auth.required:
         return
     print(
         f"dashboard: cannot start: server.address is {address or '(every interface)'!r}, but no users or tokens "
@@ -91,7 +92,8 @@ def refuse_open_exposure(config: Config, address: str | None) -> None:
     raise SystemExit(2)
 
 
-def middleware(config: Config, allowed_hosts: list[str] | None) -> list[Middleware]:
-    """Security headers, the Host check, body limits and (when configured) authentication."""
+def middleware(config: Config, allowed_hosts: list[str] | None, oidc: OidcGate | None = None) -> list[Middleware]:
+    """Security headers, the Host check, body limits and (when configured) authentication;
+    ``oidc``: the [auth.oidc] gate (built by ui/oidc.py, which may import streamlit)."""
     sessions = Sessions(config.auth, load_secret(config.data_dir / "secret.key"))
-    return [Middleware(AuthMiddleware, auth=config.auth, sessions=sessions, allowed_hosts=allowed_hosts)]
+    return [Middleware(AuthMiddleware, auth=config.auth, sessions=sessions, allowed_hosts=allowed_hosts, oidc=oidc)]

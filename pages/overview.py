@@ -149,6 +149,8 @@ def dashboard(health: SelfHealth) -> None:
             f"The sampler crashed {health.sampler_crashes} time(s) and was restarted; "
             f"last error: {health.sampler_last_crash}"
         )
+    if health.store_error:
+        st.error(health.store_error, icon="💾")
     for source, error in sorted(health.failing_sources.items()):
         st.warning(f"Metric source **{source}** fails, its readings stay empty: {error}")
     cols = st.columns(5)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.auth.audit import audit
+from dashboard_core.auth.oidc import display_name, refusal_sentence, role_for
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.auth.sessions import COOKIE, sessions_for
 from dashboard_core.health.overview import Summary
@@ -33,11 +34,19 @@ def require_runtime() -> Runtime:
 
 def current_principal(rt: Runtime) -> Principal:
     """Who is looking: the open principal without authentication, else the user
-    of the session cookie (the middleware let the page load, so there is one)."""
+    of the session cookie, else the person ``st.user`` names after a login with the
+    OIDC provider (the middleware let the page load, so there is one)."""
     auth = rt.config.auth
-    if not (auth.users or auth.tokens):
+    if not auth.required:
         return OPEN
     who = sessions_for(rt.config).read(st.context.cookies.get(COOKIE))
+    if who is None and auth.oidc is not None and st.user.get("is_logged_in"):
+        claims = st.user.to_dict()
+        role = role_for(auth.oidc, claims)
+        if role is None:
+            st.error(refusal_sentence(display_name(claims), auth.oidc.label))
+            st.stop()
+        who = Principal(display_name(claims), role, "user")
     if who is None:
         st.warning("Your session has ended. [Log in again](/auth/login).")
         st.stop()
@@ -66,9 +75,13 @@ def local_time(ts: pd.Timestamp | datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:
 def sidebar_status() -> None:
     rt = runtime_module.current()
     with st.sidebar:
-        if rt is not None and (rt.config.auth.users or rt.config.auth.tokens):
+        if rt is not None and rt.config.auth.required:
             who = current_principal(rt)
-            st.caption(f"👤 {who.name} · {who.role} · [Log out](/auth/logout)")
+            st.caption(f"👤 {who.name} · {who.role}")
+            if st.button("Log out", key="logout", type="tertiary", icon="🚪"):
+                # Streamlit forgets st.user and sends the browser to /auth/logout, where the
+                # middleware ends our session and deletes Streamlit's identity cookies.
+                st.logout()
         if rt is None:
             st.caption("⏳ Starting…")
         elif not rt.sampler.alive:

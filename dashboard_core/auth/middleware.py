@@ -14,6 +14,10 @@ A pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` skips websockets):
 
 The principal is left in the scope (``scope["dashboard.principal"]``) for the
 API's role checks; pages read the same cookie through ``st.context.cookies``.
+
+With ``[auth.oidc]`` an :class:`~dashboard_core.auth.oidc.OidcGate` (given by the
+launcher) also answers the "Log in with …" routes and accepts Streamlit's identity
+cookie; see ``oidc.py``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from dashboard_core.auth.audit import audit
 from dashboard_core.auth.credentials import check_password, check_token
 from dashboard_core.auth.login_page import login_html
+from dashboard_core.auth.oidc import OidcGate, Refused
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.auth.ratelimit import FailedLogins
 from dashboard_core.auth.sessions import COOKIE, Sessions
@@ -70,11 +75,13 @@ class AuthMiddleware:
         auth: AuthConfig,
         sessions: Sessions,
         allowed_hosts: list[str] | None = None,
+        oidc: OidcGate | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
         self.sessions = sessions
-        self.enabled = bool(auth.users or auth.tokens)
+        self.oidc = oidc  # [auth.oidc]: log in with a provider through Streamlit's st.login routes
+        self.enabled = auth.required
         self.allowed_hosts = {h.lower() for h in (allowed_hosts or [])}
         self.failed = FailedLogins(auth.max_failed_logins, auth.failed_login_window_seconds)
 
@@ -87,22 +94,31 @@ class AuthMiddleware:
             await self._refuse(scope, send, 400, "This host name is not served here (server.allowedHosts).")
             return
         send = _with_security_headers(send)
+        limit: _BodyLimit | None = None
         if scope["type"] == "http":
             size = headers.get("content-length", "")
             if size.isdigit() and int(size) > self.auth.max_body_bytes:
                 await _json(send, 413, f"The request body is larger than {self.auth.max_body_bytes:,} bytes.")
                 return
-            receive = _capped(receive, self.auth.max_body_bytes)
+            limit = _BodyLimit(receive, send, self.auth.max_body_bytes)
+            receive, send = limit.receive, limit.send
             path = scope.get("path", "")
+            if self.oidc is not None and await self.oidc.route(self.app, scope, receive, send, _cookies(headers)):
+                return
             if path in (LOGIN, LOGOUT):
                 await self._login(scope, receive, send, headers)
                 return
         if scope.get("path") in PUBLIC:
             await self.app(scope, receive, send)
+            if limit is not None:
+                await limit.finish()
             return
         principal = self._principal(headers) if self.enabled else OPEN
         if principal is None:
             await self._unauthenticated(scope, send, headers)
+            return
+        if isinstance(principal, Refused) and self.oidc is not None:
+            await self.oidc.refuse(scope, send, headers, principal)
             return
         if principal.role == "agent" and not (
             scope["type"] == "http" and scope.get("method") == "POST" and HEARTBEAT.match(scope.get("path", ""))
@@ -111,19 +127,19 @@ class AuthMiddleware:
             return
         scope[PRINCIPAL] = principal
         await self.app(scope, receive, send)
+        if limit is not None:
+            await limit.finish()
 
     # -- who is it ---------------------------------------------------------------------
-    def _principal(self, headers: dict[str, str]) -> Principal | None:
+    def _principal(self, headers: dict[str, str]) -> Principal | Refused | None:
         authorization = headers.get("authorization", "")
         if authorization.lower().startswith("bearer "):
             return check_token(self.auth, authorization[7:].strip())
-        cookie = SimpleCookie()
-        try:
-            cookie.load(headers.get("cookie", ""))
-        except Exception:  # a malformed Cookie header: as if there were none
-            return None
-        morsel = cookie.get(COOKIE)
-        return self.sessions.read(morsel.value if morsel else None)
+        cookies = _cookies(headers)
+        principal = self.sessions.read(cookies.get(COOKIE))
+        if principal is None and self.oidc is not None:
+            return self.oidc.identify(cookies)
+        return principal
 
     def _host_allowed(self, host: str) -> bool:
         if not self.allowed_hosts:
@@ -137,9 +153,12 @@ class AuthMiddleware:
         client = _client(scope)
         if path == LOGOUT:
             who = self._principal(headers)
-            if who is not None:
+            if isinstance(who, Principal):
                 audit(who, "logout", "", client)
-            await _redirect(send, LOGIN, cookie=f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+            cookies = [f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"]
+            if self.oidc is not None:  # Streamlit's identity cookies too (st.logout lands here)
+                cookies += self.oidc.clearing_cookies(_cookies(headers))
+            await _redirect(send, LOGIN, *cookies)
             return
         query = parse_qs(scope.get("query_string", b"").decode(errors="replace"))
         target = _safe_next(query.get("next", ["/"])[0])
@@ -148,7 +167,7 @@ class AuthMiddleware:
             return
         if method != "POST":
             error = query.get("error", [""])[0]
-            await _html(send, 200, login_html(target, error))
+            await _html(send, 200, self._login_page(target, error))
             return
         form = parse_qs((await _read_body(receive)).decode(errors="replace"))
         name = form.get("name", [""])[0][:200]
@@ -158,21 +177,25 @@ class AuthMiddleware:
         wait = self.failed.blocked_for(*keys)
         if wait > 0:
             audit(Principal(name or "?", "unknown", "user"), "login refused (too many failures)", "", client)
-            await _html(send, 429, login_html(target, f"Too many failed logins: try again in {wait:.0f} s."),
+            await _html(send, 429, self._login_page(target, f"Too many failed logins: try again in {wait:.0f} s."),
                         extra=[(b"retry-after", str(int(wait) + 1).encode())])  # fmt: skip
             return
         principal = check_password(self.auth, name, password)
         if principal is None:
             self.failed.failed(*keys)
             audit(Principal(name or "?", "unknown", "user"), "failed login", "", client)
-            await _html(send, 401, login_html(target, "That name and password do not match."))
+            await _html(send, 401, self._login_page(target, "That name and password do not match."))
             return
         self.failed.succeeded(*keys)
         audit(principal, "login", "", client)
         cookie = (
             f"{COOKIE}={self.sessions.issue(principal)}; Path=/; Max-Age={self.sessions.max_age}; HttpOnly; SameSite=Lax"
         )
-        await _redirect(send, target, cookie=cookie)
+        await _redirect(send, target, cookie)
+
+    def _login_page(self, target: str, error: str = "") -> str:
+        sso = self.oidc.link(target) if self.oidc is not None else None
+        return login_html(target, error, sso=sso, passwords=bool(self.auth.users) or sso is None)
 
     async def _unauthenticated(self, scope: Scope, send: Send, headers: dict[str, str]) -> None:
         path = scope.get("path", "")
@@ -200,6 +223,15 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
+def _cookies(headers: dict[str, str]) -> dict[str, str]:
+    cookie = SimpleCookie()
+    try:
+        cookie.load(headers.get("cookie", ""))
+    except Exception:  # a malformed Cookie header: as if there were none
+        return {}
+    return {name: morsel.value for name, morsel in cookie.items()}
+
+
 def _client(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "?"
@@ -223,20 +255,48 @@ def _with_security_headers(send: Send) -> Send:
     return wrapped
 
 
-def _capped(receive: Receive, limit: int) -> Receive:
-    """Bodies sent in chunks are counted as they come; past the limit the app sees a disconnect."""
-    seen = 0
+class _BodyLimit:
+    """A body sent in chunks (no Content-Length) is counted as it comes. Past the
+    limit the app sees a disconnect, and whatever it answers to that (FastAPI: 400,
+    "error parsing the body") is replaced by the same 413 a Content-Length gets."""
 
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive, self._send, self.limit = receive, send, limit
+        self.seen = 0
+        self.too_large = False
+        self.started = False  # a response has begun (the app's, or our 413)
+        self.replaced = False  # the app's answer is being dropped for the 413
+
+    async def receive(self) -> Message:
+        if self.too_large:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
         if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.too_large = True
                 return {"type": "http.disconnect"}
         return message
 
-    return wrapped
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and self.too_large and not self.started:
+            self.started = self.replaced = True
+            await self._refuse()
+            return
+        if self.replaced:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+    async def finish(self) -> None:
+        """After the app returned: the 413, if the body was too large and nothing was sent."""
+        if self.too_large and not self.started:
+            self.started = self.replaced = True
+            await self._refuse()
+
+    async def _refuse(self) -> None:
+        await _json(self._send, 413, f"The request body is larger than {self.limit:,} bytes.")
 
 
 async def _read_body(receive: Receive, limit: int = 64 * 1024) -> bytes:
@@ -265,8 +325,6 @@ async def _html(send: Send, status: int, page: str, extra: list[tuple[bytes, byt
     await _respond(send, status, page.encode(), b"text/html; charset=utf-8", [(b"cache-control", b"no-store"), *(extra or [])])
 
 
-async def _redirect(send: Send, location: str, cookie: str | None = None) -> None:
-    extra = [(b"location", location.encode())]
-    if cookie:
-        extra.append((b"set-cookie", cookie.encode()))
+async def _redirect(send: Send, location: str, *cookies: str) -> None:
+    extra = [(b"location", location.encode()), *((b"set-cookie", c.encode()) for c in cookies)]
     await _respond(send, 303, b"", b"text/plain", extra)

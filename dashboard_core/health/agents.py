@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
 from dashboard_core.models import AgentInfo, AgentsOverview, AgentState, EventKind, HeartbeatRequest, Severity
-from dashboard_core.store import Store
+from dashboard_core.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +98,16 @@ class AgentRegistry:
             agent.last_seen = now
             agent.state = AgentState.ONLINE
             info = _info(agent)
-        self.store.execute(
-            "INSERT INTO agents (name, state, status, role, task, metrics, first_seen, last_seen)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state,"
-            " status = excluded.status, role = excluded.role, task = excluded.task, metrics = excluded.metrics,"
-            " last_seen = excluded.last_seen",
-            (name, AgentState.ONLINE.value, info.status, info.role, info.task, json.dumps(info.metrics), now, now),
-        )
+        try:
+            self.store.execute(
+                "INSERT INTO agents (name, state, status, role, task, metrics, first_seen, last_seen)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state,"
+                " status = excluded.status, role = excluded.role, task = excluded.task, metrics = excluded.metrics,"
+                " last_seen = excluded.last_seen",
+                (name, AgentState.ONLINE.value, info.status, info.role, info.task, json.dumps(info.metrics), now, now),
+            )
+        except StoreError:
+            pass  # a full disk: the registry keeps it in memory; the store said why (its log, the Overview)
         if before is not AgentState.ONLINE:
             was = {AgentState.MISSING: "first heartbeat", AgentState.OFFLINE: "back after being offline"}[before]
             role = f", {info.role}" if info.role else ""
@@ -144,7 +147,10 @@ class AgentRegistry:
                     agent.state = state
         for agent, before in changed:
             silent = now - (agent.last_seen or now)
-            self.store.execute("UPDATE agents SET state = ? WHERE name = ?", (agent.state.value, agent.name))
+            try:
+                self.store.execute("UPDATE agents SET state = ? WHERE name = ?", (agent.state.value, agent.name))
+            except StoreError:
+                pass  # kept in memory; the store said why
             self._publish(
                 agent.name,
                 before,
@@ -167,9 +173,12 @@ class AgentRegistry:
                 log.exception("The agent registry failed to refresh; it goes on")
 
     def _publish(self, name: str, before: AgentState, after: AgentState, message: str, severity: Severity) -> None:
-        self.events.publish(
-            EventKind.AGENT, name, message, severity=severity, data={"from": before.value, "to": after.value}
-        )
+        try:
+            self.events.publish(
+                EventKind.AGENT, name, message, severity=severity, data={"from": before.value, "to": after.value}
+            )
+        except StoreError as exc:  # the event is a witness, never a reason to refuse a heartbeat
+            log.warning("Cannot record the event %r: %s", message, exc)
 
 
 def _info(agent: _Agent) -> AgentInfo:

@@ -74,7 +74,7 @@ from dashboard_core.models import (
     SafetyReport,
     Severity,
 )
-from dashboard_core.store import Store
+from dashboard_core.store import Store, StoreError
 from dashboard_core.units import format_duration, format_value
 
 log = logging.getLogger(__name__)
@@ -235,10 +235,14 @@ class AlertEngine:
         closed: list[AlertRecord] = []
         for row in rows:
             message = f"{row['message']}; {RESTART_NOTE}" if row["message"] else RESTART_NOTE
-            self.store.execute(
-                "UPDATE alerts SET state = ?, ended_at = ?, message = ? WHERE id = ?",
-                (AlertState.RESOLVED.value, now, message, row["id"]),
-            )
+            try:
+                self.store.execute(
+                    "UPDATE alerts SET state = ?, ended_at = ?, message = ? WHERE id = ?",
+                    (AlertState.RESOLVED.value, now, message, row["id"]),
+                )
+            except StoreError as exc:  # a full disk: the next start closes it
+                log.error("Cannot close alert %s of %s: %s", row["id"], row["rule"], exc)
+                continue
             record = _record(row, state=AlertState.RESOLVED, ended_at=now, message=message)
             closed.append(record)
             self._publish(
@@ -381,22 +385,26 @@ class AlertEngine:
         if isinstance(rule.rule, MetricRule):
             track.message = self._metric_message(rule, track, int(at * _NS))
         track.alert_message = track.message
-        cursor = self.store.execute(
-            "INSERT INTO alerts (rule, severity, state, began_at, fired_at, min, max, mean, message)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                rule.name,
-                rule.config.severity,
-                "firing",
-                track.began,
-                at,
-                track.low,
-                track.high,
-                track.mean,
-                track.alert_message,
-            ),
-        )
-        track.alert_id = int(cursor.lastrowid or 0)
+        try:
+            cursor = self.store.execute(
+                "INSERT INTO alerts (rule, severity, state, began_at, fired_at, min, max, mean, message)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rule.name,
+                    rule.config.severity,
+                    "firing",
+                    track.began,
+                    at,
+                    track.low,
+                    track.high,
+                    track.mean,
+                    track.alert_message,
+                ),
+            )
+            track.alert_id = int(cursor.lastrowid or 0)
+        except StoreError:
+            # A full disk: it fires all the same (state, event, webhook); only its row is missing.
+            track.alert_id = None
         track.effects.append(("fired", self._current(rule, track), track.message))
 
     def _clear(self, rule: CompiledRule, track: _Track, at: float) -> None:
@@ -418,6 +426,14 @@ class AlertEngine:
     def _save_progress(self, track: _Track, *, resolved: bool = False) -> None:
         if track.alert_id is None:
             return
+        try:
+            self._write_progress(track, resolved)
+        except StoreError:
+            # A full disk: the store said why. The figures are written at the next evaluation;
+            # a row left firing is closed at the next start.
+            pass
+
+    def _write_progress(self, track: _Track, resolved: bool) -> None:
         if resolved:
             self.store.execute(
                 "UPDATE alerts SET state = ?, ended_at = ?, min = ?, max = ?, mean = ? WHERE id = ?",
@@ -461,6 +477,8 @@ class AlertEngine:
             self.events.publish(
                 EventKind.ALERT, source, message, severity=severity, data=record.model_dump(mode="json")
             )
+        except StoreError as exc:  # a full disk: the alert holds all the same
+            log.warning("Cannot record the alert event %r: %s", message, exc)
         except Exception:
             log.exception("Could not publish the alert event for %s", source)
 

@@ -32,7 +32,7 @@ from dashboard_core.config import ComponentConfig, Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.checks import describe_check, new_http_client, run_check
 from dashboard_core.models import CheckResult, ComponentState, ComponentStatus, EventKind, Severity
-from dashboard_core.store import Store
+from dashboard_core.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +288,8 @@ class HealthMonitor:
                 "INSERT INTO health_checks (component, at, ok, latency_ms, state, message) VALUES (?, ?, ?, ?, ?, ?)",
                 (component.name, result.at.timestamp(), int(result.ok), result.latency_ms, state.value, result.message),
             )
+        except StoreError:
+            pass  # a full disk: the store logged it once and the Overview says so; the state goes on in memory
         except Exception:
             log.exception("Cannot store the check result of %s", component.name)
         if change is None:
@@ -311,6 +313,8 @@ class HealthMonitor:
                     "check": result.message,
                 },
             )
+        except StoreError as exc:
+            log.warning("Cannot record the event %r: %s", change.message, exc)
         except Exception:
             log.exception("Cannot publish the state change of %s", component.name)
 

@@ -20,6 +20,10 @@ PRESETS: dict[str, str] = {
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# What the history readers can hold: pandas' nanosecond timestamps (1677-09-21 to 2262-04-11).
+EARLIEST = pd.Timestamp.min.tz_localize("UTC")
+LATEST = pd.Timestamp.max.tz_localize("UTC")
+_RANGE = f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
 
 
 class WindowError(ValueError):
@@ -34,6 +38,8 @@ def parse_span(text: str) -> pd.Timedelta:
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise WindowError(f"window {text!r} must be longer than zero")
+    if seconds > pd.Timedelta.max.total_seconds():
+        raise WindowError(f"window {text!r} is longer than the time this dashboard can hold ({_RANGE})")
     return pd.Timedelta(seconds=seconds)
 
 
@@ -58,7 +64,10 @@ def _utc(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
         ) from None
     if ts is pd.NaT:
         raise WindowError(f"{name} is empty")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    if not EARLIEST <= ts <= LATEST:
+        raise WindowError(f"{name} {value!r} is outside the time this dashboard can hold ({_RANGE})")
+    return ts
 
 
 def resolve_window(
@@ -80,15 +89,20 @@ def resolve_window(
         length = parse_span(span)
         if start_ts is not None and end_ts is not None:
             raise WindowError("give a window, or start and end, not all three")
-        if start_ts is not None:
-            end_ts = start_ts + length
-        else:
-            end_ts = end_ts if end_ts is not None else now
-            start_ts = end_ts - length
+        try:
+            if start_ts is not None:
+                end_ts = start_ts + length
+            else:
+                end_ts = end_ts if end_ts is not None else now
+                start_ts = end_ts - length
+        except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+            raise WindowError(f"the window reaches outside the time this dashboard can hold ({_RANGE})") from None
     elif start_ts is None:
         raise WindowError("give a window (e.g. 15m) or a start time")
     else:
         end_ts = end_ts if end_ts is not None else now
+    if not (EARLIEST <= start_ts and end_ts <= LATEST):
+        raise WindowError(f"the window reaches outside the time this dashboard can hold ({_RANGE})")
     if start_ts >= end_ts:
         raise WindowError(f"start {start_ts.isoformat()} is not before end {end_ts.isoformat()}")
     return Window(start_ts, end_ts)

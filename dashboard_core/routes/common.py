@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 
 from dashboard_core.auth.middleware import PRINCIPAL
@@ -55,6 +55,51 @@ FORBIDDEN: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Not logged in (authentication is configured)"},
     403: {"model": ErrorResponse, "description": "The role may not do this"},
 }
+
+
+# What the server's middleware (dashboard_core.auth.middleware) answers before a
+# route runs; the liveness probe /health skips authentication.
+_MIDDLEWARE: dict[str, str] = {
+    "400": "Bad input, or a Host header the server does not serve (server.allowedHosts)",
+    "401": "Not logged in and no API token (when users or tokens are configured)",
+    "403": "The role may not do this, or an agent token outside its heartbeat",
+}
+_TOO_LARGE = "The body is larger than auth.max_body_bytes"
+_PUBLIC = {"/health"}
+
+
+def document_error_bodies(api: FastAPI) -> None:
+    """Make the OpenAPI document say what the exception handlers guarantee: every
+    4xx and 5xx body is an :class:`ErrorResponse`. Without this FastAPI documents a
+    422 as its own ``HTTPValidationError`` (``detail``), which the API never sends,
+    and an error declared without a model as an untyped body. Also lists what the
+    middleware in front answers (host check, 401, 403, 413 for a large body)."""
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        doc = build()  # cached by FastAPI in api.openapi_schema; completed here in place
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}"))
+        for path, operations in doc.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in _MIDDLEWARE.items():
+                    if code == "400" or path not in _PUBLIC:
+                        responses.setdefault(code, {"description": description})
+                if "requestBody" in operation:
+                    responses.setdefault("413", {"description": _TOO_LARGE})
+                for code, response in responses.items():
+                    if code[:1] in ("4", "5"):
+                        response["content"] = {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+                        }
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        return doc
+
+    api.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
 
 
 def not_found(what: str) -> dict[int | str, dict[str, object]]:

@@ -12,6 +12,7 @@ from dashboard_core.models import (
     AgentsOverview,
     AlertRecord,
     ComponentStatus,
+    ErrorResponse,
     HeartbeatRequest,
     HeartbeatResponse,
     SafetyReport,
@@ -29,7 +30,12 @@ def add(api: FastAPI) -> None:
     @api.post(
         "/agents/{name}/heartbeat",
         response_model=HeartbeatResponse,
-        responses={**ERRORS, **FORBIDDEN, 422: {"description": "A bad name or body"}},
+        responses={
+            **ERRORS,
+            **FORBIDDEN,
+            409: {"model": ErrorResponse, "description": "The registry is full (a new agent cannot join)"},
+            422: {"model": ErrorResponse, "description": "A bad name or body"},
+        },
         summary="An agent says it is alive (status, role, task, metrics)",
     )
     def heartbeat(rt: RuntimeDep, name: AgentName, beat: HeartbeatRequest, who: Viewer) -> HeartbeatResponse:

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 
 from dashboard_core.auth.audit import audit
 from dashboard_core.models import (
+    ErrorResponse,
     Trigger,
     WorkflowList,
     WorkflowRunInfo,
@@ -21,8 +22,10 @@ from dashboard_core.routes.common import ERRORS, FORBIDDEN, Operator, RuntimeDep
 WorkflowRunId = Annotated[int, Path(ge=1, le=2**62, description="A workflow run's id")]
 StepName = Annotated[str, Path(max_length=200, description="A step's name")]
 _NOT_FOUND = not_found("No such workflow, run or step")
-_CONFLICT = {409: {"description": "Already running (and not concurrent), or not running any more"}}
-_BAD_PARAMS = {422: {"description": "A bad body or parameter; errors name each"}}
+_CONFLICT = {
+    409: {"model": ErrorResponse, "description": "Already running (and not concurrent), or not running any more"}
+}
+_BAD_PARAMS = {422: {"model": ErrorResponse, "description": "A bad body or parameter; errors name each"}}
 
 
 def add(api: FastAPI) -> None:
@@ -73,7 +76,7 @@ def add(api: FastAPI) -> None:
     @api.get(
         "/workflows/runs",
         response_model=list[WorkflowRunInfo],
-        responses=ERRORS,
+        responses={**ERRORS, **not_found("No such workflow")},
         summary="Workflow runs, newest first",
     )
     def runs(

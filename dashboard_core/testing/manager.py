@@ -34,7 +34,7 @@ from dashboard_core.models import (
     SuiteInfo,
     Trigger,
 )
-from dashboard_core.store import Store
+from dashboard_core.store import Store, StoreError
 from dashboard_core.testing.capped_log import read_tail
 from dashboard_core.testing.history import RunFilter, RunHistory
 from dashboard_core.testing.junit import JunitError, counts_of, parse_junit
@@ -87,6 +87,12 @@ class NoLogFile(SuiteError):
 
 
 class ShuttingDown(SuiteError):
+    http_status = 503
+
+
+class CannotSave(SuiteError):
+    """The store cannot take the write an action needs (a full disk)."""
+
     http_status = 503
 
 
@@ -158,15 +164,21 @@ class SuiteManager:
             a.run.wait(self.config.testing.cancel_grace_seconds + 5)  # type: ignore[union-attr]
         with self._lock:
             for a in running:
-                self._finish(a)
+                try:
+                    self._finish(a)
+                except StoreError:  # the store said why; the next start marks it interrupted
+                    self._active.pop(a.id, None)
             now = datetime.now(UTC)
             for run_id in list(self._queue):
-                self.history.update(
-                    run_id,
-                    status=RunStatus.INTERRUPTED,
-                    message="interrupted: the dashboard stopped before this run started",
-                    ended_at=now,
-                )
+                try:
+                    self.history.update(
+                        run_id,
+                        status=RunStatus.INTERRUPTED,
+                        message="interrupted: the dashboard stopped before this run started",
+                        ended_at=now,
+                    )
+                except StoreError:
+                    pass  # still "queued" in the store: the next start marks it interrupted
                 self._active.pop(run_id, None)
             self._queue.clear()
             self._changed.notify_all()
@@ -185,7 +197,11 @@ class SuiteManager:
                 )
                 if _kill_leftover(row["pid"], row["pid_created"]):
                     message += "; the processes it left behind were killed"
-            self.history.update(row["id"], status=RunStatus.INTERRUPTED, message=message, ended_at=last_seen)
+            try:
+                self.history.update(row["id"], status=RunStatus.INTERRUPTED, message=message, ended_at=last_seen)
+            except StoreError as exc:  # the next start tries again
+                log.error("Run %s of %s: cannot record that it was interrupted: %s", row["id"], row["suite"], exc)
+                continue
             log.warning("Run %s of %s: %s", row["id"], row["suite"], message)
 
     # -- asking ----------------------------------------------------------------
@@ -201,7 +217,10 @@ class SuiteManager:
                 raise ShuttingDown("The dashboard is shutting down; no new runs start.")
             now = datetime.now(UTC)
             preview = command_preview(suite, self.config)
-            run_id = self.history.insert(name, trigger, now, preview, rerun_failed_of, selection)
+            try:
+                run_id = self.history.insert(name, trigger, now, preview, rerun_failed_of, selection)
+            except StoreError as exc:  # a run that cannot be recorded is not started
+                raise CannotSave(f"The run of {name!r} was not started: {exc}. Free space and try again.") from None
             active = _Active(
                 run_id, suite, trigger, now, selection, rerun_failed_of, None if selection else self._expected(name)
             )
@@ -220,11 +239,17 @@ class SuiteManager:
                     raise UnknownRun(run_id)
                 raise RunAlreadyFinished(finished)
             if active.run is None:  # still queued
+                try:  # saved first: a cancel the store cannot record leaves the run queued
+                    self.history.update(
+                        run_id,
+                        status=RunStatus.CANCELLED,
+                        message="cancelled before it started",
+                        ended_at=datetime.now(UTC),
+                    )
+                except StoreError as exc:
+                    raise CannotSave(f"Run {run_id} was not cancelled: {exc}. Free space and try again.") from None
                 self._queue.remove(run_id)
                 del self._active[run_id]
-                self.history.update(
-                    run_id, status=RunStatus.CANCELLED, message="cancelled before it started", ended_at=datetime.now(UTC)
-                )
                 self._changed.notify_all()
                 return self._stored(run_id)
             active.run.cancel()
@@ -411,11 +436,16 @@ class SuiteManager:
         with self._lock:
             changed = False
             for a in [a for a in self._active.values() if a.run is not None]:
-                if a.run.wait(0):  # type: ignore[union-attr]
-                    self._finish(a)
-                    changed = True
-                else:
-                    self._save_progress(a)
+                try:
+                    if a.run.wait(0):  # type: ignore[union-attr]
+                        self._finish(a)
+                        changed = True
+                    else:
+                        self._save_progress(a)
+                except StoreError:
+                    # The store logged why once and the Overview says so. A finished run
+                    # stays here, shown from memory, until its results can be saved.
+                    pass
             if self._dispatch():
                 changed = True
             if changed:
@@ -451,23 +481,30 @@ class SuiteManager:
                 created = psutil.Process(pid).create_time()
             except psutil.Error:
                 pass
-        self.history.update(
-            a.id,
-            status=a.run.status,
-            started_at=a.run.started_at,
-            updated_at=datetime.now(UTC),
-            log_path=str(a.run.log_path),
-            argv=list(spec.argv),
-            pid=pid,
-            pid_created=created,
-        )
+        try:
+            self.history.update(
+                a.id,
+                status=a.run.status,
+                started_at=a.run.started_at,
+                updated_at=datetime.now(UTC),
+                log_path=str(a.run.log_path),
+                argv=list(spec.argv),
+                pid=pid,
+                pid_created=created,
+            )
+        except StoreError:
+            pass  # it runs anyway; its progress and results are saved once the store can write
         log.info("Run %s of %s started (%s, pid %s)", a.id, a.suite.name, a.trigger, pid)
         self._tell(a)
 
     def _record_failure(self, a: _Active, message: str) -> None:
         now = datetime.now(UTC)
-        self.history.update(a.id, status=RunStatus.ERROR, message=message, started_at=now, ended_at=now)
         self._active.pop(a.id, None)
+        try:
+            self.history.update(a.id, status=RunStatus.ERROR, message=message, started_at=now, ended_at=now)
+        except StoreError as exc:
+            log.error("Run %s of %s: %s (not recorded: %s)", a.id, a.suite.name, message, exc)
+            return
         log.error("Run %s of %s: %s", a.id, a.suite.name, message)
         self._tell_stored(a.id)
 
@@ -502,6 +539,8 @@ class SuiteManager:
             a.id,
             status=status,
             message=message,
+            started_at=run.started_at,  # again: the save at its start may have failed (a full disk)
+            log_path=str(run.log_path),
             ended_at=run.ended_at or datetime.now(UTC),
             updated_at=datetime.now(UTC),
             exit_code=run.exit_code,

@@ -51,7 +51,7 @@ from dashboard_core.models import (
     WorkflowRunInfo,
     WorkflowStatus,
 )
-from dashboard_core.store import Store
+from dashboard_core.store import Store, StoreError
 from dashboard_core.testing.capped_log import CappedLog, read_tail
 from dashboard_core.testing.manager import _clock, _kill_leftover
 from dashboard_core.testing.runner import exit_code_words
@@ -137,6 +137,12 @@ class ShuttingDown(WorkflowError):
     http_status = 503
 
 
+class CannotSave(WorkflowError):
+    """The store cannot take the write an action needs (a full disk)."""
+
+    http_status = 503
+
+
 # -- what is going on, in memory -----------------------------------------------------
 _STOP, _INTERRUPT, _TIMEOUT = "stop", "interrupt", "timeout"  # why the supervisor killed a step
 
@@ -179,6 +185,7 @@ class _Run:
     wake: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     last_beat: float = 0.0
+    unsaved: dict[str, dict[str, object]] = field(default_factory=dict)  # step -> its last save, which failed
 
     @property
     def graph(self) -> dict[str, list[str]]:
@@ -248,18 +255,18 @@ class WorkflowSupervisor:
                 run.thread.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
             for run in [r for r in runs if r.id in self._active]:  # a driver that did not finish in time
-                log.error("Run %s of %s did not stop in time; recorded as interrupted", run.id, run.workflow.name)
-                for step in run.steps.values():
-                    if not step.status.finished:
-                        self._set_step(run, step, StepStatus.INTERRUPTED, "interrupted: the dashboard stopped")
-                _close_logs(run)
-                now = self.clock()
-                run.status, run.message, run.ended_at = (
-                    WorkflowStatus.INTERRUPTED,
-                    "interrupted: the dashboard stopped",
-                    now,
-                )
-                self.history.update_run(run.id, status=run.status, message=run.message, ended_at=now, updated_at=now)
+                if not run.status.finished:
+                    log.error("Run %s of %s did not stop in time; recorded as interrupted", run.id, run.workflow.name)
+                    for step in run.steps.values():
+                        if not step.status.finished:
+                            self._set_step(run, step, StepStatus.INTERRUPTED, "interrupted: the dashboard stopped")
+                    _close_logs(run)
+                    run.status, run.message, run.ended_at = (
+                        WorkflowStatus.INTERRUPTED,
+                        "interrupted: the dashboard stopped",
+                        self.clock(),
+                    )
+                self._save_end(run)  # if the store cannot take it, the next start marks the run interrupted
                 del self._active[run.id]
             self._changed.notify_all()
 
@@ -270,35 +277,22 @@ class WorkflowSupervisor:
         now = self.clock()
         for row in self.history.unfinished():
             last_seen = row["updated_at"] or row["started_at"]
-            killed = False
-            for s in self.history.step_rows(row["id"]):
-                status = StepStatus(s["status"])
-                if status in (StepStatus.RUNNING, StepStatus.BACKING_OFF):
-                    if _kill_leftover(s["pid"], s["pid_created"]):
-                        killed = True
-                    self.history.update_step(
-                        row["id"],
-                        s["step"],
-                        status=StepStatus.INTERRUPTED,
-                        message="interrupted: the dashboard stopped while it ran",
-                        ended_at=max(last_seen, s["started_at"] or last_seen),
-                    )
-                elif status is StepStatus.PENDING:
-                    self.history.update_step(
-                        row["id"],
-                        s["step"],
-                        status=StepStatus.SKIPPED,
-                        message="skipped: the dashboard stopped before it ran",
-                    )
-            message = (
-                f"interrupted: the dashboard stopped during this run (last seen running at "
-                f"{_clock(last_seen)} UTC, noticed at start-up at {_clock(now)} UTC)"
-            )
-            if killed:
-                message += "; the processes it left behind were killed"
-            self.history.update_run(
-                row["id"], status=WorkflowStatus.INTERRUPTED, message=message, ended_at=last_seen, updated_at=now
-            )
+            try:
+                killed = self._recover_steps(row["id"], last_seen)
+                message = (
+                    f"interrupted: the dashboard stopped during this run (last seen running at "
+                    f"{_clock(last_seen)} UTC, noticed at start-up at {_clock(now)} UTC)"
+                )
+                if killed:
+                    message += "; the processes it left behind were killed"
+                self.history.update_run(
+                    row["id"], status=WorkflowStatus.INTERRUPTED, message=message, ended_at=last_seen, updated_at=now
+                )
+            except StoreError as exc:  # a full disk: the next start tries again
+                log.error(
+                    "Workflow run %s of %s: cannot record that it was interrupted: %s", row["id"], row["workflow"], exc
+                )
+                continue
             log.warning("Workflow run %s of %s: %s", row["id"], row["workflow"], message)
             self._publish_safely(
                 row["workflow"],
@@ -306,6 +300,31 @@ class WorkflowSupervisor:
                 Severity.WARNING,
                 {"run_id": row["id"], "from": WorkflowStatus.RUNNING.value, "to": WorkflowStatus.INTERRUPTED.value},
             )
+
+    def _recover_steps(self, run_id: int, last_seen: float) -> bool:
+        """Mark a dead run's running steps interrupted (killing what they left) and its
+        pending ones skipped; True if processes were killed."""
+        killed = False
+        for s in self.history.step_rows(run_id):
+            status = StepStatus(s["status"])
+            if status in (StepStatus.RUNNING, StepStatus.BACKING_OFF):
+                if _kill_leftover(s["pid"], s["pid_created"]):
+                    killed = True
+                self.history.update_step(
+                    run_id,
+                    s["step"],
+                    status=StepStatus.INTERRUPTED,
+                    message="interrupted: the dashboard stopped while it ran",
+                    ended_at=max(last_seen, s["started_at"] or last_seen),
+                )
+            elif status is StepStatus.PENDING:
+                self.history.update_step(
+                    run_id,
+                    s["step"],
+                    status=StepStatus.SKIPPED,
+                    message="skipped: the dashboard stopped before it ran",
+                )
+        return killed
 
     # -- asking --------------------------------------------------------------------
     def start_run(
@@ -321,11 +340,16 @@ class WorkflowSupervisor:
             if self._stopping.is_set():
                 raise ShuttingDown("The dashboard is shutting down; no new workflow runs start.")
             if not wf.concurrent:
-                existing = next((r for r in self._active.values() if r.workflow.name == wf.name), None)
+                existing = next(
+                    (r for r in self._active.values() if r.workflow.name == wf.name and not r.status.finished), None
+                )
                 if existing is not None:
                     raise AlreadyRunning(wf.name, existing.id)
             now = self.clock()
-            run_id = self.history.insert(wf.name, trigger, values, now, [s.name for s in wf.steps])
+            try:
+                run_id = self.history.insert(wf.name, trigger, values, now, [s.name for s in wf.steps])
+            except StoreError as exc:  # a run that cannot be recorded is not started
+                raise CannotSave(f"{wf.name!r} was not started: {exc}. Free space and try again.") from None
             run = _Run(
                 id=run_id,
                 workflow=wf,
@@ -631,9 +655,7 @@ class WorkflowSupervisor:
         if ended:
             step.ended_at = self.clock()
         proc = step.proc
-        self.history.update_step(
-            run.id,
-            step.name,
+        values: dict[str, object] = dict(
             status=status,
             message=message,
             exit_code=step.exit_code,
@@ -644,6 +666,11 @@ class WorkflowSupervisor:
             pid=proc.pid if proc is not None else None,
             pid_created=proc.created if proc is not None else None,
         )
+        try:
+            self.history.update_step(run.id, step.name, **values)
+            run.unsaved.pop(step.name, None)
+        except StoreError:  # a full disk: the run goes on from memory; saved again when it ends
+            run.unsaved[step.name] = values
         if status.finished and not run.workflow.service and step.log is not None:
             step.log.close()  # the file gets its tail now
         if status in (StepStatus.FAILED, StepStatus.STOPPED, StepStatus.INTERRUPTED):
@@ -685,19 +712,40 @@ class WorkflowSupervisor:
                 if step.status in (StepStatus.PENDING, StepStatus.BACKING_OFF):  # defensive: nothing is left waiting
                     self._set_step(run, step, StepStatus.SKIPPED, "skipped: the run ended first", ended=False)
             _close_logs(run)
-            now = self.clock()
-            run.status, run.message, run.ended_at = status, message, now
-            self.history.update_run(run.id, status=status, message=message, ended_at=now, updated_at=now)
+            run.status, run.message, run.ended_at = status, message, self.clock()
+            saved = self._save_end(run)
             log.info("Workflow run %s of %s %s: %s", run.id, run.workflow.name, status, message)
+        # While the store cannot be written (a full disk) the run stays here, shown from
+        # memory, and its end is saved (and told) as soon as the store takes it.
+        while not saved and not self._stopping.is_set() and not self._halted.is_set():
+            run.wake.wait(1.0)
+            with self._lock:
+                saved = self._save_end(run)
         finished = f"Run {run.id} of {run.workflow.name} {status}: {message}"
         self._publish(run, finished, _FINISH_SEVERITY[status], WorkflowStatus.RUNNING.value, status.value)
         with self._lock:
             self._active.pop(run.id, None)
             self._changed.notify_all()
 
+    def _save_end(self, run: _Run) -> bool:
+        """Save the run's end, and the steps whose last save failed; False if the store cannot take it."""
+        try:
+            for name, values in list(run.unsaved.items()):
+                self.history.update_step(run.id, name, **values)
+                del run.unsaved[name]
+            self.history.update_run(
+                run.id, status=run.status, message=run.message, ended_at=run.ended_at, updated_at=self.clock()
+            )
+        except StoreError:
+            return False
+        return True
+
     def _heartbeat(self, run: _Run) -> None:
         if time.monotonic() - run.last_beat >= HEARTBEAT_SECONDS:
-            self.history.update_run(run.id, updated_at=self.clock())
+            try:
+                self.history.update_run(run.id, updated_at=self.clock())
+            except StoreError:
+                pass  # the store said why; the run goes on
             run.last_beat = time.monotonic()
 
     # -- helpers -------------------------------------------------------------------

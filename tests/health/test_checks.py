@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import subprocess
@@ -12,7 +11,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from dashboard_core.health.checks import (
     run_check,
 )
 from dashboard_core.models import ComponentState
+from tests.asyncrun import run_async
 from tests.health.conftest import HealthServer, MarkedProcess
 from tests.localhost import free_port
 from tests.polling import wait_until
@@ -42,10 +41,7 @@ def component(check: dict[str, Any], name: str = "svc", **extra: Any) -> Compone
 
 
 def check(comp: ComponentConfig, *, base_url: str | None = None, config: Config | None = None) -> CheckReport:
-    # In a thread of its own: Playwright's sync API (the browser tests) keeps an event
-    # loop running on the main thread for the rest of the session.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, run_check(comp, base_url=base_url, config=config or Config())).result()
+    return run_async(run_check(comp, base_url=base_url, config=config or Config()))
 
 
 def gone(pid: int) -> bool:

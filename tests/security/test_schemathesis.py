@@ -1,0 +1,347 @@
+"""schemathesis against the API's own OpenAPI document (``/openapi.json`` of
+``create_api``), in process, over a real Runtime with something to act on: two
+cheap suites, a component, an expected agent, an alert rule and a workflow.
+
+Every operation in the document is exercised four ways, each response checked
+for: no 5xx, a status code the document lists, a body valid against the
+documented schema (so every error body is a typed ``ErrorResponse``), and the
+documented content type:
+
+1. ``test_api``: generated requests (schemathesis' examples, coverage and
+   fuzzing phases; valid and invalid data), a fixed seed and derandomized
+   Hypothesis, so a run is reproducible and bounded in time;
+2. ``test_known_values``: one or two requests per operation with real names and
+   ids (fuzzing rarely guesses a suite name or a run id), expecting a status;
+3. ``test_while_starting``: the same requests while the Runtime is not running
+   yet (every operation that needs it answers 503);
+4. ``test_through_the_middleware``: the API as the server serves it, behind its
+   middleware with tokens configured: 401 without a token, 403 for an agent
+   token outside its heartbeat, 400 for a host not served, 413 for a big body.
+
+Nothing is excluded. The WebSocket ``/ws`` is not an OpenAPI operation (it is
+tested in ``tests/test_events.py``); the never-ending event stream
+``/events/stream`` is read until its first event, or for 0.3 s.
+
+The figures (operations, calls, statuses, failures) are printed at the end of
+the module; ``-s`` shows them, and a summary line is written in any case.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from dashboard_core import runtime as runtime_module
+from dashboard_core.api import create_api
+from dashboard_core.runtime import Runtime
+from tests.security import MAX_BODY, auth_toml, bearer, prepare, security_config, served
+
+schemathesis = pytest.importorskip("schemathesis", reason="comes with the test requirements (bash scripts/test.sh)")
+
+from schemathesis import checks as st_checks  # noqa: E402
+from schemathesis.config import SchemathesisConfig  # noqa: E402
+
+# Generated requests per operation in the fuzzing phase (the examples and coverage
+# phases add their own, deterministic ones): the module takes about 30 s on a quiet
+# 2-core machine, about a minute on a loaded one.
+MAX_EXAMPLES = 50
+SEED = 20261125
+
+
+class _Current:
+    """What the app's ``get_runtime`` returns: the module's Runtime, or None (starting)."""
+
+    rt: Runtime | None = None
+
+
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": SEED,
+        "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+        # The event stream never ends by itself: read it until its first event, or for 0.3 s.
+        "operations": [{"include-path": "/events/stream", "request-timeout": 0.3, "max-stream-events": 1}],
+    }
+)
+APP = create_api(lambda: _Current.rt)
+SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
+CHECKS = [
+    st_checks.not_a_server_error,
+    st_checks.status_code_conformance,
+    st_checks.response_schema_conformance,
+    st_checks.content_type_conformance,
+]
+OPERATIONS = sorted(op.ok().label for op in SCHEMA.get_all_operations())
+
+
+class Figures:
+    """Calls per pass, operation and status; the operations that failed a check, per pass."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, collections.Counter[tuple[str, int]]] = collections.defaultdict(collections.Counter)
+        self.failed: dict[str, set[str]] = collections.defaultdict(set)
+        self.started = time.monotonic()
+
+    def record(self, name: str, label: str, status: int) -> None:
+        self.calls[name][(label, status)] += 1
+
+    def lines(self) -> list[str]:
+        out = []
+        for name, calls in self.calls.items():
+            ops = {label for label, _ in calls}
+            statuses = collections.Counter()
+            for (_, status), n in calls.items():
+                statuses[status] += n
+            spread = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
+            failed = len(self.failed[name])
+            out.append(f"{name}: {len(ops)} operations, {sum(calls.values())} calls ({spread}), {failed} failed")
+        total = sum(sum(c.values()) for c in self.calls.values())
+        failed = len(set().union(*self.failed.values()))
+        out.append(
+            f"schemathesis {schemathesis.__version__}: {len(OPERATIONS)} operations in the document, {total} calls, "
+            f"{failed} operations failed a check, {time.monotonic() - self.started:.0f} s"
+        )
+        return out
+
+
+FIGURES = Figures()
+
+
+@SCHEMA.hook
+def after_call(context: Any, case: schemathesis.Case, response: schemathesis.Response) -> None:
+    if case.meta is not None:  # generated by schemathesis (the other passes build their cases)
+        FIGURES.record("generated", case.operation.label, response.status_code)
+
+
+def validate(name: str, case: schemathesis.Case, checks: list[Any] = CHECKS, **kwargs: Any) -> schemathesis.Response:
+    """Send the case and run the checks; a failure is noted for the figures, then raised."""
+    try:
+        return case.call_and_validate(checks=checks, **kwargs)
+    except BaseException:
+        FIGURES.failed[name].add(case.operation.label)
+        raise
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
+    FIGURES.started = time.monotonic()
+    yield FIGURES
+    lines = FIGURES.lines()
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print("\n".join(lines))
+        return
+    with capture.global_and_fixture_disabled():  # shown with or without -s
+        reporter.write_line("")
+        for line in lines:
+            reporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """The Runtime every request reaches, with a finished run of each suite, a
+    finished workflow run and an agent that sent a heartbeat."""
+    config = security_config(tmp_path_factory.mktemp("schemathesis"))
+    with runtime_module.running(config) as rt:
+        _Current.rt = rt
+        try:
+            yield rt
+        finally:
+            _Current.rt = None
+
+
+@pytest.fixture(scope="module")
+def ids(runtime: Runtime) -> dict[str, int]:
+    return prepare(runtime)
+
+
+# -- 1. generated requests ------------------------------------------------------------
+@SCHEMA.parametrize()
+def test_api(case: schemathesis.Case, runtime: Runtime, ids: dict[str, int]) -> None:
+    validate("generated", case)
+
+
+# -- 2. real names and ids ------------------------------------------------------------
+Known = list[tuple[dict[str, Any], int | tuple[int, ...]]]  # (Case arguments, expected status or statuses)
+
+
+def known_values(ids: dict[str, int]) -> dict[str, Known]:
+    """One or more requests per operation, with what each must answer."""
+    tiny, formulas, run = ids["tiny"], ids["formulas"], ids["workflow"]
+    beat = {"status": "ok", "role": "reviewer", "task": "<b>reading</b>", "metrics": {"papers": 4}}
+    return {
+        "GET /": [({}, 200)],
+        "GET /health": [({}, 200)],
+        "GET /dashboard/overview": [({}, 200)],
+        "GET /metrics/fields": [({}, 200)],
+        "GET /metrics/latest": [({}, 200)],
+        "GET /metrics/history.csv": [({"query": {"window": "5m"}}, 200), ({"query": {"window": "1000000d"}}, 400)],
+        "GET /metrics/processes": [({"query": {"by": "memory", "n": 3}}, 200)],
+        "POST /dashboard/testing/run-suite": [
+            ({"body": {"test_suite": "nope"}}, 404),
+            ({"body": {"test_suite": "tiny", "trigger": "cli"}}, 200),  # a new run, or the one going on
+            ({"body": {"test_suite": "formulas", "rerun_failed_of": formulas}}, 409),  # a command suite
+        ],
+        "GET /testing/suites": [({}, 200)],
+        "GET /testing/suites/{name}/flaky": [({"path_parameters": {"name": "tiny"}}, 200)],
+        "GET /testing/runs": [({"query": {"suite": "tiny", "status": "passed"}}, 200)],
+        "GET /testing/runs/{run_id}": [({"path_parameters": {"run_id": tiny}}, 200)],
+        "POST /testing/runs/{run_id}/cancel": [({"path_parameters": {"run_id": tiny}}, 409)],
+        "GET /testing/runs/{run_id}/log": [({"path_parameters": {"run_id": tiny}}, 200)],
+        "GET /testing/runs/{run_id}/cases.csv": [({"path_parameters": {"run_id": formulas}}, 200)],
+        "GET /testing/runs/{run_id}/junit.xml": [({"path_parameters": {"run_id": formulas}}, 200)],
+        "POST /agents/{name}/heartbeat": [({"path_parameters": {"name": "researcher-1"}, "body": beat}, 200)],
+        "GET /dashboard/agents": [({}, 200)],
+        "GET /components": [({}, 200)],
+        "GET /components/{name}": [({"path_parameters": {"name": "this-process"}}, 200)],
+        "POST /components/{name}/check": [({"path_parameters": {"name": "this-process"}}, 200)],
+        "GET /dashboard/safety": [({}, 200)],
+        "GET /safety/alerts": [({"query": {"rule": "cpu-pegged"}}, 200), ({"query": {"rule": "nope"}}, 404)],
+        "GET /events": [({"query": {"kind": ["test_run"], "limit": 5}}, 200)],
+        "GET /events/stream": [({"query": {"since_id": 0}}, 200)],
+        "GET /dashboard/workflows": [({}, 200)],
+        "POST /dashboard/workflows/start": [
+            ({"body": {"workflow": "hello", "params": {"times": "many"}}}, 422),
+            ({"body": {"workflow": "nope"}}, 404),
+            ({"body": {"workflow": "hello", "params": {"greeting": "hey"}}}, (200, 409)),  # 409: one still runs
+        ],
+        "POST /dashboard/workflows/{run_id}/stop": [({"path_parameters": {"run_id": run}}, 409)],
+        "POST /dashboard/workflows/{run_id}/restart": [({"path_parameters": {"run_id": 2**62}}, 404)],
+        "GET /workflows/runs": [({"query": {"workflow": "hello"}}, 200), ({"query": {"workflow": "nope"}}, 404)],
+        "GET /workflows/runs/{run_id}": [({"path_parameters": {"run_id": run}}, 200)],
+        "GET /workflows/runs/{run_id}/steps/{step}/log": [
+            ({"path_parameters": {"run_id": run, "step": "say"}}, 200),
+            ({"path_parameters": {"run_id": run, "step": "..%2F..%2Fetc%2Fpasswd"}}, 404),
+        ],
+        "GET /metrics": [({}, 200)],
+        "GET /prometheus/targets": [({}, 404)],  # no Prometheus configured
+        "GET /prometheus/history.csv": [({"query": {"instance": "web-1:9100", "window": "5m"}}, 404)],
+    }
+
+
+def cases_for(label: str, ids: dict[str, int]) -> list[tuple[schemathesis.Case, int | tuple[int, ...]]]:
+    method, path = label.split(" ", 1)
+    operation = SCHEMA[path][method]
+    return [(operation.Case(**kwargs), status) for kwargs, status in known_values(ids)[label]]
+
+
+def test_the_known_values_cover_every_operation() -> None:
+    assert sorted(known_values({"tiny": 1, "formulas": 2, "workflow": 1})) == OPERATIONS
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_known_values(label: str, ids: dict[str, int]) -> None:
+    for case, status in cases_for(label, ids):
+        response = validate("known values", case)
+        FIGURES.record("known values", label, response.status_code)
+        expected = status if isinstance(status, tuple) else (status,)
+        assert response.status_code in expected, f"{label} {case!r}: {response.status_code} {response.text[:500]}"
+
+
+# -- 3. while the Runtime is not running yet -----------------------------------------
+NO_RUNTIME_NEEDED = {"GET /", "GET /health"}
+# 503 is the documented answer while starting: every other check still applies.
+STARTING_CHECKS = [c for c in CHECKS if c is not st_checks.not_a_server_error]
+
+
+def test_while_starting_every_operation_answers_503(ids: dict[str, int]) -> None:
+    rt, _Current.rt = _Current.rt, None
+    try:
+        for label in OPERATIONS:
+            for case, _ in cases_for(label, ids)[:1]:  # the first: valid names and ids
+                response = validate("starting", case, STARTING_CHECKS)
+                FIGURES.record("starting", label, response.status_code)
+                expected = 200 if label in NO_RUNTIME_NEEDED else 503
+                assert response.status_code == expected, f"{label}: {response.status_code} {response.text[:300]}"
+    finally:
+        _Current.rt = rt
+
+
+# -- 4. as the server serves it: behind its middleware ---------------------------------
+@pytest.fixture(scope="module")
+def middleware_schema(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Callable[..., Any]:
+    """``make(allowed_hosts)``: the schema of the API mounted at /api behind the
+    server's middleware, with a viewer, an operator and an agent token configured."""
+    config = security_config(tmp_path_factory.mktemp("middleware"), extra=auth_toml())
+
+    def make(allowed_hosts: list[str] | None = None) -> Any:
+        app = served(config, lambda: _Current.rt, allowed_hosts)
+        host = {"Host": allowed_hosts[0]} if allowed_hosts else {}
+        loaded = schemathesis.openapi.from_asgi(
+            "/api/openapi.json", app, config=CONFIG, headers={**bearer("viewer"), **host}
+        )
+        assert loaded.base_path == "/api/"
+        return loaded
+
+    return make
+
+
+def test_through_the_middleware(middleware_schema: Callable[..., Any], ids: dict[str, int]) -> None:
+    """401 without a token, 403 for an agent token outside its own heartbeat, 413
+    for a body over auth.max_body_bytes, 400 for a host not served; each
+    documented and typed. The liveness probe /health stays open."""
+    schema = middleware_schema()
+    strict_host = middleware_schema(["dashboard.example"])
+    big = "x" * (MAX_BODY + 1)
+    for label in OPERATIONS:
+        method, path = label.split(" ", 1)
+        kwargs, _ = known_values(ids)[label][0]
+        public = label == "GET /health"
+        heartbeat = label == "POST /agents/{name}/heartbeat"
+        expectations: list[tuple[str, dict[str, str], dict[str, Any], int]] = [
+            ("no token", {}, kwargs, 200 if public else 401),
+            ("agent token", bearer("agent"), kwargs, 200 if public or heartbeat else 403),
+        ]
+        if method == "POST" and "body" in kwargs:
+            body = {**kwargs, "body": {**kwargs["body"], next(iter(kwargs["body"])): big}}
+            expectations.append(("big body", bearer("operator"), body, 413))
+        for what, headers, arguments, status in expectations:
+            case = schema[path][method].Case(**arguments)
+            response = validate("middleware", case, headers=headers)
+            FIGURES.record("middleware", label, response.status_code)
+            assert response.status_code == status, f"{label}, {what}: {response.status_code} {response.text[:300]}"
+        case = strict_host[path][method].Case(**kwargs)
+        response = validate("middleware", case, headers=bearer("operator"))
+        FIGURES.record("middleware", label, response.status_code)
+        assert response.status_code == 400, f"{label}, a host not served: {response.status_code}"
+
+
+# -- the document itself ---------------------------------------------------------------
+def test_every_error_in_the_document_is_an_error_response() -> None:
+    """Every 4xx and 5xx of every operation is documented with the ErrorResponse
+    body (never FastAPI's HTTPValidationError, never untyped), and the statuses the
+    middleware answers are listed."""
+    doc = APP.openapi()
+    untyped = []
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for code, response in responses.items():
+                if code[0] in "45":
+                    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                    if schema.get("$ref") != "#/components/schemas/ErrorResponse":
+                        untyped.append(f"{method.upper()} {path} {code}: {json.dumps(response)}")
+            expected = {"400"} | (set() if path == "/health" else {"401", "403"})
+            expected |= {"413", "422"} if "requestBody" in operation else set()
+            missing = expected - set(responses)
+            assert not missing, f"{method.upper()} {path} does not list {sorted(missing)}"
+    assert not untyped, "\n".join(untyped)
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    error = doc["components"]["schemas"]["ErrorResponse"]
+    assert set(error["properties"]) == {"success", "message", "errors"}
+
+
+def test_figures_cover_every_operation(runtime: Runtime) -> None:
+    """Runs last: every operation of the document got generated requests (when the
+    whole module ran; a run of single tests is not checked)."""
+    generated = {label for label, _ in FIGURES.calls["generated"]}
+    if not generated:
+        pytest.skip("test_api did not run in this session (a single test was selected)")
+    assert generated == set(OPERATIONS), f"operations without generated requests: {set(OPERATIONS) - generated}"
+    assert sum(FIGURES.calls["generated"].values()) >= len(OPERATIONS) * 5
