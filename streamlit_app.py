@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_open_exposure
 from ui.oidc import setup as oidc_setup
+from ui.serving import nodelay_on_listeners
 
 config = load_or_exit()
 address = st.get_option("server.address")
@@ -20,6 +21,7 @@ refuse_open_exposure(config, address)
 # Where this server answers, for health checks of its own API (a wildcard bind is reached on loopback).
 host = "127.0.0.1" if address in (None, "", "0.0.0.0", "::") else address
 self_url = f"http://{host}:{st.get_option('server.port')}"
+nodelay_on_listeners(st.get_option("server.port"))  # else ~40 ms per kept-alive request: see ui/serving.py
 oidc_gate, auth_secrets = oidc_setup(config, address, st.get_option("server.port"))
 
 app = st.App(

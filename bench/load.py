@@ -78,9 +78,11 @@ def main() -> int:
                         page.goto(f"http://127.0.0.1:{port}/metrics", wait_until="domcontentloaded", timeout=120_000)
                         pages.append(page)
                     drawn = 0
+                    deadline = time.monotonic() + 180  # one deadline for all: a slow page must not stall the rest
                     for page in pages:
                         try:
-                            page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+                            left = max(1.0, deadline - time.monotonic())
+                            page.wait_for_selector(".js-plotly-plot", timeout=left * 1000)
                             drawn += 1
                         except Exception:  # noqa: BLE001 - counted and reported
                             pass

@@ -39,6 +39,8 @@ def start_server(port: int, workdir: Path) -> tuple[subprocess.Popen[bytes], Pat
     """The real server with a copy of dashboard.toml (its data dir in ``workdir``)."""
     config = workdir / "dashboard.toml"
     shutil.copy(ROOT / "dashboard.toml", config)
+    # Paths in the config are relative to it: the example suites and workflows come along.
+    shutil.copytree(ROOT / "examples", workdir / "examples")
     log = workdir / "server.log"
     cmd = [
         str(ROOT / ".venv" / "bin" / "streamlit"), "run", "streamlit_app.py",
