@@ -104,7 +104,9 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         return ApiInfo(name=f"{NAME} API", version=__version__, docs=f"{root}/docs", endpoints=endpoints)
 
     @api.get("/health", response_model=HealthResponse, summary="Is the dashboard up and sampling?")
-    def health() -> HealthResponse:
+    async def health() -> HealthResponse:
+        """On the event loop, not in the thread pool: it only reads flags, and a
+        thread handoff under busy page threads (the GIL) made it wait ~100 ms."""
         rt = get_runtime()
         now = datetime.now(UTC)
         if rt is None:
