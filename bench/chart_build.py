@@ -1,5 +1,5 @@
 """Chart cost for a 24 h window at 1 s (86,400 rows): every chart in ``CHARTS``
-built with ``build_figure`` (downsampled Scattergl / heatmap) and serialised with
+built with ``build_figure`` (downsampled Scatter / heatmap) and serialised with
 ``plotly.io.to_json(fig, validate=False)``, as the page does on each redraw.
 
 Why: with Live on the charts are rebuilt every few seconds, and the JSON is
@@ -76,7 +76,9 @@ def main() -> int:
         rows.append([f"ours: {spec.key}", f"{kb:,.1f}", f"{ms:.1f}", "ok" if good else "OVER"])
     for name, fn in (("naive go.Scatter, cpu", naive_scatter), ("naive px.line, cpu", naive_px)):
         seconds, body = best_of(args.repeat, lambda fn=fn: fn(frame))
-        rows.append([f"baseline: {name} (86,400 datetime points)", f"{len(body) / 1000:,.1f}", f"{seconds * 1000:.1f}", ""])
+        rows.append(
+            [f"baseline: {name} (86,400 datetime points)", f"{len(body) / 1000:,.1f}", f"{seconds * 1000:.1f}", ""]
+        )
     print(table(["chart", "JSON KB", "build+serialise ms", "target"], rows))
     print(
         "\n"

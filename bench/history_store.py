@@ -28,7 +28,7 @@ import plotly.io as pio  # noqa: E402
 from _common import best_of, machine_note, realistic_columns, realistic_runtime, realistic_values, table, verdict
 
 from dashboard_core.config import HistoryConfig  # noqa: E402
-from dashboard_core.metrics.charts import CHARTS, build_figure  # noqa: E402
+from dashboard_core.metrics.figure_cache import build_figures  # noqa: E402
 from dashboard_core.metrics.frame import RollingFrame  # noqa: E402
 from dashboard_core.metrics.history_read import HistoryReader  # noqa: E402
 from dashboard_core.metrics.history_store import HistoryStore  # noqa: E402
@@ -177,8 +177,8 @@ def measure_read(folder: Path, rt: Runtime, columns: list[str], repeat: int, now
     def charts() -> list[int]:
         read = page.read(window)
         chart = read.chart_frame()
-        figs = [build_figure(spec, chart, rt.fields) for spec in CHARTS]
-        return [len(pio.to_json(f, validate=False)) for f in figs if f is not None]
+        figs = build_figures(chart, rt.fields)
+        return [len(pio.to_json(f, validate=False)) for _spec, f in figs]
 
     rows_ms, _ = best_of(repeat, lambda: history.read(ONE_MIN, lo, hi))
     store_ms, got = best_of(repeat, lambda: store_only.read(window))

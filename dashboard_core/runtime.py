@@ -27,6 +27,7 @@ from dashboard_core.health.agents import AgentRegistry
 from dashboard_core.health.alerts import AlertEngine
 from dashboard_core.health.monitor import HealthMonitor
 from dashboard_core.metrics.fields import FieldTable, MetricSource
+from dashboard_core.metrics.figure_cache import FigureCache
 from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.history_read import HistoryRead, HistoryReader
 from dashboard_core.metrics.history_store import HistoryStore
@@ -126,6 +127,7 @@ class Runtime:
             if self.history_store is not None
             else None
         )
+        self.figures = FigureCache(self.fields)  # chart figures shared by sessions
         self._history_reader = HistoryReader(
             self.frame,
             self.history_store,

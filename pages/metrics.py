@@ -4,10 +4,10 @@ import streamlit as st
 
 from dashboard_core.api import history_csv_link
 from dashboard_core.metrics.cards import build_cards
-from dashboard_core.metrics.charts import CHARTS, build_figure, selected_range
+from dashboard_core.metrics.charts import selected_range
 from dashboard_core.metrics.export import csv_filename
 from dashboard_core.metrics.windows import Window, resolve_window
-from ui.widgets import browser_tz, download_link, local_time, require_runtime, show_cards, window_picker
+from ui.widgets import browser_tz, download_link, local_time, require_runtime, show_cards, show_charts, window_picker
 
 rt = require_runtime()
 tz = browser_tz()
@@ -74,18 +74,7 @@ def charts() -> None:
     if frame.empty:
         st.warning("No samples in this window yet.")
         return
-    figures = [(spec, build_figure(spec, frame, rt.fields, tz)) for spec in CHARTS]
-    figures = [(spec, fig) for spec, fig in figures if fig is not None]
-    for row in range(0, len(figures), 2):
-        for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
-            key = f"chart_{spec.key}"
-            col.plotly_chart(
-                fig,
-                key=key,
-                on_select=lambda key=key: zoom_to(key),
-                selection_mode="box",
-                config={"displaylogo": False},
-            )
+    show_charts(rt.figures.figures(frame, tz), "chart_", zoom_to)
 
 
 charts()

@@ -14,12 +14,12 @@ import streamlit as st
 
 from dashboard_core.config import PrometheusConfig
 from dashboard_core.metrics.cards import build_cards
-from dashboard_core.metrics.charts import CHARTS, build_figure, selected_range
+from dashboard_core.metrics.charts import selected_range
 from dashboard_core.metrics.prometheus_source import PrometheusError, Target, source_for
 from dashboard_core.metrics.windows import Window
 from dashboard_core.routes.prometheus import fleet_csv_filename, fleet_csv_link
 from dashboard_core.runtime import Runtime
-from ui.widgets import download_link, local_time, show_cards, window_picker
+from ui.widgets import download_link, local_time, show_cards, show_charts, window_picker
 
 LOCAL = ""  # the selector's value for this machine
 HOST_KEY = "metrics_host"
@@ -113,17 +113,6 @@ def show_remote_host(rt: Runtime, target: Target, tz: str) -> None:
             st.warning(f"Prometheus holds no samples of {target.instance} in this window.")
             return
         show_cards(build_cards(frame[frame.index >= frame.index[-1] - pd.Timedelta(minutes=2)], rt.fields))
-        figures = [(spec, build_figure(spec, frame, rt.fields, tz)) for spec in CHARTS]
-        figures = [(spec, fig) for spec, fig in figures if fig is not None]
-        for row in range(0, len(figures), 2):
-            for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
-                key = f"fleet_chart_{spec.key}"
-                col.plotly_chart(
-                    fig,
-                    key=key,
-                    on_select=lambda key=key: _zoom_to(key, target.instance, tz),
-                    selection_mode="box",
-                    config={"displaylogo": False},
-                )
+        show_charts(rt.figures.figures(frame, tz), "fleet_chart_", lambda key: _zoom_to(key, target.instance, tz))
 
     remote_charts()

@@ -16,6 +16,7 @@ from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.auth.sessions import COOKIE, sessions_for
 from dashboard_core.health.overview import Summary
 from dashboard_core.metrics.cards import Card
+from dashboard_core.metrics.figure_cache import Figures
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
 from dashboard_core.models import Severity
 from dashboard_core.runtime import Runtime
@@ -163,6 +164,20 @@ def download_link(label: str, href: str, file_name: str, key: str) -> None:
         f'style="{_LINK_STYLE}">{html.escape(label)}</a>',
         unsafe_allow_html=True,
     )
+
+
+def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], None]) -> None:
+    """Charts two to a row; a box selection on one calls ``on_select(its key)``."""
+    for row in range(0, len(figures), 2):
+        for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
+            key = f"{key_prefix}{spec.key}"
+            col.plotly_chart(
+                fig,
+                key=key,
+                on_select=lambda key=key: on_select(key),
+                selection_mode="box",
+                config={"displaylogo": False},
+            )
 
 
 def show_cards(cards: list[Card], per_row: int = 4) -> None:
