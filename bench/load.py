@@ -3,8 +3,10 @@ the live Metrics page and /api/health at 200 requests/s, for 10 minutes, on the
 real server (``streamlit run streamlit_app.py`` with a copy of dashboard.toml).
 
 Prints the server's CPU (% of one core, its process tree) and RSS every 30 s,
-then the API latency percentiles. The latency of each request counts from when
-it was due (open loop), measured by a separate process.
+then the API latency percentiles side by side: the API alone (30 s before any
+browser opens, the baseline) and with the sessions live. The latency of each
+request counts from when it was due (open loop), measured by a separate
+process.
 
 The browsers stand in for 20 analysts' own machines but share the server's two
 cores here, and one live Metrics page costs headless Chromium (software
@@ -157,12 +159,33 @@ def message_rate(pages: list[Any], seconds: float) -> float:
     return statistics.mean((n - n0) / elapsed for n, n0 in zip(received(pages), before))
 
 
+def api_load(port: int, rate: float, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    """/api/health at ``rate`` for ``seconds`` from a separate process; results in ``out``."""
+    url = f"http://127.0.0.1:{port}/api/health"
+    return subprocess.Popen([sys.executable, str(ROOT / "bench" / "_api_load.py"), url, str(rate), str(seconds), str(out)])
+
+
+def latency_row(label: str, result: dict[str, Any]) -> list[str]:
+    latencies = [x * 1000 for x in result["latencies"]]
+    failed = sum(result["errors"].values())
+    return [
+        label,
+        str(result["sent"]),
+        str(len(latencies)),
+        f"{failed} {result['errors'] or ''}",
+        *(f"{percentile(latencies, q):.1f}" for q in (50, 95, 99)),
+        f"{max(latencies):.1f}",
+        f"{result['sent'] / result['seconds']:.0f}/s",
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second to /api/health")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--every", type=float, default=30.0, help="seconds between CPU/RSS readings")
+    parser.add_argument("--baseline-seconds", type=float, default=30.0, help="API load alone, before any browser")
     args = parser.parse_args()
     print(machine_note(), flush=True)
 
@@ -172,6 +195,10 @@ def main() -> int:
         rows: list[tuple[float, float, int]] = []
         try:
             wait_healthy(proc, port, log)
+            quiet = Path(tmp) / "baseline.json"
+            print(f"baseline: /api/health at {args.rate:g}/s for {args.baseline_seconds:g} s, no browser", flush=True)
+            api_load(port, args.rate, args.baseline_seconds, quiet).wait()
+            baseline = json.loads(quiet.read_text())
             with low_priority_chromium(Path(tmp)) as (chromium, how), sync_playwright() as pw:
                 print(f"Chromium {how}", flush=True)
                 browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
@@ -192,11 +219,7 @@ def main() -> int:
                           f"({time.monotonic() - opened:.0f} s to open them one by one); "
                           f"/api/health at {args.rate:g}/s for {args.minutes:g} min", flush=True)  # fmt: skip
                     out = Path(tmp) / "latencies.json"
-                    load = subprocess.Popen(
-                        [sys.executable, str(ROOT / "bench" / "_api_load.py"), f"http://127.0.0.1:{port}/api/health",
-                         str(args.rate), str(args.minutes * 60), str(out)],
-                        cwd=ROOT,
-                    )  # fmt: skip
+                    load = api_load(port, args.rate, args.minutes * 60, out)
                     t0 = time.monotonic()
                     cpu0 = tree_cpu_seconds(proc.pid)
                     messages0 = received(pages)
@@ -220,11 +243,10 @@ def main() -> int:
     latencies = [x * 1000 for x in result["latencies"]]
     failed = sum(result["errors"].values())
     print("\nAPI /api/health latency (ms, from when each request was due):")
-    print(table(["requests", "ok", "failed", "p50", "p95", "p99", "max", "achieved rate"], [[
-        str(result["sent"]), str(len(latencies)), f"{failed} {result['errors'] or ''}",
-        *(f"{percentile(latencies, q):.1f}" for q in (50, 95, 99)), f"{max(latencies):.1f}",
-        f"{result['sent'] / result['seconds']:.0f}/s",
-    ]]))  # fmt: skip
+    print(table(["", "requests", "ok", "failed", "p50", "p95", "p99", "max", "achieved rate"], [
+        latency_row("no browser (baseline)", baseline),
+        latency_row(f"{args.sessions} live sessions", result),
+    ]))  # fmt: skip
     print(f"\nmessages per session: {statistics.mean(per_session):.1f}/s mean, {min(per_session):.1f} to "
           f"{max(per_session):.1f}/s ({statistics.mean(per_session) / alone * 100:.0f} % of one session alone, "
           f"{alone:.1f}/s)")  # fmt: skip
