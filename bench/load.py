@@ -82,7 +82,7 @@ COUNT_MESSAGES = """(() => {
 
 
 @contextmanager
-def low_priority_chromium(workdir: Path) -> Iterator[tuple[Path, str]]:
+def low_priority_chromium(workdir: Path, cpus: float = 0.0) -> Iterator[tuple[Path, str]]:
     """A wrapper that starts Chromium with little CPU weight, and how.
 
     ``nice`` is not enough: Chromium running as root sets its renderers back to
@@ -96,6 +96,9 @@ def low_priority_chromium(workdir: Path) -> Iterator[tuple[Path, str]]:
     try:
         group.mkdir()
         (group / "cpu.shares").write_text(str(BROWSER_SHARES))
+        if cpus > 0:  # a hard cap too: at most ``cpus`` cores' time per period
+            period = int((group / "cpu.cfs_period_us").read_text())
+            (group / "cpu.cfs_quota_us").write_text(str(int(cpus * period)))
     except OSError as exc:
         wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
         how = f"nice 19 (no cpu cgroup: {exc.strerror}); Chromium as root undoes it, so expect the browsers to compete"
@@ -103,6 +106,7 @@ def low_priority_chromium(workdir: Path) -> Iterator[tuple[Path, str]]:
     else:
         wrapper.write_text(f'#!/bin/sh\necho $$ > {group / "cgroup.procs"}\nexec {CHROMIUM} "$@"\n')
         how = f"in cpu cgroup {group.name} with cpu.shares {BROWSER_SHARES} (1024 for the rest)"
+        how += f", capped at {cpus:g} cores" if cpus > 0 else ""
     wrapper.chmod(0o755)
     try:
         yield wrapper, how
@@ -185,6 +189,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second to /api/health")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--every", type=float, default=30.0, help="seconds between CPU/RSS readings")
+    parser.add_argument("--browser-cpus", type=float, default=0.0, help="hard cap on the browsers' CPU, cores (0: none)")
     parser.add_argument("--baseline-seconds", type=float, default=30.0, help="API load alone, before any browser")
     args = parser.parse_args()
     print(machine_note(), flush=True)
@@ -199,7 +204,7 @@ def main() -> int:
             print(f"baseline: /api/health at {args.rate:g}/s for {args.baseline_seconds:g} s, no browser", flush=True)
             api_load(port, args.rate, args.baseline_seconds, quiet).wait()
             baseline = json.loads(quiet.read_text())
-            with low_priority_chromium(Path(tmp)) as (chromium, how), sync_playwright() as pw:
+            with low_priority_chromium(Path(tmp), args.browser_cpus) as (chromium, how), sync_playwright() as pw:
                 print(f"Chromium {how}", flush=True)
                 browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
                 try:
