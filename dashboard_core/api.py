@@ -19,8 +19,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dashboard_core import NAME, __version__
-from dashboard_core.metrics.export import csv_filename, frame_to_csv
-from dashboard_core.metrics.windows import WindowError, resolve_window
+from dashboard_core.metrics.export import csv_filename
 from dashboard_core.models import (
     ApiInfo,
     EndpointInfo,
@@ -37,7 +36,7 @@ from dashboard_core.routes import prometheus as prometheus_routes
 from dashboard_core.routes import testing as testing_routes
 from dashboard_core.routes import workflows as workflows_routes
 from dashboard_core.routes.common import ERRORS as _ERRORS
-from dashboard_core.routes.common import RuntimeDep, document_error_bodies
+from dashboard_core.routes.common import CsvWindow, RuntimeDep, csv_download, document_error_bodies
 from dashboard_core.runtime import Runtime
 from dashboard_core.store import StoreError
 from dashboard_core.testing.manager import SuiteError
@@ -171,18 +170,7 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         },
         summary="Metric history as CSV",
     )
-    def history_csv(
-        rt: RuntimeDep,
-        window: Annotated[
-            str | None, Query(description="A span ending now (or at end): 5m, 15m, 1h, 6h, 24h, 7d")
-        ] = None,
-        start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
-        end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
-    ) -> Response:
-        try:
-            win = resolve_window(window if (window or start) else "15m", start, end)
-        except WindowError as exc:
-            raise HTTPException(400, str(exc)) from None
+    def history_csv(rt: RuntimeDep, win: CsvWindow) -> Response:
         read = rt.read_history(win, extremes=True)
         frame = read.csv_frame()
         limit = rt.config.api.csv_max_rows
@@ -190,16 +178,7 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
             raise HTTPException(
                 413, f"The window holds {len(frame):,} rows, more than csv_max_rows ({limit:,}); ask for a shorter one."
             )
-        name = csv_filename("metrics", win.start, win.end)
-        return Response(
-            frame_to_csv(frame),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{name}"',
-                "X-Rows": str(len(frame)),
-                "X-Resolution": read.token,
-            },
-        )
+        return csv_download(frame, csv_filename("metrics", win.start, win.end), {"X-Resolution": read.token})
 
     @api.get(
         "/metrics/processes",

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+import pandas as pd
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from dashboard_core.auth.middleware import PRINCIPAL
 from dashboard_core.auth.principals import OPEN, Principal
+from dashboard_core.metrics.export import frame_to_csv
+from dashboard_core.metrics.windows import Window, WindowError, resolve_window
 from dashboard_core.models import ErrorResponse
 from dashboard_core.runtime import Runtime
 
@@ -106,6 +109,28 @@ def not_found(what: str) -> dict[int | str, dict[str, object]]:
     return {404: {"model": ErrorResponse, "description": what}}
 
 
-def download(body: bytes, media_type: str, filename: str) -> Response:
+def download(body: bytes, media_type: str, filename: str, headers: dict[str, str] | None = None) -> Response:
     """A response the browser saves as ``filename``."""
-    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def csv_download(frame: pd.DataFrame, filename: str, headers: dict[str, str] | None = None) -> Response:
+    """A metric frame as a CSV file, its row count in ``X-Rows``."""
+    headers = {"X-Rows": str(len(frame)), **(headers or {})}
+    return download(frame_to_csv(frame), "text/csv; charset=utf-8", filename, headers)
+
+
+def _csv_window(
+    window: Annotated[str | None, Query(description="A span ending now (or at end): 5m, 15m, 1h, 6h, 24h, 7d")] = None,
+    start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
+    end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
+) -> Window:
+    """The span a CSV export asks for: ``window``, or ``start``/``end``; the last 15 minutes if neither."""
+    try:
+        return resolve_window(window if (window or start) else "15m", start, end)
+    except WindowError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+CsvWindow = Annotated[Window, Depends(_csv_window)]

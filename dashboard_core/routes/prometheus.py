@@ -13,12 +13,11 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from dashboard_core.metrics.export import csv_filename, frame_to_csv
+from dashboard_core.metrics.export import csv_filename
 from dashboard_core.metrics.exposition import build_registry
 from dashboard_core.metrics.prometheus_source import PrometheusError, PrometheusSource, source_for
-from dashboard_core.metrics.windows import WindowError, resolve_window
 from dashboard_core.models import ErrorResponse
-from dashboard_core.routes.common import ERRORS, RuntimeDep
+from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
 from dashboard_core.runtime import Runtime
 
 FLEET_CSV = "/prometheus/history.csv"
@@ -105,24 +104,13 @@ def add(api: FastAPI) -> None:
     def fleet_csv(
         rt: RuntimeDep,
         instance: Annotated[str, Query(min_length=1, max_length=500, description="The target's instance label")],
-        window: Annotated[str | None, Query(description="A span ending now (or at end): 5m, 1h, 24h, 7d")] = None,
-        start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
-        end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
+        win: CsvWindow,
     ) -> Response:
-        try:
-            win = resolve_window(window if (window or start) else "15m", start, end)
-        except WindowError as exc:
-            raise HTTPException(400, str(exc)) from None
         try:
             frame = _source(rt).history(instance, win.start, win.end)
         except PrometheusError as exc:
             raise HTTPException(exc.http_status, str(exc)) from None
-        name = fleet_csv_filename(instance, win.start, win.end)
-        return Response(
-            frame_to_csv(frame),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Rows": str(len(frame))},
-        )
+        return csv_download(frame, fleet_csv_filename(instance, win.start, win.end))
 
 
 def _safe(text: str) -> str:
