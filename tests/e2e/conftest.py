@@ -48,8 +48,15 @@ def hermetic_env() -> dict[str, str]:
     return env
 
 
-def http_client(base_url: str, timeout: float = 15.0, headers: dict[str, str] | None = None) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False, headers=headers)
+def http_client(
+    base_url: str, timeout: float = 15.0, headers: dict[str, str] | None = None, **kwargs: Any
+) -> httpx.Client:
+    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False, headers=headers, **kwargs)
+
+
+def login_flow_client(server: Server, **kwargs: Any) -> httpx.Client:
+    """Redirects are shown, not followed: the login flows are what is tested."""
+    return http_client(server.url, timeout=30, follow_redirects=False, **kwargs)
 
 
 def write_config(directory: Path, extra: str = "") -> Path:

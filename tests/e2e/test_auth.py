@@ -19,6 +19,7 @@ import websockets.sync.client
 
 from dashboard_core.auth.credentials import hash_password, new_token
 from tests.e2e.conftest import REPO, Server, hermetic_env, streamlit_argv, write_config
+from tests.e2e.conftest import login_flow_client as client
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -53,10 +54,6 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
-
-
-def client(server: Server, **kwargs: Any) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=30, trust_env=False, follow_redirects=False, **kwargs)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from dashboard_core.auth import oidc
 from dashboard_core.auth.credentials import hash_password, new_token
 from dashboard_core.config import ConfigError, OidcConfig, load_config
 from tests.e2e.conftest import REPO, Server, launch_server
+from tests.e2e.conftest import login_flow_client as client
 from tests.oidc_provider import Provider, User
 
 pytestmark = pytest.mark.timeout(300)
@@ -81,10 +82,6 @@ def sso(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iterato
         yield server
     finally:
         server.stop()
-
-
-def client(server: Server, **kwargs: Any) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=30, trust_env=False, follow_redirects=False, **kwargs)
 
 
 @contextmanager
