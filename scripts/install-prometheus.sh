@@ -11,15 +11,8 @@ NODE_EXPORTER=/usr/bin/prometheus-node-exporter
 if [ -x "$PROMETHEUS" ] && [ -x "$NODE_EXPORTER" ]; then
   exit 0
 fi
-if [ "$(id -u)" -eq 0 ]; then
-  sudo=""
-elif command -v sudo >/dev/null 2>&1; then
-  sudo="sudo"
-else
-  echo "error: Prometheus is missing and installing it needs root: run" >&2
-  echo "       'apt-get install --no-install-recommends prometheus prometheus-node-exporter' as root." >&2
-  exit 1
-fi
+. "$(dirname "$0")/as-root.sh"
+as_root Prometheus "--no-install-recommends prometheus prometheus-node-exporter"
 
 # Process ids running one of the two binaries, by the executable (or, for
 # another user's process that a non-root user cannot resolve, its argv[0]), so
