@@ -26,6 +26,7 @@ from dashboard_core.events import EventLog
 from dashboard_core.health.agents import AgentRegistry
 from dashboard_core.health.alerts import AlertEngine
 from dashboard_core.health.monitor import HealthMonitor
+from dashboard_core.metrics.cards import CARD_WINDOW, Card, CardCache
 from dashboard_core.metrics.fields import FieldTable, MetricSource
 from dashboard_core.metrics.figure_cache import FigureCache
 from dashboard_core.metrics.frame import RollingFrame
@@ -44,7 +45,7 @@ from dashboard_core.metrics.sources import (
     ProcessCountSource,
 )
 from dashboard_core.metrics.tiers import tiers_of
-from dashboard_core.metrics.windows import Window
+from dashboard_core.metrics.windows import Window, resolve_window
 from dashboard_core.models import (
     AgentInfo,
     ComponentState,
@@ -128,6 +129,7 @@ class Runtime:
             else None
         )
         self.figures = FigureCache(self.fields)  # chart figures shared by sessions
+        self._cards = CardCache(self.fields)  # and the live cards
         self._history_reader = HistoryReader(
             self.frame,
             self.history_store,
@@ -240,6 +242,14 @@ class Runtime:
         if window is None:
             return self.frame.to_frame()
         return self.frame.to_frame(window.start, window.end)
+
+    def live_cards(self) -> list[Card]:
+        """The cards of the last ~2 minutes (none once the newest sample is older),
+        built once per new sample for every session that shows them."""
+        window = resolve_window(CARD_WINDOW)
+        span = self.frame.span()
+        key = None if span is None else (span[1], span[1] >= window.start)
+        return self._cards.cards(key, lambda: self.history(window))
 
     def read_history(self, window: Window, *, extremes: bool = False) -> HistoryRead:
         """The window across memory and the store, at the finest resolution that

@@ -3,10 +3,9 @@
 import streamlit as st
 
 from dashboard_core.api import history_csv_link
-from dashboard_core.metrics.cards import build_cards
 from dashboard_core.metrics.charts import selected_range
 from dashboard_core.metrics.export import csv_filename
-from dashboard_core.metrics.windows import Window, resolve_window
+from dashboard_core.metrics.windows import Window
 from ui.widgets import browser_tz, download_link, local_time, require_runtime, show_cards, show_charts, window_picker
 
 rt = require_runtime()
@@ -26,7 +25,7 @@ if rt.config.prometheus.url:
 
 @st.fragment(run_every=rt.config.sampler.interval_seconds)
 def live_cards() -> None:
-    show_cards(build_cards(rt.history(resolve_window("2m")), rt.fields))
+    show_cards(rt.live_cards())
 
 
 live_cards()

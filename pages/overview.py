@@ -21,8 +21,6 @@ from dashboard_core.labels import (
     SEVERITY_EMOJI,
     WORKFLOW_EMOJI,
 )
-from dashboard_core.metrics.cards import build_cards
-from dashboard_core.metrics.windows import resolve_window
 from dashboard_core.models import (
     AgentsOverview,
     AgentState,
@@ -137,7 +135,7 @@ def host(ov: Overview) -> None:
         f"**{h.hostname}** · {h.platform} · {h.cpu_cores} cores · "
         f"{format_bytes(h.memory_total)} memory · up since {clock(h.boot_time, tz, datetime.now(UTC))}"
     )
-    show_cards(build_cards(rt.history(resolve_window("2m")), rt.fields))
+    show_cards(rt.live_cards())
 
 
 def dashboard(health: SelfHealth) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -11,6 +13,7 @@ import pandas as pd
 from dashboard_core.metrics.fields import FieldTable, split_column
 from dashboard_core.units import format_value
 
+CARD_WINDOW = "2m"  # the history a card reads: its delta and sparkline need the last minute
 DELTA_SECONDS = 60
 SPARK_POINTS = 60
 
@@ -68,6 +71,32 @@ def _card(recent: pd.DataFrame, column: str, label: str, color: DeltaColor, fiel
         delta = ("+" if change >= 0 else "-") + format_value(abs(change), unit)
     spark = [float(v) for v in series.tail(SPARK_POINTS).to_numpy() if not math.isnan(v)]
     return Card(label, text, delta, color, fields.label_of(column), spark)
+
+
+class CardCache:
+    """The live cards of the latest sample, built once and shared by every session.
+
+    Each live page rebuilds its cards every sample: with twenty viewers that
+    was the largest part of the server's Python time, and every viewer gets the
+    same cards. The caller's key says which data they come from (the newest
+    sample, and whether it is still recent); a new key is a new build.
+    """
+
+    def __init__(self, fields: FieldTable) -> None:
+        self.fields = fields
+        self._key: Hashable = None
+        self._cards: list[Card] = []
+        self._lock = threading.Lock()
+        self.builds = 0  # for tests: how often the cache missed
+
+    def cards(self, key: Hashable, recent: Callable[[], pd.DataFrame]) -> list[Card]:
+        # Held while building, so sessions asking at the same moment wait for one build.
+        with self._lock:
+            if key is None or key != self._key:
+                self._cards = build_cards(recent(), self.fields)
+                self._key = key
+                self.builds += 1
+            return self._cards
 
 
 def _last(series: pd.Series) -> float | None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
+from dashboard_core.config import Config
 from dashboard_core.metrics.cards import build_cards
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.metrics.sources.cpu import TOTAL
 from dashboard_core.metrics.sources.disk import USAGE
 from dashboard_core.metrics.sources.network import TOTAL_RECV
+from dashboard_core.metrics.windows import resolve_window
+from dashboard_core.runtime import Runtime
 from dashboard_core.units import format_bytes, format_duration, format_value
 
 FIELDS = FieldTable([TOTAL, USAGE, TOTAL_RECV])
@@ -54,3 +59,24 @@ def test_units() -> None:
     assert format_value(1234.0, "processes") == "1,234"
     assert format_duration(93_784) == "1 d 2 h 3 min"
     assert format_duration(59) == "59 s"
+
+
+def test_the_live_cards_are_built_once_per_sample_for_every_session() -> None:
+    """Every session's card tick asks the Runtime; a new sample is a new build, and
+    once the newest sample is older than the cards' window there are none."""
+    rt = Runtime(Config())
+    now = time.time_ns()
+    for i in range(90):
+        rt.frame.append(now - (90 - i) * 1_000_000_000, {"cpu.total": float(i), "memory.percent": 40.0})
+    first = rt.live_cards()
+    assert rt.live_cards() is first and rt._cards.builds == 1  # a second session, same sample
+    assert first == build_cards(rt.history(resolve_window("2m")), rt.fields)
+    assert {c.label for c in first} == {"CPU", "Memory"}
+
+    rt.frame.append(now, {"cpu.total": 99.0, "memory.percent": 40.0})
+    cards = {c.label: c for c in rt.live_cards()}
+    assert rt._cards.builds == 2 and cards["CPU"].value == "99.0 %"
+
+    stale = Runtime(Config())
+    stale.frame.append(now - 10 * 60 * 1_000_000_000, {"cpu.total": 5.0})  # the sampler stopped 10 min ago
+    assert stale.live_cards() == []
