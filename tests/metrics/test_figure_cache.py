@@ -3,6 +3,7 @@ when a value, the window or the time zone changes, and bounded in number."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import plotly.io as pio
@@ -60,3 +61,15 @@ def test_sessions_asking_at_once_share_one_build() -> None:
     for t in threads:
         t.join()
     assert cache.builds == 1 and all(r is results[0] for r in results)
+
+
+def test_a_cached_figure_sends_the_same_json_as_a_plain_one() -> None:
+    """What st.plotly_chart does with a figure (to_dict, then JSON) gives the same
+    chart for the cached figure, whose dict is made once and reused."""
+    frame = day_frame(600)
+    cached = FigureCache(field_table()).figures(frame, "Europe/Berlin")
+    plain = build_figures(frame, field_table(), "Europe/Berlin")
+    assert len(cached) == len(plain)
+    for (_, sent), (_, fig) in zip(cached, plain):
+        assert json.loads(pio.to_json(sent.to_dict(), validate=False)) == json.loads(pio.to_json(fig, validate=False))
+        assert sent.to_dict() is sent.to_dict()  # made once
