@@ -1,27 +1,33 @@
-"""Many viewers and a steady API load at once: 20 headless Chromium sessions on
-the live Metrics page and /api/health at 200 requests/s, for 10 minutes, on the
-real server (``streamlit run streamlit_app.py`` with a copy of dashboard.toml).
+"""Many viewers and a steady API load at once, on the real server
+(``streamlit run streamlit_app.py`` with a copy of dashboard.toml):
+/api/health at 200 requests/s for 10 minutes while 20 sessions watch the live
+Metrics page, in two phases.
+
+1. 20 live sessions. The browsers of 20 analysts run on their own machines;
+   here they would share the server's two cores, and one live Metrics page
+   costs headless Chromium (software rendering, no GPU) about a third of a
+   core: 20 of them would take the CPU from the server they are meant to load.
+   So the 20 sessions speak Streamlit's protocol from one light process
+   (bench/_live_sessions.py): the page request and the rerun messages a real
+   Chromium page sent, each fragment rerun at its own interval, every message
+   parsed and counted, nothing drawn. To the server they are browsers; each
+   must receive as many messages per second as the real page alone does, and
+   that real page stays open among them (21 sessions in all).
+2. 20 headless Chromium pages (``--browsers``), the literal setup: Chromium in
+   a cpu cgroup with a tiny share, so the server and the API client come first
+   and the browsers get what is left (they fall behind; their message rate says
+   by how much).
 
 Prints the server's CPU (% of one core, its process tree) and RSS every 30 s,
 then the API latency percentiles side by side: the API alone (30 s before any
-browser opens, the baseline) and with the sessions live. The latency of each
-request counts from when it was due (open loop), measured by a separate
-process.
-
-The browsers stand in for 20 analysts' own machines but share the server's two
-cores here, and one live Metrics page costs headless Chromium (software
-rendering, no GPU) about a third of a core: 20 of them would take the CPU from
-the server they are meant to load. So Chromium runs in a cpu cgroup with a tiny
-share: the server and the API client come first, the browsers get what is left
-and fall behind. To say how much load they still made, each page counts the
-WebSocket messages it receives; the script prints that rate next to the rate
-of one session alone (a session that keeps up).
+session opens, the baseline) and each phase. The latency of each request counts
+from when it was due (open loop), measured by a separate process.
 
 Targets: p99 of /api/health under 20 ms at 200 requests/s on the 2-core
 machine while the sessions run; RSS flat (under 10 % growth from the 2nd minute
 to the end); no failed requests.
 
-Run: .venv/bin/python bench/load.py [--sessions 20] [--rate 200] [--minutes 10]
+Run: .venv/bin/python bench/load.py [--sessions 20] [--browsers 20] [--rate 200] [--minutes 10]
 """
 
 from __future__ import annotations
@@ -34,8 +40,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +50,7 @@ import psutil
 from _common import ROOT, machine_note, table, verdict
 from playwright.sync_api import sync_playwright
 from server_rss import start_server, stop_server, tree_rss, wait_healthy
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from tests.localhost import CHROMIUM, CHROMIUM_ARGS, free_port
 
@@ -129,11 +137,11 @@ def _remove_cgroup(group: Path) -> None:
             time.sleep(0.1)  # polling for processes to exit, with a deadline
 
 
-def open_live_page(context: Any, url: str) -> Any:
-    """A new session on the live Metrics page, returned once its charts are drawn.
-    Pages share one browser context (its HTTP cache): each is still its own
-    Streamlit session with its own WebSocket."""
-    page = context.new_page()
+def open_live_page(context: Any, url: str, page: Any = None) -> Any:
+    """A new session on the live Metrics page (in ``page``, or a new one),
+    returned once its charts are drawn. Pages share one browser context (its
+    HTTP cache): each is still its own Streamlit session with its own WebSocket."""
+    page = page or context.new_page()
     page.goto(url, wait_until="domcontentloaded", timeout=300_000)
     page.wait_for_selector(".js-plotly-plot", timeout=300_000)
     return page
@@ -183,92 +191,184 @@ def latency_row(label: str, result: dict[str, Any]) -> list[str]:
     ]
 
 
+def record_page_request(page: Any) -> list[bytes]:
+    """Collects what the page sends on its WebSocket (call before it loads)."""
+    sent: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    return sent
+
+
+def page_messages(sent: list[bytes]) -> tuple[bytes, bytes]:
+    """The page request and a fragment rerun, as the real page sent them."""
+    runs = []
+    for payload in sent:
+        msg = BackMsg()
+        msg.ParseFromString(payload)
+        if msg.WhichOneof("type") == "rerun_script":
+            runs.append(msg)
+    page = next(m for m in runs if not m.rerun_script.fragment_id)
+    rerun = next(m for m in runs if m.rerun_script.fragment_id)
+    return page.SerializeToString(), rerun.SerializeToString()
+
+
+@dataclass
+class Phase:
+    """One phase's figures: latency, CPU/RSS readings, messages per session."""
+
+    label: str
+    result: dict[str, Any]
+    rows: list[tuple[float, float, int]]  # (seconds, server CPU %, server RSS)
+    per_session: list[float]
+    note: str = ""
+
+
+def measure(proc: subprocess.Popen[bytes], port: int, args: argparse.Namespace, workdir: Path,
+            wait: Callable[[float], None]) -> tuple[dict[str, Any], list[tuple[float, float, int]]]:  # fmt: skip
+    """/api/health at the rate for the minutes, reading the server's CPU and RSS
+    every ``args.every`` seconds; ``wait(seconds)`` passes the time (a page's
+    own wait keeps Playwright's event loop turning)."""
+    out = workdir / "latencies.json"
+    load = api_load(port, args.rate, args.minutes * 60, out)
+    rows: list[tuple[float, float, int]] = []
+    t0 = last_t = time.monotonic()
+    last_cpu = tree_cpu_seconds(proc.pid)
+    end = t0 + args.minutes * 60
+    while (left := end - time.monotonic()) > 0:
+        wait(min(args.every, left))
+        now, cpu = time.monotonic(), tree_cpu_seconds(proc.pid)
+        rows.append((now - t0, (cpu - last_cpu) / (now - last_t) * 100, tree_rss(proc.pid)))
+        last_t, last_cpu = now, cpu
+        print(f"  {rows[-1][0]:6.0f} s  CPU {rows[-1][1]:6.1f} %  RSS {rows[-1][2] / 2**20:7.1f} MiB", flush=True)
+    load.wait(120)
+    return json.loads(out.read_text()), rows
+
+
+def wait_for_file(path: Path, child: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if child.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the live sessions did not open (exit code {child.poll()})")
+        time.sleep(0.1)  # polling for the child's ready file, with a deadline
+
+
+def live_sessions_phase(proc: subprocess.Popen[bytes], port: int, args: argparse.Namespace, workdir: Path,
+                        page: Any, messages: tuple[bytes, bytes]) -> Phase:  # fmt: skip
+    """``args.sessions`` protocol sessions and the one real Chromium page, all live."""
+    out = workdir / "sessions.json"
+    page_request, rerun = messages
+    child = subprocess.Popen([
+        sys.executable, str(ROOT / "bench" / "_live_sessions.py"), f"ws://127.0.0.1:{port}/_stcore/stream",
+        page_request.hex(), rerun.hex(), str(args.sessions), str(args.minutes * 60 + 5), str(out),
+    ])  # fmt: skip
+    try:
+        wait_for_file(out.with_suffix(".ready"), child, 180)
+        print(f"{args.sessions} live sessions open, and the Chromium page; "
+              f"/api/health at {args.rate:g}/s for {args.minutes:g} min", flush=True)  # fmt: skip
+        before, t0 = received([page])[0], time.monotonic()
+        result, rows = measure(proc, port, args, workdir, lambda s: page.wait_for_timeout(s * 1000))
+        browser_rate = (received([page])[0] - before) / (time.monotonic() - t0)
+        child.wait(60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    sessions = json.loads(out.read_text())
+    if sessions["errors"]:
+        print(f"live session errors: {sessions['errors'][:5]}", flush=True)
+    per_session = [n / sessions["seconds"] for n in sessions["counted"]]
+    label = f"{args.sessions} live sessions + 1 Chromium page"
+    return Phase(label, result, rows, per_session, f"the Chromium page among them: {browser_rate:.1f}/s")
+
+
+def browsers_phase(proc: subprocess.Popen[bytes], port: int, args: argparse.Namespace, workdir: Path,
+                   context: Any, first: Any) -> Phase:  # fmt: skip
+    """``args.browsers`` Chromium pages (the first already open), in the low-share cgroup."""
+    url = f"http://127.0.0.1:{port}/metrics"
+    pages = [first]
+    opened = time.monotonic()
+    for _ in range(args.browsers - 1):
+        set_frozen(context, pages[-1], True)
+        pages.append(open_live_page(context, url))
+    for page in pages[:-1]:
+        set_frozen(context, page, False)
+    print(f"{args.browsers} Chromium pages on /metrics, charts drawn in each "
+          f"({time.monotonic() - opened:.0f} s to open them one by one); "
+          f"/api/health at {args.rate:g}/s for {args.minutes:g} min", flush=True)  # fmt: skip
+    before, t0 = received(pages), time.monotonic()
+    result, rows = measure(proc, port, args, workdir, lambda s: pages[0].wait_for_timeout(s * 1000))
+    per_session = [(n - n0) / (time.monotonic() - t0) for n, n0 in zip(received(pages), before)]
+    return Phase(f"{args.browsers} Chromium pages", result, rows, per_session)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--sessions", type=int, default=20, help="live sessions in phase 1 (0: skip the phase)")
+    parser.add_argument("--browsers", type=int, default=20, help="Chromium pages in phase 2 (0 or 1: skip it)")
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second to /api/health")
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=10.0, help="per phase")
     parser.add_argument("--every", type=float, default=30.0, help="seconds between CPU/RSS readings")
     parser.add_argument("--browser-cpus", type=float, default=0.0, help="hard cap on the browsers' CPU, cores (0: none)")
-    parser.add_argument("--baseline-seconds", type=float, default=30.0, help="API load alone, before any browser")
+    parser.add_argument("--baseline-seconds", type=float, default=30.0, help="API load alone, before any session")
     args = parser.parse_args()
     print(machine_note(), flush=True)
 
+    phases: list[Phase] = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        workdir = Path(tmp)
         port = free_port()
-        proc, log = start_server(port, Path(tmp))
-        rows: list[tuple[float, float, int]] = []
+        proc, log = start_server(port, workdir)
         try:
             wait_healthy(proc, port, log)
-            quiet = Path(tmp) / "baseline.json"
-            print(f"baseline: /api/health at {args.rate:g}/s for {args.baseline_seconds:g} s, no browser", flush=True)
+            quiet = workdir / "baseline.json"
+            print(f"baseline: /api/health at {args.rate:g}/s for {args.baseline_seconds:g} s, no session", flush=True)
             api_load(port, args.rate, args.baseline_seconds, quiet).wait()
             baseline = json.loads(quiet.read_text())
-            with low_priority_chromium(Path(tmp), args.browser_cpus) as (chromium, how), sync_playwright() as pw:
+            with low_priority_chromium(workdir, args.browser_cpus) as (chromium, how), sync_playwright() as pw:
                 print(f"Chromium {how}", flush=True)
                 browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
                 try:
-                    url = f"http://127.0.0.1:{port}/metrics"
                     context = browser.new_context(viewport={"width": 1400, "height": 1000})
                     context.add_init_script(COUNT_MESSAGES)
-                    pages = [open_live_page(context, url)]
-                    alone = message_rate(pages, seconds=20)
-                    print(f"one session alone receives {alone:.1f} messages/s (keeping up)", flush=True)
-                    opened = time.monotonic()
-                    for _ in range(args.sessions - 1):
-                        set_frozen(context, pages[-1], True)
-                        pages.append(open_live_page(context, url))
-                    for page in pages[:-1]:
-                        set_frozen(context, page, False)
-                    print(f"{args.sessions} sessions on /metrics, charts drawn in each "
-                          f"({time.monotonic() - opened:.0f} s to open them one by one); "
-                          f"/api/health at {args.rate:g}/s for {args.minutes:g} min", flush=True)  # fmt: skip
-                    out = Path(tmp) / "latencies.json"
-                    load = api_load(port, args.rate, args.minutes * 60, out)
-                    t0 = time.monotonic()
-                    cpu0 = tree_cpu_seconds(proc.pid)
-                    messages0 = received(pages)
-                    last_t, last_cpu = t0, cpu0
-                    end = t0 + args.minutes * 60
-                    while time.monotonic() < end:
-                        pages[0].wait_for_timeout(min(args.every, max(0.0, end - time.monotonic())) * 1000)
-                        now, cpu = time.monotonic(), tree_cpu_seconds(proc.pid)
-                        rows.append((now - t0, (cpu - last_cpu) / (now - last_t) * 100, tree_rss(proc.pid)))
-                        last_t, last_cpu = now, cpu
-                        print(f"  {rows[-1][0]:6.0f} s  CPU {rows[-1][1]:6.1f} %  RSS {rows[-1][2] / 2**20:7.1f} MiB",
-                              flush=True)  # fmt: skip
-                    per_session = [(n - n0) / (time.monotonic() - t0) for n, n0 in zip(received(pages), messages0)]
-                    load.wait(120)
+                    page = context.new_page()
+                    sent = record_page_request(page)
+                    page = open_live_page(context, f"http://127.0.0.1:{port}/metrics", page)
+                    alone = message_rate([page], seconds=20)
+                    print(f"one Chromium page alone receives {alone:.1f} messages/s (keeping up)", flush=True)
+                    if args.sessions > 0:
+                        phases.append(live_sessions_phase(proc, port, args, workdir, page, page_messages(sent)))
+                    if args.browsers > 1:
+                        phases.append(browsers_phase(proc, port, args, workdir, context, page))
                 finally:
                     browser.close()
-            result = json.loads(out.read_text())
         finally:
             stop_server(proc)
+    return report(args, baseline, alone, phases)
 
-    latencies = [x * 1000 for x in result["latencies"]]
-    failed = sum(result["errors"].values())
+
+def report(args: argparse.Namespace, baseline: dict[str, Any], alone: float, phases: list[Phase]) -> int:
     print("\nAPI /api/health latency (ms, from when each request was due):")
-    print(table(["", "requests", "ok", "failed", "p50", "p95", "p99", "max", "achieved rate"], [
-        latency_row("no browser (baseline)", baseline),
-        latency_row(f"{args.sessions} live sessions", result),
-    ]))  # fmt: skip
-    print(f"\nmessages per session: {statistics.mean(per_session):.1f}/s mean, {min(per_session):.1f} to "
-          f"{max(per_session):.1f}/s ({statistics.mean(per_session) / alone * 100:.0f} % of one session alone, "
-          f"{alone:.1f}/s)")  # fmt: skip
-    cpu = [r[1] for r in rows]
-    print(f"\nserver CPU (process tree, % of one core): mean {statistics.mean(cpu):.1f}, max {max(cpu):.1f}")
-    ref = next((r[2] for r in rows if r[0] >= REFERENCE_SECONDS), rows[len(rows) // 2][2])
-    growth = (rows[-1][2] - ref) / ref
-    print(
-        f"server RSS: start {rows[0][2] / 2**20:.1f} MiB, reference {ref / 2**20:.1f} MiB, "
-        f"end {rows[-1][2] / 2**20:.1f} MiB ({growth * 100:+.1f} %)"
-    )
-    p99 = percentile(latencies, 99)
-    checks = [
-        verdict(p99 < P99_TARGET_MS, f"p99 of /api/health {p99:.1f} ms at {args.rate:g}/s < {P99_TARGET_MS:g} ms"),
-        verdict(growth < GROWTH_LIMIT, f"RSS growth {growth * 100:+.1f} % < {GROWTH_LIMIT * 100:.0f} %"),
-        verdict(failed == 0, f"{failed} failed requests"),
-    ]
+    print(table(["", "requests", "ok", "failed", "p50", "p95", "p99", "max", "achieved rate"],
+                [latency_row("no session (baseline)", baseline), *(latency_row(p.label, p.result) for p in phases)]))  # fmt: skip
+    checks = []
+    for phase in phases:
+        per = phase.per_session
+        print(f"\n{phase.label}: messages per session {statistics.mean(per):.1f}/s mean, {min(per):.1f} to "
+              f"{max(per):.1f}/s ({statistics.mean(per) / alone * 100:.0f} % of one Chromium page alone, "
+              f"{alone:.1f}/s){'; ' + phase.note if phase.note else ''}")  # fmt: skip
+        cpu = [r[1] for r in phase.rows]
+        print(f"  server CPU (process tree, % of one core): mean {statistics.mean(cpu):.1f}, max {max(cpu):.1f}")
+        ref = next((r[2] for r in phase.rows if r[0] >= REFERENCE_SECONDS), phase.rows[len(phase.rows) // 2][2])
+        growth = (phase.rows[-1][2] - ref) / ref
+        print(f"  server RSS: start {phase.rows[0][2] / 2**20:.1f} MiB, reference {ref / 2**20:.1f} MiB, "
+              f"end {phase.rows[-1][2] / 2**20:.1f} MiB ({growth * 100:+.1f} %)")  # fmt: skip
+        latencies = [x * 1000 for x in phase.result["latencies"]]
+        p99 = percentile(latencies, 99)
+        failed = sum(phase.result["errors"].values())
+        checks += [
+            verdict(p99 < P99_TARGET_MS, f"{phase.label}: p99 of /api/health {p99:.1f} ms at {args.rate:g}/s "
+                                         f"< {P99_TARGET_MS:g} ms"),  # fmt: skip
+            verdict(growth < GROWTH_LIMIT, f"{phase.label}: RSS growth {growth * 100:+.1f} % < {GROWTH_LIMIT * 100:.0f} %"),
+            verdict(failed == 0, f"{phase.label}: {failed} failed requests"),
+        ]
     print("\n" + "\n".join(checks))
     return 0 if all(c.startswith("PASS") for c in checks) else 1
 
