@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.state import get_session_state
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.auth.audit import audit
@@ -166,8 +167,33 @@ def download_link(label: str, href: str, file_name: str, key: str) -> None:
     )
 
 
+def forget_removed_widgets() -> int:
+    """Drop what Streamlit keeps of widgets that are gone; how many.
+
+    A chart with ``on_select`` is a widget whose id follows its data, so every
+    live redraw registers ten new widgets. At the end of a run Streamlit 1.67
+    drops the old ones' values but keeps their metadata (``WStates.
+    remove_stale_widgets`` prunes ``states`` only): one open Metrics page grew
+    by two entries a second, each holding callbacks and a serde, without end.
+    Metadata whose widget has no value, new or old, is such a leftover. Reaches
+    into Streamlit's session state; if that changes shape, this does nothing.
+    """
+    try:
+        safe = get_session_state()
+        with safe._lock:
+            state = safe._state
+            widgets = state._new_widget_state
+            gone = [k for k in widgets.widget_metadata if k not in widgets.states and k not in state._old_state]
+            for k in gone:
+                del widgets.widget_metadata[k]
+    except (AttributeError, RuntimeError):
+        return 0
+    return len(gone)
+
+
 def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], None]) -> None:
     """Charts two to a row; a box selection on one calls ``on_select(its key)``."""
+    forget_removed_widgets()  # the last redraw's charts
     for row in range(0, len(figures), 2):
         for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
             key = f"{key_prefix}{spec.key}"

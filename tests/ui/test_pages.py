@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -131,3 +132,25 @@ def test_the_csv_link_downloads_the_window_shown(app: AppTest, live_runtime: Run
     assert response.status_code == 200 and len(df) >= 3
     stamps = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
     assert stamps.min() >= start.floor("ms") and stamps.max() <= end
+
+
+def test_live_redraws_do_not_pile_up_widget_state(app: AppTest, live_runtime: Runtime) -> None:
+    """Each redraw of the charts registers new chart widgets (their ids follow the
+    data); what Streamlit keeps of the old ones must go, or an open page grows
+    without end (ui.widgets.forget_removed_widgets)."""
+
+    def widgets_held() -> int:
+        return len(app._session_state._state._new_widget_state.widget_metadata)
+
+    app.switch_page("../pages/metrics.py").run()
+    charts = len(app.get("plotly_chart"))
+    held = widgets_held()
+    for _ in range(4):
+        newest = live_runtime.frame.span()
+        deadline = time.monotonic() + 10
+        while live_runtime.frame.span() == newest and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the next sample, with a deadline
+        app.run()
+        assert not app.exception
+    assert charts >= 7
+    assert widgets_held() <= held + charts  # at most the last redraw's leftovers; without the fix + 4 x charts
