@@ -191,7 +191,7 @@ def latency_row(label: str, result: dict[str, Any]) -> list[str]:
     ]
 
 
-def record_page_request(page: Any) -> list[bytes]:
+def record_sent_frames(page: Any) -> list[bytes]:
     """Collects what the page sends on its WebSocket (call before it loads)."""
     sent: list[bytes] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
@@ -329,7 +329,7 @@ def main() -> int:
                     context = browser.new_context(viewport={"width": 1400, "height": 1000})
                     context.add_init_script(COUNT_MESSAGES)
                     page = context.new_page()
-                    sent = record_page_request(page)
+                    sent = record_sent_frames(page)
                     page = open_live_page(context, f"http://127.0.0.1:{port}/metrics", page)
                     alone = message_rate([page], seconds=20)
                     print(f"one Chromium page alone receives {alone:.1f} messages/s (keeping up)", flush=True)
