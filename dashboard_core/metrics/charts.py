@@ -5,8 +5,9 @@ labels and axis units come from the field table. Lines are SVG ``Scatter``
 traces (at most 2,000 points each after downsampling, where WebGL buys nothing
 and costs a viewer without a GPU twice the CPU) with epoch-millisecond x on a
 date axis (an order of magnitude cheaper to serialise than datetime x);
-per-core CPU is a heatmap, which reads better than a line per core. The drag mode is a horizontal box select: the page turns a selection into
-a zoomed window and re-downsamples it, so zoom survives live updates.
+per-core CPU is a heatmap, which reads better than a line per core. The drag
+mode is a horizontal box select: the page turns a selection into a zoomed
+window and re-downsamples it, so zoom survives live updates.
 """
 
 from __future__ import annotations
