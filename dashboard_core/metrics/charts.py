@@ -63,7 +63,6 @@ def build_figure(
     fields: FieldTable,
     tz: str = "UTC",
     max_points: int = MAX_POINTS,
-    figure_type: type[go.Figure] = go.Figure,
 ) -> go.Figure | None:
     """The chart for ``frame`` (a window of history), or None if it has no data.
 
@@ -119,7 +118,7 @@ def build_figure(
         "xaxis": {"type": "date"},
         "yaxis": yaxis,
     }
-    return figure_type(data=traces, layout=layout)
+    return go.Figure(data=traces, layout=layout)
 
 
 def _wall_ms(index: pd.DatetimeIndex, tz: str) -> np.ndarray:

@@ -3,13 +3,14 @@ when a value, the window or the time zone changes, and bounded in number."""
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 
 import plotly.io as pio
 
 from dashboard_core.metrics.charts import CHARTS
-from dashboard_core.metrics.figure_cache import FigureCache, build_figures, frame_digest
+from dashboard_core.metrics.figure_cache import FigureCache, build_figures, frame_digest, sent_form
 
 from .test_charts import day_frame, field_table
 
@@ -36,7 +37,7 @@ def test_a_changed_value_window_or_time_zone_is_a_new_build() -> None:
     assert cache.builds == 4
     assert frame_digest(frame) != frame_digest(changed)
     # and the Tokyo figures really are Tokyo's, not a neighbour's
-    assert pio.to_json(tokyo[0][1]) == pio.to_json(build_figures(frame, field_table(), "Asia/Tokyo")[0][1])
+    assert tokyo[0][1].to_dict() == sent_form(build_figures(frame, field_table(), "Asia/Tokyo")[0][1])
 
 
 def test_the_cache_keeps_only_the_last_few_frames() -> None:
@@ -63,13 +64,47 @@ def test_sessions_asking_at_once_share_one_build() -> None:
     assert cache.builds == 1 and all(r is results[0] for r in results)
 
 
-def test_a_cached_figure_sends_the_same_json_as_a_plain_one() -> None:
+def test_a_cached_figure_sends_the_same_chart_as_a_plain_one() -> None:
     """What st.plotly_chart does with a figure (to_dict, then JSON) gives the same
-    chart for the cached figure, whose dict is made once and reused."""
+    chart for the cached figure, whose dict is made once and reused; its template
+    keeps the trace defaults of the types drawn, exactly as the plain one has them."""
     frame = day_frame(600)
     cached = FigureCache(field_table()).figures(frame, "Europe/Berlin")
     plain = build_figures(frame, field_table(), "Europe/Berlin")
     assert len(cached) == len(plain)
     for (_, sent), (_, fig) in zip(cached, plain):
-        assert json.loads(pio.to_json(sent.to_dict(), validate=False)) == json.loads(pio.to_json(fig, validate=False))
+        got = json.loads(pio.to_json(sent.to_dict(), validate=False))
+        want = json.loads(pio.to_json(fig, validate=False))
+        drawn = {trace["type"] for trace in want["data"]}
+        all_defaults = want["layout"]["template"].pop("data")
+        assert len(all_defaults) > len(drawn)  # the template styles many more types than a chart draws
+        assert got["layout"]["template"].pop("data") == {k: v for k, v in all_defaults.items() if k in drawn}
+        assert got == want
         assert sent.to_dict() is sent.to_dict()  # made once
+
+
+def test_the_cache_keeps_dicts_not_figure_objects() -> None:
+    """A cached figure holds its sent dict only, and charts of one kind share one
+    template: few objects for the garbage collector, which walks them all,
+    holding the GIL, on every full collection."""
+    frame = day_frame(600)
+    cached = FigureCache(field_table()).figures(frame, "UTC")
+    plain = build_figures(frame, field_table(), "UTC")
+    for (_, sent), (_, fig) in zip(cached, plain):
+        assert vars(sent) == {"_sent": sent.to_dict()}
+        assert tracked(sent) * 2 < tracked(fig)
+    lines = [sent.to_dict() for spec, sent in cached if spec.kind == "line"]
+    assert len(lines) > 1 and all(d["layout"]["template"] is lines[0]["layout"]["template"] for d in lines)
+
+
+def tracked(obj: object) -> int:
+    """Objects the garbage collector tracks that ``obj`` holds (itself included)."""
+    seen: set[int] = set()
+    todo = [obj]
+    while todo:
+        o = todo.pop()
+        if id(o) in seen or not gc.is_tracked(o) or isinstance(o, type):
+            continue
+        seen.add(id(o))
+        todo.extend(gc.get_referents(o))
+    return len(seen)
