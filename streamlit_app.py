@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_open_exposure
 from ui.oidc import setup as oidc_setup
-from ui.serving import favour_the_event_loop, nodelay_on_listeners
+from ui.serving import favour_the_event_loop, nodelay_on_listeners, settle_heap
 
 config = load_or_exit()
 address = st.get_option("server.address")
@@ -28,7 +28,7 @@ oidc_gate, auth_secrets = oidc_setup(config, address, st.get_option("server.port
 app = st.App(
     Path(__file__).parent / "ui" / "router.py",
     routes=api_routes(),
-    lifespan=make_lifespan(config, self_url),
+    lifespan=make_lifespan(config, self_url, on_ready=settle_heap),  # the runtime's objects too: see ui/serving.py
     middleware=middleware(config, st.get_option("server.allowedHosts"), oidc=oidc_gate),
     secrets=auth_secrets,
 )

@@ -15,8 +15,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
@@ -25,6 +27,7 @@ from dashboard_core.auth.oidc import OidcGate
 from dashboard_core.auth.sessions import Sessions, load_secret
 from dashboard_core.config import Config, ConfigError, load_config
 from dashboard_core.health.rules import validate_alerts
+from dashboard_core.runtime import Runtime
 
 log = logging.getLogger("dashboard")
 
@@ -49,8 +52,11 @@ def load_or_exit(argv: list[str] | None = None) -> Config:
         raise SystemExit(2) from None
 
 
-def make_lifespan(config: Config, base_url: str | None = None) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """``base_url``: this server's own address, for health checks of its API."""
+def make_lifespan(
+    config: Config, base_url: str | None = None, on_ready: Callable[[], None] | None = None
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """``base_url``: this server's own address, for health checks of its API;
+    ``on_ready``: called once the runtime runs, before the first request."""
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -58,18 +64,48 @@ def make_lifespan(config: Config, base_url: str | None = None) -> Callable[[Any]
         for chatty in ("httpx2", "httpx", "httpcore2", "httpcore"):  # one line per health check is noise
             logging.getLogger(chatty).setLevel(logging.WARNING)
         with runtime_module.running(config, base_url=base_url):
+            if on_ready is not None:
+                on_ready()
             yield
 
     return lifespan
 
 
 def api_routes() -> list[BaseRoute]:
-    """The API at /api/...; a bare /api (which would reach Streamlit's page
-    catch-all) is redirected to /api/."""
-    return [
-        Route("/api", lambda request: RedirectResponse(f"{request.scope.get('root_path', '')}/api/", 308)),
-        Mount("/api", app=create_api(runtime_module.current)),
-    ]
+    """A bare /api (which would reach Streamlit's page catch-all) is redirected
+    to /api/; the API itself is served by :class:`ApiFirst`."""
+    return [Route("/api", lambda request: RedirectResponse(f"{request.scope.get('root_path', '')}/api/", 308))]
+
+
+def api_mount(get_runtime: Callable[[], Runtime | None] = runtime_module.current) -> Mount:
+    """The API at /api/..., its larger answers (CSV, history) gzipped."""
+    return Mount("/api", app=GZipMiddleware(create_api(get_runtime), minimum_size=1000))
+
+
+class ApiFirst:
+    """Sends /api/... (requests and WebSockets) straight to the API; everything
+    else on to Streamlit.
+
+    Streamlit puts its own middleware (path checks for its files, st.login's
+    session cookie, gzip for its pages, each wrapping ``send``) and router
+    between the app's middleware and the routes: a quarter of what an API
+    request costs the event loop, which every viewer's WebSocket shares. The
+    Host check, authentication, body limits and security headers stay in
+    front (:class:`~dashboard_core.auth.middleware.AuthMiddleware` comes first).
+    """
+
+    def __init__(self, app: ASGIApp, *, api: Mount) -> None:
+        self.app = app
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            match, child = self.api.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)
+                await self.api.handle(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -92,8 +128,17 @@ def refuse_open_exposure(config: Config, address: str | None) -> None:
     raise SystemExit(2)
 
 
-def middleware(config: Config, allowed_hosts: list[str] | None, oidc: OidcGate | None = None) -> list[Middleware]:
-    """Security headers, the Host check, body limits and (when configured) authentication;
-    ``oidc``: the [auth.oidc] gate (built by ui/oidc.py, which may import streamlit)."""
+def middleware(
+    config: Config,
+    allowed_hosts: list[str] | None,
+    oidc: OidcGate | None = None,
+    get_runtime: Callable[[], Runtime | None] = runtime_module.current,
+) -> list[Middleware]:
+    """Security headers, the Host check, body limits and (when configured)
+    authentication, then the API; ``oidc``: the [auth.oidc] gate (built by
+    ui/oidc.py, which may import streamlit)."""
     sessions = Sessions(config.auth, load_secret(config.data_dir / "secret.key"))
-    return [Middleware(AuthMiddleware, auth=config.auth, sessions=sessions, allowed_hosts=allowed_hosts, oidc=oidc)]
+    return [
+        Middleware(AuthMiddleware, auth=config.auth, sessions=sessions, allowed_hosts=allowed_hosts, oidc=oidc),
+        Middleware(ApiFirst, api=api_mount(get_runtime)),
+    ]

@@ -174,6 +174,15 @@ def test_history_csv(client: httpx.Client) -> None:
     assert (pd.Timestamp.now(tz="UTC") - stamps.iloc[-1]) < pd.Timedelta(minutes=1)
 
 
+def test_api_answers_are_gzipped_when_worth_it(client: httpx.Client) -> None:
+    gzip = {"Accept-Encoding": "gzip"}
+    large = client.get("/api/openapi.json", headers=gzip)
+    assert large.status_code == 200 and large.headers.get("content-encoding") == "gzip"
+    assert "/metrics/history.csv" in large.json()["paths"]  # decoded by the client
+    small = client.get("/api/health", headers=gzip)
+    assert small.status_code == 200 and "content-encoding" not in small.headers
+
+
 def test_history_csv_start_end_select_a_sub_range(client: httpx.Client) -> None:
     _header, all_rows = csv_rows(_wait_for_rows(client, 6))
     stamps = [pd.Timestamp(r[0]) for r in all_rows]

@@ -17,13 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
 
-from dashboard_core.api import create_api
 from dashboard_core.config import Config, load_config
 from dashboard_core.models import HeartbeatRequest, Trigger
 from dashboard_core.runtime import Runtime
-from dashboard_core.server import middleware
+from dashboard_core.server import api_routes, middleware
 from tests.polling import wait_until
 
 PY = sys.executable
@@ -170,9 +168,9 @@ def bearer(role: str) -> dict[str, str]:
 def served(
     config: Config, get_runtime: Callable[[], Runtime | None], allowed_hosts: list[str] | None = None
 ) -> Starlette:
-    """The API as the server serves it: mounted at /api behind the server's own
+    """The API as the server serves it: at /api behind the server's own
     middleware (:func:`dashboard_core.server.middleware`: host check, body limit, auth)."""
-    return Starlette(routes=[Mount("/api", app=create_api(get_runtime))], middleware=middleware(config, allowed_hosts))
+    return Starlette(routes=api_routes(), middleware=middleware(config, allowed_hosts, get_runtime=get_runtime))
 
 
 def prepare(rt: Runtime) -> dict[str, int]:
