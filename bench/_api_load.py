@@ -19,7 +19,9 @@ import httpx2 as httpx
 async def main(url: str, rate: float, seconds: float, out: str) -> None:
     latencies: list[float] = []
     errors: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    # uvicorn drops a connection idle for 5 s; a client that keeps one exactly as
+    # long races it and reads a reset (a ReadError the server never saw).
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=10, trust_env=False, limits=limits) as client:
         start = time.perf_counter()
         total = int(rate * seconds)

@@ -206,11 +206,16 @@ def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], No
             )
 
 
-def show_cards(cards: list[Card], per_row: int = 4) -> None:
-    for start in range(0, len(cards), per_row):
-        cols = st.columns(per_row)
-        for col, card in zip(cols, cards[start : start + per_row]):
-            col.metric(
+CARD_WIDTH = 200  # px: four to a row on a laptop, two on a narrow window
+
+
+def show_cards(cards: list[Card]) -> None:
+    """Live cards in one wrapping row container, not a grid of columns: each
+    ``st.columns`` row is five more elements to send every second to every
+    viewer (a dozen cards were 33 messages a tick, now 14)."""
+    with st.container(horizontal=True, gap="small"):
+        for card in cards:
+            st.metric(
                 card.label,
                 card.value,
                 card.delta,
@@ -219,6 +224,7 @@ def show_cards(cards: list[Card], per_row: int = 4) -> None:
                 border=True,
                 chart_data=card.spark or None,
                 delta_description="vs 1 min ago" if card.delta else None,
+                width=CARD_WIDTH,
             )
 
 
