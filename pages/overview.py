@@ -179,7 +179,7 @@ def dashboard(health: SelfHealth) -> None:
 def live() -> None:
     ov = rt.overview(events=10)
     now = datetime.now(UTC)
-    show_summary(summary_cards(ov), per_row=4)
+    show_summary(summary_cards(ov))
     firing_alerts(ov, now)
     components(ov.components, now)
 

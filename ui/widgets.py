@@ -207,6 +207,7 @@ def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], No
 
 
 CARD_WIDTH = 200  # px: four to a row on a laptop, two on a narrow window
+SUMMARY_WIDTH = 230  # px: room for a status word with its emoji ("🟠 warning")
 
 
 def show_cards(cards: list[Card]) -> None:
@@ -228,13 +229,13 @@ def show_cards(cards: list[Card]) -> None:
             )
 
 
-def show_summary(items: Sequence[Summary], per_row: int | None = None) -> None:
-    """Summary cards: a big value and a coloured note under it (no arrow), one row by default."""
-    per_row = per_row or max(1, len(items))
-    for start in range(0, len(items), per_row):
-        cols = st.columns(per_row)
-        for col, item in zip(cols, items[start : start + per_row]):
-            col.metric(
+def show_summary(items: Sequence[Summary]) -> None:
+    """Summary cards: a big value and a coloured note under it (no arrow), in
+    one wrapping row like the live cards (columns squeezed the values to "3.…"
+    on a narrow window)."""
+    with st.container(horizontal=True, gap="small"):
+        for item in items:
+            st.metric(
                 item.label,
                 item.value,
                 item.note,
@@ -242,4 +243,5 @@ def show_summary(items: Sequence[Summary], per_row: int | None = None) -> None:
                 delta_arrow="off",
                 help=item.help,
                 border=True,
+                width=SUMMARY_WIDTH,
             )
