@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_open_exposure
 from ui.oidc import setup as oidc_setup
-from ui.serving import favour_the_event_loop, nodelay_on_listeners, settle_heap
+from ui.serving import favour_the_event_loop, no_file_watchers_on_reconnect, nodelay_on_listeners, settle_heap
 
 config = load_or_exit()
 address = st.get_option("server.address")
@@ -23,6 +23,7 @@ host = "127.0.0.1" if address in (None, "", "0.0.0.0", "::") else address
 self_url = f"http://{host}:{st.get_option('server.port')}"
 nodelay_on_listeners(st.get_option("server.port"))  # else ~40 ms per kept-alive request: see ui/serving.py
 favour_the_event_loop()  # shorter GIL waits for the API while page threads work: see ui/serving.py
+no_file_watchers_on_reconnect()  # else a reconnected session stalls the event loop per run: see ui/serving.py
 oidc_gate, auth_secrets = oidc_setup(config, address, st.get_option("server.port"))
 
 app = st.App(

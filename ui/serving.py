@@ -15,6 +15,7 @@ process's listening socket; on Linux accepted sockets inherit it.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import socket
@@ -81,3 +82,33 @@ def settle_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def no_file_watchers_on_reconnect() -> None:
+    """Keep ``server.fileWatcherType = "none"`` true for reconnected sessions too.
+
+    Streamlit 1.67 skips the source watcher when a session is made, but a
+    session that reconnects (a laptop waking, a network blip, a browser too
+    slow for its send queue) gets one regardless
+    (``WebsocketSessionManager.connect_session`` calls
+    ``register_file_watchers``). From then on every script run of that session,
+    each live fragment tick included, walks the paths of every loaded module on
+    the event loop: 130 to 170 ms each time during which no request is
+    answered. With 20 Chromium pages that fell behind and reconnected, that was
+    /api/health's p99 (92 ms, bench/load.py). Wrapped here so the setting is
+    honoured; a watcher is never wanted on this server (it would reload modules
+    and build a second Runtime).
+    """
+    from streamlit import config
+    from streamlit.runtime.app_session import AppSession
+
+    original = AppSession.register_file_watchers
+    if hasattr(original, "__wrapped__"):
+        return  # applied already
+
+    @functools.wraps(original)
+    def register_file_watchers(self: AppSession) -> None:
+        if config.get_option("server.fileWatcherType") != "none":
+            original(self)
+
+    AppSession.register_file_watchers = register_file_watchers  # type: ignore[method-assign]
