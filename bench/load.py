@@ -16,7 +16,8 @@ Metrics page, in two phases.
 2. 20 headless Chromium pages (``--browsers``), the literal setup: Chromium in
    a cpu cgroup with a tiny share, so the server and the API client come first
    and the browsers get what is left (they fall behind; their message rate says
-   by how much).
+   by how much). A page 500 messages behind is dropped by Streamlit and
+   reconnects, as a viewer on a poor network does.
 
 Prints the server's CPU (% of one core, its process tree) and RSS every 30 s,
 then the API latency percentiles side by side: the API alone (30 s before any
