@@ -29,8 +29,9 @@ STEP = """
 folder, name, gate = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 params = {k: v for k, v in os.environ.items() if k.startswith("PARAM_")}
 got = {"argv": sys.argv[4:], "env": params, "pid": os.getpid(), "cwd": os.getcwd()}
-(folder / (name + ".tmp")).write_text(json.dumps(got))
-os.replace(folder / (name + ".tmp"), folder / (name + ".json"))
+tmp = folder / f"{name}.{os.getpid()}.tmp"  # its own: concurrent runs of one step share the name
+tmp.write_text(json.dumps(got))
+os.replace(tmp, folder / (name + ".json"))
 append(folder / "order", name)
 print(name, "says hello", flush=True)
 sys.exit(0 if gate == "-" or wait_for(gate, 120) else 3)
