@@ -30,6 +30,11 @@ app = st.App(
     Path(__file__).parent / "ui" / "router.py",
     routes=api_routes(),
     lifespan=make_lifespan(config, self_url, on_ready=settle_heap),  # the runtime's objects too: see ui/serving.py
-    middleware=middleware(config, st.get_option("server.allowedHosts"), oidc=oidc_gate),
+    middleware=middleware(
+        config,
+        st.get_option("server.allowedHosts"),
+        oidc=oidc_gate,
+        trusted_origins=st.get_option("server.corsAllowedOrigins"),
+    ),
     secrets=auth_secrets,
 )

@@ -481,8 +481,11 @@ class AuthConfig(_Strict):
         None, description="A TOML file with [[users]] and [[tokens]] kept out of dashboard.toml (relative to it)."
     )
     session_hours: float = Field(12.0, gt=0, le=24 * 90, description="A login lasts this long.")
-    max_failed_logins: int = Field(5, ge=1, le=1000, description="Failed logins per address and per name allowed…")
-    failed_login_window_seconds: float = Field(900.0, gt=0, le=86400, description="…within this many seconds.")
+    max_failed_logins: int = Field(5, ge=1, le=1000, description="Wrong passwords for one name from one address…")
+    max_failed_logins_per_address: int = Field(20, ge=1, le=100_000, description="…or from one address, any names…")
+    failed_login_window_seconds: float = Field(
+        900.0, gt=0, le=86400, description="…allowed within this many seconds; then it waits as long."
+    )
     max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000, description="Larger request bodies get 413.")
     oidc: OidcConfig | None = Field(None, description="Log in with an OpenID Connect provider (st.login).")
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from dashboard_core.models import Event, EventKind, Severity
+from dashboard_core.printable import printable
 from dashboard_core.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class EventLog:
         data: dict[str, object] | None = None,
     ) -> Event:
         at = self.clock()
+        source, message = printable(source), printable(message)  # names from outside end up in both
         payload = json.dumps(data or {}, default=str)
         with self.store.transaction() as db:
             cursor = db.execute(

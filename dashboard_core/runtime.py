@@ -21,6 +21,8 @@ from typing import Literal
 import pandas as pd
 import psutil
 
+from dashboard_core.auth.secret_key import data_key
+from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.agents import AgentRegistry
@@ -98,6 +100,7 @@ class Runtime:
         self.base_url = base_url
         self.store: Store = open_store(config.data_dir)
         self.events = EventLog(self.store, config.events.keep_days)
+        self.sessions = Sessions(config.auth, data_key(config.data_dir), self.store)
         self.tests = SuiteManager(config, self.store)
         self.tests.listeners.append(self._run_event)
         self.agents = AgentRegistry(config, self.store, self.events)

@@ -24,9 +24,11 @@ from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.auth.middleware import AuthMiddleware
 from dashboard_core.auth.oidc import OidcGate
-from dashboard_core.auth.sessions import Sessions, load_secret
+from dashboard_core.auth.secret_key import SecretKeyError, data_key
+from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config, ConfigError, load_config
 from dashboard_core.health.rules import validate_alerts
+from dashboard_core.printable import PrintableFormatter
 from dashboard_core.runtime import Runtime
 
 log = logging.getLogger("dashboard")
@@ -46,10 +48,29 @@ def load_or_exit(argv: list[str] | None = None) -> Config:
     try:
         config = load_config(args.config)
         validate_alerts(config)  # a rule with a syntax error or an unknown field stops start-up
-        return config
     except ConfigError as exc:
         print(f"dashboard: cannot start, the config is invalid.\n{exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+    try:
+        data_key(config.data_dir)  # made on the first start; one cut short stops it
+    except SecretKeyError as exc:
+        print(f"dashboard: cannot start.\n{exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    return config
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging() -> None:
+    """INFO and up to standard error, one record per line: what a record carries (a
+    login name, an agent's field) cannot start a line of its own (see printable.py)."""
+    root = logging.getLogger()
+    if not root.handlers:  # else someone configured logging already (a test runner, an embedding app)
+        handler = logging.StreamHandler()
+        handler.setFormatter(PrintableFormatter(LOG_FORMAT))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
 
 
 def make_lifespan(
@@ -60,7 +81,7 @@ def make_lifespan(
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging()
         for chatty in ("httpx2", "httpx", "httpcore2", "httpcore"):  # one line per health check is noise
             logging.getLogger(chatty).setLevel(logging.WARNING)
         with runtime_module.running(config, base_url=base_url):
@@ -119,9 +140,9 @@ def refuse_open_exposure(config: Config, address: str | None) -> None:
     print(
         f"dashboard: cannot start: server.address is {address or '(every interface)'!r}, but no users or tokens "
         "are configured, so anyone who can reach it could run commands.\n"
-        "  Either keep server.address = \"127.0.0.1\" in .streamlit/config.toml, or configure [[auth.users]]"
+        '  Either keep server.address = "127.0.0.1" in .streamlit/config.toml, or configure [[auth.users]]'
         " (python -m dashboard_core hash-password) and [[auth.tokens]] (python -m dashboard_core new-token)"
-        " in dashboard.toml; see \"Access\" in README.md.",
+        ' in dashboard.toml; see "Access" in README.md.',
         file=sys.stderr,
         flush=True,
     )
@@ -132,13 +153,26 @@ def middleware(
     config: Config,
     allowed_hosts: list[str] | None,
     oidc: OidcGate | None = None,
+    trusted_origins: list[str] | None = None,
     get_runtime: Callable[[], Runtime | None] = runtime_module.current,
 ) -> list[Middleware]:
-    """Security headers, the Host check, body limits and (when configured)
-    authentication, then the API; ``oidc``: the [auth.oidc] gate (built by
-    ui/oidc.py, which may import streamlit)."""
-    sessions = Sessions(config.auth, load_secret(config.data_dir / "secret.key"))
+    """Security headers, the Host check, body limits, the origin check and (when
+    configured) authentication, then the API; ``oidc``: the [auth.oidc] gate (built by
+    ui/oidc.py, which may import streamlit); ``trusted_origins``: other origins whose
+    pages may act here (``server.corsAllowedOrigins``)."""
+
+    def sessions() -> Sessions | None:
+        rt = get_runtime()
+        return rt.sessions if rt is not None else None
+
     return [
-        Middleware(AuthMiddleware, auth=config.auth, sessions=sessions, allowed_hosts=allowed_hosts, oidc=oidc),
+        Middleware(
+            AuthMiddleware,
+            auth=config.auth,
+            sessions=sessions,
+            allowed_hosts=allowed_hosts,
+            trusted_origins=trusted_origins,
+            oidc=oidc,
+        ),
         Middleware(ApiFirst, api=api_mount(get_runtime)),
     ]

@@ -164,6 +164,23 @@ MIGRATIONS: list[str] = [
         columns TEXT NOT NULL UNIQUE
     );
     """,
+    # 5: login sessions (a cookie names one by a random id; the SHA-256 of that id is
+    # kept, so a copy of the file cannot be turned into cookies), and the identity
+    # cookies (Streamlit's, after a login with an OIDC provider) that logged out
+    """
+    CREATE TABLE login_sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        password TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX login_sessions_by_expiry ON login_sessions (expires_at);
+    CREATE TABLE ended_identities (
+        cookie_sha256 TEXT PRIMARY KEY,
+        expires_at REAL NOT NULL
+    );
+    """,
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -12,9 +12,9 @@ from streamlit.runtime.state import get_session_state
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.auth.audit import audit
-from dashboard_core.auth.oidc import display_name, refusal_sentence, role_for
+from dashboard_core.auth.oidc import display_name, identity_cookie, refusal_sentence, role_for
 from dashboard_core.auth.principals import OPEN, Principal
-from dashboard_core.auth.sessions import COOKIE, sessions_for
+from dashboard_core.auth.sessions import COOKIE
 from dashboard_core.health.overview import Summary
 from dashboard_core.metrics.cards import Card
 from dashboard_core.metrics.figure_cache import Figures
@@ -41,8 +41,9 @@ def current_principal(rt: Runtime) -> Principal:
     auth = rt.config.auth
     if not auth.required:
         return OPEN
-    who = sessions_for(rt.config).read(st.context.cookies.get(COOKIE))
-    if who is None and auth.oidc is not None and st.user.get("is_logged_in"):
+    cookies = st.context.cookies
+    who = rt.sessions.read(cookies.get(COOKIE))
+    if who is None and auth.oidc is not None and st.user.get("is_logged_in") and not _identity_ended(rt, cookies):
         claims = st.user.to_dict()
         role = role_for(auth.oidc, claims)
         if role is None:
@@ -53,6 +54,12 @@ def current_principal(rt: Runtime) -> Principal:
         st.warning("Your session has ended. [Log in again](/auth/login).")
         st.stop()
     return who
+
+
+def _identity_ended(rt: Runtime, cookies: Mapping[str, str]) -> bool:
+    """Whether the OIDC identity cookie of this browser logged out (in another tab, say)."""
+    identity = identity_cookie(cookies)
+    return identity is not None and rt.sessions.identity_ended(identity)
 
 
 def may(rt: Runtime, role: str) -> bool:

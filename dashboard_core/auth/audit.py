@@ -15,7 +15,7 @@ from dashboard_core.models import EventKind, Severity
 
 log = logging.getLogger("dashboard.audit")
 
-_WARN = ("failed login", "login refused (too many failures)", "refused")
+_WARN = ("failed login", "login blocked", "login refused", "refused")
 
 
 def audit(who: Principal, action: str, target: str = "", client: str | None = None) -> None:

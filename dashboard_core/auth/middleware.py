@@ -2,15 +2,18 @@
 
 A pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` skips websockets):
 
-- every response gets security headers, and a request for a host that is not
-  in ``server.allowedHosts`` is refused (HTTP 400, websocket closed);
+- every response gets security headers (API answers also ``Cache-Control: no-store``),
+  and a request for a host that is not in ``server.allowedHosts`` is refused (HTTP 400,
+  websocket closed);
 - request bodies larger than ``auth.max_body_bytes`` are refused with 413;
 - with users or tokens configured, every request needs a principal: an API
   token (``Authorization: Bearer``) or a session cookie from the login page
-  at ``/auth/login``. Without one a page is redirected to the login page, an
-  API call gets 401, a websocket is closed before it opens. Agent tokens may
+  at ``/auth/login`` (``login.py``). Without one a page is redirected to the login
+  page, an API call gets 401, a websocket is closed before it opens. Agent tokens may
   only reach ``POST /api/agents/{name}/heartbeat``. The two liveness probes
-  (``/api/health``, ``/_stcore/health``) stay open: they say "ok" and no more.
+  (``/api/health``, ``/_stcore/health``) stay open: they say "ok" and no more;
+- a request that acts (not GET, HEAD or OPTIONS) and every websocket handshake must
+  come from the dashboard's own pages unless it carries an API token (``origin.py``).
 
 The principal is left in the scope (``scope["dashboard.principal"]``) for the
 API's role checks; pages read the same cookie through ``st.context.cookies``.
@@ -22,36 +25,46 @@ cookie; see ``oidc.py``.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
-from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from collections.abc import Callable
+from urllib.parse import parse_qs, quote
 
+from dashboard_core.auth.asgi import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    client_of,
+    close_websocket,
+    cookies_of,
+    headers_of,
+    html,
+    json_error,
+    local_path,
+    redirect,
+)
 from dashboard_core.auth.audit import audit
-from dashboard_core.auth.credentials import check_password, check_token
+from dashboard_core.auth.credentials import check_token
+from dashboard_core.auth.login import PasswordLogin
 from dashboard_core.auth.login_page import login_html
-from dashboard_core.auth.oidc import OidcGate, Refused
+from dashboard_core.auth.oidc import OidcGate, Refused, identity_cookie
+from dashboard_core.auth.origin import acts, check_origin
 from dashboard_core.auth.principals import OPEN, Principal
-from dashboard_core.auth.ratelimit import FailedLogins
 from dashboard_core.auth.sessions import COOKIE, Sessions
 from dashboard_core.config import AuthConfig
 
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PRINCIPAL = "dashboard.principal"
 LOGIN, LOGOUT = "/auth/login", "/auth/logout"
 # Liveness probes (for load balancers and the dashboard's own health check): they say "ok", nothing more.
 PUBLIC = {"/api/health", "/_stcore/health"}
 HEARTBEAT = re.compile(r"^/api/agents/[^/]+/heartbeat/?$")
+# API answers are never kept by a browser or a proxy; the API docs' own assets may be.
+API, API_ASSETS = "/api/", "/api/static-offline-docs/"
 # What the Streamlit front end, Plotly and the offline API docs need, and nothing more.
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
@@ -65,6 +78,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+NO_STORE = (b"cache-control", b"no-store")
+SessionsOf = Callable[[], Sessions | None]
 
 
 class AuthMiddleware:
@@ -73,73 +88,91 @@ class AuthMiddleware:
         app: ASGIApp,
         *,
         auth: AuthConfig,
-        sessions: Sessions,
+        sessions: SessionsOf,
         allowed_hosts: list[str] | None = None,
+        trusted_origins: list[str] | None = None,
         oidc: OidcGate | None = None,
     ) -> None:
+        """``sessions``: the running dashboard's login sessions (None while it starts);
+        ``trusted_origins``: pages elsewhere that may act here (``server.corsAllowedOrigins``)."""
         self.app = app
         self.auth = auth
         self.sessions = sessions
         self.oidc = oidc  # [auth.oidc]: log in with a provider through Streamlit's st.login routes
         self.enabled = auth.required
         self.allowed_hosts = {h.lower() for h in (allowed_hosts or [])}
-        self.failed = FailedLogins(auth.max_failed_logins, auth.failed_login_window_seconds)
+        self.trusted_origins = list(trusted_origins or [])
+        self.login = PasswordLogin(auth, sessions, self._login_page)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = _headers(scope)
+        headers = headers_of(scope)
         if not self._host_allowed(headers.get("host", "")):
             await self._refuse(scope, send, 400, "This host name is not served here (server.allowedHosts).")
             return
-        send = _with_security_headers(send)
+        path = scope.get("path", "")
+        send = _with_security_headers(send, no_store=path.startswith(API) and not path.startswith(API_ASSETS))
         limit: _BodyLimit | None = None
         if scope["type"] == "http":
             size = headers.get("content-length", "")
             if size.isdigit() and int(size) > self.auth.max_body_bytes:
-                await _json(send, 413, f"The request body is larger than {self.auth.max_body_bytes:,} bytes.")
+                await json_error(send, 413, f"The request body is larger than {self.auth.max_body_bytes:,} bytes.")
                 return
             limit = _BodyLimit(receive, send, self.auth.max_body_bytes)
             receive, send = limit.receive, limit.send
-            path = scope.get("path", "")
-            if self.oidc is not None and await self.oidc.route(self.app, scope, receive, send, _cookies(headers)):
+            if self.oidc is not None and await self.oidc.route(self.app, scope, receive, send, cookies_of(headers)):
                 return
             if path in (LOGIN, LOGOUT):
                 await self._login(scope, receive, send, headers)
                 return
-        if scope.get("path") in PUBLIC:
+        if path in PUBLIC:
             await self.app(scope, receive, send)
             if limit is not None:
                 await limit.finish()
             return
-        principal = self._principal(headers) if self.enabled else OPEN
+        principal, by_cookie = self._principal(headers) if self.enabled else (OPEN, False)
         if principal is None:
             await self._unauthenticated(scope, send, headers)
             return
         if isinstance(principal, Refused) and self.oidc is not None:
             await self.oidc.refuse(scope, send, headers, principal)
             return
+        assert isinstance(principal, Principal)
         if principal.role == "agent" and not (
-            scope["type"] == "http" and scope.get("method") == "POST" and HEARTBEAT.match(scope.get("path", ""))
+            scope["type"] == "http" and scope.get("method") == "POST" and HEARTBEAT.match(path)
         ):
             await self._refuse(scope, send, 403, "An agent token may only send heartbeats.")
             return
+        if principal.kind != "token" and acts(scope["type"], scope.get("method", "GET")):
+            verdict = check_origin(
+                headers, scope.get("scheme", "http"), cookie_authenticated=by_cookie, trusted=self.trusted_origins
+            )
+            if not verdict.ok:
+                await self._refuse(scope, send, 403, verdict.message)
+                return
         scope[PRINCIPAL] = principal
         await self.app(scope, receive, send)
         if limit is not None:
             await limit.finish()
 
     # -- who is it ---------------------------------------------------------------------
-    def _principal(self, headers: dict[str, str]) -> Principal | Refused | None:
+    def _principal(self, headers: dict[str, str]) -> tuple[Principal | Refused | None, bool]:
+        """Who the request is from, and whether a cookie says so (not a token)."""
         authorization = headers.get("authorization", "")
         if authorization.lower().startswith("bearer "):
-            return check_token(self.auth, authorization[7:].strip())
-        cookies = _cookies(headers)
-        principal = self.sessions.read(cookies.get(COOKIE))
+            return check_token(self.auth, authorization[7:].strip()), False
+        cookies = cookies_of(headers)
+        sessions = self.sessions()
+        if sessions is None:  # stopping: nobody's session can be read
+            return None, False
+        principal: Principal | Refused | None = sessions.read(cookies.get(COOKIE))
         if principal is None and self.oidc is not None:
-            return self.oidc.identify(cookies)
-        return principal
+            identity = identity_cookie(cookies)
+            if identity is not None and not sessions.identity_ended(identity):
+                principal = self.oidc.identify(cookies)
+        return principal, principal is not None
 
     def _host_allowed(self, host: str) -> bool:
         if not self.allowed_hosts:
@@ -150,48 +183,44 @@ class AuthMiddleware:
     # -- the login page ----------------------------------------------------------------
     async def _login(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
         path, method = scope["path"], scope.get("method", "GET")
-        client = _client(scope)
         if path == LOGOUT:
-            who = self._principal(headers)
-            if isinstance(who, Principal):
-                audit(who, "logout", "", client)
-            cookies = [f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"]
-            if self.oidc is not None:  # Streamlit's identity cookies too (st.logout lands here)
-                cookies += self.oidc.clearing_cookies(_cookies(headers))
-            await _redirect(send, LOGIN, *cookies)
+            await self._logout(scope, send, headers)
             return
         query = parse_qs(scope.get("query_string", b"").decode(errors="replace"))
-        target = _safe_next(query.get("next", ["/"])[0])
+        target = local_path(query.get("next", ["/"])[0])
         if not self.enabled:
-            await _redirect(send, target)
+            await redirect(send, target)
             return
         if method != "POST":
-            error = query.get("error", [""])[0]
-            await _html(send, 200, self._login_page(target, error))
+            await html(send, 200, self._login_page(target, query.get("error", [""])[0]))
             return
-        form = parse_qs((await _read_body(receive)).decode(errors="replace"))
-        name = form.get("name", [""])[0][:200]
-        password = form.get("password", [""])[0][:1000]
-        target = _safe_next(form.get("next", [target])[0])
-        keys = (f"address:{client}", f"name:{name}")
-        wait = self.failed.blocked_for(*keys)
-        if wait > 0:
-            audit(Principal(name or "?", "unknown", "user"), "login refused (too many failures)", "", client)
-            await _html(send, 429, self._login_page(target, f"Too many failed logins: try again in {wait:.0f} s."),
-                        extra=[(b"retry-after", str(int(wait) + 1).encode())])  # fmt: skip
+        verdict = check_origin(headers, scope.get("scheme", "http"), cookie_authenticated=False,
+                               trusted=self.trusted_origins)  # fmt: skip
+        if not verdict.ok:  # a login posted from another site (login CSRF)
+            await html(send, 403, self._login_page(target, verdict.message))
             return
-        principal = check_password(self.auth, name, password)
-        if principal is None:
-            self.failed.failed(*keys)
-            audit(Principal(name or "?", "unknown", "user"), "failed login", "", client)
-            await _html(send, 401, self._login_page(target, "That name and password do not match."))
-            return
-        self.failed.succeeded(*keys)
-        audit(principal, "login", "", client)
-        cookie = (
-            f"{COOKIE}={self.sessions.issue(principal)}; Path=/; Max-Age={self.sessions.max_age}; HttpOnly; SameSite=Lax"
-        )
-        await _redirect(send, target, cookie)
+        await self.login.post(scope, receive, send, target)
+
+    async def _logout(self, scope: Scope, send: Send, headers: dict[str, str]) -> None:
+        """End the session for good (every copy of its cookie), then clear the cookies."""
+        cookies = cookies_of(headers)
+        who, _ = self._principal(headers)
+        sessions = self.sessions()
+        identity = identity_cookie(cookies) if self.oidc is not None else None
+
+        def end() -> None:
+            if isinstance(who, Principal):
+                audit(who, "logout", "", client_of(scope))
+            if sessions is not None:
+                sessions.end(cookies.get(COOKIE))
+                if identity is not None:
+                    sessions.end_identity(identity)
+
+        await asyncio.to_thread(end)  # store writes: off the event loop
+        cleared = [f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"]
+        if self.oidc is not None:  # Streamlit's identity cookies too (st.logout lands here)
+            cleared += self.oidc.clearing_cookies(cookies)
+        await redirect(send, LOGIN, *cleared)
 
     def _login_page(self, target: str, error: str = "") -> str:
         sso = self.oidc.link(target) if self.oidc is not None else None
@@ -200,56 +229,31 @@ class AuthMiddleware:
     async def _unauthenticated(self, scope: Scope, send: Send, headers: dict[str, str]) -> None:
         path = scope.get("path", "")
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": "log in first"})
+            await close_websocket(send, "log in first")
             return
-        wants_page = "text/html" in headers.get("accept", "") and not path.startswith("/api/")
+        wants_page = "text/html" in headers.get("accept", "") and not path.startswith(API)
         if wants_page and scope.get("method") in ("GET", "HEAD"):
             query = scope.get("query_string", b"").decode(errors="replace")
             here = path + (f"?{query}" if query else "")
-            await _redirect(send, f"{LOGIN}?next={quote(here, safe='')}")
+            await redirect(send, f"{LOGIN}?next={quote(here, safe='')}")
             return
-        await _json(send, 401, "Log in, or send an API token as 'Authorization: Bearer <token>'.",
-                    extra=[(b"www-authenticate", b'Bearer realm="dashboard"')])  # fmt: skip
+        await json_error(send, 401, "Log in, or send an API token as 'Authorization: Bearer <token>'.",
+                         extra=[(b"www-authenticate", b'Bearer realm="dashboard"')])  # fmt: skip
 
     async def _refuse(self, scope: Scope, send: Send, status: int, message: str) -> None:
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
+            await close_websocket(send, message)
         else:
-            await _json(_with_security_headers(send), status, message)
+            await json_error(_with_security_headers(send), status, message)
 
 
-# -- small ASGI helpers ----------------------------------------------------------------
-def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+def _with_security_headers(send: Send, no_store: bool = False) -> Send:
+    extra = [*SECURITY_HEADERS, NO_STORE] if no_store else SECURITY_HEADERS
 
-
-def _cookies(headers: dict[str, str]) -> dict[str, str]:
-    cookie = SimpleCookie()
-    try:
-        cookie.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header: as if there were none
-        return {}
-    return {name: morsel.value for name, morsel in cookie.items()}
-
-
-def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return client[0] if client else "?"
-
-
-def _safe_next(target: str) -> str:
-    """Only a path on this server: never another site (an open redirect)."""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
-
-
-def _with_security_headers(send: Send) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             present = {k.lower() for k, _ in message.get("headers", [])}
-            message["headers"] = [*message.get("headers", []), *(h for h in SECURITY_HEADERS if h[0] not in present)]
+            message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
         await send(message)
 
     return wrapped
@@ -296,35 +300,4 @@ class _BodyLimit:
             await self._refuse()
 
     async def _refuse(self) -> None:
-        await _json(self._send, 413, f"The request body is larger than {self.limit:,} bytes.")
-
-
-async def _read_body(receive: Receive, limit: int = 64 * 1024) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return body
-        body += message.get("body", b"")
-        if len(body) > limit or not message.get("more_body"):
-            return body[:limit]
-
-
-async def _respond(send: Send, status: int, body: bytes, content_type: bytes, extra: list[tuple[bytes, bytes]]) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _json(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = json.dumps({"success": False, "message": message, "errors": []}).encode()
-    await _respond(send, status, body, b"application/json", extra or [])
-
-
-async def _html(send: Send, status: int, page: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    await _respond(send, status, page.encode(), b"text/html; charset=utf-8", [(b"cache-control", b"no-store"), *(extra or [])])
-
-
-async def _redirect(send: Send, location: str, *cookies: str) -> None:
-    extra = [(b"location", location.encode()), *((b"set-cookie", c.encode()) for c in cookies)]
-    await _respond(send, 303, b"", b"text/plain", extra)
+        await json_error(self._send, 413, f"The request body is larger than {self.limit:,} bytes.")

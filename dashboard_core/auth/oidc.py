@@ -28,23 +28,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from dashboard_core.auth.asgi import ASGIApp, Message, Receive, Scope, Send, json_error, local_path, respond
 from dashboard_core.auth.audit import audit
 from dashboard_core.auth.principals import Principal
-from dashboard_core.auth.sessions import load_secret
+from dashboard_core.auth.secret_key import data_key
 from dashboard_core.config import Config, ConfigError, OidcConfig
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from dashboard_core.printable import printable
 
 # Streamlit's cookie names (streamlit/web/server/starlette/starlette_server_config.py); a test
 # checks they still agree. Large values are split into "<name>_1", "<name>_2", ...
@@ -82,7 +77,7 @@ def role_for(oidc: OidcConfig, claims: Mapping[str, Any]) -> str | None:
 def display_name(claims: Mapping[str, Any]) -> str:
     """How a signed-in person is named in the sidebar and the audit log (emails in lower case)."""
     email = str(claims.get("email") or "").strip().lower()
-    return email or str(claims.get("sub") or "?")
+    return printable(email or str(claims.get("sub") or "?"))
 
 
 def refusal_sentence(name: str, label: str) -> str:
@@ -113,7 +108,7 @@ def cookie_secret(config: Config) -> str:
     assert config.auth.oidc is not None
     if config.auth.oidc.cookie_secret:
         return config.auth.oidc.cookie_secret
-    key = load_secret(config.data_dir / "secret.key")
+    key = data_key(config.data_dir)
     return hmac.new(key, b"streamlit identity cookie", hashlib.sha256).hexdigest()
 
 
@@ -192,7 +187,7 @@ class OidcGate:
         if method not in ("GET", "HEAD"):
             return False
         if path == START:
-            await self._start(send, _local_path(query.get("next", ["/"])[0]))
+            await self._start(send, local_path(query.get("next", ["/"])[0]))
             return True
         if path == STREAMLIT_LOGIN and "provider" in query:
             await app(scope, receive, send)  # Streamlit checks the token and redirects to the provider
@@ -209,14 +204,14 @@ class OidcGate:
             await _page(send, 500, f"Log in with {self.oidc.label} is not available: {exc}")
             return
         next_cookie = f"{NEXT_COOKIE}={quote(target, safe='')}; Path=/; Max-Age=600; HttpOnly; SameSite=Lax"
-        await _respond(
+        await respond(
             send, 303, b"", b"text/plain", [(b"location", url.encode()), (b"set-cookie", next_cookie.encode())]
         )
 
     def _callback_send(self, scope: Scope, send: Send, cookies: Mapping[str, str]) -> Send:
         """Streamlit's callback answer, checked on its way out: the new identity cookie is
         audited and mapped to a role; someone without one gets a 403 and no cookie."""
-        target = _local_path(unquote(cookies.get(NEXT_COOKIE, "/")))
+        target = local_path(unquote(cookies.get(NEXT_COOKIE, "/")))
         client = (scope.get("client") or ("?",))[0]
         replaced = False
 
@@ -259,17 +254,27 @@ class OidcGate:
         elif "text/html" in headers.get("accept", "") and not scope.get("path", "").startswith("/api/"):
             await _page(send, 403, refused.message)
         else:
-            body = json.dumps({"success": False, "message": refused.message, "errors": []}).encode()
-            await _respond(send, 403, body, b"application/json", [])
+            await json_error(send, 403, refused.message)
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _is_chunk(name: str) -> bool:
-    for base in (USER_COOKIE, TOKENS_COOKIE):
+def identity_cookie(cookies: Mapping[str, str]) -> str | None:
+    """Streamlit's identity cookie as sent (its chunks joined), for ending it at logout."""
+    names = sorted((n for n in cookies if n == USER_COOKIE or _is_chunk(n, USER_COOKIE)), key=_chunk_number)
+    return "".join(cookies[n] for n in names) or None
+
+
+def _is_chunk(name: str, *bases: str) -> bool:
+    for base in bases or (USER_COOKIE, TOKENS_COOKIE):
         rest = name.removeprefix(base + "_")
         if rest != name and rest.isdigit():
             return True
     return False
+
+
+def _chunk_number(name: str) -> int:
+    number = name.rpartition("_")[2]
+    return int(number) if number.isdigit() else 0
 
 
 def _set_cookies(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -283,14 +288,6 @@ def _set_cookies(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
         if cookie_value:
             out[name.strip()] = cookie_value
     return out
-
-
-def _local_path(target: str) -> str:
-    """Only a path on this server, never another site (an open redirect)."""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 PAGE = """<!doctype html>
@@ -308,10 +305,4 @@ h1 {{ font-size: 1.3rem; margin: 0 0 1rem; }}
 
 async def _page(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
     body = PAGE.format(message=escape(message)).encode()
-    await _respond(send, status, body, b"text/html; charset=utf-8", [(b"cache-control", b"no-store"), *(extra or [])])
-
-
-async def _respond(send: Send, status: int, body: bytes, content_type: bytes, extra: list[tuple[bytes, bytes]]) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await respond(send, status, body, b"text/html; charset=utf-8", [(b"cache-control", b"no-store"), *(extra or [])])

@@ -20,6 +20,8 @@ import websockets.sync.client
 from dashboard_core.auth.credentials import hash_password, new_token
 from tests.e2e.conftest import REPO, Server, hermetic_env, streamlit_argv, write_config
 from tests.e2e.conftest import login_flow_client as client
+from tests.localhost import free_port
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -58,7 +60,8 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @contextmanager
 def login(server: Server, name: str) -> Iterator[httpx.Client]:
-    with client(server) as c:
+    """A logged-in browser-like client: its requests say they come from the dashboard's pages."""
+    with client(server, headers={"Origin": server.url}) as c:
         response = c.post("/auth/login", data={"name": name, "password": PASSWORDS[name], "next": "/metrics"})
         assert response.status_code == 303 and response.headers["location"] == "/metrics", response.text
         assert "dashboard_session" in c.cookies
@@ -87,12 +90,48 @@ def test_a_login_opens_pages_the_api_and_the_websocket(secured: Server) -> None:
         assert c.get("/metrics", headers={"Accept": "text/html"}).status_code == 200
         cookie = f"dashboard_session={c.cookies['dashboard_session']}"
         url = secured.url.replace("http://", "ws://") + "/api/ws"
-        with websockets.sync.client.connect(url, open_timeout=30, additional_headers={"Cookie": cookie}):
+        with websockets.sync.client.connect(
+            url, open_timeout=30, origin=secured.url, additional_headers={"Cookie": cookie}
+        ):
             pass
         out = c.get("/auth/logout")
         assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
+    with client(secured, headers={"Cookie": cookie}) as copy:  # logout ended the session, in every copy
+        assert copy.get("/api/dashboard/overview").status_code == 401
     with client(secured, headers={"Cookie": "dashboard_session=eyJuYW1lIjoiYWRhIn0.forged.sig"}) as c:
         assert c.get("/api/dashboard/overview").status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/_stcore/stream", "/api/ws"])
+def test_websockets_open_only_from_the_dashboards_own_pages(secured: Server, path: str) -> None:
+    """A page on another port of the same host is same-site: the cookie goes along."""
+    with login(secured, "ada") as c:
+        cookie = {"Cookie": f"dashboard_session={c.cookies['dashboard_session']}"}
+    url = secured.url.replace("http://", "ws://") + path
+    with websockets.sync.client.connect(url, open_timeout=30, origin=secured.url, additional_headers=cookie):
+        pass
+    elsewhere = secured.url.rsplit(":", 1)[0] + ":9"
+    for origin in (elsewhere, None):
+        with pytest.raises(websockets.exceptions.InvalidStatus):
+            websockets.sync.client.connect(url, open_timeout=30, origin=origin, additional_headers=cookie).close()
+
+
+def test_a_form_posted_from_another_port_does_not_act(secured: Server) -> None:
+    with login(secured, "otto") as c:
+        cookie = {"Cookie": f"dashboard_session={c.cookies['dashboard_session']}"}
+    foreign = {**cookie, "Origin": secured.url.rsplit(":", 1)[0] + ":9"}
+    with client(secured, headers=foreign) as page_elsewhere:
+        refused = page_elsewhere.post("/api/testing/runs/1/cancel", data={"x": "1"})
+    assert refused.status_code == 403 and "comes from another site" in refused.json()["message"]
+
+
+def test_a_login_name_cannot_forge_a_line_in_the_server_log(secured: Server) -> None:
+    forged = "mallory\n2026-12-06 05:00:00,000 INFO dashboard.audit: ada (admin) login from 127.0.0.1"
+    with client(secured, headers={"Origin": secured.url}) as c:
+        assert c.post("/auth/login", data={"name": forged, "password": "wrong"}).status_code == 401
+    escaped = "mallory\\n2026-12-06 05:00:00,000 INFO dashboard.audit: ada (admin) login"
+    wait_until(lambda: escaped in secured.output(), 30, "the failed login in the server log")
+    assert not any(line.startswith("2026-12-06 05:00:00,000") for line in secured.output().splitlines())
 
 
 def test_roles_decide_what_may_be_done(secured: Server) -> None:
@@ -154,6 +193,17 @@ def test_listening_on_the_network_without_authentication_is_refused(tmp_path: Pa
     assert "cannot start: server.address is '0.0.0.0', but no users or tokens are configured" in done.stderr
 
 
+def test_a_server_whose_session_key_was_cut_short_does_not_start(tmp_path: Path) -> None:
+    """Once a 0-byte key (a first start on a full disk) let anyone sign a cookie for anyone."""
+    config = write_config(tmp_path, auth_toml())
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secret.key").write_bytes(b"")
+    done = subprocess.run(streamlit_argv(free_port(), config), cwd=REPO, env=hermetic_env(), capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "holds 0 bytes; it needs at least 32" in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.mark.browser
 def test_a_viewer_logs_in_in_a_browser_and_sees_no_buttons_that_act(
     secured: Server, page: Any, chromium: Any
@@ -189,13 +239,15 @@ def test_helpers_print_what_the_config_needs() -> None:
 
 
 def test_failed_logins_are_limited_and_audited(secured: Server) -> None:
-    """Last of the tests on this server: afterwards no one can log in from 127.0.0.1 for a while."""
-    with client(secured) as c:
+    """Last of the tests on this server: afterwards otto cannot log in from 127.0.0.1 for a while."""
+    with client(secured, headers={"Origin": secured.url}) as c:
         for _ in range(3):
             assert c.post("/auth/login", data={"name": "otto", "password": "wrong"}).status_code == 401
         blocked = c.post("/auth/login", data={"name": "otto", "password": PASSWORDS["otto"]})
         assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
         assert "Too many failed logins" in blocked.text
+        other = c.post("/auth/login", data={"name": "vera", "password": PASSWORDS["vera"]})
+        assert other.status_code == 303  # the address is not blocked for everyone
     with client(secured, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin:  # logins from here are blocked
         audit = admin.get("/api/events", params={"kind": "audit"}).json()["events"]
     failed = [e for e in audit if e["data"]["action"] == "failed login" and e["source"] == "otto"]

@@ -91,7 +91,7 @@ def signed_in(
     """The whole round trip, as a browser makes it: our link, Streamlit's /auth/login,
     the provider's /authorize, Streamlit's /oauth2callback. The client and the callback's answer."""
     provider.user = user
-    with client(server) as c:
+    with client(server, headers={"Origin": server.url}) as c:  # as a browser on the dashboard's pages
         start = c.get(f"/auth/oidc?next={quote(next_path, safe='')}")
         assert start.status_code == 303 and start.headers["location"].startswith("/auth/login?provider="), start.text
         to_provider = c.get(start.headers["location"])
@@ -193,7 +193,7 @@ def test_a_login_with_the_provider_opens_pages_the_websocket_and_the_api_by_role
         assert c.post(f"/api/testing/runs/{started.json()['test_id']}/cancel").status_code in (200, 409)
         cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
         url = sso.url.replace("http://", "ws://") + "/api/ws"
-        with websockets.sync.client.connect(url, open_timeout=30, additional_headers={"Cookie": cookie}):
+        with websockets.sync.client.connect(url, open_timeout=30, origin=sso.url, additional_headers={"Cookie": cookie}):
             pass
     with signed_in(sso, provider, VIC) as (viewer, _):
         refused = viewer.post("/api/dashboard/testing/run-suite", json={"test_suite": "demo"})
@@ -254,11 +254,14 @@ def test_only_a_genuine_fresh_identity_cookie_with_a_role_is_a_login(sso: Server
 def test_logging_out_ends_both_sessions(sso: Server, provider: Provider) -> None:
     with signed_in(sso, provider, ANA) as (c, _):
         assert c.get("/api/dashboard/overview").status_code == 200
+        identity = "; ".join(f"{k}={v}" for k, v in c.cookies.items() if k.startswith(oidc.USER_COOKIE))
         out = c.get("/auth/logout")
         assert out.status_code == 303 and out.headers["location"] == "/auth/login"
         cleared = {h.split("=", 1)[0] for h in out.headers.get_list("set-cookie") if "Max-Age=0" in h}
         assert {"dashboard_session", oidc.USER_COOKIE, oidc.TOKENS_COOKIE} <= cleared
         assert c.get("/api/dashboard/overview").status_code == 401
+    with client(sso, headers={"Cookie": identity}) as copy:  # a copy of the identity cookie ended too
+        assert copy.get("/api/dashboard/overview").status_code == 401
     assert any(m.startswith("ana@example.com (operator) logout") for m in audit_lines(sso))
 
 
