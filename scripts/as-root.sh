@@ -11,3 +11,11 @@ as_root() {
     exit 1
   fi
 }
+
+# apt-get update, then install the packages given, as root. Another apt or dpkg
+# (unattended upgrades on a new machine) may hold the dpkg lock for a while:
+# wait up to 15 minutes for it rather than fail at once.
+apt_install() {
+  $sudo apt-get -o DPkg::Lock::Timeout=900 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=900 install -y -qq "$@" >/dev/null
+}

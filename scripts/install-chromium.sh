@@ -8,5 +8,4 @@ fi
 . "$(dirname "$0")/as-root.sh"
 as_root Chromium chromium
 echo "Installing Debian's chromium for the browser tests (about 480 MB)"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+apt_install chromium

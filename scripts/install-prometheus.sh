@@ -49,9 +49,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "Installing Debian's prometheus and prometheus-node-exporter for the fleet-view tests"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-  prometheus prometheus-node-exporter >/dev/null
+apt_install --no-install-recommends prometheus prometheus-node-exporter
 
 # Stop whatever the install started (a package whose script ignores policy-rc.d).
 for pid in $(daemon_pids); do

@@ -97,11 +97,16 @@ def test_a_component_goes_down_and_safety_turns_critical(client: TestClient, htt
 
 
 def test_the_overview_holds_everything_at_once(client: TestClient) -> None:
-    overview = poll(client, "/dashboard/overview", lambda b: b["components"][0]["state"] == "healthy", "a check")
+    def checked(body: dict) -> bool:  # the state and its event come from the monitor's thread
+        return body["components"][0]["state"] == "healthy" and any(
+            e["kind"] == "component" and e["source"] == "web" for e in body["events"]
+        )
+
+    overview = poll(client, "/dashboard/overview", checked, "a check of web and its event")
     assert overview["agents"]["total"] == 1 and overview["agents"]["agents"][0]["state"] == "missing"
     assert overview["safety"] in ("safe", "warning") and overview["suites"] == []
     assert overview["host"]["cpu_cores"] >= 1 and overview["dashboard"]["sampler_running"] is True
-    assert [e["kind"] for e in overview["events"]][-1] == "component"  # "web is healthy" at the first check
+    assert [e["id"] for e in overview["events"]] == sorted((e["id"] for e in overview["events"]), reverse=True)
 
 
 def test_unknown_names_are_404_with_the_known_ones(client: TestClient) -> None:
