@@ -47,11 +47,6 @@ def visible_kinds(who: Principal) -> list[EventKind]:
     return [kind for kind in EventKind if kind not in hidden]
 
 
-def visible(event: Event, who: Principal) -> bool:
-    """Whether ``who`` may see ``event``."""
-    return event.kind not in hidden_kinds(who)
-
-
 class EventLog:
     def __init__(self, store: Store, keep_days: float = 30.0, clock: Callable[[], float] = time.time) -> None:
         self.store = store

@@ -3,6 +3,7 @@ and who may see which events."""
 
 from __future__ import annotations
 
+import ast
 import threading
 from pathlib import Path
 
@@ -123,3 +124,34 @@ def test_a_follower_goes_on_past_what_it_may_not_see(store: Store) -> None:
     assert log.next_batch(after, 4, who=VIEWER) == ([], after)
     batch, after = log.next_batch(0, 100, who=ADMIN)
     assert batch == published and after == published[-1].id
+
+
+ROOT = Path(__file__).parent.parent
+# What puts events in front of a person: the pages, their widgets (toasts), the API.
+SHOWN = [*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("dashboard_core/routes/*.py")] + [
+    ROOT / "dashboard_core" / "api.py",
+    ROOT / "dashboard_core" / "runtime.py",
+]
+READS = {"latest", "since", "next_batch"}
+
+
+def test_whatever_shows_events_reads_them_for_someone() -> None:
+    """Every read of the event log where events are shown or sent says for whom
+    (``who=``), so the one visibility rule applies; a new page or route that
+    forgets it fails here."""
+    reads, blind = 0, []
+    for path in SHOWN:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            # log.since(...), or run_in_threadpool(log.next_batch, ...) with the arguments after it
+            methods = [node.func, *node.args]
+            for method in methods:
+                if isinstance(method, ast.Attribute) and method.attr in READS:
+                    receiver = ast.unparse(method.value)
+                    if receiver == "log" or receiver.endswith("events"):
+                        reads += 1
+                        if not any(k.arg == "who" for k in node.keywords):
+                            blind.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    assert reads >= 5  # the overview, the events list, its streams, the Events page, the toasts
+    assert blind == []
