@@ -1,62 +1,26 @@
 """Audit events on the pages are for admins only: the Overview's latest events,
 the Events page and the toasts of new critical events, through AppTest against
-a real Runtime. People sign in with an OpenID Connect provider here (AppTest
-can seed ``st.user``, not cookies), so the pages find a viewer, an operator
-or an admin by the same path as in a browser; the audit events are written by
-the real audit function."""
+a real Runtime, for people signed in as a viewer, an operator or an admin
+(tests/ui/signed_in.py); the audit events are written by the real audit function."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from dashboard_core import runtime as runtime_module
 from dashboard_core.auth.audit import audit
 from dashboard_core.auth.principals import Principal
-from dashboard_core.config import load_config
 from dashboard_core.models import EventKind, Severity
 from dashboard_core.runtime import Runtime
-from tests.polling import wait_until
-
-ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
-TIMEOUT = 60  # AppTest's run timeout on a loaded 2-core machine
-EMAILS = {"viewer": "vera@example.org", "operator": "otto@example.org", "admin": "ada@example.org"}
-OIDC = """
-[sampler]
-interval_seconds = 0.2
-history_hours = 1
-
-[auth.oidc]
-server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"
-client_id = "dashboard"
-client_secret = "not-used-by-these-tests"
-[auth.oidc.roles]
-"vera@example.org" = "viewer"
-"otto@example.org" = "operator"
-"ada@example.org" = "admin"
-"""
+from tests.ui.signed_in import page_as, signed_in_runtime
 
 
 @pytest.fixture
-def runtime(write_config: Callable[[str], Path], tmp_path: Path) -> Iterator[Runtime]:
-    config = load_config(write_config(OIDC + f'\n[storage]\ndata_dir = "{(tmp_path / "data").as_posix()}"\n'))
-    with runtime_module.running(config) as rt:
-        wait_until(lambda: rt.latest() is not None, 30, "the first sample")
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    with signed_in_runtime(tmp_path) as rt:
         yield rt
-
-
-def page_as(role: str, page: str | None = None) -> AppTest:
-    app = AppTest.from_file(ROUTER, default_timeout=TIMEOUT)
-    app.user = {"is_logged_in": True, "email": EMAILS[role], "email_verified": True}
-    if page is not None:
-        app.switch_page(page)
-    app.run()
-    assert not app.exception, app.exception
-    assert f"👤 {EMAILS[role]} · {role}" in [c.value for c in app.sidebar.caption]  # signed in as that role
-    return app
 
 
 def logins(rt: Runtime) -> None:
