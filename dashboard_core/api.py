@@ -36,7 +36,7 @@ from dashboard_core.routes import prometheus as prometheus_routes
 from dashboard_core.routes import testing as testing_routes
 from dashboard_core.routes import workflows as workflows_routes
 from dashboard_core.routes.common import ERRORS as _ERRORS
-from dashboard_core.routes.common import CsvWindow, RuntimeDep, csv_download, document_error_bodies
+from dashboard_core.routes.common import CsvWindow, RuntimeDep, Viewer, csv_download, document_error_bodies
 from dashboard_core.runtime import Runtime
 from dashboard_core.store import StoreError
 from dashboard_core.testing.manager import SuiteError
@@ -128,8 +128,8 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         responses=_ERRORS,
         summary="Components, agents, safety, test suites, host and the last events, at a glance",
     )
-    def overview(rt: RuntimeDep) -> Overview:
-        return rt.overview()
+    def overview(rt: RuntimeDep, who: Viewer) -> Overview:
+        return rt.overview(who)
 
     @api.get(
         "/metrics/fields",

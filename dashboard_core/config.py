@@ -297,6 +297,12 @@ class HealthConfig(_Strict):
 
 class AgentsConfig(_Strict):
     ttl_seconds: float = Field(30.0, gt=0, le=86400, description="No heartbeat for this long: the agent is offline.")
+    forget_after_hours: float = Field(
+        168.0,
+        gt=0,
+        le=24 * 3650,
+        description="Offline for this long: the agent is forgotten (dropped from the registry; not the expected ones).",
+    )
     expected: list[str] = Field(
         default_factory=list, description="Agents that should be there: named but never seen means missing."
     )

@@ -5,6 +5,12 @@ after old events are pruned), so a client that was away can ask for everything
 after the last id it saw (Server-Sent Events' ``Last-Event-ID``). Subscribers
 inside the process (the pages' toasts, the alert engine) are called after the
 event is stored; one that raises is logged and never stops the others.
+
+Not everyone may see every event: the audit log (logins, failed logins, who ran
+and stopped what, from which address) is for admins. That rule lives here, once
+(:data:`RESTRICTED`): whatever shows or sends events to a person (pages, toasts,
+the API, its streams) reads them with ``who=`` that person, and the query
+itself leaves out what they may not see, so a page of 10 is 10 they may see.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from dashboard_core.auth.principals import Principal
 from dashboard_core.models import Event, EventKind, Severity
 from dashboard_core.printable import printable
 from dashboard_core.store import Store
@@ -25,6 +32,20 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[Event], None]
 MAX_PAGE = 1000
+
+# Kinds of event not everyone may see, and the role each needs.
+RESTRICTED: dict[EventKind, str] = {EventKind.AUDIT: "admin"}
+
+
+def hidden_kinds(who: Principal) -> list[EventKind]:
+    """The kinds of event ``who`` may not see."""
+    return [kind for kind, role in RESTRICTED.items() if not who.can(role)]
+
+
+def visible_kinds(who: Principal) -> list[EventKind]:
+    """The kinds of event ``who`` may see (a page offers these as filters)."""
+    hidden = hidden_kinds(who)
+    return [kind for kind in EventKind if kind not in hidden]
 
 
 class EventLog:
@@ -77,7 +98,7 @@ class EventLog:
             data=json.loads(payload),
         )
         with self._changed:
-            self._last_id = event_id
+            self._last_id = max(self._last_id or 0, event_id)  # two publishers may get here out of order
             listeners = list(self._listeners)
             self._changed.notify_all()
         for listener in listeners:
@@ -95,41 +116,51 @@ class EventLog:
             self._last_id = int(row[0] or 0) if row else 0
         return self._last_id
 
-    def since(self, after_id: int = 0, limit: int = 100) -> list[Event]:
-        """Events with an id above ``after_id``, oldest first."""
+    def since(
+        self,
+        after_id: int = 0,
+        limit: int = 100,
+        *,
+        who: Principal | None = None,
+        kinds: list[EventKind] | None = None,
+        severities: list[Severity] | None = None,
+    ) -> list[Event]:
+        """Events with an id above ``after_id``, oldest first, filtered; only those ``who``
+        may see (``None``: all of them, for the dashboard's own use, never to show a person)."""
+        where, params = _where(who, after_id=after_id, kinds=kinds, severities=severities)
         rows = self.store.all(
-            "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, max(1, min(limit, MAX_PAGE)))
+            f"SELECT * FROM events{where} ORDER BY id LIMIT ?", [*params, max(1, min(limit, MAX_PAGE))]
         )
         return [_event(r) for r in rows]
+
+    def next_batch(
+        self, after_id: int, limit: int, *, who: Principal, severities: list[Severity] | None = None
+    ) -> tuple[list[Event], int]:
+        """For a reader that follows the log (a stream, a page's toasts): the next events
+        after ``after_id`` that ``who`` may see, oldest first, and the id to go on from.
+        That id passes the events ``who`` may not see too, so a reader whose newest
+        events are all hidden does not read the store again and again for nothing."""
+        newest = self.last_id  # every event up to here is stored: ids are given in the store's write order
+        limit = max(1, min(limit, MAX_PAGE))
+        batch = self.since(after_id, limit, who=who, severities=severities)
+        if len(batch) == limit:
+            return batch, batch[-1].id
+        return batch, max(after_id, newest)
 
     def latest(
         self,
         limit: int = 100,
         *,
+        who: Principal | None = None,
         kinds: list[EventKind] | None = None,
         severities: list[Severity] | None = None,
         source: str | None = None,
         text: str | None = None,
         before_id: int | None = None,
     ) -> list[Event]:
-        """The newest events first, filtered; ``text`` is searched in source and message."""
-        clauses, params = [], []
-        if kinds:
-            clauses.append(f"kind IN ({','.join('?' * len(kinds))})")
-            params += [k.value for k in kinds]
-        if severities:
-            clauses.append(f"severity IN ({','.join('?' * len(severities))})")
-            params += [s.value for s in severities]
-        if source:
-            clauses.append("source = ?")
-            params.append(source)
-        if text:
-            clauses.append("(instr(lower(message), ?) > 0 OR instr(lower(source), ?) > 0)")
-            params += [text.lower(), text.lower()]
-        if before_id is not None:
-            clauses.append("id < ?")
-            params.append(before_id)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        """The newest events first, filtered; ``text`` is searched in source and message.
+        Only those ``who`` may see (``None``: all, as in :meth:`since`)."""
+        where, params = _where(who, kinds=kinds, severities=severities, source=source, text=text, before_id=before_id)
         rows = self.store.all(
             f"SELECT * FROM events{where} ORDER BY id DESC LIMIT ?", [*params, max(1, min(limit, MAX_PAGE))]
         )
@@ -145,6 +176,44 @@ class EventLog:
         cutoff = self.clock() - self.keep_days * 86400
         cursor = self.store.execute("DELETE FROM events WHERE at < ?", (cutoff,))
         return cursor.rowcount
+
+
+def _where(
+    who: Principal | None,
+    *,
+    after_id: int | None = None,
+    kinds: list[EventKind] | None = None,
+    severities: list[Severity] | None = None,
+    source: str | None = None,
+    text: str | None = None,
+    before_id: int | None = None,
+) -> tuple[str, list[object]]:
+    """The WHERE clause (with its parameters) of an event query."""
+    clauses: list[str] = []
+    params: list[object] = []
+    hidden = hidden_kinds(who) if who is not None else []
+    if hidden:
+        clauses.append(f"kind NOT IN ({','.join('?' * len(hidden))})")
+        params += [k.value for k in hidden]
+    if after_id is not None:
+        clauses.append("id > ?")
+        params.append(after_id)
+    if kinds:
+        clauses.append(f"kind IN ({','.join('?' * len(kinds))})")
+        params += [k.value for k in kinds]
+    if severities:
+        clauses.append(f"severity IN ({','.join('?' * len(severities))})")
+        params += [s.value for s in severities]
+    if source:
+        clauses.append("source = ?")
+        params.append(source)
+    if text:
+        clauses.append("(instr(lower(message), ?) > 0 OR instr(lower(source), ?) > 0)")
+        params += [text.lower(), text.lower()]
+    if before_id is not None:
+        clauses.append("id < ?")
+        params.append(before_id)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def _event(r: sqlite3.Row) -> Event:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints
 
 
 class HealthResponse(BaseModel):
@@ -292,16 +292,26 @@ class AgentState(StrEnum):
     MISSING = "missing"  # named in the config, never seen
 
 
+# Bounds of a heartbeat: the registry keeps up to 1,000 agents' last one, in memory and the store.
+MAX_METRICS = 50
+MAX_METRIC_NAME = 100
+MAX_HEARTBEAT_BYTES = 32_768  # the JSON body; the fields' own bounds fit in a quarter of it
+MetricName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_METRIC_NAME)]
+
+
 class HeartbeatRequest(BaseModel):
+    """What an agent says of itself; the JSON body may be at most 32,768 bytes."""
+
     model_config = ConfigDict(extra="forbid")
 
     status: str = Field("ok", min_length=1, max_length=64, description="What the agent says of itself: ok, busy, error…")
     role: str | None = Field(None, max_length=200, description="What the agent does.")
     task: str | None = Field(None, max_length=1000, description="What it is working on now.")
-    metrics: dict[str, FiniteFloat] = Field(
+    metrics: dict[MetricName, FiniteFloat] = Field(
         default_factory=dict,
-        max_length=50,
-        description="Numeric readings, e.g. {'queue': 3, 'tokens_per_s': 41.5}; finite (no NaN or Infinity).",
+        max_length=MAX_METRICS,
+        description=f"Numeric readings, e.g. {{'queue': 3, 'tokens_per_s': 41.5}}; finite (no NaN or Infinity); "
+        f"at most {MAX_METRICS}, names of 1 to {MAX_METRIC_NAME} characters.",
     )
 
 

@@ -21,6 +21,7 @@ from typing import Literal
 import pandas as pd
 import psutil
 
+from dashboard_core.auth.principals import Principal
 from dashboard_core.auth.secret_key import data_key
 from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config
@@ -289,8 +290,8 @@ class Runtime:
         rows = [p.model_dump() for p in self.top_processes(by, n)]
         return pd.DataFrame(rows, columns=list(ProcessInfo.model_fields))
 
-    def overview(self, events: int = 10) -> Overview:
-        """Everything the Overview page and ``GET /api/dashboard/overview`` show, at once."""
+    def overview(self, who: Principal, events: int = 10) -> Overview:
+        """Everything the Overview page and ``GET /api/dashboard/overview`` show to ``who``, at once."""
         safety = self.alerts.report()
         return Overview(
             host=self.host_info(),
@@ -302,7 +303,7 @@ class Runtime:
             firing=safety.firing,
             suites=self.tests.suites(),
             workflows=self.workflows.active(),
-            events=self.events.latest(events),
+            events=self.events.latest(events, who=who),
         )
 
     # -- about the host and ourselves -----------------------------------------

@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from dashboard_core.health.agents import REMOVED, ExpectedAgent, NoSuchAgent
 from dashboard_core.health.timeline import state_intervals, timeline_figure
 from dashboard_core.health.views import agents_frame
 from dashboard_core.labels import AGENT_EMOJI
-from dashboard_core.models import AgentState, EventKind
-from ui.widgets import browser_tz, require_runtime
+from dashboard_core.models import AgentState
+from ui.widgets import audit_ui, browser_tz, may, require_runtime
 
 rt = require_runtime()
 tz = browser_tz()
@@ -16,8 +17,10 @@ st.title("🤖 Agents")
 ttl = rt.config.agents.ttl_seconds
 st.caption(
     f"Agents join by sending heartbeats to `POST /api/agents/<name>/heartbeat`; an agent with no heartbeat for "
-    f"{ttl:g} s is offline, one named in `agents.expected` that never sent one is missing."
+    f"{ttl:g} s is offline, one named in `agents.expected` that never sent one is missing. One offline for more "
+    f"than {rt.config.agents.forget_after_hours:g} h is forgotten (`agents.forget_after_hours`)."
 )
+
 
 @st.fragment(run_every=2.0)
 def live() -> None:
@@ -48,7 +51,7 @@ def live() -> None:
             "metrics": st.column_config.TextColumn("Metrics", width="medium"),
         },
     )
-    changes = rt.events.latest(500, kinds=[EventKind.AGENT])
+    changes = rt.agents.changes(500)
     figure = timeline_figure(state_intervals(changes, now), tz, "Online and offline over time")
     if figure is None:
         st.caption("No agent has changed state yet.")
@@ -56,4 +59,40 @@ def live() -> None:
         st.plotly_chart(figure, key="agents_timeline", config={"displaylogo": False})
 
 
+def remove() -> None:
+    """The Remove button's callback: before the next run, so the list no longer offers the agent."""
+    name = st.session_state.get("agents_remove_name")
+    if not may(rt, "admin"):  # the button is hidden; a stale page must not get round it
+        st.session_state["agents_remove_note"] = ("error", "Only an admin may remove agents.")
+        return
+    if name is None:
+        return
+    try:
+        rt.agents.remove(name)
+    except (NoSuchAgent, ExpectedAgent) as exc:
+        st.session_state["agents_remove_note"] = ("error", str(exc))
+        return
+    audit_ui(rt, REMOVED, name)
+    st.session_state["agents_remove_name"] = None
+    st.session_state["agents_remove_note"] = ("success", f"Removed **{name}**; if it still runs, it joins again.")
+
+
 live()
+if may(rt, "admin"):
+    with st.expander("🗑️ Remove an agent", expanded="agents_remove_note" in st.session_state):
+        kind, text = st.session_state.pop("agents_remove_note", (None, None))
+        if kind == "success":
+            st.success(text)
+        elif kind == "error":
+            st.error(text)
+        removable = [a.name for a in rt.agents.agents() if not a.expected]
+        if not removable:
+            st.caption("No agent to remove (those in `agents.expected` stay: remove them from the config).")
+        else:
+            left, right = st.columns([3, 1], vertical_alignment="bottom")
+            left.selectbox("Agent", removable, index=None, placeholder="Choose an agent", key="agents_remove_name")
+            right.button("Remove", key="agents_remove", on_click=remove, type="primary")
+            st.caption(
+                "It leaves the list and the store, and the removal is in the audit log. An agent that still "
+                "runs joins again with its next heartbeat: revoke its token to keep it out."
+            )

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from dashboard_core.events import visible_kinds
 from dashboard_core.health.views import events_frame
 from dashboard_core.labels import SEVERITY_EMOJI
-from dashboard_core.models import EventKind, Severity
-from ui.widgets import browser_tz, may, require_runtime
+from dashboard_core.models import Severity
+from ui.widgets import browser_tz, current_principal, require_runtime
 
 rt = require_runtime()
 tz = browser_tz()
@@ -18,9 +19,9 @@ st.caption(
 PAGE = 200
 
 kind_col, severity_col, text_col = st.columns([3, 2, 3], vertical_alignment="bottom")
-admin = may(rt, "admin")
-offered = [k for k in EventKind if admin or k is not EventKind.AUDIT]  # the audit log is for admins
-kinds = kind_col.multiselect("Kind", offered, format_func=lambda k: k.value, key="events_kinds")
+kinds = kind_col.multiselect(
+    "Kind", visible_kinds(current_principal(rt)), format_func=lambda k: k.value, key="events_kinds"
+)
 severities = severity_col.pills(
     "Severity",
     list(Severity),
@@ -34,8 +35,9 @@ shown = st.session_state.setdefault("events_shown", PAGE)
 
 @st.fragment(run_every=2.0)
 def table() -> None:
-    wanted = kinds or (None if admin else offered)
-    events = rt.events.latest(shown, kinds=wanted, severities=severities or None, text=text.strip() or None)
+    events = rt.events.latest(
+        shown, who=current_principal(rt), kinds=kinds or None, severities=severities or None, text=text.strip() or None
+    )
     if not events:
         st.info("No events match." if (kinds or severities or text) else "No events yet.")
         return

@@ -33,7 +33,7 @@ from dashboard_core.models import (
     WorkflowRunInfo,
 )
 from dashboard_core.units import format_bytes, format_duration
-from ui.widgets import browser_tz, require_runtime, show_cards, show_summary
+from ui.widgets import browser_tz, current_principal, require_runtime, show_cards, show_summary
 
 COMPONENTS_PER_ROW = 4
 EVENT_HEADERS = {"when": "When", "severity": "", "source": "About", "message": "What happened"}
@@ -177,7 +177,7 @@ def dashboard(health: SelfHealth) -> None:
 
 @st.fragment(run_every=2.0)
 def live() -> None:
-    ov = rt.overview(events=10)
+    ov = rt.overview(current_principal(rt), events=10)
     now = datetime.now(UTC)
     show_summary(summary_cards(ov))
     firing_alerts(ov, now)

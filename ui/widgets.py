@@ -109,16 +109,17 @@ def critical_toasts() -> None:
     if rt is None:
         return
     seen = st.session_state.get("toast_seen_id")
+    newest = rt.events.last_id
     if seen is None:  # a new session: only what happens from now on
-        st.session_state["toast_seen_id"] = rt.events.last_id
+        st.session_state["toast_seen_id"] = newest
         return
-    if rt.events.last_id <= seen:
+    if newest <= seen:
         return
-    new = rt.events.since(seen, 50)
+    new, st.session_state["toast_seen_id"] = rt.events.next_batch(
+        seen, 50, who=current_principal(rt), severities=[Severity.CRITICAL]
+    )
     for event in new:
-        if event.severity is Severity.CRITICAL:
-            st.toast(f"**{event.source}**: {event.message}", icon="🚨", duration="long")
-    st.session_state["toast_seen_id"] = new[-1].id if new else seen
+        st.toast(f"**{event.source}**: {event.message}", icon="🚨", duration="long")
 
 
 def window_picker(key: str = "window") -> Callable[[], Window]:

@@ -5,6 +5,11 @@ An agent is ``online`` while its last heartbeat is younger than
 has never sent one is ``missing``. Every change of state is an event, so the
 Agents page can draw a timeline. The last heartbeat of each agent is kept in
 the store, so a restarted dashboard still knows who was there and when.
+
+The registry holds at most :data:`MAX_AGENTS`, so it must also let go: an agent
+offline for longer than ``agents.forget_after_hours`` is forgotten (by the
+registry's thread, and at load after a restart), and an admin may remove one.
+Agents named in ``agents.expected`` are never forgotten: the config wants them.
 """
 
 from __future__ import annotations
@@ -19,7 +24,15 @@ from datetime import UTC, datetime
 
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
-from dashboard_core.models import AgentInfo, AgentsOverview, AgentState, EventKind, HeartbeatRequest, Severity
+from dashboard_core.models import (
+    AgentInfo,
+    AgentsOverview,
+    AgentState,
+    Event,
+    EventKind,
+    HeartbeatRequest,
+    Severity,
+)
 from dashboard_core.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -27,8 +40,19 @@ log = logging.getLogger(__name__)
 MAX_AGENTS = 1000  # a registry, not a database: a runaway client cannot fill memory
 
 
+REMOVED = "removed agent"  # the audit log's word for it, from the API and the page alike
+
+
 class TooManyAgents(Exception):
     """More distinct agents than :data:`MAX_AGENTS`; ``str()`` is for the user."""
+
+
+class NoSuchAgent(LookupError):
+    """No agent of that name in the registry; ``str()`` is for the user."""
+
+
+class ExpectedAgent(Exception):
+    """An agent named in ``agents.expected`` cannot be removed; ``str()`` says what to do."""
 
 
 @dataclass
@@ -47,6 +71,7 @@ class _Agent:
 class AgentRegistry:
     def __init__(self, config: Config, store: Store, events: EventLog, *, clock: Callable[[], float] = time.time) -> None:
         self.ttl = config.agents.ttl_seconds
+        self.forget_after = config.agents.forget_after_hours * 3600
         self.store = store
         self.events = events
         self.clock = clock
@@ -67,7 +92,8 @@ class AgentRegistry:
             self._thread.join(timeout=5)
 
     def load(self) -> None:
-        """What the store knows from earlier runs of the dashboard (no events for it)."""
+        """What the store knows from earlier runs of the dashboard (no events for it),
+        less the agents offline for too long meanwhile (forgotten now)."""
         rows = self.store.all("SELECT * FROM agents")
         now = self.clock()
         with self._lock:
@@ -78,6 +104,7 @@ class AgentRegistry:
                 agent.first_seen, agent.last_seen = row["first_seen"], row["last_seen"]
                 agent.state = self._state_of(agent, now)
                 self._agents[agent.name] = agent
+        self.forget()
 
     # -- heartbeats --------------------------------------------------------------
     def heartbeat(self, name: str, beat: HeartbeatRequest) -> AgentInfo:
@@ -86,7 +113,11 @@ class AgentRegistry:
             agent = self._agents.get(name)
             if agent is None:
                 if len(self._agents) >= MAX_AGENTS:
-                    raise TooManyAgents(f"The registry already holds {MAX_AGENTS} agents; no more can join.")
+                    raise TooManyAgents(
+                        f"The registry already holds {MAX_AGENTS} agents; no more can join. Agents offline for "
+                        f"more than {self.forget_after / 3600:g} h (agents.forget_after_hours) are forgotten, "
+                        "and an admin can remove one (DELETE /api/agents/{name}, or the Agents page)."
+                    )
                 agent = self._agents[name] = _Agent(name, expected=False)
             before = agent.state
             given = beat.model_fields_set  # a field left out keeps its last value; an explicit null clears it
@@ -111,7 +142,9 @@ class AgentRegistry:
         if before is not AgentState.ONLINE:
             was = {AgentState.MISSING: "first heartbeat", AgentState.OFFLINE: "back after being offline"}[before]
             role = f", {info.role}" if info.role else ""
-            self._publish(name, before, AgentState.ONLINE, f"{name} is online ({was}{role})", Severity.INFO)
+            self._publish(
+                name, f"{name} is online ({was}{role})", Severity.INFO, {"from": before.value, "to": "online"}
+            )
         return info
 
     # -- reading -----------------------------------------------------------------
@@ -153,11 +186,72 @@ class AgentRegistry:
                 pass  # kept in memory; the store said why
             self._publish(
                 agent.name,
-                before,
-                agent.state,
                 f"{agent.name} is offline: no heartbeat for {silent:.0f} s (TTL {self.ttl:g} s)",
                 Severity.WARNING,
+                {"from": before.value, "to": agent.state.value},
             )
+        self.forget()
+
+    def forget(self) -> list[str]:
+        """Drop the agents offline for longer than ``agents.forget_after_hours`` from the
+        registry and the store (never the expected ones); their names. One event says who."""
+        now = self.clock()
+        with self._lock:
+            gone = [a for a in self._agents.values() if self._forgettable(a, now)]
+            for agent in gone:
+                del self._agents[agent.name]
+        if not gone:
+            return []
+        try:  # unless a heartbeat came meanwhile: then the row is the new agent's
+            self.store.executemany(
+                "DELETE FROM agents WHERE name = ? AND last_seen <= ?", [(a.name, a.last_seen) for a in gone]
+            )
+        except StoreError:
+            pass  # forgotten in memory; a restart forgets them again at load
+        names = sorted(a.name for a in gone)
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        hours = self.forget_after / 3600
+        self._publish(
+            names[0] if len(names) == 1 else "agents",
+            f"Forgot {len(names)} agent{'s' if len(names) > 1 else ''} offline for more than {hours:g} h: {shown}",
+            Severity.INFO,
+            {"forgotten": names[:100], "count": len(names)},
+        )
+        return names
+
+    def remove(self, name: str) -> AgentInfo:
+        """Drop one agent from the registry and the store (an admin's action; the caller
+        audits it). An agent still running joins again with its next heartbeat."""
+        with self._lock:
+            agent = self._agents.get(name)
+            if agent is None:
+                raise NoSuchAgent(f"There is no agent named {name!r} (GET /api/dashboard/agents lists them).")
+            if agent.expected:
+                raise ExpectedAgent(
+                    f"{name!r} is named in agents.expected in the config; remove it there (and restart) "
+                    "to drop it from the registry."
+                )
+            del self._agents[name]
+            info = _info(agent)
+        try:
+            self.store.execute("DELETE FROM agents WHERE name = ? AND last_seen <= ?", (name, agent.last_seen))
+        except StoreError:
+            pass  # removed in memory; the store said why
+        self._publish(name, f"{name} was removed from the registry by an admin", Severity.INFO, {"removed": True})
+        return info
+
+    def changes(self, limit: int = 500) -> list[Event]:
+        """The newest changes of state of the agents in the registry now, for the timeline
+        (forgotten and removed agents leave it)."""
+        with self._lock:
+            names = set(self._agents)
+        return [e for e in self.events.latest(limit, kinds=[EventKind.AGENT]) if e.source in names]
+
+    def _forgettable(self, agent: _Agent, now: float) -> bool:
+        """Offline (no heartbeat for the TTL) for longer than ``forget_after``, and not expected."""
+        if agent.expected or agent.last_seen is None:
+            return False
+        return now - agent.last_seen > self.ttl + self.forget_after
 
     def _state_of(self, agent: _Agent, now: float) -> AgentState:
         if agent.last_seen is None:
@@ -172,11 +266,9 @@ class AgentRegistry:
             except Exception:
                 log.exception("The agent registry failed to refresh; it goes on")
 
-    def _publish(self, name: str, before: AgentState, after: AgentState, message: str, severity: Severity) -> None:
+    def _publish(self, name: str, message: str, severity: Severity, data: dict[str, object]) -> None:
         try:
-            self.events.publish(
-                EventKind.AGENT, name, message, severity=severity, data={"from": before.value, "to": after.value}
-            )
+            self.events.publish(EventKind.AGENT, name, message, severity=severity, data=data)
         except StoreError as exc:  # the event is a witness, never a reason to refuse a heartbeat
             log.warning("Cannot record the event %r: %s", message, exc)
 

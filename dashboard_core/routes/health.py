@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Path, Query
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 
+from dashboard_core.auth.audit import audit
 from dashboard_core.config import NAME_PATTERN
-from dashboard_core.health.agents import TooManyAgents
+from dashboard_core.health.agents import REMOVED, ExpectedAgent, NoSuchAgent, TooManyAgents
 from dashboard_core.models import (
+    MAX_HEARTBEAT_BYTES,
+    AgentInfo,
     AgentsOverview,
     AlertRecord,
     ComponentStatus,
@@ -17,13 +20,25 @@ from dashboard_core.models import (
     HeartbeatResponse,
     SafetyReport,
 )
-from dashboard_core.routes.common import ERRORS, FORBIDDEN, Operator, RuntimeDep, Viewer, not_found
+from dashboard_core.routes.common import ERRORS, FORBIDDEN, Admin, Operator, RuntimeDep, Viewer, client_of, not_found
 from dashboard_core.runtime import Runtime
 
 ComponentName = Annotated[str, Path(max_length=200, description="A component's name from dashboard.toml")]
 AgentName = Annotated[
     str, Path(pattern=NAME_PATTERN, description="Letters, digits, '_', '.', '-'; at most 64 characters.")
 ]
+
+
+async def _heartbeat_size(request: Request) -> None:
+    """A heartbeat is small: the registry keeps the last one of up to 1,000 agents.
+    (FastAPI has read the body already; its validation comes after this check.)"""
+    size = len(await request.body())
+    if size > MAX_HEARTBEAT_BYTES:
+        raise HTTPException(
+            413,
+            f"A heartbeat body may be at most {MAX_HEARTBEAT_BYTES:,} bytes; this one has {size:,}. "
+            "Send fewer or shorter metrics, or a shorter task.",
+        )
 
 
 def add(api: FastAPI) -> None:
@@ -34,9 +49,14 @@ def add(api: FastAPI) -> None:
             **ERRORS,
             **FORBIDDEN,
             409: {"model": ErrorResponse, "description": "The registry is full (a new agent cannot join)"},
+            413: {
+                "model": ErrorResponse,
+                "description": f"The body is larger than {MAX_HEARTBEAT_BYTES:,} bytes (or auth.max_body_bytes)",
+            },
             422: {"model": ErrorResponse, "description": "A bad name or body"},
         },
         summary="An agent says it is alive (status, role, task, metrics)",
+        dependencies=[Depends(_heartbeat_size)],
     )
     def heartbeat(rt: RuntimeDep, name: AgentName, beat: HeartbeatRequest, who: Viewer) -> HeartbeatResponse:
         if not who.may_beat_for(name):
@@ -46,6 +66,27 @@ def add(api: FastAPI) -> None:
         except TooManyAgents as exc:
             raise HTTPException(409, str(exc)) from None
         return HeartbeatResponse(agent=agent, ttl_seconds=rt.config.agents.ttl_seconds)
+
+    @api.delete(
+        "/agents/{name}",
+        response_model=AgentInfo,
+        responses={
+            **ERRORS,
+            **FORBIDDEN,
+            **not_found("No such agent"),
+            409: {"model": ErrorResponse, "description": "The agent is named in agents.expected"},
+        },
+        summary="Remove an agent from the registry (admins; audited); it joins again with its next heartbeat",
+    )
+    def remove_agent(rt: RuntimeDep, name: AgentName, who: Admin, request: Request) -> AgentInfo:
+        try:
+            removed = rt.agents.remove(name)
+        except NoSuchAgent as exc:
+            raise HTTPException(404, str(exc)) from None
+        except ExpectedAgent as exc:
+            raise HTTPException(409, str(exc)) from None
+        audit(who, REMOVED, name, client_of(request))
+        return removed
 
     @api.get(
         "/dashboard/agents",

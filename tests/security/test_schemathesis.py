@@ -197,6 +197,10 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "GET /testing/runs/{run_id}/cases.csv": [({"path_parameters": {"run_id": formulas}}, 200)],
         "GET /testing/runs/{run_id}/junit.xml": [({"path_parameters": {"run_id": formulas}}, 200)],
         "POST /agents/{name}/heartbeat": [({"path_parameters": {"name": "researcher-1"}, "body": beat}, 200)],
+        "DELETE /agents/{name}": [
+            ({"path_parameters": {"name": "nobody-here"}}, 404),
+            ({"path_parameters": {"name": "researcher-1"}}, 409),  # expected: stays
+        ],
         "GET /dashboard/agents": [({}, 200)],
         "GET /components": [({}, 200)],
         "GET /components/{name}": [({"path_parameters": {"name": "this-process"}}, 200)],
