@@ -28,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.models import ErrorResponse
+from dashboard_core.printable import printable
 from dashboard_core.runtime import Runtime
 from tests.asyncrun import run_async
 from tests.polling import wait_until
@@ -424,7 +425,7 @@ def test_no_name_in_a_path_reaches_a_file_outside_the_run(runtime: Runtime, ids:
 
 
 # -- control characters and HTML in what the UI shows -----------------------------------------
-def test_a_hostile_task_is_stored_as_sent_and_shown_as_text(client: TestClient, runtime: Runtime) -> None:
+def test_a_hostile_task_is_stored_as_sent_and_shown_as_escaped_text(client: TestClient, runtime: Runtime) -> None:
     beat = {"status": "ok\x07", "role": "<i>role</i>", "task": HOSTILE_TASK, "metrics": {"<b>m</b>": 1}}
     assert client.post("/agents/hostile-1/heartbeat", json=beat).status_code == 200
     stored = next(a for a in client.get("/dashboard/agents").json()["agents"] if a["name"] == "hostile-1")
@@ -434,7 +435,9 @@ def test_a_hostile_task_is_stored_as_sent_and_shown_as_text(client: TestClient, 
     assert not app.exception
     table = app.dataframe[0].value
     row = table[table["name"] == "hostile-1"].iloc[0]
-    assert row["task"] == HOSTILE_TASK  # a table cell is text, never markup
+    # a table cell is text, never markup, and its controls are shown as escapes
+    assert row["task"] == HOSTILE_TASK.replace("\x1b", "\\x1b").replace("\x07", "\\x07") == printable(HOSTILE_TASK)
+    assert row["status"] == "ok\\x07"
     assert row["metrics"] == "<b>m</b>=1"
     for element in app.markdown:  # nothing the page writes as markdown or HTML holds the task
         assert "<script>" not in element.value, element.value
