@@ -11,13 +11,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_open_exposure
+from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_to_start
 from ui.oidc import setup as oidc_setup
 from ui.serving import favour_the_event_loop, no_file_watchers_on_reconnect, nodelay_on_listeners, settle_heap
 
+# scripts/start.sh has run these before `streamlit run` bound the port (ui/preflight.py); here
+# they come after it, for a server started another way, still as a few lines and no traceback.
 config = load_or_exit()
 address = st.get_option("server.address")
-refuse_open_exposure(config, address)
+refuse_to_start(config, address)
 # Where this server answers, for health checks of its own API (a wildcard bind is reached on loopback).
 host = "127.0.0.1" if address in (None, "", "0.0.0.0", "::") else address
 self_url = f"http://{host}:{st.get_option('server.port')}"

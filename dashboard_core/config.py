@@ -65,11 +65,14 @@ class SamplerConfig(_Strict):
 
 class WatchConfig(_Strict):
     label: str = Field(min_length=1, max_length=64, description="Name shown for this process in charts and columns.")
-    match: Literal["name", "cmdline"] = Field(
+    match: Literal["name", "cmdline", "self"] = Field(
         "name",
-        description="Match the process name exactly (Linux: the kernel's name, at most 15 characters), or search the command line.",
+        description="Match the process name exactly (Linux: the kernel's name, at most 15 characters), search the "
+        "command line, or 'self': this dashboard's own server process (by its pid; no pattern).",
     )
-    pattern: str = Field(min_length=1, description="Process name, or a regular expression over the command line.")
+    pattern: str | None = Field(
+        None, min_length=1, description="Process name, or a regular expression over the command line."
+    )
 
     @field_validator("label")
     @classmethod
@@ -80,6 +83,12 @@ class WatchConfig(_Strict):
 
     @model_validator(mode="after")
     def _valid_regex(self) -> WatchConfig:
+        if self.match == "self":
+            if self.pattern is not None:
+                raise ValueError('match = "self" is this dashboard\'s own process: leave out pattern')
+            return self
+        if self.pattern is None:
+            raise ValueError(f'pattern is required with match = "{self.match}"')
         if self.match == "cmdline":
             try:
                 re.compile(self.pattern)
@@ -88,7 +97,7 @@ class WatchConfig(_Strict):
         return self
 
     def rule(self) -> WatchRule:
-        return WatchRule(label=self.label, pattern=self.pattern, match=self.match)
+        return WatchRule(label=self.label, pattern=self.pattern or "", match=self.match)
 
 
 class StorageConfig(_Strict):
@@ -238,17 +247,23 @@ class TcpCheck(_Strict):
 
 
 class ProcessCheck(_Strict):
-    """Healthy when enough processes match (by name, or a regex over the command line)."""
+    """Healthy when enough processes match (by name, or a regex over the command line),
+    or (``match = "self"``) when this dashboard's own process runs."""
 
     type: Literal["process"]
     name: str | None = Field(None, min_length=1, description="Exact process name.")
     cmdline: str | None = Field(None, min_length=1, description="Regular expression searched in the command line.")
+    match: Literal["self"] | None = Field(
+        None, description="'self': this dashboard's own server process, by its pid (instead of name or cmdline)."
+    )
     min_count: int = Field(1, ge=1, description="At least this many matching processes.")
 
     @model_validator(mode="after")
     def _one_way(self) -> ProcessCheck:
-        if (self.name is None) == (self.cmdline is None):
-            raise ValueError("give exactly one of name or cmdline")
+        if sum(x is not None for x in (self.name, self.cmdline, self.match)) != 1:
+            raise ValueError('give exactly one of name, cmdline or match = "self"')
+        if self.match == "self" and self.min_count != 1:
+            raise ValueError('min_count: match = "self" is one process, this dashboard\'s own')
         if self.cmdline is not None:
             try:
                 re.compile(self.cmdline)

@@ -13,7 +13,7 @@ import platform
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Literal
@@ -147,6 +147,7 @@ class Runtime:
         self.alerts = AlertEngine(config, self.store, self.events, _AlertInputs(self), fields=self.fields)
         self._stopping = threading.Event()
         self._store_watch: threading.Thread | None = None
+        self._started: list[tuple[str, Callable[[], None]]] = []  # each started part's stop, in start order
 
     def _dtype_of(self, column: str) -> str:
         field = self.fields.for_column(column)
@@ -154,45 +155,64 @@ class Runtime:
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
+        """Start the parts in order. If one fails, those already started (it too, as
+        far as it got) are stopped in reverse order and the error is raised: a
+        runtime that did not start leaves no thread and no process behind."""
         self.started_at = datetime.now(UTC)
         self._started_mono = time.monotonic()
         times = self._process.cpu_times()
         self._cpu_at_start = times.user + times.system
-        self.sampler.start()
-        if self.history_writer is not None:
-            self.history_writer.start()
-        self.tests.start()
-        self.workflows.start()
-        self.agents.start()
-        self.health.start()
-        try:
-            self.events.prune()
-        except StoreError as exc:  # a full disk: old events stay a while longer
-            log.warning("Cannot prune old events: %s", exc)
-        self.alerts.start()  # last: it reads what the others produce
         self._stopping.clear()
-        self._store_watch = threading.Thread(target=self._watch_store, name="store-watch", daemon=True)
-        self._store_watch.start()
+        try:
+            self.store.open()  # first: a store that cannot be used stops start-up before anything runs
+            if self.history_writer is not None:  # stopped after the sampler: it writes what the sampler took last
+                self._start_part("history writer", self.history_writer.start, self.history_writer.stop)
+            self._start_part("sampler", self.sampler.start, self.sampler.stop)
+            self._start_part("suite manager", self.tests.start, self.tests.stop)
+            self._start_part("workflow supervisor", self.workflows.start, self.workflows.stop)
+            self._start_part("agent registry", self.agents.start, self.agents.stop)
+            self._start_part("health monitor", self.health.start, self.health.stop)
+            try:
+                self.events.prune()
+            except StoreError as exc:  # a full disk: old events stay a while longer
+                log.warning("Cannot prune old events: %s", exc)
+            self._start_part("alert engine", self.alerts.start, self.alerts.stop)  # it reads what the others produce
+            self._start_part("store watch", self._start_store_watch, self._stop_store_watch)
+        except BaseException:
+            log.error("The runtime failed to start; stopping the %d part(s) started", len(self._started))
+            self.stop()
+            raise
         log.info(
             "Runtime started: sampling every %.3g s, %d rows of history",
             self.config.sampler.interval_seconds,
             self.frame.capacity,
         )
 
+    def _start_part(self, name: str, start: Callable[[], None], stop: Callable[[], None]) -> None:
+        """Recorded before it starts, so that a part that fails halfway is stopped too."""
+        self._started.append((name, stop))
+        start()
+
     def stop(self) -> None:
+        """Stop what started, in reverse order; a part that fails to stop does not keep the others running."""
+        self._stopping.set()
+        while self._started:
+            name, stop = self._started.pop()
+            try:
+                stop()
+            except Exception:
+                log.exception("Stopping the %s failed", name)
+        self.store.close()
+        log.info("Runtime stopped")
+
+    def _start_store_watch(self) -> None:
+        self._store_watch = threading.Thread(target=self._watch_store, name="store-watch", daemon=True)
+        self._store_watch.start()
+
+    def _stop_store_watch(self) -> None:
         self._stopping.set()
         if self._store_watch is not None:
             self._store_watch.join(timeout=5)
-        self.alerts.stop()
-        self.health.stop()
-        self.agents.stop()
-        self.workflows.stop()
-        self.tests.stop()
-        self.sampler.stop()
-        if self.history_writer is not None:
-            self.history_writer.stop()  # writes what the sampler took last
-        self.store.close()
-        log.info("Runtime stopped")
 
     def _run_event(self, run: RunInfo) -> None:
         """Test runs starting and finishing go to the event log."""

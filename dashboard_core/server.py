@@ -8,10 +8,15 @@ given to ``streamlit run`` would hijack Streamlit's app discovery.
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import os
+import shlex
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.middleware import Middleware
@@ -30,6 +35,7 @@ from dashboard_core.config import Config, ConfigError, load_config
 from dashboard_core.health.rules import validate_alerts
 from dashboard_core.printable import PrintableFormatter
 from dashboard_core.runtime import Runtime
+from dashboard_core.store import StoreCorrupt, StoreError, open_store
 
 log = logging.getLogger("dashboard")
 
@@ -147,6 +153,53 @@ def refuse_open_exposure(config: Config, address: str | None) -> None:
         flush=True,
     )
     raise SystemExit(2)
+
+
+def refuse_unusable_store(config: Config) -> None:
+    """A store that cannot be opened, or fails SQLite's quick check, stops start-up
+    with a few lines saying what is wrong and what to do, rather than as a
+    traceback from the first part of the Runtime that reads it."""
+    store = open_store(config.data_dir)
+    try:
+        store.check()
+    except StoreError as exc:
+        print(store_refusal(store.path, exc), file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    finally:
+        store.close()
+
+
+def store_refusal(path: Path, exc: StoreError) -> str:
+    """What to do about a store that cannot be used: commands to copy and run."""
+    if isinstance(exc, StoreCorrupt):
+        aside = path.parent / f"damaged-{datetime.now():%Y%m%d-%H%M%S}"
+        return (
+            f"dashboard: cannot start: the store {path} is damaged ({exc.reason}).\n"
+            "  Move it aside with its -wal and -shm files; the next start makes a new, empty store:\n"
+            f"    mkdir {shlex.quote(str(aside))} && mv {shlex.quote(str(path))}* {shlex.quote(str(aside))}/\n"
+            '  To keep what it held, recover it into place first (see "When the store is damaged" in README.md):\n'
+            f"    sqlite3 {shlex.quote(str(aside / path.name))} .recover | sqlite3 {shlex.quote(str(path))}"
+        )
+    return (
+        f"dashboard: cannot start: {exc}.\n"
+        f"  Check that {path.parent} and the files in it can be read and written by this user "
+        f"({_user()}), or set storage.data_dir in dashboard.toml to another folder."
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return f"uid {os.getuid()}"
+
+
+def refuse_to_start(config: Config, address: str | None) -> None:
+    """Every start-up refusal after the config's own: an address open to the network
+    without authentication, a store that cannot be used. ``scripts/start.sh`` runs
+    them before ``streamlit run`` binds (ui/preflight.py); the app script again."""
+    refuse_open_exposure(config, address)
+    refuse_unusable_store(config)
 
 
 def middleware(

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 FILE_NAME = "dashboard.sqlite3"
 
+# SQLite's primary result codes that mean the file is damaged: CORRUPT, NOTADB.
+_DAMAGED = frozenset({11, 26})
+
 # SQLite's primary result codes that mean the file cannot take a write now (as
 # opposed to a bad statement): PERM, BUSY, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
 _CANNOT_WRITE = frozenset({3, 5, 8, 10, 11, 13, 14, 26})
@@ -188,6 +191,14 @@ class StoreError(Exception):
     """The store file cannot be opened or used; ``str()`` says which file and why."""
 
 
+class StoreCorrupt(StoreError):
+    """The store file is damaged, or is not a SQLite database at all."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: the dashboard's store is damaged: {reason}")
+
+
 class StoreWriteError(StoreError):
     """A write the store file could not take (a full disk, an I/O error, a read-only
     file); nothing it already holds is lost."""
@@ -278,7 +289,27 @@ class Store:
                 self._conn = self._open()
             return self._conn
 
+    def open(self) -> None:
+        """Open the file now (creating or migrating it) rather than on first use;
+        raises :class:`StoreError` (:class:`StoreCorrupt` for a damaged file)."""
+        with self._lock:
+            if self._conn is None:
+                self._conn = self._open()
+
+    def check(self) -> None:
+        """Open the file and run SQLite's quick check (a read of every page, a
+        fraction of a second for hundreds of MB): what start-up does before serving."""
+        with self._lock:
+            try:
+                rows = self._db.execute("PRAGMA quick_check(5)").fetchall()
+            except sqlite3.Error as exc:
+                raise _open_error(self.path, exc) from None
+        problems = [str(r[0]) for r in rows if r[0] != "ok"]
+        if problems:
+            raise StoreCorrupt(self.path, "; ".join(problems))
+
     def _open(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
@@ -288,7 +319,13 @@ class Store:
             db.execute("PRAGMA foreign_keys=ON")
             self._migrate(db)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: cannot open the dashboard's store: {exc}") from None
+            if db is not None:
+                db.close()
+            raise _open_error(self.path, exc) from None
+        except StoreError:
+            if db is not None:
+                db.close()
+            raise
         return db
 
     @property
@@ -354,6 +391,13 @@ class Store:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _open_error(path: Path, exc: OSError | sqlite3.Error) -> StoreError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _DAMAGED:
+        return StoreCorrupt(path, str(exc))
+    return StoreError(f"{path}: cannot open the dashboard's store: {exc}")
 
 
 @contextmanager

@@ -7,13 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv requirements.txt
 
-# Check the config first (with the arguments after --, as the app gets them):
-# a bad file then stops with its message alone, before Streamlit prints a URL.
-app_args=()
-after_dashes=0
-for arg in "$@"; do
-  if [ "$after_dashes" = 1 ]; then app_args+=("$arg"); elif [ "$arg" = "--" ]; then after_dashes=1; fi
-done
-.venv/bin/python -c 'import sys; from dashboard_core.server import load_or_exit; load_or_exit(sys.argv[1:])' "${app_args[@]}"
+# Check first what would refuse start-up (the config, the store, a network address without
+# users or tokens): a refusal is then its message alone, before Streamlit binds the port and
+# prints a URL, which it does before it imports the app (see ui/preflight.py).
+.venv/bin/python -m ui.preflight streamlit_app.py "$@"
 
 exec .venv/bin/streamlit run streamlit_app.py "$@"

@@ -8,7 +8,8 @@ with the component's ``timeout_seconds`` as a hard limit and returns a
   a url starting with ``/`` is on this dashboard (``base_url``).
 - tcp: a connection opens, and is closed at once.
 - process: enough processes match, by exact name or a regex over the command
-  line (one read of the process table, in a thread).
+  line (one read of the process table, in a thread), or the dashboard's own
+  process runs (``match = "self"``, by pid).
 - command: an argv (never a shell) in its own session; on timeout its whole
   process group is killed (and descendants that left it). Its output goes to a
   pipe of our own, so a descendant that keeps the pipe open cannot hold the
@@ -151,6 +152,8 @@ def describe_check(component: ComponentConfig) -> str:
     if isinstance(check, TcpCheck):
         return f"TCP {_host_port(check.host, check.port)}"
     if isinstance(check, ProcessCheck):
+        if check.match == "self":
+            return f"this dashboard's own process (pid {os.getpid()})"
         how, pattern = ("name", check.name) if check.name is not None else ("cmdline", check.cmdline)
         return f"process {how} {pattern!r} ≥ {check.min_count}"
     if isinstance(check, CommandCheck):
@@ -293,7 +296,13 @@ def _connect_failure(exc: BaseException, host: str, port: int, what: str) -> str
 def count_processes(check: ProcessCheck) -> tuple[bool, str]:
     """Count the processes that match; zombies (exited, not yet reaped by their
     parent) never count. The dashboard's own process counts: "is the dashboard
-    running" is a fair check (the shipped config makes it)."""
+    running" is a fair check (the shipped config makes it, with ``match = "self"``:
+    by pid, so another dashboard on the host does not count)."""
+    if check.match == "self":
+        pid = os.getpid()
+        if _running(pid):
+            return True, f"this dashboard's process (pid {pid}) is running"
+        return False, f"this dashboard's process (pid {pid}) is not running"
     by_cmdline = check.cmdline is not None
     rule = WatchRule(
         label="check",

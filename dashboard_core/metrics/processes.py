@@ -8,6 +8,7 @@ that scan and then read directly, by pid, at the host sampling rate.
 from __future__ import annotations
 
 import logging
+import os
 import pwd
 import re
 import time
@@ -33,13 +34,17 @@ WATCH_COUNT = Field("watch.count", "processes", "Watched processes running", lab
 @dataclass(frozen=True, slots=True)
 class WatchRule:
     """A watched process: ``label`` names the columns; ``pattern`` matches the
-    process name exactly (``match="name"``) or the command line as a regex."""
+    process name exactly (``match="name"``) or the command line as a regex;
+    ``match="self"`` is this process (the dashboard's server), by its pid: on a
+    host with other dashboards a pattern would match theirs too."""
 
     label: str
     pattern: str
-    match: Literal["name", "cmdline"] = "name"
+    match: Literal["name", "cmdline", "self"] = "name"
 
-    def matches(self, name: str, cmdline: str) -> bool:
+    def matches(self, name: str, cmdline: str, pid: int | None = None) -> bool:
+        if self.match == "self":
+            return pid == os.getpid()
         if self.match == "name":
             return name == self.pattern
         return re.search(self.pattern, cmdline) is not None
@@ -146,7 +151,7 @@ class WatchedProcessesSource:
     def rematch(self, rows: Sequence[ProcessRow]) -> None:
         for rule in self.rules:
             current = self._procs[rule.label]
-            matched = {r.pid for r in rows if rule.matches(r.name, r.cmdline)}
+            matched = {r.pid for r in rows if rule.matches(r.name, r.cmdline, r.pid)}
             for pid in list(current):
                 if pid not in matched:
                     del current[pid]

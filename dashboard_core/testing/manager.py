@@ -184,7 +184,8 @@ class SuiteManager:
             self._changed.notify_all()
 
     def recover(self) -> None:
-        """Runs the store calls queued or running belong to a dashboard that is gone."""
+        """Runs the store calls queued or running belong to a dashboard that is gone:
+        mark them interrupted, kill what they left running, and tell the listeners."""
         now = datetime.now(UTC)
         for row in self.history.unfinished():
             last_seen = row["updated_at"] or row["queued_at"]
@@ -203,6 +204,7 @@ class SuiteManager:
                 log.error("Run %s of %s: cannot record that it was interrupted: %s", row["id"], row["suite"], exc)
                 continue
             log.warning("Run %s of %s: %s", row["id"], row["suite"], message)
+            self._tell_stored(row["id"])  # an event, as for a run that ends while the dashboard runs
 
     # -- asking ----------------------------------------------------------------
     def run_suite(self, name: str, trigger: Trigger, *, rerun_failed_of: int | None = None) -> StartResult:

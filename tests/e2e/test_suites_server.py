@@ -113,6 +113,15 @@ def test_a_server_killed_during_a_run_marks_it_interrupted_on_restart(tmp_path: 
         assert "the processes it left behind were killed" in run["message"]
         assert run["counts"]["passed"] == 1  # what was recorded before the crash is kept
         assert [c["nodeid"].split("::")[-1] for c in run["cases"]] == ["test_first"]
+        # The start says so as an event, as for an interrupted workflow.
+        with second.client() as client:
+            events = client.get("/api/events", params={"limit": 1000}).json()["events"]
+        told = sorted(
+            (e for e in events if e["kind"] == "test_run" and e["data"].get("run_id") == int(test_id)),
+            key=lambda e: e["id"],
+        )
+        assert [(e["data"]["status"], e["severity"]) for e in told] == [("running", "info"), ("interrupted", "warning")]
+        assert told[-1]["message"] == f"Run {test_id} of gated interrupted: 1 passed ({run['message']})"
         wait_until(  # ...until the next start kills it
             lambda: not psutil.pid_exists(pytest_pid) or psutil.Process(pytest_pid).status() == psutil.STATUS_ZOMBIE,
             30,
