@@ -164,6 +164,11 @@ MIGRATIONS: list[str] = [
         columns TEXT NOT NULL UNIQUE
     );
     """,
+    # 5: the order test cases ran in (rows saved while a run goes on arrive in any order).
+    # Older runs have none: they read back in the order their rows were written.
+    """
+    ALTER TABLE test_cases ADD COLUMN ordinal INTEGER;
+    """,
 ]
 
 
