@@ -166,6 +166,9 @@ class CaseInfo(BaseModel):
     duration: float = Field(description="seconds, setup + call + teardown")
     message: str | None = Field(None, description="The failure or skip reason, one line.")
     traceback: str | None = None
+    ordinal: int = Field(
+        0, ge=0, description="Where the test is in the order the tests ran (0 first); cases are listed failures first."
+    )
 
 
 class RunInfo(BaseModel):

@@ -184,6 +184,11 @@ MIGRATIONS: list[str] = [
         expires_at REAL NOT NULL
     );
     """,
+    # 6: the order test cases ran in (rows saved while a run goes on arrive in any order).
+    # Older runs have none: they read back in the order their rows were written.
+    """
+    ALTER TABLE test_cases ADD COLUMN ordinal INTEGER;
+    """,
 ]
 
 

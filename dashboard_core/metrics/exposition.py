@@ -6,7 +6,8 @@ test, never see each other's metrics). It reads the Runtime at scrape time:
 nothing is copied or kept between scrapes.
 
 Naming follows the Prometheus conventions (``dashboard_`` namespace, snake
-case, the unit as a suffix, ``_total`` only on counters):
+case, the unit as a suffix, ``_total`` only on counters, no gauge ending in
+``_count``), and ``promtool check metrics`` finds nothing to lint:
 
 - Host and watched-process metrics come from the field table: ``cpu.total`` in
   ``%`` becomes ``dashboard_cpu_total_percent``, ``memory.used`` in bytes
@@ -62,7 +63,7 @@ UNIT_SUFFIX: dict[str, str] = {
     "bytes": "bytes",
     "bytes/s": "bytes_per_second",
     "seconds": "seconds",
-    "processes": "",  # a count: the name says what is counted
+    "processes": "processes",  # a count says what it counts: dashboard_proc_processes
     "": "",
 }
 
@@ -72,9 +73,17 @@ RuntimeGetter = Callable[[], Runtime | None]
 
 
 def metric_name(field: Field) -> str:
-    """``cpu.total`` (%) -> ``dashboard_cpu_total_percent``; ``load.1`` -> ``dashboard_load_1``."""
+    """``cpu.total`` (%) -> ``dashboard_cpu_total_percent``; ``load.1`` -> ``dashboard_load_1``;
+    ``proc.count`` (processes) -> ``dashboard_proc_processes``.
+
+    A trailing ``count`` gives way to the unit: Prometheus reserves ``_count``
+    for summaries and histograms, and ``promtool check metrics`` flags a gauge
+    that ends in it.
+    """
     base = _NOT_NAME.sub("_", field.name).strip("_")
     suffix = UNIT_SUFFIX.get(field.unit, _NOT_NAME.sub("_", field.unit).strip("_"))
+    if suffix and base.endswith("_count"):
+        base = base.removesuffix("_count")
     if suffix and not base.endswith(f"_{suffix}") and base != suffix:
         base = f"{base}_{suffix}"
     return f"{NAMESPACE}_{base}"

@@ -92,10 +92,11 @@ class RunHistory:
 
     def save_cases(self, run_id: int, cases: Iterable[CaseInfo]) -> None:
         self.store.executemany(
-            "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback) VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback, ordinal)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, nodeid) DO UPDATE SET outcome = excluded.outcome, duration = excluded.duration,"
-            " message = excluded.message, traceback = excluded.traceback",  # keeps the row's place: run order
-            [(run_id, c.nodeid, c.outcome, c.duration, c.message, c.traceback) for c in cases],
+            " message = excluded.message, traceback = excluded.traceback, ordinal = excluded.ordinal",
+            [(run_id, c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal) for c in cases],
         )
 
     # -- reading -----------------------------------------------------------------
@@ -124,11 +125,13 @@ class RunHistory:
         return [run_from_row(r) for r in rows]
 
     def cases(self, run_id: int) -> list[CaseInfo]:
+        """The run's cases in the order they ran (``ordinal`` 0, 1, ...)."""
         rows = self.store.all(
-            "SELECT nodeid, outcome, duration, message, traceback FROM test_cases WHERE run_id = ? ORDER BY rowid",
+            "SELECT nodeid, outcome, duration, message, traceback FROM test_cases WHERE run_id = ?"
+            " ORDER BY ordinal, rowid",  # a run saved before ordinals: the order its rows were written
             (run_id,),
         )
-        return [CaseInfo(**dict(r)) for r in rows]
+        return [CaseInfo(**dict(r), ordinal=i) for i, r in enumerate(rows)]
 
     def outcomes(self, run_ids: Sequence[int]) -> list[tuple[int, str, str]]:
         """(run id, node id, outcome) of every case of these runs."""

@@ -64,6 +64,7 @@ def parse_junit(path: Path) -> list[CaseResult]:
         if cases and cases[-1].nodeid == case.nodeid:
             _merge(cases[-1], case)
         else:
+            case.ordinal = len(cases)
             cases.append(case)
     return cases
 

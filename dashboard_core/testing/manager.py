@@ -39,7 +39,7 @@ from dashboard_core.testing.capped_log import read_tail
 from dashboard_core.testing.history import RunFilter, RunHistory
 from dashboard_core.testing.junit import JunitError, counts_of, parse_junit
 from dashboard_core.testing.progress import CaseResult
-from dashboard_core.testing.reports import flaky_tests
+from dashboard_core.testing.reports import flaky_tests, results_order
 from dashboard_core.testing.runner import SuiteRun, kill_tree
 from dashboard_core.testing.suites import command_preview, run_spec
 
@@ -311,11 +311,11 @@ class SuiteManager:
                 info = self._live(active)
                 if active.run is None:
                     return RunDetail(**info.model_dump())
-                cases = [_case_info(c) for c in active.run.snapshot().cases]
+                cases = results_order([_case_info(c) for c in active.run.snapshot().cases])
                 return RunDetail(**info.model_dump(), cases=cases, log_tail=active.run.log.tail_text(LOG_TAIL_CHARS))
         info = self._stored(run_id)
         tail = read_tail(Path(info.log_path), LOG_TAIL_CHARS) if info.log_path else ""
-        return RunDetail(**info.model_dump(), cases=self.history.cases(run_id), log_tail=tail)
+        return RunDetail(**info.model_dump(), cases=results_order(self.history.cases(run_id)), log_tail=tail)
 
     def runs(
         self,
@@ -566,7 +566,14 @@ class SuiteManager:
 
 
 def _case_info(c: CaseResult) -> CaseInfo:
-    return CaseInfo(nodeid=c.nodeid, outcome=c.outcome, duration=c.duration, message=c.message, traceback=c.traceback)
+    return CaseInfo(
+        nodeid=c.nodeid,
+        outcome=c.outcome,
+        duration=c.duration,
+        message=c.message,
+        traceback=c.traceback,
+        ordinal=c.ordinal,
+    )
 
 
 def _junit_results(

@@ -1,10 +1,19 @@
 """Live progress of a pytest run, folded from report-log and plugin records.
 
-Counts follow pytest's own terminal summary, report by report: a setup or
-teardown failure is an ``error``; a call is passed, failed, skipped, xfailed or
-xpassed; so a test that passes and then fails in teardown counts in both, as
-pytest counts it. Each test case also gets one outcome for the results table,
-the worst of its reports.
+Counts are pytest's closing line, report by report. Our plugin says with each
+report what pytest counts it as (its ``category``); without it (a
+pytest-reportlog file) the same rules at pytest's default verbosity apply: a
+setup or teardown failure is an ``error``; a call is passed, failed, skipped,
+xfailed or xpassed; so a test that passes and then fails in teardown counts in
+both, as pytest counts it. A subtest (``unittest`` ``subTest``, the
+``subtests`` fixture) sends a report of its own, which pytest counts only when
+it failed (and, at ``-v`` or ``-q``, its passes as ``subtests passed``, which
+the dashboard leaves out).
+
+Each test case also gets one outcome for the results table, the worst of its
+own reports and of its failed subtests (a failed subtest's message says which
+one), and an ``ordinal``: the order in which the cases first reported, so the
+table can show them in the order they ran.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from dashboard_core.models import CaseOutcome, RunCounts, summary_line
+from dashboard_core.testing.subtests import subtest_description
 
 Outcome = CaseOutcome
 OUTCOMES: tuple[Outcome, ...] = get_args(CaseOutcome)
@@ -28,6 +38,7 @@ class CaseResult:
     duration: float = 0.0
     message: str | None = None  # the failure or skip reason, one paragraph
     traceback: str | None = None  # the failure as pytest prints it
+    ordinal: int = 0  # the order the cases first reported in: 0 first
 
 
 @dataclass(slots=True)
@@ -50,12 +61,13 @@ class Progress:
             self.rootdir = record.get("rootdir") or self.rootdir
         elif kind == "start":
             self.current = record.get("nodeid")
-        elif kind == "TestReport":
+        elif kind in ("TestReport", "SubTestReport"):  # the latter: pytest-reportlog's name for a subtest's
             self._test_report(record)
-        elif kind == "CollectReport" and record.get("outcome") == "failed":
-            # A file that cannot be imported: pytest reports it as an error.
-            self.counts["error"] += 1
-            self._case(record.get("nodeid") or "(collection)", "error", record)
+        elif kind == "CollectReport" and record.get("outcome") in ("failed", "skipped"):
+            # A file that cannot be imported is an error, a module skipped as it is imported a skip.
+            result: Outcome = "error" if record.get("outcome") == "failed" else "skipped"
+            self.counts[result] += 1
+            self._case(record.get("nodeid") or "(collection)", result, record)
         elif kind == "SessionFinish":
             self.session_done = True
             self.exit_status = record.get("exitstatus")
@@ -76,9 +88,19 @@ class Progress:
             result = "error"
         elif when == "setup" and outcome == "skipped":
             result = "xfailed" if xfail else "skipped"
+        subtest = _subtest(record)
+        category = record.get("category")
+        if not isinstance(category, str):  # not from our plugin: pytest's rule at its default verbosity
+            category = ("failed" if result == "failed" else "") if subtest is not None else (result or "")
+        if category in SEVERITY:  # "error" included; "subtests passed", "" and other plugins' words are not
+            self.counts[category] += 1
         nodeid = record.get("nodeid", "")
+        if subtest is not None:
+            # Its time is inside its test's call, and its teardown is its test's.
+            if result == "failed":
+                self._case(nodeid, result, record, subtest)
+            return
         if result is not None:
-            self.counts[result] += 1
             self._case(nodeid, result, record)
         case = self.cases.get(nodeid)
         if case is not None:
@@ -86,15 +108,17 @@ class Progress:
         if when == "teardown":
             self.finished += 1
 
-    def _case(self, nodeid: str, outcome: Outcome, record: dict[str, Any]) -> None:
+    def _case(self, nodeid: str, outcome: Outcome, record: dict[str, Any], subtest: str | None = None) -> None:
         case = self.cases.get(nodeid)
         if case is None:
-            case = self.cases[nodeid] = CaseResult(nodeid, outcome)
+            case = self.cases[nodeid] = CaseResult(nodeid, outcome, ordinal=len(self.cases))
         elif SEVERITY[outcome] > SEVERITY[case.outcome]:
             case.outcome = outcome
         else:
             return
         case.message, case.traceback = describe(record.get("longrepr"))
+        if subtest is not None:
+            case.message = one_line(f"subtest {subtest}: {case.message or 'failed'}")
 
     def run_counts(self) -> RunCounts:
         return RunCounts.of(self.counts, collected=self.collected, done=self.finished)
@@ -102,6 +126,17 @@ class Progress:
     def summary(self) -> str:
         """pytest's closing line: ``1 failed, 7 passed, 1 skipped ...``, same order."""
         return summary_line(self.run_counts())
+
+
+def _subtest(record: dict[str, Any]) -> str | None:
+    """The subtest a report is of (``[msg] (i=1)``), None for a test's own report."""
+    if "subtest" in record:  # our plugin
+        return str(record["subtest"])
+    context = record.get("_subtest.context")  # pytest's own serialisation (pytest-reportlog)
+    if record.get("$report_type") == "SubTestReport" or isinstance(context, dict):
+        context = context if isinstance(context, dict) else {}
+        return subtest_description(context.get("msg"), context.get("kwargs"))
+    return None
 
 
 MAX_MESSAGE = 500  # characters of a one-line message kept for tables

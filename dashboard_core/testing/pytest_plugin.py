@@ -10,9 +10,20 @@ and the same field names), so :class:`~dashboard_core.testing.progress.Progress`
 reads either. They are leaner: only what the dashboard shows, the failure or skip
 details (pytest's own serialisation) only for reports that have them, and no
 line for a setup that passed (its time goes into the call's).
+
 pytest-reportlog serialises every report whole; on 500 trivial tests that cost
 about 5 % of the run's wall time, this costs about 1 % (``bench/runner_overhead.py``).
 The plugin needs nothing but pytest, so it also works in a suite's own venv.
+
+Each report line also carries ``category``: what pytest's terminal counts it as
+on its closing line (``pytest_report_teststatus``, asked here the way the
+terminal asks, so every plugin and verbosity has its say). That is how the
+counts equal pytest's for subtests (``unittest`` ``subTest`` and the
+``subtests`` fixture, built into pytest 9): each subtest sends a report of its
+own, but pytest counts a failed one as ``failed`` and, at the default
+verbosity, no passed or skipped one at all (``-v`` and ``-q`` count them, as
+``subtests passed`` and ``skipped``). A subtest's line also has ``subtest``,
+its description (``[msg] (i=1)``).
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ import json
 from typing import Any
 
 import pytest
+
+from dashboard_core.testing.subtests import subtest_description
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,15 +71,21 @@ class _Events:
             # Says nothing the call report will not: its time is added to the call's.
             self._setup_time[report.nodeid] = report.duration
             return
+        category = self._category(report)  # first: it may turn a passed test with failed subtests to failed
+        subtest = _subtest(report)
         record: dict[str, Any] = {
             "$report_type": "TestReport",
             "nodeid": report.nodeid,
             "when": report.when,
             "outcome": report.outcome,
-            "duration": report.duration + self._setup_time.pop(report.nodeid, 0.0),
+            # A subtest's time is inside its test's call: the setup's goes to the call, not to a subtest.
+            "duration": report.duration + (0.0 if subtest is not None else self._setup_time.pop(report.nodeid, 0.0)),
             "start": report.start,
             "stop": report.stop,
+            "category": category,
         }
+        if subtest is not None:
+            record["subtest"] = subtest
         if hasattr(report, "wasxfail"):
             record["wasxfail"] = report.wasxfail
         if not report.passed:
@@ -75,7 +94,9 @@ class _Events:
         self.write(record, flush=not (report.when == "call" and report.passed))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:  # a file that cannot be imported
+        # As pytest's terminal counts them: a file that cannot be imported is an
+        # error, a module skipped at import (pytest.skip(allow_module_level=True)) a skip.
+        if report.failed or report.skipped:
             self.write(
                 {
                     "$report_type": "CollectReport",
@@ -88,9 +109,30 @@ class _Events:
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         self.write({"$report_type": "SessionFinish", "exitstatus": int(exitstatus)})
 
+    def _category(self, report: pytest.TestReport) -> str | None:
+        """The word pytest's closing line counts this report under (``passed``,
+        ``error``, ``subtests passed``...), ``""`` for none; None if unknown."""
+        if not getattr(report, "count_towards_summary", True):
+            return ""
+        try:
+            status = self._config.hook.pytest_report_teststatus(report=report, config=self._config)
+        except Exception:  # noqa: BLE001 - a plugin's bug must not stop the progress; the dashboard falls back
+            return None
+        category = status[0] if isinstance(status, tuple | list) and status else None
+        return category if isinstance(category, str) else None
+
     def _longrepr(self, report: pytest.TestReport | pytest.CollectReport) -> Any:
         data = self._config.hook.pytest_report_to_serializable(config=self._config, report=report)
         return data.get("longrepr") if isinstance(data, dict) else None
+
+
+def _subtest(report: pytest.TestReport) -> str | None:
+    """``[msg] (i=1)`` for a subtest's report (pytest's SubtestReport has a
+    ``context``), None for a test's own."""
+    context = getattr(report, "context", None)
+    if context is None or not hasattr(context, "kwargs"):
+        return None
+    return subtest_description(getattr(context, "msg", None), getattr(context, "kwargs", None))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -20,8 +20,13 @@ FAILING = ("failed", "error")
 _JUDGED = {"passed": "P", "xpassed": "P", "failed": "F", "error": "F"}
 
 
+def results_order(cases: Iterable[CaseInfo]) -> list[CaseInfo]:
+    """The results table's order: failures and errors first, then the order the tests ran."""
+    return sorted(cases, key=lambda c: (c.outcome not in FAILING, c.ordinal))
+
+
 def cases_frame(cases: Sequence[CaseInfo]) -> pd.DataFrame:
-    """One row per test: outcome, node id, seconds, message; in run order."""
+    """One row per test: outcome, node id, seconds, message; in the order given."""
     return pd.DataFrame([c.model_dump(include=set(CASE_COLUMNS)) for c in cases], columns=CASE_COLUMNS)
 
 
@@ -52,7 +57,9 @@ def run_csv(run: RunDetail) -> bytes:
 
 
 def run_junit(run: RunDetail) -> bytes:
-    cases = [CaseResult(c.nodeid, c.outcome, c.duration, c.message, c.traceback) for c in run.cases]
+    """The run as JUnit XML, its test cases in the order they ran."""
+    ran = sorted(run.cases, key=lambda c: c.ordinal)
+    cases = [CaseResult(c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal) for c in ran]
     return write_junit(
         run.suite, cases, timestamp=run.started_at, duration=run.duration_seconds, hostname=socket.gethostname()
     )

@@ -53,6 +53,7 @@ from dashboard_core.metrics.prometheus_source import PrometheusSource
 from tests.e2e.conftest import Server, hermetic_env, http_client, launch_server
 from tests.localhost import free_port
 from tests.polling import wait_until
+from tests.promtool import assert_promtool_clean, needs_promtool
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 NODE_EXPORTER = shutil.which("prometheus-node-exporter") or "/usr/bin/prometheus-node-exporter"
@@ -174,11 +175,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         daemons.append(node)
         prometheus_url = f"http://127.0.0.1:{prom_port}"
-        # The dashboard knows its Prometheus (the fleet view) and has a component to export.
+        # The dashboard knows its Prometheus (the fleet view) and has a component and a watched process to export.
         server = launch_server(
             root / "dashboard",
             f'\n[prometheus]\nurl = "{prometheus_url}"\ntimeout_seconds = 10\n'
-            '\n[[components]]\nname = "api"\ncheck = { type = "http", url = "/api/health" }\ninterval_seconds = 1\n',
+            '\n[[components]]\nname = "api"\ncheck = { type = "http", url = "/api/health" }\ninterval_seconds = 1\n'
+            '\n[[watch]]\nlabel = "server"\nmatch = "cmdline"\npattern = "streamlit_app"\n',
         )
         wait_until(
             lambda: answers(node, f"http://127.0.0.1:{node_port}/metrics"),
@@ -264,6 +266,22 @@ def test_prometheus_parses_our_exposition_and_serves_it_back(stack: Stack) -> No
     assert [s["metric"]["state"] for s in state] == ["healthy"]
     assert float(stack.query('dashboard_process_cpu_seconds_total{job="dashboard"}')[0]["value"][1]) > 0
     assert float(stack.query('dashboard_samples_held{job="dashboard"}')[0]["value"][1]) > 0
+
+
+@needs_promtool
+def test_promtool_finds_nothing_to_lint_in_our_exposition(stack: Stack) -> None:
+    """The real server's ``/api/metrics``, watched process included, through
+    Prometheus' own linter: ``promtool check metrics`` exits 0 and says nothing."""
+
+    def exposition() -> str | None:
+        with stack.dashboard.client() as client:
+            response = client.get("/api/metrics")
+        assert response.status_code == 200
+        return response.text if 'dashboard_watch_processes{process="server"}' in response.text else None
+
+    text = wait_until(exposition, 60, "the watched server process in /api/metrics")
+    assert "dashboard_proc_processes " in text
+    assert_promtool_clean(text)
 
 
 # -- the dashboard reads node_exporter through Prometheus --------------------------------

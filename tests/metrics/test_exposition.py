@@ -28,6 +28,7 @@ from dashboard_core.models import AlertState, ComponentState, HeartbeatRequest, 
 from dashboard_core.runtime import Runtime
 from tests.localhost import free_port
 from tests.polling import wait_until
+from tests.promtool import assert_promtool_clean, needs_promtool
 
 PY = json.dumps(sys.executable)  # a TOML basic string is a JSON string
 WAIT = 60  # seconds, for a loaded 2-core machine
@@ -211,6 +212,7 @@ def test_names_follow_the_conventions(system: Runtime, scrape) -> None:
     assert value(families, "dashboard_memory_percent") == pytest.approx(latest["memory.percent"])
     assert value(families, "dashboard_memory_used_bytes") == pytest.approx(latest["memory.used"])
     assert value(families, "dashboard_load_1") == pytest.approx(latest["load.1"])
+    assert value(families, "dashboard_proc_processes") == latest["proc.count"]
     mounts = [c[len("disk.percent[") : -1] for c in latest if c.startswith("disk.percent[")]
     assert mounts
     for mount in mounts:
@@ -228,7 +230,8 @@ def test_watched_processes(system: Runtime, scrape) -> None:
     families = scrape()
     latest = system.latest().values
     assert value(families, "dashboard_watch_rss_bytes", process="pytest") == pytest.approx(latest["watch.rss[pytest]"])
-    assert value(families, "dashboard_watch_count", process="pytest") >= 1
+    assert value(families, "dashboard_watch_processes", process="pytest") >= 1
+    assert "dashboard_watch_count" not in families  # renamed: promtool reserves _count for summaries
     assert "dashboard_watch_cpu_percent" in families
 
 
@@ -362,3 +365,15 @@ def test_metric_names_are_unique_across_the_field_table(system: Runtime) -> None
     names = [metric_name(f) for f in system.fields]
     assert len(names) == len(set(names))
     assert all(VALID_NAME.match(n) for n in names)
+    # Gauges all: none may end in a suffix Prometheus keeps for counters, summaries and histograms.
+    assert [n for n in names if n.endswith(("_total", "_count", "_sum", "_bucket"))] == []
+
+
+@needs_promtool
+def test_promtool_check_metrics_passes_with_no_lint(system: Runtime) -> None:
+    """Counters end in ``_total``, no gauge ends in ``_count`` (a summary's or a
+    histogram's), units are in the names: Prometheus' linter finds nothing."""
+    with TestClient(create_api(lambda: system)) as client:
+        text = client.get("/metrics").text
+    assert "dashboard_watch_" in text and "dashboard_cpu_total_percent" in text  # a full exposition
+    assert_promtool_clean(text)

@@ -43,6 +43,12 @@ def test_run_suite_as_the_seed_asked_then_read_the_run(client: TestClient) -> No
         "collected": 12, "done": 12, "passed": 7, "failed": 1, "errors": 1, "skipped": 1, "xfailed": 1, "xpassed": 1,
     }  # fmt: skip
     assert len(run["cases"]) == 12 and "1 failed, 7 passed" in run["log_tail"]
+    # Failures first, then the order the tests ran (each case says where it ran).
+    outcomes = [c["outcome"] for c in run["cases"]]
+    assert sorted(outcomes[:2]) == ["error", "failed"] and not {"failed", "error"} & set(outcomes[2:])
+    ordinals = [c["ordinal"] for c in run["cases"]]
+    assert sorted(ordinals) == list(range(12)) and ordinals[:2] == sorted(ordinals[:2])
+    assert ordinals[2:] == sorted(ordinals[2:])
     page = client.get("/testing/runs", params={"suite": "demo", "status": "failed"}).json()
     assert page["total"] == 1 and page["items"][0]["id"] == run["id"]
     assert client.get("/testing/runs", params={"suite": "gated"}).json()["total"] == 0

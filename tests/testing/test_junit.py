@@ -130,9 +130,9 @@ def test_nested_testsuites_are_read_in_document_order(tmp_path: Path) -> None:
         """,
     )
     assert parse_junit(path) == [
-        CaseResult("pkg/sub::TestDeep", "passed", 0.25),
-        CaseResult("pkg::TestShallow", "skipped", 1.5, "not on this OS"),
-        CaseResult("no classname", "passed", 2.0),
+        CaseResult("pkg/sub::TestDeep", "passed", 0.25, ordinal=0),
+        CaseResult("pkg::TestShallow", "skipped", 1.5, "not on this OS", ordinal=1),
+        CaseResult("no classname", "passed", 2.0, ordinal=2),
     ]
 
 
@@ -194,7 +194,7 @@ def test_a_failure_with_only_text_takes_its_first_line_as_message(tmp_path: Path
     assert text_only.outcome == "failed"
     assert text_only.message == 'parse_test.go:12: got "a", want "b"'
     assert text_only.traceback == '    parse_test.go:12: got "a", want "b"\n    parse_test.go:13: second complaint'
-    assert empty == CaseResult("example.com/pkg::TestEmpty", "error", 0.0, None, None)
+    assert empty == CaseResult("example.com/pkg::TestEmpty", "error", 0.0, None, None, ordinal=1)
 
 
 def test_error_and_failure_in_one_testcase_the_error_wins(tmp_path: Path) -> None:
@@ -271,7 +271,8 @@ def test_write_then_parse_gives_the_same_cases(tmp_path: Path) -> None:
     path = tmp_path / "run.xml"
     path.write_bytes(write_junit("demo", ALL_OUTCOMES, timestamp=None, duration=None))
     expected = [
-        CaseResult(c.nodeid, c.outcome, round(c.duration, 3), c.message, c.traceback) for c in ALL_OUTCOMES
+        CaseResult(c.nodeid, c.outcome, round(c.duration, 3), c.message, c.traceback, ordinal=i)
+        for i, c in enumerate(ALL_OUTCOMES)
     ]
     assert parse_junit(path) == expected
 
@@ -315,10 +316,10 @@ def test_characters_xml_forbids_are_dropped_and_the_rest_reads_back(tmp_path: Pa
     ET.fromstring(data)  # well-formed
     assert ET.fromstring(data).find("testsuite").get("name") == "dirty"  # type: ignore[union-attr]
     assert parse_junit(path) == [
-        CaseResult("t.py::test_colour", "failed", 1.0, "[31mred[0m is wrong", "E  [31mbad\nnext\ttab"),
-        CaseResult("t.py::test_skip", "skipped", 0.0, "reason with form feeds"),
-        CaseResult("t.py::test_xpass", "xpassed", 0.0, "flaky  upstream"),
-        CaseResult("t.py::test_unicode", "failed", 0.0, "naïve ✓ 😀 <&> \"quoted\"", "line\u2028same line 😀"),
+        CaseResult("t.py::test_colour", "failed", 1.0, "[31mred[0m is wrong", "E  [31mbad\nnext\ttab", 0),
+        CaseResult("t.py::test_skip", "skipped", 0.0, "reason with form feeds", ordinal=1),
+        CaseResult("t.py::test_xpass", "xpassed", 0.0, "flaky  upstream", ordinal=2),
+        CaseResult("t.py::test_unicode", "failed", 0.0, "naïve ✓ 😀 <&> \"quoted\"", "line\u2028same line 😀", 3),
     ]  # fmt: skip
 
 

@@ -148,6 +148,11 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
     )
     cases = at.dataframe[0].value
     assert len(cases) == 12
+    # Failures first, then the order the tests ran.
+    ran = sorted(rt.tests.detail(demo).cases, key=lambda c: c.ordinal)
+    failing = [c.nodeid for c in ran if c.outcome in ("failed", "error")]
+    assert list(cases["nodeid"]) == failing + [c.nodeid for c in ran if c.nodeid not in failing]
+    assert len(failing) == 2 and [c.nodeid for c in ran][0].endswith("::test_passes")
 
     at.button_group(key="tests_outcomes").set_value(["failed"]).run()
     assert not at.exception
