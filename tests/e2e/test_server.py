@@ -246,7 +246,7 @@ def test_cli_export_without_server_fails_clearly(tmp_path: Path) -> None:
     result = run_cli("export-csv", "--window", "1h", "-o", str(out), "--url", f"http://127.0.0.1:{port}")
     print(result.stderr)
     assert result.returncode == 1
-    assert "No dashboard is answering" in result.stderr
+    assert "No dashboard answers at" in result.stderr
     assert f"127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
