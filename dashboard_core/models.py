@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, Strict
 
 
 class HealthResponse(BaseModel):
@@ -292,13 +292,18 @@ class AgentState(StrEnum):
     MISSING = "missing"  # named in the config, never seen
 
 
+# A reading is a finite JSON number. Strict: pydantic's lax float would take true,
+# false and "1", which the schema (type: number) says are not numbers.
+MetricValue = Annotated[FiniteFloat, Strict()]
+
+
 class HeartbeatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: str = Field("ok", min_length=1, max_length=64, description="What the agent says of itself: ok, busy, error…")
     role: str | None = Field(None, max_length=200, description="What the agent does.")
     task: str | None = Field(None, max_length=1000, description="What it is working on now.")
-    metrics: dict[str, FiniteFloat] = Field(
+    metrics: dict[str, MetricValue] = Field(
         default_factory=dict,
         max_length=50,
         description="Numeric readings, e.g. {'queue': 3, 'tokens_per_s': 41.5}; finite (no NaN or Infinity).",
