@@ -3,8 +3,10 @@
 An agent tells the dashboard it is alive (and what it is doing) by POSTing to
 ``/api/agents/{name}/heartbeat``; with no heartbeat for ``agents.ttl_seconds``
 the dashboard shows it offline. This module needs nothing but Python 3.11
-(urllib, json, threading), so an agent can import it from ``dashboard_core``
-or copy this one file into its own code. Usage::
+(urllib, json, threading) and :mod:`dashboard_core.api_client` (the standard
+library too, and the same client the command line uses), so an agent can
+import it from ``dashboard_core``, or copy ``dashboard_core/`` with just
+``__init__.py``, ``api_client.py`` and this file into its own code. Usage::
 
     from dashboard_core.agent_client import Heartbeat
 
@@ -24,23 +26,19 @@ thread every ``interval`` seconds (default: a third of the dashboard's
 from __future__ import annotations
 
 import argparse
-import http.client
-import ipaddress
-import json
 import logging
 import math
 import os
 import sys
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
+from dashboard_core.api_client import DEFAULT_URL, TOKEN_ENV, URL_ENV, ApiClient, ApiError
+
 __all__ = ["DEFAULT_URL", "Heartbeat", "HeartbeatError", "send_heartbeat"]
 
-DEFAULT_URL = "http://127.0.0.1:8501"
 DEFAULT_INTERVAL = 10.0  # seconds, until the dashboard has said its ttl_seconds
 MIN_INTERVAL = 0.1  # never faster than this, whatever the ttl
 FIRST_RETRY = 1.0  # seconds before the first retry after a failure; doubles up to the interval
@@ -50,39 +48,19 @@ log = logging.getLogger(__name__)
 _UNSET: Any = object()
 
 
-class HeartbeatError(Exception):
+class HeartbeatError(ApiError):
     """A heartbeat that did not arrive; ``str()`` says why, as a sentence.
 
     ``status`` is the HTTP status when the dashboard answered (None when nothing
     answered), ``message`` and ``errors`` are the dashboard's own words.
     """
 
-    def __init__(self, text: str, *, status: int | None = None, message: str = "", errors: list[str] | None = None):
-        super().__init__(text)
-        self.status = status
-        self.message = message or text
-        self.errors = list(errors or [])
+
+def _path(name: str) -> str:
+    return f"/agents/{urllib.parse.quote(name, safe='')}/heartbeat"
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _endpoint(url: str, name: str) -> str:
-    base = url.rstrip("/")
-    if base.endswith("/api"):
-        base = base[: -len("/api")]
-    return f"{base}/api/agents/{urllib.parse.quote(name, safe='')}/heartbeat"
-
-
-def _body(status: str, role: str | None, task: str | None, metrics: Mapping[str, float] | None) -> bytes:
+def _body(status: str, role: str | None, task: str | None, metrics: Mapping[str, float] | None) -> dict[str, Any]:
     payload: dict[str, Any] = {"status": status}
     if role is not None:
         payload["role"] = role
@@ -95,30 +73,7 @@ def _body(status: str, role: str | None, task: str | None, metrics: Mapping[str,
                 raise HeartbeatError(f"metric {key!r} must be a finite number, not {value!r}")
             clean[str(key)] = value
         payload["metrics"] = clean
-    return json.dumps(payload).encode("utf-8")
-
-
-def _refusal(exc: urllib.error.HTTPError, endpoint: str) -> HeartbeatError:
-    """The dashboard's ``{"success": false, "message", "errors"}`` as an exception."""
-    try:
-        raw = exc.read()
-    except OSError:
-        raw = b""
-    finally:
-        exc.close()
-    message, errors = "", []
-    try:
-        data = json.loads(raw)
-        if isinstance(data, dict):
-            message = str(data.get("message") or data.get("detail") or "")
-            errors = [str(e) for e in data.get("errors") or []]
-    except ValueError:
-        message = raw.decode("utf-8", "replace").strip()[:300]
-    message = message or (exc.reason if isinstance(exc.reason, str) else "") or "no reason given"
-    text = f"the dashboard refused the heartbeat (HTTP {exc.code} from POST {endpoint}): {message}"
-    if errors:
-        text += " (" + "; ".join(errors) + ")"
-    return HeartbeatError(text, status=exc.code, message=message, errors=errors)
+    return payload
 
 
 def send_heartbeat(
@@ -140,42 +95,13 @@ def send_heartbeat(
     :class:`HeartbeatError` when the dashboard refuses (4xx/5xx, with its
     message), does not answer in ``timeout`` seconds, or cannot be reached.
     """
-    endpoint = _endpoint(url, name)
-    parts = urllib.parse.urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HeartbeatError(f"the dashboard URL must look like http://host:port, not {url!r}")
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(endpoint, data=_body(status, role, task, metrics), headers=headers, method="POST")
-    # A proxy from the environment must never see a heartbeat meant for this machine.
-    handlers = [urllib.request.ProxyHandler({})] if _is_loopback(parts.hostname) else []
-    opener = urllib.request.build_opener(*handlers)
+    body = _body(status, role, task, metrics)
     try:
-        with opener.open(request, timeout=timeout) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        raise _refusal(exc, endpoint) from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
-            raise HeartbeatError(f"the dashboard at {url} did not answer within {timeout:g} s") from None
-        if isinstance(reason, ConnectionRefusedError):
-            raise HeartbeatError(
-                f"no dashboard answers at {url} (connection refused): is it running? "
-                "Start it with `bash scripts/start.sh`, or give the right url"
-            ) from None
-        raise HeartbeatError(f"cannot reach the dashboard at {url}: {reason}") from None
-    except TimeoutError:
-        raise HeartbeatError(f"the dashboard at {url} did not answer within {timeout:g} s") from None
-    except (http.client.HTTPException, OSError) as exc:
-        raise HeartbeatError(f"the connection to the dashboard at {url} failed: {exc!r}") from None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise HeartbeatError(f"the answer from {endpoint} is not JSON: {raw[:200]!r}") from None
+        data = ApiClient(url, token=token, timeout=timeout).call("POST", _path(name), body, what="the heartbeat")
+    except ApiError as exc:
+        raise HeartbeatError(str(exc), status=exc.status, message=exc.message, errors=exc.errors) from None
     if not isinstance(data, dict):
-        raise HeartbeatError(f"the answer from {endpoint} is not a JSON object: {raw[:200]!r}")
+        raise HeartbeatError(f"the answer to the heartbeat is not a JSON object: {data!r:.200}")
     return data
 
 
@@ -371,10 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--url",
-        default=os.environ.get("DASHBOARD_URL", DEFAULT_URL),
-        help=f"the dashboard (default: $DASHBOARD_URL or {DEFAULT_URL})",
+        default=os.environ.get(URL_ENV, DEFAULT_URL),
+        help=f"the dashboard (default: ${URL_ENV} or {DEFAULT_URL})",
     )
-    parser.add_argument("--token", default=os.environ.get("DASHBOARD_TOKEN"), help="bearer token ($DASHBOARD_TOKEN)")
+    parser.add_argument("--token", default=os.environ.get(TOKEN_ENV), help=f"bearer token (${TOKEN_ENV})")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer (5)")
     parser.add_argument(
         "--every", type=float, metavar="SECONDS", help="keep sending every SECONDS until Ctrl-C (0 = from the ttl)"

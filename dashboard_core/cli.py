@@ -1,66 +1,75 @@
 """Command line: ``python -m dashboard_core export-csv --window 1h -o out.csv``,
 ``run-suite NAME``, ``cancel-run ID``, ``check-config``.
 
-Commands talk to the running server's API: the server owns the history and the
-runs, so a run started here shows in every browser too. ``run-suite`` falls
-back to running the suite in this process (same store, same log folders) when
-no dashboard answers, so it also works in CI without a server.
+Commands talk to the running server's API through :mod:`dashboard_core.api_client`
+(with ``--token`` or ``$DASHBOARD_TOKEN`` when the server wants one): the server
+owns the history and the runs, so a run started here shows in every browser too.
+``run-suite`` falls back to running the suite in this process (same store, same
+log folders) when no dashboard answers, so it also works in CI without a server.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
+from dashboard_core.api_client import DEFAULT_URL, TOKEN_ENV, URL_ENV, ApiClient, ApiError
 from dashboard_core.config import ConfigError, load_config
-
-DEFAULT_URL = "http://127.0.0.1:8501"
-URL_ENV = "DASHBOARD_URL"
 
 
 class CliError(Exception):
     """A failure to report to the user as one sentence, exit code 1."""
 
 
-class NoServer(CliError):
-    def __init__(self, base: str, exc: BaseException) -> None:
-        reason = getattr(exc, "reason", exc)
-        super().__init__(
-            f"No dashboard is answering at {base} ({reason}). Start it with `bash scripts/start.sh`, "
-            f"or point --url or ${URL_ENV} at the one that runs."
-        )
+def _server_options(command: argparse.ArgumentParser) -> None:
+    """--url and --token, for every command that talks to the running dashboard."""
+    command.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
+    command.add_argument(
+        "--token",
+        default=None,
+        help=f"API token, when the dashboard has users or tokens configured (default ${TOKEN_ENV}; prefer "
+        "the variable: a command line is visible to other users of the machine)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dashboard_core", description="The dashboard's command line.")
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard_core",
+        description="The dashboard's command line.",
+        epilog=f"Commands that talk to the running dashboard take --url (default ${URL_ENV} or {DEFAULT_URL}) and, "
+        f"when it has users or tokens configured, an API token: --token TOKEN or ${TOKEN_ENV} "
+        "(make one with new-token; export-csv needs the viewer role or above, run-suite and cancel-run operator).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    export = sub.add_parser("export-csv", help="Download metric history as CSV from the running dashboard.")
+    text = "Download metric history as CSV from the running dashboard (with tokens configured: viewer role or above)."
+    export = sub.add_parser("export-csv", help=text, description=text)
     export.add_argument("--window", help="span ending now (or at --end): 5m, 15m, 1h, 6h, 24h, 7d")
     export.add_argument("--start", help="ISO 8601 start, e.g. 2026-11-25T08:00:00Z")
     export.add_argument("--end", help="ISO 8601 end (default now)")
     export.add_argument("-o", "--output", default="-", help="file to write ('-' = standard output, the default)")
-    export.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
+    _server_options(export)
     export.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
 
-    run = sub.add_parser(
-        "run-suite", help="Run a test suite with live progress; exit 0 only if it passed (1 if not, 130 if cancelled)."
+    text = (
+        "Run a test suite with live progress; exit 0 only if it passed (1 if not, 130 if cancelled). "
+        "On the running dashboard (with tokens configured: operator role or above), or here with --local "
+        "or when none answers at the default address."
     )
+    run = sub.add_parser("run-suite", help=text, description=text)
     run.add_argument("suite", help="the suite's name in dashboard.toml")
     run.add_argument("--rerun-failed-of", type=int, metavar="RUN_ID", help="run only the tests that failed in that run")
-    run.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
+    _server_options(run)
     run.add_argument("--local", action="store_true", help="run here, without asking a running dashboard")
     run.add_argument("--config", default=None, help="config for --local (default $DASHBOARD_CONFIG or ./dashboard.toml)")
 
-    cancel = sub.add_parser("cancel-run", help="Cancel a queued or running test run on the running dashboard.")
+    text = "Cancel a queued or running test run on the running dashboard (with tokens configured: operator role)."
+    cancel = sub.add_parser("cancel-run", help=text, description=text)
     cancel.add_argument("run_id", type=int)
-    cancel.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
+    _server_options(cancel)
 
     sub.add_parser(
         "hash-password", help="Read a password (twice, not echoed) and print its argon2 hash for [[auth.users]]."
@@ -75,24 +84,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def base_url(args: argparse.Namespace) -> str:
-    return (args.url or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
+def client(args: argparse.Namespace, timeout: float = 30.0) -> ApiClient:
+    """The API client for ``--url`` (else ``$DASHBOARD_URL``) with ``--token``
+    (else ``$DASHBOARD_TOKEN``)."""
+    url = args.url or os.environ.get(URL_ENV) or DEFAULT_URL
+    token = (args.token or os.environ.get(TOKEN_ENV) or "").strip() or None
+    try:
+        return ApiClient(url, token=token, timeout=timeout)
+    except ApiError as exc:
+        raise CliError(str(exc)) from None
 
 
 def export_csv(args: argparse.Namespace) -> str:
-    base = base_url(args)
+    api = client(args, args.timeout)
     params = {k: v for k, v in (("window", args.window), ("start", args.start), ("end", args.end)) if v}
     if not params:
         params["window"] = "15m"
-    url = f"{base}/api/metrics/history.csv?{urllib.parse.urlencode(params)}"
-    try:
-        with urllib.request.urlopen(url, timeout=args.timeout) as response:
-            body = response.read()
-            rows = response.headers.get("X-Rows", "?")
-    except urllib.error.HTTPError as exc:
-        raise CliError(f"The dashboard at {base} refused the export ({exc.code}): {_message(exc)}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise NoServer(base, exc) from None
+    query = urllib.parse.urlencode(params)
+    answer = api.request("GET", f"/metrics/history.csv?{query}", what="the export", role="viewer")
+    body, rows = answer.body, answer.headers.get("X-Rows", "?")
     if args.output == "-":
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
@@ -105,13 +115,6 @@ def export_csv(args: argparse.Namespace) -> str:
     except OSError as exc:
         raise CliError(f"Cannot write {target}: {exc.strerror or exc}") from None
     return f"{rows} rows written to {target}"
-
-
-def _message(exc: urllib.error.HTTPError) -> str:
-    try:
-        return json.loads(exc.read()).get("message") or exc.reason
-    except (ValueError, AttributeError, OSError):
-        return str(exc.reason)
 
 
 def _hash_password() -> str:
@@ -170,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             config = load_config(args.config)
             validate_alerts(config)
             print(f"OK: {config.source or 'defaults (no config file)'}")
-    except (CliError, ConfigError) as exc:
+    except (CliError, ConfigError, ApiError) as exc:  # ApiError: refused, or no dashboard answers
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

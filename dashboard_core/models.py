@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, Strict, StringConstraints
 
 
 class HealthResponse(BaseModel):
@@ -300,6 +300,9 @@ MAX_METRICS = 50
 MAX_METRIC_NAME = 100
 MAX_HEARTBEAT_BYTES = 32_768  # the JSON body; the fields' own bounds fit in a quarter of it
 MetricName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_METRIC_NAME)]
+# A reading is a finite JSON number. Strict: pydantic's lax float would take true,
+# false and "1", which the schema (type: number) says are not numbers.
+MetricValue = Annotated[FiniteFloat, Strict()]
 
 
 class HeartbeatRequest(BaseModel):
@@ -310,7 +313,7 @@ class HeartbeatRequest(BaseModel):
     status: str = Field("ok", min_length=1, max_length=64, description="What the agent says of itself: ok, busy, error…")
     role: str | None = Field(None, max_length=200, description="What the agent does.")
     task: str | None = Field(None, max_length=1000, description="What it is working on now.")
-    metrics: dict[MetricName, FiniteFloat] = Field(
+    metrics: dict[MetricName, MetricValue] = Field(
         default_factory=dict,
         max_length=MAX_METRICS,
         description=f"Numeric readings, e.g. {{'queue': 3, 'tokens_per_s': 41.5}}; finite (no NaN or Infinity); "

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dashboard_core import runtime as runtime_module
@@ -119,19 +119,25 @@ class ApiFirst:
     request costs the event loop, which every viewer's WebSocket shares. The
     Host check, authentication, body limits and security headers stay in
     front (:class:`~dashboard_core.auth.middleware.AuthMiddleware` comes first).
+
+    Every path under /api/ goes to the API, matched by its prefix: the Mount's
+    own pattern (``.*``) misses a path with a newline in it (``%0A`` in a name),
+    which then got Streamlit's plain-text 404 instead of the API's JSON error.
     """
 
     def __init__(self, app: ASGIApp, *, api: Mount) -> None:
         self.app = app
         self.api = api
+        self.prefix = api.path + "/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            match, child = self.api.matches(scope)
-            if match is Match.FULL:
-                scope.update(child)
-                await self.api.handle(scope, receive, send)
-                return
+        if scope["type"] in ("http", "websocket") and get_route_path(scope).startswith(self.prefix):
+            root_path = scope.get("root_path", "")
+            # What Mount.matches sets for its app: the API then routes the rest of the path.
+            scope["app_root_path"] = scope.get("app_root_path", root_path)
+            scope["root_path"] = root_path + self.api.path
+            await self.api.handle(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

@@ -145,7 +145,7 @@ def test_a_server_error_without_json_still_raises_a_sentence(recorder: Recorder)
 
 def test_nothing_listening_raises_a_clear_error() -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(HeartbeatError, match=r"no dashboard answers at .* \(connection refused\)") as info:
+    with pytest.raises(HeartbeatError, match=r"No dashboard answers at .* \(connection refused\)") as info:
         send_heartbeat("researcher-1", url=url, timeout=2)
     assert info.value.status is None
 
@@ -230,7 +230,7 @@ def test_the_cli_sends_one_heartbeat(recorder: Recorder, capsys: pytest.CaptureF
 def test_the_cli_says_why_it_failed(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["researcher-1", "--url", f"http://127.0.0.1:{free_port()}"])
     assert code == 1
-    assert "no dashboard answers" in capsys.readouterr().err
+    assert "No dashboard answers" in capsys.readouterr().err
 
 
 def test_importing_the_client_stays_light() -> None:

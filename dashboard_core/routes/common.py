@@ -100,9 +100,30 @@ def document_error_bodies(api: FastAPI) -> None:
                         }
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
+        _integer_bounds(doc)
         return doc
 
     api.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
+
+
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def _integer_bounds(node: Any) -> None:
+    """Write whole-number bounds as integers again. FastAPI's OpenAPI models type
+    them as floats, so the request bodies' ``le=2**62`` read 4.611686018427388e+18,
+    and a client comparing as floats took 2**62 + 95 for a valid id (the API says
+    422). Exact for the bounds the models use (small numbers and 2**62)."""
+    if isinstance(node, dict):
+        for key in _BOUNDS if "type" in node else ():  # a schema, not an example
+            value = node.get(key)
+            if isinstance(value, float) and value.is_integer():
+                node[key] = int(value)
+        for child in node.values():
+            _integer_bounds(child)
+    elif isinstance(node, list):
+        for child in node:
+            _integer_bounds(child)
 
 
 def not_found(what: str) -> dict[int | str, dict[str, object]]:
@@ -126,7 +147,9 @@ def _csv_window(
     start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
 ) -> Window:
-    """The span a CSV export asks for: ``window``, or ``start``/``end``; the last 15 minutes if neither."""
+    """The span a CSV export asks for: ``window``, or ``start``/``end``; the last 15 minutes if neither.
+    An empty value (``?start=``, as a form with a blank field sends it) counts as not given."""
+    window, start, end = window or None, start or None, end or None
     try:
         return resolve_window(window if (window or start) else "15m", start, end)
     except WindowError as exc:

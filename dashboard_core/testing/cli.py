@@ -9,15 +9,13 @@ the same store. Ctrl-C cancels the run. Exit 0 only if the suite passed.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
-import urllib.error
-import urllib.request
 from typing import Any, Protocol
 
-from dashboard_core.cli import CliError, NoServer, base_url
+from dashboard_core.api_client import ApiClient, ApiError, Unreachable
+from dashboard_core.cli import CliError, client
 from dashboard_core.config import load_config
 from dashboard_core.models import RunDetail, RunInfo, RunStatus, RunSuiteResponse, Trigger
 from dashboard_core.store import open_store
@@ -39,40 +37,32 @@ class Runs(Protocol):
 
 
 class ServerRuns:
-    """Runs on the dashboard at ``base`` through its API."""
+    """Runs on the dashboard through its API (with the command line's token, if any)."""
 
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.where = f"the dashboard at {base}"
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            f"{self.base}/api{path}", data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            raise CliError(_api_message(exc)) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise NoServer(self.base, exc) from None
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.where = f"the dashboard at {api.base}"
 
     def start(self, suite: str, rerun_failed_of: int | None) -> tuple[RunInfo, bool]:
         body: dict[str, Any] = {"test_suite": suite, "trigger": "cli"}
         if rerun_failed_of is not None:
             body["rerun_failed_of"] = rerun_failed_of
-        answer = RunSuiteResponse.model_validate(self.call("POST", "/dashboard/testing/run-suite", body))
-        return self.poll(int(answer.test_id)), not answer.already_running
+        what = f"the run of suite {suite}"
+        answer = self.api.call("POST", "/dashboard/testing/run-suite", body, what=what, role="operator")
+        started = RunSuiteResponse.model_validate(answer)
+        return self.poll(int(started.test_id)), not started.already_running
 
     def poll(self, run_id: int) -> RunInfo:
-        return RunInfo.model_validate(self.call("GET", f"/testing/runs/{run_id}"))
+        return RunInfo.model_validate(self._read(run_id))
 
     def detail(self, run_id: int) -> RunDetail:
-        return RunDetail.model_validate(self.call("GET", f"/testing/runs/{run_id}"))
+        return RunDetail.model_validate(self._read(run_id))
+
+    def _read(self, run_id: int) -> Any:
+        return self.api.call("GET", f"/testing/runs/{run_id}", what=f"the status of run {run_id}", role="viewer")
 
     def cancel(self, run_id: int) -> None:
-        self.call("POST", f"/testing/runs/{run_id}/cancel")
+        self.api.call("POST", f"/testing/runs/{run_id}/cancel", what=f"the cancel of run {run_id}", role="operator")
 
     def close(self) -> None:
         pass
@@ -123,7 +113,7 @@ def run_suite(args: argparse.Namespace) -> int:
             cancelled = True
             try:
                 runs.cancel(run.id)
-            except (CliError, SuiteError):
+            except (ApiError, SuiteError):
                 pass  # it finished meanwhile
             run = _follow(runs, run)
         print(final_report(runs.detail(run.id)))
@@ -135,21 +125,21 @@ def run_suite(args: argparse.Namespace) -> int:
 
 
 def cancel_run(args: argparse.Namespace) -> str:
-    runs = ServerRuns(base_url(args))
+    runs = ServerRuns(client(args))
     runs.cancel(args.run_id)
     return f"Run {args.run_id}: cancel requested on {runs.where}."
 
 
 def _choose(args: argparse.Namespace) -> Runs:
     if not args.local:
-        server = ServerRuns(base_url(args))
+        api = client(args)
         try:
-            server.call("GET", "/health", timeout=5)
-            return server
-        except NoServer:
+            api.request("GET", "/health", timeout=5)  # open to all: tells a dashboard from none
+            return ServerRuns(api)
+        except Unreachable:
             if args.url:
                 raise  # an address was given: running elsewhere would surprise
-            print(f"No dashboard answers at {server.base}; running the suite here.", file=sys.stderr)
+            print(f"No dashboard answers at {api.base}; running the suite here.", file=sys.stderr)
     return LocalRuns(args.config)
 
 
@@ -174,13 +164,3 @@ def _follow(runs: Runs, run: RunInfo) -> RunInfo:
         if isinstance(runs, ServerRuns):
             time.sleep(REFRESH_SECONDS)  # redraw cadence of a terminal display
         run = runs.poll(run.id)
-
-
-def _api_message(exc: urllib.error.HTTPError) -> str:
-    try:
-        body = json.loads(exc.read())
-        return f"{body.get('message') or exc.reason} (HTTP {exc.code})" + "".join(
-            f"\n  {e}" for e in body.get("errors") or []
-        )
-    except (ValueError, AttributeError, OSError):
-        return f"HTTP {exc.code}: {exc.reason}"

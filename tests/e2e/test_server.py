@@ -86,6 +86,25 @@ def test_api_index_without_slash(client: httpx.Client) -> None:
     _check_api_info(client.get("/api", follow_redirects=True))
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/no-such-route"),
+        ("GET", "/api/components/this%0Aprocess"),  # a newline in a name missed the /api mount's pattern
+        ("GET", "/api/testing/suites/demo%0A/flaky"),
+        ("POST", "/api/agents/a%0Ab/heartbeat"),
+        ("GET", "/api/no%0Asuch/route"),
+    ],
+)
+def test_every_api_path_answers_with_the_apis_json_error(client: httpx.Client, method: str, path: str) -> None:
+    """Not Streamlit's plain-text 404: whatever is under /api/ is the API's to answer."""
+    response = client.request(method, path, json={} if method == "POST" else None)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == "application/json", response.text
+    body = response.json()
+    assert body["success"] is False and body["message"], body
+
+
 class _AssetLinks(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -246,7 +265,7 @@ def test_cli_export_without_server_fails_clearly(tmp_path: Path) -> None:
     result = run_cli("export-csv", "--window", "1h", "-o", str(out), "--url", f"http://127.0.0.1:{port}")
     print(result.stderr)
     assert result.returncode == 1
-    assert "No dashboard is answering" in result.stderr
+    assert "No dashboard answers at" in result.stderr
     assert f"127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()

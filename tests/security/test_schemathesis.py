@@ -1,26 +1,41 @@
-"""schemathesis against the API's own OpenAPI document (``/openapi.json`` of
-``create_api``), in process, over a real Runtime with something to act on: two
-cheap suites, a component, an expected agent, an alert rule and a workflow.
+"""schemathesis against the API's own OpenAPI document (``/api/openapi.json``),
+in process, routed as the server routes it (:class:`~dashboard_core.server.ApiFirst`
+in front of a plain-text 404, as Streamlit answers what is not the API), over a
+real Runtime with something to act on: two cheap suites, a component, an
+expected agent, an alert rule and a workflow.
 
-Every operation in the document is exercised four ways, each response checked
-for: no 5xx, a status code the document lists, a body valid against the
-documented schema (so every error body is a typed ``ErrorResponse``), and the
-documented content type:
+Every response is checked by every check schemathesis has (its default: all of
+them), among them: no 5xx, a status code the document lists, a body valid
+against the documented schema (so every error body is a typed
+``ErrorResponse``), the documented content type, schema-valid requests accepted
+and schema-violating ones refused, no resource that answers after it was
+deleted or missing right after it was created. ``ignored_auth`` and
+``object_level_authorization`` have nothing to act on (the document declares no
+security scheme: authentication is the middleware's, tested in pass 4), and
+``max_response_time`` stays off (no timing thresholds on a shared machine).
+
+The API is exercised five ways:
 
 1. ``test_api``: generated requests (schemathesis' examples, coverage and
    fuzzing phases; valid and invalid data), a fixed seed and derandomized
    Hypothesis, so a run is reproducible and bounded in time;
-2. ``test_known_values``: one or two requests per operation with real names and
+2. ``test_stateful``: the stateful phase: sequences of calls that feed one
+   answer's names and ids into the next request (links schemathesis infers
+   from the document), derandomized and bounded the same way;
+3. ``test_known_values``: one or two requests per operation with real names and
    ids (fuzzing rarely guesses a suite name or a run id), expecting a status;
-3. ``test_while_starting``: the same requests while the Runtime is not running
+4. ``test_while_starting``: the same requests while the Runtime is not running
    yet (every operation that needs it answers 503);
-4. ``test_through_the_middleware``: the API as the server serves it, behind its
+5. ``test_through_the_middleware``: the API as the server serves it, behind its
    middleware with tokens configured: 401 without a token, 403 for an agent
    token outside its heartbeat, 400 for a host not served, 413 for a big body.
 
 Nothing is excluded. The WebSocket ``/ws`` is not an OpenAPI operation (it is
 tested in ``tests/test_events.py``); the never-ending event stream
-``/events/stream`` is read until its first event, or for 0.3 s.
+``/events/stream`` is read until its first event, or for 0.3 s. One allowance,
+for the CSV exports' ``window``, ``start`` and ``end``: a 400 for a schema-valid
+value is right there (start after end, a date pandas cannot hold, text that is
+not a date: nothing a JSON schema says), so schema-valid requests may get 400.
 
 The figures (operations, calls, statuses, failures) are printed at the end of
 the module; ``-s`` shows them, and a summary line is written in any case.
@@ -35,22 +50,32 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.runtime import Runtime
+from dashboard_core.server import ApiFirst, api_mount, api_routes
 from tests.security import MAX_BODY, auth_toml, bearer, prepare, security_config, served
 
 schemathesis = pytest.importorskip("schemathesis", reason="comes with the test requirements (bash scripts/test.sh)")
 
+import hypothesis  # noqa: E402  (comes with schemathesis)
 from schemathesis import checks as st_checks  # noqa: E402
 from schemathesis.config import SchemathesisConfig  # noqa: E402
+from schemathesis.generation.meta import TestPhase  # noqa: E402
 
 # Generated requests per operation in the fuzzing phase (the examples and coverage
-# phases add their own, deterministic ones): the module takes about 30 s on a quiet
-# 2-core machine, about a minute on a loaded one.
+# phases add their own, deterministic ones), and the stateful phase's scenarios and
+# their longest length: the module takes about 60 s on a quiet 2-core machine.
 MAX_EXAMPLES = 50
+STATEFUL_SCENARIOS = 100
+STATEFUL_STEPS = 10
 SEED = 20261125
+# Schema-valid values the CSV exports refuse with 400 (see the module's docstring).
+WINDOW_PATHS = "^/(metrics|prometheus)/history\\.csv$"
+ACCEPTED_WITH_400 = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 
 
 class _Current:
@@ -63,19 +88,28 @@ CONFIG = SchemathesisConfig.from_dict(
     {
         "seed": SEED,
         "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
-        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
-        # The event stream never ends by itself: read it until its first event, or for 0.3 s.
-        "operations": [{"include-path": "/events/stream", "request-timeout": 0.3, "max-stream-events": 1}],
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": True, "max-steps": STATEFUL_STEPS},
+        },
+        "checks": {"enabled": True},  # every check (schemathesis' default, said out loud)
+        "operations": [
+            # The event stream never ends by itself: read it until its first event, or for 0.3 s.
+            {"include-path": "/events/stream", "request-timeout": 0.3, "max-stream-events": 1},
+            {
+                "include-path-regex": WINDOW_PATHS,
+                "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_400}},
+            },
+        ],
     }
 )
 APP = create_api(lambda: _Current.rt)
-SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
-CHECKS = [
-    st_checks.not_a_server_error,
-    st_checks.status_code_conformance,
-    st_checks.response_schema_conformance,
-    st_checks.content_type_conformance,
-]
+# As the server routes it: /api/... to the API (gzipped), anything else to a plain-text 404 as Streamlit's.
+SERVED = Starlette(routes=api_routes(), middleware=[Middleware(ApiFirst, api=api_mount(lambda: _Current.rt))])
+SCHEMA = schemathesis.openapi.from_asgi("/api/openapi.json", SERVED, config=CONFIG)
+assert SCHEMA.base_path == "/api/"
 OPERATIONS = sorted(op.ok().label for op in SCHEMA.get_all_operations())
 
 
@@ -115,13 +149,14 @@ FIGURES = Figures()
 @SCHEMA.hook
 def after_call(context: Any, case: schemathesis.Case, response: schemathesis.Response) -> None:
     if case.meta is not None:  # generated by schemathesis (the other passes build their cases)
-        FIGURES.record("generated", case.operation.label, response.status_code)
+        stateful = case.meta.phase.name is TestPhase.STATEFUL
+        FIGURES.record("stateful" if stateful else "generated", case.operation.label, response.status_code)
 
 
-def validate(name: str, case: schemathesis.Case, checks: list[Any] = CHECKS, **kwargs: Any) -> schemathesis.Response:
-    """Send the case and run the checks; a failure is noted for the figures, then raised."""
+def validate(name: str, case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
+    """Send the case and run every check; a failure is noted for the figures, then raised."""
     try:
-        return case.call_and_validate(checks=checks, **kwargs)
+        return case.call_and_validate(**kwargs)
     except BaseException:
         FIGURES.failed[name].add(case.operation.label)
         raise
@@ -167,7 +202,34 @@ def test_api(case: schemathesis.Case, runtime: Runtime, ids: dict[str, int]) -> 
     validate("generated", case)
 
 
-# -- 2. real names and ids ------------------------------------------------------------
+# -- 2. sequences of calls (the stateful phase) --------------------------------------
+STATEFUL_SETTINGS = hypothesis.settings(
+    max_examples=STATEFUL_SCENARIOS,
+    stateful_step_count=STATEFUL_STEPS,
+    derandomize=True,  # the same scenarios every run: no flakes, a failure reproduces
+    database=None,
+    deadline=None,
+    phases=[hypothesis.Phase.generate],  # shrinking a failure could take minutes; the failure is shown as found
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
+
+
+def test_stateful(runtime: Runtime, ids: dict[str, int]) -> None:
+    machine = SCHEMA.as_state_machine()
+
+    class Counted(machine):  # type: ignore[misc, valid-type]
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            try:
+                super().validate_response(response, case, **kwargs)
+            except BaseException:
+                FIGURES.failed["stateful"].add(case.operation.label)
+                raise
+
+    Counted.run(settings=STATEFUL_SETTINGS)
+    assert sum(FIGURES.calls["stateful"].values()) >= STATEFUL_SCENARIOS
+
+
+# -- 3. real names and ids ------------------------------------------------------------
 Known = list[tuple[dict[str, Any], int | tuple[int, ...]]]  # (Case arguments, expected status or statuses)
 
 
@@ -181,29 +243,46 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "GET /dashboard/overview": [({}, 200)],
         "GET /metrics/fields": [({}, 200)],
         "GET /metrics/latest": [({}, 200)],
-        "GET /metrics/history.csv": [({"query": {"window": "5m"}}, 200), ({"query": {"window": "1000000d"}}, 400)],
+        "GET /metrics/history.csv": [
+            ({"query": {"window": "5m"}}, 200),
+            ({"query": {"window": "1000000d"}}, 400),
+            ({"query": {"start": ""}}, 200),  # an empty field is a field not given: the last 15 minutes
+            ({"query": {"window": "", "start": "", "end": ""}}, 200),
+        ],
         "GET /metrics/processes": [({"query": {"by": "memory", "n": 3}}, 200)],
         "POST /dashboard/testing/run-suite": [
             ({"body": {"test_suite": "nope"}}, 404),
             ({"body": {"test_suite": "tiny", "trigger": "cli"}}, 200),  # a new run, or the one going on
             ({"body": {"test_suite": "formulas", "rerun_failed_of": formulas}}, 409),  # a command suite
+            ({"body": {"test_suite": "tiny", "rerun_failed_of": 2**62 + 95}}, 422),  # above the documented bound
+            ({"body": {"test_suite": "tiny", "rerun_failed_of": 0}}, 422),
         ],
         "GET /testing/suites": [({}, 200)],
-        "GET /testing/suites/{name}/flaky": [({"path_parameters": {"name": "tiny"}}, 200)],
+        "GET /testing/suites/{name}/flaky": [
+            ({"path_parameters": {"name": "tiny"}}, 200),
+            ({"path_parameters": {"name": "ti%0Any"}}, 404),  # a newline (%0A): still the API's JSON 404
+        ],
         "GET /testing/runs": [({"query": {"suite": "tiny", "status": "passed"}}, 200)],
         "GET /testing/runs/{run_id}": [({"path_parameters": {"run_id": tiny}}, 200)],
         "POST /testing/runs/{run_id}/cancel": [({"path_parameters": {"run_id": tiny}}, 409)],
         "GET /testing/runs/{run_id}/log": [({"path_parameters": {"run_id": tiny}}, 200)],
         "GET /testing/runs/{run_id}/cases.csv": [({"path_parameters": {"run_id": formulas}}, 200)],
         "GET /testing/runs/{run_id}/junit.xml": [({"path_parameters": {"run_id": formulas}}, 200)],
-        "POST /agents/{name}/heartbeat": [({"path_parameters": {"name": "researcher-1"}, "body": beat}, 200)],
+        "POST /agents/{name}/heartbeat": [
+            ({"path_parameters": {"name": "researcher-1"}, "body": beat}, 200),
+            ({"path_parameters": {"name": "researcher-1"}, "body": {"metrics": {"papers": False}}}, 422),
+            ({"path_parameters": {"name": "researcher-1"}, "body": {"metrics": {"papers": "4"}}}, 422),
+        ],
         "DELETE /agents/{name}": [
             ({"path_parameters": {"name": "nobody-here"}}, 404),
             ({"path_parameters": {"name": "researcher-1"}}, 409),  # expected: stays
         ],
         "GET /dashboard/agents": [({}, 200)],
         "GET /components": [({}, 200)],
-        "GET /components/{name}": [({"path_parameters": {"name": "this-process"}}, 200)],
+        "GET /components/{name}": [
+            ({"path_parameters": {"name": "this-process"}}, 200),
+            ({"path_parameters": {"name": "this-%0Aprocess"}}, 404),
+        ],
         "POST /components/{name}/check": [({"path_parameters": {"name": "this-process"}}, 200)],
         "GET /dashboard/safety": [({}, 200)],
         "GET /safety/alerts": [({"query": {"rule": "cpu-pegged"}}, 200), ({"query": {"rule": "nope"}}, 404)],
@@ -248,10 +327,10 @@ def test_known_values(label: str, ids: dict[str, int]) -> None:
         assert response.status_code in expected, f"{label} {case!r}: {response.status_code} {response.text[:500]}"
 
 
-# -- 3. while the Runtime is not running yet -----------------------------------------
+# -- 4. while the Runtime is not running yet -----------------------------------------
 NO_RUNTIME_NEEDED = {"GET /", "GET /health"}
 # 503 is the documented answer while starting: every other check still applies.
-STARTING_CHECKS = [c for c in CHECKS if c is not st_checks.not_a_server_error]
+NOT_5XX = [st_checks.not_a_server_error]
 
 
 def test_while_starting_every_operation_answers_503(ids: dict[str, int]) -> None:
@@ -259,7 +338,7 @@ def test_while_starting_every_operation_answers_503(ids: dict[str, int]) -> None
     try:
         for label in OPERATIONS:
             for case, _ in cases_for(label, ids)[:1]:  # the first: valid names and ids
-                response = validate("starting", case, STARTING_CHECKS)
+                response = validate("starting", case, excluded_checks=NOT_5XX)
                 FIGURES.record("starting", label, response.status_code)
                 expected = 200 if label in NO_RUNTIME_NEEDED else 503
                 assert response.status_code == expected, f"{label}: {response.status_code} {response.text[:300]}"
@@ -267,7 +346,7 @@ def test_while_starting_every_operation_answers_503(ids: dict[str, int]) -> None
         _Current.rt = rt
 
 
-# -- 4. as the server serves it: behind its middleware ---------------------------------
+# -- 5. as the server serves it: behind its middleware ---------------------------------
 @pytest.fixture(scope="module")
 def middleware_schema(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Callable[..., Any]:
     """``make(allowed_hosts)``: the schema of the API mounted at /api behind the
@@ -339,6 +418,30 @@ def test_every_error_in_the_document_is_an_error_response() -> None:
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     error = doc["components"]["schemas"]["ErrorResponse"]
     assert set(error["properties"]) == {"success", "message", "errors"}
+
+
+def test_integer_bounds_are_written_as_integers() -> None:
+    """``rerun_failed_of`` (positive, at most 2**62 like every id) is bounded in
+    the document as exactly that: FastAPI wrote 4.611686018427388e+18, which a
+    client comparing as floats reads as allowing 2**62 + 95."""
+    doc = APP.openapi()
+    rerun = doc["components"]["schemas"]["RunSuiteRequest"]["properties"]["rerun_failed_of"]["anyOf"][0]
+    assert rerun == {"type": "integer", "minimum": 1, "maximum": 2**62}
+    assert all(isinstance(rerun[k], int) for k in ("minimum", "maximum"))
+    floats = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                floats.extend(f"{where}.{k}" for k in ("minimum", "maximum") if isinstance(node.get(k), float))
+            for key, child in node.items():
+                walk(child, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                walk(child, f"{where}[{i}]")
+
+    walk(doc, "$")
+    assert not floats, floats
 
 
 def test_figures_cover_every_operation(runtime: Runtime) -> None:
