@@ -165,6 +165,7 @@ class Runtime:
         self._stopping.clear()
         try:
             self.store.open()  # first: a store that cannot be used stops start-up before anything runs
+            self.sessions.load()
             if self.history_writer is not None:  # stopped after the sampler: it writes what the sampler took last
                 self._start_part("history writer", self.history_writer.start, self.history_writer.stop)
             self._start_part("sampler", self.sampler.start, self.sampler.stop)

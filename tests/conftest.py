@@ -11,6 +11,40 @@ from dashboard_core import runtime as runtime_module
 from dashboard_core.config import Config, load_config
 from tests.polling import wait_until
 
+# -- the fast run -----------------------------------------------------------------------
+# `pytest -m "not slow"` (bash scripts/test-fast.sh) leaves these out: whatever starts a real
+# dashboard server, a browser, Prometheus or a tmpfs (root), and the modules that run real
+# test suites or drive the whole API; what is left runs in about a minute, without root.
+TESTS = Path(__file__).parent
+SLOW_FOLDERS = {"e2e", "faults"}
+SLOW_FIXTURES = {"server", "fresh_server", "server_factory", "chromium", "page", "secured_server"}
+SLOW_MODULES = {
+    "examples/test_simulated_system.py",
+    "security/test_schemathesis.py",
+    "security/test_secret_key.py",
+    "testing/test_api.py",
+    "testing/test_cli.py",
+    "testing/test_counts_and_order.py",
+    "testing/test_junit.py",
+    "testing/test_manager.py",
+    "testing/test_progress.py",
+    "testing/test_runner.py",
+    "ui/test_tests_page.py",
+    "workflows/test_api.py",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = Path(str(item.path)).relative_to(TESTS)
+        if (
+            where.parts[0] in SLOW_FOLDERS
+            or where.as_posix() in SLOW_MODULES
+            or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or item.get_closest_marker("browser")
+        ):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def write_config(tmp_path: Path) -> Callable[[str], Path]:

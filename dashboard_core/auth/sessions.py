@@ -48,15 +48,23 @@ class Sessions:
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
-        now = clock()
-        self._live = {
+        self._live: dict[str, _Session] = {}
+        self._ended: dict[str, float] = {}
+
+    def load(self) -> None:
+        """Read the sessions that have not expired from the store (at start: people stay
+        logged in across a restart)."""
+        now = self._clock()
+        live = {
             r["id_sha256"]: _Session(r["name"], r["password"], r["expires_at"])
-            for r in store.all("SELECT * FROM login_sessions WHERE expires_at > ?", (now,))
+            for r in self._store.all("SELECT * FROM login_sessions WHERE expires_at > ?", (now,))
         }
-        self._ended = {
+        ended = {
             r["cookie_sha256"]: r["expires_at"]
-            for r in store.all("SELECT * FROM ended_identities WHERE expires_at > ?", (now,))
+            for r in self._store.all("SELECT * FROM ended_identities WHERE expires_at > ?", (now,))
         }
+        with self._lock:
+            self._live, self._ended = live, ended
 
     # -- password logins -----------------------------------------------------------------
     def issue(self, principal: Principal) -> str:

@@ -66,16 +66,24 @@ def write_config(directory: Path, extra: str) -> Config:
     return load_config(path)
 
 
-@pytest.fixture
-def secured(tmp_path: Path) -> Iterator[Runtime]:
-    with runtime_module.running(write_config(tmp_path, users_toml(HASHES))) as rt:
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """One running dashboard with users for the module; each test gets its own server
+    in front of it (``app``), so login counts start afresh."""
+    with runtime_module.running(write_config(tmp_path_factory.mktemp("secured"), users_toml(HASHES))) as rt:
         yield rt
 
 
 @pytest.fixture
 def open_runtime(tmp_path: Path) -> Iterator[Runtime]:
-    with runtime_module.running(write_config(tmp_path, "")) as rt:
+    """A second dashboard beside ``secured``, not installed as the process's current one
+    (the audit log writes to that one)."""
+    rt = Runtime(write_config(tmp_path, ""))
+    rt.start()
+    try:
         yield rt
+    finally:
+        rt.stop()
 
 
 @pytest.fixture
@@ -89,12 +97,12 @@ def log_in(client: TestClient, name: str, password: str | None = None, **headers
     return client.post("/auth/login", data=form, headers={"Origin": OWN, **headers})
 
 
-def audit_lines(rt: Runtime) -> list[str]:
-    return [e.message for e in rt.events.latest(1000) if e.kind.value == "audit"]
+def audit_lines(rt: Runtime, after_id: int) -> list[str]:
+    return [e.message for e in rt.events.since(after_id, 1000) if e.kind.value == "audit"]
 
 
-def audit_actions(rt: Runtime) -> list[str]:
-    return [str(e.data["action"]) for e in rt.events.latest(1000) if e.kind.value == "audit"]
+def audit_actions(rt: Runtime, after_id: int) -> list[str]:
+    return [str(e.data["action"]) for e in rt.events.since(after_id, 1000) if e.kind.value == "audit"]
 
 
 # -- 8. logout revokes ---------------------------------------------------------------------
@@ -112,16 +120,21 @@ def test_sessions_outlive_a_restart_but_not_a_logout_or_a_new_password(tmp_path:
     config = write_config(tmp_path, users_toml(HASHES))
     store = open_store(config.data_dir)
     try:
-        first = Sessions(config.auth, b"k" * 32, store)
+        def loaded(auth: Any, key: bytes) -> Sessions:  # as a (re)started dashboard has them
+            sessions = Sessions(auth, key, store)
+            sessions.load()
+            return sessions
+
+        first = loaded(config.auth, b"k" * 32)
         kept = first.issue(runtime_principal("vera"))
         ended = first.issue(runtime_principal("otto"))
         first.end(ended)
-        again = Sessions(config.auth, b"k" * 32, store)  # a restarted dashboard, same store
+        again = loaded(config.auth, b"k" * 32)  # a restarted dashboard, same store
         assert again.read(kept) == runtime_principal("vera")
         assert again.read(ended) is None
         renewed = write_config(tmp_path / "new", users_toml({**HASHES, "vera": hash_password("a new password")}))
-        assert Sessions(renewed.auth, b"k" * 32, store).read(kept) is None  # her password changed
-        assert Sessions(config.auth, b"x" * 32, store).read(kept) is None  # another key: not ours
+        assert loaded(renewed.auth, b"k" * 32).read(kept) is None  # her password changed
+        assert loaded(config.auth, b"x" * 32).read(kept) is None  # another key: not ours
     finally:
         store.close()
 
@@ -181,13 +194,14 @@ def test_keys_are_bounded_whatever_the_number_of_addresses() -> None:
 
 
 def test_thousands_of_refused_logins_write_a_bounded_audit(app: TestClient, secured: Runtime) -> None:
+    before = secured.events.last_id
     for _ in range(3):
         assert log_in(app, "ada", "wrong").status_code == 401
     for _ in range(2000):
         refused = log_in(app, "ada", "wrong")
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
     assert log_in(app, "otto").status_code == 303  # another name from the same address: not blocked
-    actions = audit_actions(secured)
+    actions = audit_actions(secured, before)
     assert sorted(actions) == ["failed login"] * 3 + ["login", "login blocked (too many failures)"], actions
 
 
@@ -324,8 +338,9 @@ FORGED = "x\n2026-12-06 05:00:00,000 INFO dashboard.audit: ada (admin) login fro
 
 
 def test_a_login_name_cannot_write_a_line_of_its_own(app: TestClient, secured: Runtime) -> None:
+    before = secured.events.last_id
     assert log_in(app, FORGED, "wrong").status_code == 401
-    failed = [m for m in audit_lines(secured) if "failed login" in m]
+    failed = [m for m in audit_lines(secured, before) if "failed login" in m]
     assert failed and "\n" not in failed[0] and "\u202e" not in failed[0] and "\\n2026" in failed[0]
     record = logging.LogRecord("dashboard.audit", logging.INFO, __file__, 1, "%s failed login", (FORGED,), None)
     line = PrintableFormatter("%(levelname)s %(name)s: %(message)s").format(record)
