@@ -160,6 +160,23 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         pass
 
 
+def spawn_server(
+    argv: list[str], port: int, config: Path, log_path: Path, headers: dict[str, str] | None = None
+) -> Server:
+    """Start a server process (``argv``) in its own process group, its output in ``log_path``."""
+    log_file = log_path.open("wb")
+    proc = subprocess.Popen(
+        argv,
+        cwd=REPO,
+        env=hermetic_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return Server(proc, port, config, log_path, log_file, headers or {})
+
+
 def launch_server(
     directory: Path, extra_config: str = "", attempts: int = 3, headers: dict[str, str] | None = None
 ) -> Server:
@@ -171,18 +188,7 @@ def launch_server(
     config = write_config(directory, extra_config)
     for attempt in range(1, attempts + 1):
         port = free_port()
-        log_path = directory / f"server-{port}.log"
-        log_file = log_path.open("wb")
-        proc = subprocess.Popen(
-            streamlit_argv(port, config),
-            cwd=REPO,
-            env=hermetic_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        server = Server(proc, port, config, log_path, log_file, headers or {})
+        server = spawn_server(streamlit_argv(port, config), port, config, directory / f"server-{port}.log", headers)
         try:
             server.wait_ready()
             return server

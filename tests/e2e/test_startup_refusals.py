@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO, START_TIMEOUT, Server, hermetic_env, streamlit_argv, write_config
+from tests.e2e.conftest import REPO, START_TIMEOUT, hermetic_env, spawn_server, streamlit_argv, write_config
 from tests.localhost import free_port
 from tests.polling import wait_until
 
@@ -108,18 +108,7 @@ def test_the_start_script_starts_a_sound_dashboard(tmp_path: Path) -> None:
     """The checks pass a good config, store and loopback address through to Streamlit."""
     config = write_config(tmp_path)
     port = free_port()
-    log_path = tmp_path / "server.log"
-    log_file = log_path.open("wb")
-    proc = subprocess.Popen(
-        start_sh(port, config),
-        cwd=REPO,
-        env=hermetic_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = Server(proc, port, config, log_path, log_file)
+    server = spawn_server(start_sh(port, config), port, config, tmp_path / "server.log")
     try:
         server.wait_ready(START_TIMEOUT + 60)
     finally:
