@@ -128,9 +128,6 @@ class PasswordLogin:
                 audit(Principal(name or "?", "unknown", "user"), REFUSED,
                       f"{ended.refused:,} tries while {what(ended.key)} was blocked", address)  # fmt: skip
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
 
 def _yield_cpu() -> None:
     """Lower this thread's CPU priority (Linux: threads are tasks with a nice value of their

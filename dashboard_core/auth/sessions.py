@@ -106,12 +106,6 @@ class Sessions:
         with self._lock:
             self._live.pop(digest, None)
 
-    @property
-    def count(self) -> int:
-        """Sessions that have not ended or expired."""
-        now = self._clock()
-        return sum(1 for s in list(self._live.values()) if s.expires_at > now)
-
     # -- identity cookies (OIDC) ---------------------------------------------------------
     def end_identity(self, cookie: str) -> None:
         """Someone signed in with the provider logged out: that identity cookie (``cookie``:
