@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from dashboard_core.auth.credentials import token_digest
 from dashboard_core.auth.principals import Principal
 from dashboard_core.config import AuthConfig, UserConfig
 from dashboard_core.store import Store
@@ -77,18 +78,18 @@ class Sessions:
             db.execute("DELETE FROM login_sessions WHERE expires_at <= ?", (now,))
             db.execute(
                 "INSERT INTO login_sessions (id_sha256, name, password, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (_digest(sid), session.name, session.password, now, session.expires_at),
+                (token_digest(sid), session.name, session.password, now, session.expires_at),
             )
         with self._lock:
             self._live = {k: s for k, s in self._live.items() if s.expires_at > now}
-            self._live[_digest(sid)] = session
+            self._live[token_digest(sid)] = session
         return self._signer.dumps({"sid": sid})
 
     def read(self, cookie: str | None) -> Principal | None:
         """Who a session cookie belongs to, if it is genuine, its session still exists,
         and its user still exists with the same password (the role is today's config's)."""
         sid = self._sid(cookie)
-        session = self._live.get(_digest(sid)) if sid else None
+        session = self._live.get(token_digest(sid)) if sid else None
         if session is None or session.expires_at <= self._clock():
             return None
         user = self._user(session.name)
@@ -101,7 +102,7 @@ class Sessions:
         sid = self._sid(cookie)
         if sid is None:
             return
-        digest = _digest(sid)
+        digest = token_digest(sid)
         self._store.execute("DELETE FROM login_sessions WHERE id_sha256 = ?", (digest,))
         with self._lock:
             self._live.pop(digest, None)
@@ -111,7 +112,7 @@ class Sessions:
         """Someone signed in with the provider logged out: that identity cookie (``cookie``:
         its raw value, chunks joined) no longer counts, in any copy."""
         now = self._clock()
-        digest, expires_at = _digest(cookie), now + self.max_age
+        digest, expires_at = token_digest(cookie), now + self.max_age
         with self._store.transaction() as db:
             db.execute("DELETE FROM ended_identities WHERE expires_at <= ?", (now,))
             db.execute(
@@ -124,7 +125,7 @@ class Sessions:
 
     def identity_ended(self, cookie: str) -> bool:
         """Whether this identity cookie logged out."""
-        return _digest(cookie) in self._ended
+        return token_digest(cookie) in self._ended
 
     # -- helpers ------------------------------------------------------------------------
     def _sid(self, cookie: str | None) -> str | None:
@@ -145,7 +146,3 @@ class Sessions:
         if user is None:
             return ""
         return hmac.new(self._secret, user.password_hash.encode(), hashlib.sha256).hexdigest()
-
-
-def _digest(sid: str) -> str:
-    return hashlib.sha256(sid.encode()).hexdigest()
