@@ -10,6 +10,10 @@ import pytest
 from dashboard_core import runtime as runtime_module
 from dashboard_core.config import Config, load_config
 from tests.polling import wait_until
+from ui.serving import one_ast_parse_at_a_time
+
+# AppTest parses page scripts on its own threads, as the server does (see ui/serving.py).
+one_ast_parse_at_a_time()
 
 # -- the fast run -----------------------------------------------------------------------
 # `pytest -m "not slow"` (bash scripts/test-fast.sh) leaves these out: whatever starts a real

@@ -15,11 +15,14 @@ process's listening socket; on Linux accepted sockets inherit it.
 
 from __future__ import annotations
 
+import ast
 import functools
 import gc
 import logging
 import socket
 import sys
+import threading
+from typing import Any
 
 import psutil
 
@@ -112,3 +115,29 @@ def no_file_watchers_on_reconnect() -> None:
             original(self)
 
     AppSession.register_file_watchers = register_file_watchers  # type: ignore[method-assign]
+
+
+_AST_PARSING = threading.Lock()
+
+
+def one_ast_parse_at_a_time() -> None:
+    """Let one thread at a time build a syntax tree with ``ast.parse``.
+
+    CPython 3.11 keeps the AST constructor's recursion depth in interpreter-wide
+    state, so two threads in ``ast.parse`` at once can fail with "SystemError: AST
+    constructor recursion depth mismatch" (python/cpython#106905; seen here when two
+    page scripts were parsed at once). Streamlit parses each page script on its
+    session's thread (its "magic", ``scriptrunner/magic.py``), the first time a
+    session shows it. A parse takes a millisecond or two; waiting for another costs
+    nothing a person would see.
+    """
+    original = ast.parse
+    if hasattr(original, "__wrapped__"):
+        return  # applied already
+
+    @functools.wraps(original)
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        with _AST_PARSING:
+            return original(*args, **kwargs)
+
+    ast.parse = parse  # type: ignore[assignment]

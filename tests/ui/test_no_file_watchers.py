@@ -7,7 +7,6 @@ script run. The test makes a real AppSession and calls what a reconnect calls.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 from streamlit.runtime.script_data import ScriptData
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
+from tests.asyncrun import run_async
 from ui.serving import no_file_watchers_on_reconnect
 
 ROUTER = Path(__file__).resolve().parents[2] / "ui" / "router.py"
@@ -60,4 +60,4 @@ def test_a_reconnected_session_gets_no_watcher_when_the_setting_says_none(unguar
         finally:
             session.shutdown()
 
-    asyncio.run(scenario())
+    run_async(scenario())  # a loop of its own: a browser test before may leave one on this thread
