@@ -117,7 +117,7 @@ def no_file_watchers_on_reconnect() -> None:
     AppSession.register_file_watchers = register_file_watchers  # type: ignore[method-assign]
 
 
-_AST_PARSING = threading.Lock()
+_AST_PARSING = threading.RLock()  # re-entrant: a finalizer run mid-parse may parse too
 
 
 def one_ast_parse_at_a_time() -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from ui.serving import nodelay_on_listeners
 
@@ -45,3 +49,37 @@ def test_ast_parse_runs_in_one_thread_at_a_time() -> None:
     assert len(parsed) == 1 and isinstance(parsed[0].body[0], ast.Assign)
     launcher = Path(serving.__file__).parents[1] / "streamlit_app.py"
     assert "one_ast_parse_at_a_time()" in launcher.read_text(encoding="utf-8")
+
+
+# Threads parse while the collector runs finalizers that let other threads in, mid-parse:
+# without the lock this fails within seconds on CPython 3.11.7 ("recursion depth mismatch").
+PARSE_IN_THREADS = """
+import ast, gc, sys, threading, time
+if sys.argv[1] == "guarded":
+    from ui.serving import one_ast_parse_at_a_time
+    one_ast_parse_at_a_time()
+gc.set_threshold(10, 2, 2)
+source = open("dashboard_core/config.py").read()
+errors, deadline = [], time.monotonic() + float(sys.argv[2])
+class Finalized:
+    def __init__(self): self.me = self
+    def __del__(self): time.sleep(0.0001)
+def parse():
+    while time.monotonic() < deadline and not errors:
+        Finalized(); Finalized()
+        try:
+            ast.parse(source)
+        except SystemError as exc:
+            errors.append(str(exc))
+threads = [threading.Thread(target=parse) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(errors[0] if errors else "no error")
+"""
+
+
+@pytest.mark.slow
+def test_parsing_in_threads_while_finalizers_run_raises_nothing() -> None:
+    done = subprocess.run([sys.executable, "-c", PARSE_IN_THREADS, "guarded", "8"], cwd=Path(__file__).parents[2],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "no error", done.stdout + done.stderr
