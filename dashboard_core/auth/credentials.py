@@ -22,8 +22,11 @@ def hash_password(password: str) -> str:
 
 
 def new_token() -> tuple[str, str]:
-    """A new API token and the SHA-256 the config keeps of it."""
+    """A new API token and the SHA-256 the config keeps of it. Never one that starts with
+    "-": ``--token -x...`` would read as an option on the command line."""
     token = secrets.token_urlsafe(32)
+    while token.startswith("-"):
+        token = secrets.token_urlsafe(32)
     return token, token_digest(token)
 
 

@@ -359,3 +359,12 @@ def test_printable_escapes_controls_and_bidi_only(text: str, shown: str) -> None
 def test_multi_line_text_can_keep_its_lines() -> None:
     assert printable("one\ntwo\u202e", keep_lines=True) == "one\ntwo\\u202e"
 
+
+
+def test_a_new_token_never_reads_as_a_command_line_option() -> None:
+    """One token in 64 started with "-", and `--token -x...` then failed in argparse."""
+    from dashboard_core.auth.credentials import new_token, token_digest
+
+    tokens = [new_token() for _ in range(2000)]
+    assert not [t for t, _ in tokens if t.startswith("-")]
+    assert all(token_digest(t) == digest and len(t) >= 43 for t, digest in tokens)
