@@ -32,6 +32,7 @@ from dashboard_core.auth.oidc import OidcGate
 from dashboard_core.auth.secret_key import SecretKeyError, data_key
 from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config, ConfigError, load_config
+from dashboard_core.events import EventLog
 from dashboard_core.health.rules import validate_alerts
 from dashboard_core.printable import PrintableFormatter
 from dashboard_core.runtime import Runtime
@@ -224,11 +225,16 @@ def middleware(
         rt = get_runtime()
         return rt.sessions if rt is not None else None
 
+    def events() -> EventLog | None:
+        rt = get_runtime()
+        return rt.events if rt is not None else None
+
     return [
         Middleware(
             AuthMiddleware,
             auth=config.auth,
             sessions=sessions,
+            events=events,
             allowed_hosts=allowed_hosts,
             trusted_origins=trusted_origins,
             oidc=oidc,

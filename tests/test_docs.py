@@ -38,6 +38,7 @@ def test_every_config_key_is_in_the_readme() -> None:
 
 def test_every_api_endpoint_is_in_the_readme() -> None:
     api = create_api(lambda: None)
-    paths = [r.path for r in api.routes if getattr(r, "include_in_schema", False)]
+    paths = list(api.openapi()["paths"])  # every documented operation (routers included)
+    assert len(paths) >= 30
     missing = [p for p in paths if f"/api{p}".rstrip("/") not in README]
     assert missing == []

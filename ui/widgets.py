@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -11,7 +12,7 @@ import streamlit as st
 from streamlit.runtime.state import get_session_state
 
 from dashboard_core import runtime as runtime_module
-from dashboard_core.auth.audit import audit
+from dashboard_core.app.caller import Caller
 from dashboard_core.auth.oidc import display_name, identity_cookie, refusal_sentence, role_for
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.auth.sessions import COOKIE
@@ -62,23 +63,33 @@ def _identity_ended(rt: Runtime, cookies: Mapping[str, str]) -> bool:
     return identity is not None and rt.sessions.identity_ended(identity)
 
 
-def may(rt: Runtime, role: str) -> bool:
-    """Whether the viewer's role allows ``role``'s actions (buttons they may not use are not shown)."""
-    return current_principal(rt).can(role)
+def current_caller(rt: Runtime) -> Caller:
+    """Who is looking and from where, for the application layer's actions."""
+    return Caller(current_principal(rt), st.context.ip_address or "localhost")
 
 
-def audit_ui(rt: Runtime, action: str, target: str) -> None:
-    """Record an action taken on a page, with the browser's address."""
-    audit(current_principal(rt), action, target, st.context.ip_address or "localhost")
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What every part of a page needs: the runtime, who is looking, their time zone.
+    Built once per run of the page and passed to its functions (no module globals)."""
+
+    rt: Runtime
+    caller: Caller
+    tz: str
+
+    def may(self, role: str) -> bool:
+        return self.caller.may(role)
+
+
+def page_context() -> PageContext:
+    """The runtime (or a 'starting' note and stop), the viewer and their time zone."""
+    rt = require_runtime()
+    return PageContext(rt, current_caller(rt), browser_tz())
 
 
 def browser_tz() -> str:
     """The viewer's time zone (times are UTC inside, local on screen)."""
     return st.context.timezone or "UTC"
-
-
-def local_time(ts: pd.Timestamp | datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return pd.Timestamp(ts).tz_convert(tz).strftime(fmt)
 
 
 def sidebar_status() -> None:

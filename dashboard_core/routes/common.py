@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from dashboard_core.app.caller import Caller
 from dashboard_core.auth.middleware import PRINCIPAL
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.metrics.export import frame_to_csv
@@ -37,23 +37,17 @@ def principal_of(request: Request) -> Principal:
     return request.scope.get(PRINCIPAL, OPEN)
 
 
-def _require(role: str) -> Callable[[Request], Principal]:
-    def check(request: Request) -> Principal:
-        who = principal_of(request)
-        if not who.can(role):
-            raise HTTPException(403, f"{who.label} may not do this: it needs the {role} role or above.")
-        return who
-
-    return check
-
-
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+def caller_of(request: Request) -> Caller:
+    """Who asks and from where, for the application layer (which checks roles and audits)."""
+    return Caller(principal_of(request), client_of(request))
+
+
 Viewer = Annotated[Principal, Depends(principal_of)]
-Operator = Annotated[Principal, Depends(_require("operator"))]
-Admin = Annotated[Principal, Depends(_require("admin"))]
+CallerDep = Annotated[Caller, Depends(caller_of)]
 FORBIDDEN: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Not logged in (authentication is configured)"},
     403: {"model": ErrorResponse, "description": "The role may not do this"},
