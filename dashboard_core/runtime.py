@@ -21,7 +21,6 @@ from typing import Literal
 import pandas as pd
 import psutil
 
-from dashboard_core.auth.principals import Principal
 from dashboard_core.auth.secret_key import data_key
 from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config
@@ -55,7 +54,6 @@ from dashboard_core.models import (
     EventKind,
     HostInfo,
     LatestSample,
-    Overview,
     ProcessInfo,
     RunInfo,
     RunStatus,
@@ -310,22 +308,6 @@ class Runtime:
         """The top-N table as a DataFrame, ready for a table widget."""
         rows = [p.model_dump() for p in self.top_processes(by, n)]
         return pd.DataFrame(rows, columns=list(ProcessInfo.model_fields))
-
-    def overview(self, who: Principal, events: int = 10) -> Overview:
-        """Everything the Overview page and ``GET /api/dashboard/overview`` show to ``who``, at once."""
-        safety = self.alerts.report()
-        return Overview(
-            host=self.host_info(),
-            dashboard=self.self_health(),
-            latest=self.latest(),
-            components=self.health.statuses(),
-            agents=self.agents.overview(),
-            safety=safety.status,
-            firing=safety.firing,
-            suites=self.tests.suites(),
-            workflows=self.workflows.active(),
-            events=self.events.latest(events, who=who),
-        )
 
     # -- about the host and ourselves -----------------------------------------
     def host_info(self) -> HostInfo:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from dashboard_core.app import queries
 from dashboard_core.health.overview import (
     clock,
     component_facts,
@@ -33,7 +34,7 @@ from dashboard_core.models import (
     WorkflowRunInfo,
 )
 from dashboard_core.units import format_bytes, format_duration
-from ui.widgets import browser_tz, current_principal, require_runtime, show_cards, show_summary
+from ui.widgets import browser_tz, current_caller, require_runtime, show_cards, show_summary
 
 COMPONENTS_PER_ROW = 4
 EVENT_HEADERS = {"when": "When", "severity": "", "source": "About", "message": "What happened"}
@@ -177,7 +178,7 @@ def dashboard(health: SelfHealth) -> None:
 
 @st.fragment(run_every=2.0)
 def live() -> None:
-    ov = rt.overview(current_principal(rt), events=10)
+    ov = queries.overview(rt, current_caller(rt), events=10)
     now = datetime.now(UTC)
     show_summary(summary_cards(ov))
     firing_alerts(ov, now)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 
 from dashboard_core import NAME, __version__
+from dashboard_core.app import queries
 from dashboard_core.models import ApiInfo, EndpointInfo, HealthResponse, Overview
-from dashboard_core.routes.common import ERRORS, RuntimeDep, Viewer
+from dashboard_core.routes.common import ERRORS, CallerDep, RuntimeDep
 
 router = APIRouter()
 
@@ -52,5 +53,5 @@ async def health(request: Request) -> HealthResponse:
     responses=ERRORS,
     summary="Components, agents, safety, test suites, host and the last events, at a glance",
 )
-def overview(rt: RuntimeDep, who: Viewer) -> Overview:
-    return rt.overview(who)
+def overview(rt: RuntimeDep, caller: CallerDep) -> Overview:
+    return queries.overview(rt, caller)

@@ -144,6 +144,8 @@ class Figures:
 
 
 FIGURES = Figures()
+# The figures are this process's: every test of the module runs on one xdist worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("schemathesis")
 
 
 @SCHEMA.hook
