@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard_core.labels import STEP_EMOJI, WORKFLOW_EMOJI
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
 from dashboard_core.units import format_bytes, format_seconds
-from dashboard_core.workflows.views import runs_frame, steps_figure, steps_frame
+from dashboard_core.workflows.views import card_run, runs_frame, steps_figure, steps_frame
 from ui.widgets import audit_ui, browser_tz, download_link, local_time, may, require_runtime
 
 rt = require_runtime()
@@ -107,10 +107,10 @@ def param_input(workflow: str, param: ParamInfo) -> None:
 
 
 @st.fragment(run_every=2.0)
-def card_status(name: str) -> None:
-    """The card's status line, live; the rest of the card changes only on a full rerun."""
-    workflow = next((w for w in rt.workflows.workflows().workflows if w.name == name), None)
-    shown = None if workflow is None else (workflow.active_runs[0] if workflow.active_runs else workflow.last_run)
+def card_status(name: str, last_run: WorkflowRunInfo | None) -> None:
+    """The card's status line, live; the rest of the card changes only on a full rerun
+    (the live section below reruns the page when a run starts or ends)."""
+    shown = card_run(name, rt.workflows.active(), last_run)  # runs going on: from memory, no store query
     if shown is None:
         st.markdown("never run")
         return
@@ -131,7 +131,7 @@ def workflow_card(workflow: WorkflowInfo) -> None:
         steps = f"{len(workflow.steps)} step" + ("" if len(workflow.steps) == 1 else "s")
         st.markdown(f"**{workflow.name}** · " + (kind if workflow.service else steps))
         st.caption(workflow.description or "(no description)")
-        card_status(workflow.name)
+        card_status(workflow.name, workflow.last_run)
         if not operator:  # viewers see the state, not the controls
             return
         busy = active is not None and not workflow.concurrent

@@ -398,6 +398,7 @@ class WorkflowSupervisor:
     def workflows(self) -> WorkflowList:
         with self._lock:
             active = [self._live(r) for r in sorted(self._active.values(), key=lambda r: r.id)]
+        last_runs = self.history.last_finished([wf.name for wf in self.config.workflows])
         infos = []
         for wf in self.config.workflows:
             infos.append(
@@ -421,7 +422,7 @@ class WorkflowSupervisor:
                     restart=wf.restart if wf.service else None,
                     autostart=wf.autostart,
                     active_runs=[r for r in active if r.workflow == wf.name],
-                    last_run=self.history.last_finished(wf.name),
+                    last_run=last_runs.get(wf.name),
                 )
             )
         return WorkflowList(workflows=infos, active=active)
