@@ -63,7 +63,7 @@ def widget_metadata_after_runs(prune: bool) -> int:
     for _ in range(RUNS):
         app.run()
         assert not app.exception
-    return len(app.session_state._state._new_widget_state.widget_metadata)  # type: ignore[attr-defined]
+    return len(app._session_state._state._new_widget_state.widget_metadata)
 
 
 def test_the_metadata_of_removed_widgets_piles_up_and_is_forgotten() -> None:
