@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from dashboard_core.metrics.processes import WatchRule
+from dashboard_core.dag import GraphError, topological_order
+from dashboard_core.param_types import ParamError, coerce
 
 ENV_VAR = "DASHBOARD_CONFIG"
 DEFAULT_FILE = "dashboard.toml"
@@ -95,9 +96,6 @@ class WatchConfig(_Strict):
             except re.error as exc:
                 raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
         return self
-
-    def rule(self) -> WatchRule:
-        return WatchRule(label=self.label, pattern=self.pattern or "", match=self.match)
 
 
 class StorageConfig(_Strict):
@@ -369,8 +367,6 @@ class ParamConfig(_Strict):
 
     @model_validator(mode="after")
     def _default_fits(self) -> ParamConfig:
-        from dashboard_core.workflows.params import ParamError, coerce  # one set of rules for both
-
         if self.default is not None:
             try:
                 coerce(self, self.default)
@@ -409,8 +405,6 @@ class WorkflowConfig(_Strict):
 
     @model_validator(mode="after")
     def _valid_graph(self) -> WorkflowConfig:
-        from dashboard_core.workflows.dag import GraphError, topological_order
-
         names = [s.name for s in self.steps]
         _refuse_repeats("step names", names)
         params = {p.name for p in self.params}

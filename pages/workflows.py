@@ -13,7 +13,7 @@ from dashboard_core.app.caller import Refusal
 from dashboard_core.labels import STEP_EMOJI, WORKFLOW_EMOJI
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
 from dashboard_core.units import format_bytes, format_seconds, local_time
-from dashboard_core.workflows.views import runs_frame, steps_figure, steps_frame
+from dashboard_core.workflows.views import card_run, runs_frame, steps_figure, steps_frame
 from ui.widgets import PageContext, download_link, page_context
 
 page = page_context()
@@ -101,10 +101,10 @@ def param_input(workflow: str, param: ParamInfo) -> None:
 
 
 @st.fragment(run_every=2.0)
-def card_status(page: PageContext, name: str) -> None:
-    """The card's status line, live; the rest of the card changes only on a full rerun."""
-    workflow = next((w for w in page.rt.workflows.workflows().workflows if w.name == name), None)
-    shown = None if workflow is None else (workflow.active_runs[0] if workflow.active_runs else workflow.last_run)
+def card_status(page: PageContext, name: str, last_run: WorkflowRunInfo | None) -> None:
+    """The card's status line, live; the rest of the card changes only on a full rerun
+    (the live section below reruns the page when a run starts or ends)."""
+    shown = card_run(name, page.rt.workflows.active(), last_run)  # runs going on: from memory, no store query
     if shown is None:
         st.markdown("never run")
         return
@@ -125,7 +125,7 @@ def workflow_card(page: PageContext, workflow: WorkflowInfo) -> None:
         steps = f"{len(workflow.steps)} step" + ("" if len(workflow.steps) == 1 else "s")
         st.markdown(f"**{workflow.name}** · " + (kind if workflow.service else steps))
         st.caption(workflow.description or "(no description)")
-        card_status(page, workflow.name)
+        card_status(page, workflow.name, workflow.last_run)
         if not page.may(OPERATOR):  # viewers see the state, not the controls
             return
         busy = active is not None and not workflow.concurrent

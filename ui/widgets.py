@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.state import get_session_state
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.app.caller import Caller
@@ -22,6 +21,7 @@ from dashboard_core.metrics.figure_cache import Figures
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
 from dashboard_core.models import Severity
 from dashboard_core.runtime import Runtime
+from ui.streamlit_internals import forget_removed_widgets
 
 CUSTOM = "Custom"
 
@@ -184,30 +184,6 @@ def download_link(label: str, href: str, file_name: str, key: str) -> None:
         f'style="{_LINK_STYLE}">{html.escape(label)}</a>',
         unsafe_allow_html=True,
     )
-
-
-def forget_removed_widgets() -> int:
-    """Drop what Streamlit keeps of widgets that are gone; how many.
-
-    A chart with ``on_select`` is a widget whose id follows its data, so every
-    live redraw registers ten new widgets. At the end of a run Streamlit 1.67
-    drops the old ones' values but keeps their metadata (``WStates.
-    remove_stale_widgets`` prunes ``states`` only): one open Metrics page grew
-    by two entries a second, each holding callbacks and a serde, without end.
-    Metadata whose widget has no value, new or old, is such a leftover. Reaches
-    into Streamlit's session state; if that changes shape, this does nothing.
-    """
-    try:
-        safe = get_session_state()
-        with safe._lock:
-            state = safe._state
-            widgets = state._new_widget_state
-            gone = [k for k in widgets.widget_metadata if k not in widgets.states and k not in state._old_state]
-            for k in gone:
-                del widgets.widget_metadata[k]
-    except (AttributeError, RuntimeError):
-        return 0
-    return len(gone)
 
 
 def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], None]) -> None:

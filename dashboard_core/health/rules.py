@@ -31,6 +31,7 @@ from typing import Literal
 from dashboard_core.config import NAME_PATTERN, AlertConfig, Config, ConfigError
 from dashboard_core.metrics.fields import Field, FieldTable, split_column
 from dashboard_core.metrics.processes import WatchedProcessesSource
+from dashboard_core.metrics.sources import build_sources
 
 
 class RuleError(ValueError):
@@ -360,9 +361,6 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
 
 def field_table(config: Config) -> FieldTable:
     """The metric fields the Runtime will sample with this config."""
-    # Imported here: the Runtime builds the alert engine, which imports this module.
-    from dashboard_core.runtime import build_sources
-
     sources, _watched = build_sources(config)
     return FieldTable([f for s in sources for f in s.fields])
 

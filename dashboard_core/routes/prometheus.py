@@ -13,8 +13,8 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
+from dashboard_core.collector import build_registry
 from dashboard_core.metrics.export import csv_filename
-from dashboard_core.metrics.exposition import build_registry
 from dashboard_core.metrics.prometheus_source import PrometheusError, PrometheusSource, source_for
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dashboard_core.config import Config, StepConfig, WorkflowConfig
+from dashboard_core.dag import dependents
 from dashboard_core.events import EventLog
 from dashboard_core.models import (
     EventKind,
@@ -55,7 +56,6 @@ from dashboard_core.store import Store, StoreError
 from dashboard_core.testing.capped_log import CappedLog, read_tail
 from dashboard_core.testing.manager import _clock, _kill_leftover
 from dashboard_core.testing.runner import exit_code_words
-from dashboard_core.workflows.dag import dependents
 from dashboard_core.workflows.history import WorkflowHistory
 from dashboard_core.workflows.params import ParamError, Value, environment, substitute
 from dashboard_core.workflows.params import resolve as resolve_params
@@ -398,6 +398,7 @@ class WorkflowSupervisor:
     def workflows(self) -> WorkflowList:
         with self._lock:
             active = [self._live(r) for r in sorted(self._active.values(), key=lambda r: r.id)]
+        last_runs = self.history.last_finished([wf.name for wf in self.config.workflows])
         infos = []
         for wf in self.config.workflows:
             infos.append(
@@ -421,7 +422,7 @@ class WorkflowSupervisor:
                     restart=wf.restart if wf.service else None,
                     autostart=wf.autostart,
                     active_runs=[r for r in active if r.workflow == wf.name],
-                    last_run=self.history.last_finished(wf.name),
+                    last_run=last_runs.get(wf.name),
                 )
             )
         return WorkflowList(workflows=infos, active=active)
