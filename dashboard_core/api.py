@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from dashboard_core import NAME, __version__
 from dashboard_core.app.caller import Refusal, as_refusal
@@ -28,6 +29,16 @@ from dashboard_core.workflows.supervisor import WorkflowError
 
 RuntimeGetter = Callable[[], Runtime | None]
 ROUTERS = (dashboard, metrics, testing, health, events, workflows, prometheus)
+
+
+def flat_routes(app: FastAPI | APIRouter) -> list[BaseRoute]:
+    """Every route of the app, those of its routers too: FastAPI 0.165 keeps an included
+    router as one route of its own (none here has a prefix, so the paths are as written)."""
+    found: list[BaseRoute] = []
+    for route in app.routes:
+        inner = getattr(route, "original_router", None)
+        found.extend(flat_routes(inner) if isinstance(inner, APIRouter) else [route])
+    return found
 
 
 def create_api(get_runtime: RuntimeGetter) -> FastAPI:

@@ -332,7 +332,7 @@ class AgentsConfig(_Strict):
 
 class AlertConfig(_Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Unique name.")
-    rule: str = Field(min_length=1, max_length=500, description="e.g. 'cpu.total > 90 for 5m' (see README).")
+    rule: str = Field(min_length=1, max_length=500, description="e.g. 'cpu.total > 90 for 5m' (the rule grammar: docs/safety.md).")
     severity: Literal["warning", "critical"] = Field("warning", description="warning or critical.")
     description: str = Field("", max_length=500, description="What it means and what to do, shown with the alert.")
     webhook: str | None = Field(
@@ -671,7 +671,7 @@ def _explain(file: Path, exc: ValidationError, data: object = None) -> str:
     for err in exc.errors(include_url=False):
         where = _where(err["loc"], data)
         if err["type"] == "extra_forbidden":
-            reason = "unknown key (check its spelling against the README's config reference)"
+            reason = "unknown key (check its spelling against docs/reference/configuration.md)"
         else:
             reason = err["msg"].removeprefix("Value error, ")
             if "input" in err and not isinstance(err["input"], dict | list):

@@ -155,7 +155,7 @@ def refuse_open_exposure(config: Config, address: str | None) -> None:
         "are configured, so anyone who can reach it could run commands.\n"
         '  Either keep server.address = "127.0.0.1" in .streamlit/config.toml, or configure [[auth.users]]'
         " (python -m dashboard_core hash-password) and [[auth.tokens]] (python -m dashboard_core new-token)"
-        ' in dashboard.toml; see "Access" in README.md.',
+        ' in dashboard.toml; see docs/access.md.',
         file=sys.stderr,
         flush=True,
     )
@@ -184,7 +184,7 @@ def store_refusal(path: Path, exc: StoreError) -> str:
             f"dashboard: cannot start: the store {path} is damaged ({exc.reason}).\n"
             "  Move it aside with its -wal and -shm files; the next start makes a new, empty store:\n"
             f"    mkdir {shlex.quote(str(aside))} && mv {shlex.quote(str(path))}* {shlex.quote(str(aside))}/\n"
-            '  To keep what it held, recover it into place first (see "When the store is damaged" in README.md):\n'
+            '  To keep what it held, recover it into place first (see "When the store is damaged" in docs/operations.md):\n'
             f"    sqlite3 {shlex.quote(str(aside / path.name))} .recover | sqlite3 {shlex.quote(str(path))}"
         )
     return (

@@ -43,7 +43,7 @@ paths = ["tests"]          # relative to cwd
 cwd = "."                  # relative to dashboard.toml
 ```
 
-See "Configuration" in README.md for every `suites` key (pytest options, workers, timeouts, command suites)."""
+See the configuration reference (docs/reference/configuration.md) for every `suites` key (pytest options, workers, timeouts, command suites)."""
 
 
 def with_emoji(frame: pd.DataFrame) -> pd.DataFrame:

@@ -35,7 +35,7 @@ argv = ["make", "test"]
 depends_on = ["build"]
 ```
 
-See "Configuration" in README.md for parameters, parallel steps and services."""
+See the configuration reference (docs/reference/configuration.md) for parameters, parallel steps and services."""
 
 
 # -- actions (button callbacks run before the page reruns) --------------------------------
