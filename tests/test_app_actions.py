@@ -124,3 +124,13 @@ def test_no_front_end_checks_a_role_or_writes_an_audit_line_itself() -> None:
             if re.search(pattern, text):
                 found.append(f"{path.relative_to(ROOT)}: {pattern}")
     assert found == []
+
+
+def test_check_all_components_checks_every_one_at_once_and_is_audited(rt: Runtime) -> None:
+    """The worked example of CONTRIBUTING.md, its action."""
+    with pytest.raises(NotAllowed, match="vera \\(viewer\\) may not check components now"):
+        actions.check_all_components(rt, VIEWER)
+    before = rt.events.last_id
+    statuses = actions.check_all_components(rt, OPERATOR)
+    assert [s.name for s in statuses] == ["this-process"] and statuses[0].last_checked is not None
+    assert [(d["who"], d["action"]) for d in audit_after(rt, before)] == [("otto", "checked every component")]

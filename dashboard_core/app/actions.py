@@ -99,6 +99,14 @@ def check_component(rt: Runtime, caller: Caller, name: str) -> ComponentStatus:
     return status
 
 
+def check_all_components(rt: Runtime, caller: Caller) -> list[ComponentStatus]:
+    """Check every component now, all at once (after a deploy, say), instead of at their intervals."""
+    caller.require(OPERATOR, "check components now")
+    statuses = rt.health.check_all_now()
+    _audit(rt, caller, "checked every component", f"({len(statuses)})")
+    return statuses
+
+
 def remove_agent(rt: Runtime, caller: Caller, name: str) -> AgentInfo:
     """Drop an agent from the registry and the store; it joins again with its next heartbeat."""
     caller.require(ADMIN, "remove agents")

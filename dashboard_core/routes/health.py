@@ -110,6 +110,16 @@ def component(rt: RuntimeDep, name: ComponentName) -> ComponentStatus:
 
 
 @router.post(
+    "/dashboard/components/check",
+    response_model=list[ComponentStatus],
+    responses={**ERRORS, **FORBIDDEN},
+    summary="Check every component now, all at once (operators; audited)",
+)
+def check_all(rt: RuntimeDep, caller: CallerDep) -> list[ComponentStatus]:
+    return actions.check_all_components(rt, caller)
+
+
+@router.post(
     "/components/{name}/check",
     response_model=ComponentStatus,
     responses={**ERRORS, **FORBIDDEN, **not_found("No such component")},
