@@ -108,13 +108,20 @@ class ApiConfig(_Strict):
     )
 
 
+TierStat = Literal["min", "mean", "max"]
+
+
+def _mean_only() -> list[TierStat]:
+    return ["mean"]
+
+
 class TierConfig(_Strict):
     """One resolution of the long metric history kept in the store."""
 
     seconds: float = Field(ge=1, le=86400, description="Resolution: one row per this many seconds.")
     keep_days: float = Field(gt=0, le=3650, description="Rows older than this are deleted.")
-    stats: list[Literal["min", "mean", "max"]] = Field(
-        default_factory=lambda: ["mean"], min_length=1, description="What each row keeps of the samples in it."
+    stats: list[TierStat] = Field(
+        default_factory=_mean_only, min_length=1, description="What each row keeps of the samples in it."
     )
 
 

@@ -91,5 +91,5 @@ def host_families(values: dict[str, float | None], fields: FieldTable) -> list[G
         if value is None:
             continue
         _, label_value = split_column(column)
-        family.add_metric([label_value] if field.label else [], float(value))
+        family.add_metric([label_value] if field.label and label_value is not None else [], float(value))
     return list(families.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pandas as pd
@@ -16,14 +17,17 @@ from dashboard_core.metrics.windows import Window, WindowError, resolve_window
 from dashboard_core.models import ErrorResponse
 from dashboard_core.runtime import Runtime
 
-ERRORS: dict[int | str, dict[str, object]] = {
+# FastAPI's ``responses=``: extra documented answers by status code.
+Responses = dict[int | str, dict[str, object]]
+ERRORS: Responses = {
     400: {"model": ErrorResponse, "description": "Bad input"},
     503: {"model": ErrorResponse, "description": "The dashboard is still starting"},
 }
 
 
 def _runtime(request: Request) -> Runtime:
-    rt = request.app.state.get_runtime()
+    get_runtime: Callable[[], Runtime | None] = request.app.state.get_runtime  # set by create_api
+    rt = get_runtime()
     if rt is None:
         raise HTTPException(503, "The dashboard runtime is not running yet; retry in a moment.")
     return rt
@@ -34,7 +38,8 @@ RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 def principal_of(request: Request) -> Principal:
     """Who asks: set by the auth middleware; the open principal when none is configured."""
-    return request.scope.get(PRINCIPAL, OPEN)
+    principal: Principal = request.scope.get(PRINCIPAL, OPEN)
+    return principal
 
 
 def client_of(request: Request) -> str:
@@ -48,7 +53,7 @@ def caller_of(request: Request) -> Caller:
 
 Viewer = Annotated[Principal, Depends(principal_of)]
 CallerDep = Annotated[Caller, Depends(caller_of)]
-FORBIDDEN: dict[int | str, dict[str, object]] = {
+FORBIDDEN: Responses = {
     401: {"model": ErrorResponse, "description": "Not logged in (authentication is configured)"},
     403: {"model": ErrorResponse, "description": "The role may not do this"},
 }
@@ -120,7 +125,7 @@ def _integer_bounds(node: Any) -> None:
             _integer_bounds(child)
 
 
-def not_found(what: str) -> dict[int | str, dict[str, object]]:
+def not_found(what: str) -> Responses:
     return {404: {"model": ErrorResponse, "description": what}}
 
 

@@ -20,11 +20,11 @@ from dashboard_core.models import (
     SuiteInfo,
     Trigger,
 )
-from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, RuntimeDep, download, not_found
+from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, download, not_found
 from dashboard_core.testing.reports import export_name, run_csv, run_junit
 
 _NOT_FOUND = not_found("No such suite or run")
-_CONFLICT = {409: {"model": ErrorResponse, "description": "Not possible in the run's current state"}}
+_CONFLICT: Responses = {409: {"model": ErrorResponse, "description": "Not possible in the run's current state"}}
 RunId = Annotated[int, Path(ge=1, le=2**62, description="A run's id")]
 
 

@@ -17,15 +17,15 @@ from dashboard_core.models import (
     WorkflowStartRequest,
     WorkflowStartResponse,
 )
-from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, RuntimeDep, not_found
+from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, not_found
 
 WorkflowRunId = Annotated[int, Path(ge=1, le=2**62, description="A workflow run's id")]
 StepName = Annotated[str, Path(max_length=200, description="A step's name")]
 _NOT_FOUND = not_found("No such workflow, run or step")
-_CONFLICT = {
+_CONFLICT: Responses = {
     409: {"model": ErrorResponse, "description": "Already running (and not concurrent), or not running any more"}
 }
-_BAD_PARAMS = {422: {"model": ErrorResponse, "description": "A bad body or parameter; errors name each"}}
+_BAD_PARAMS: Responses = {422: {"model": ErrorResponse, "description": "A bad body or parameter; errors name each"}}
 
 
 router = APIRouter()
