@@ -13,6 +13,7 @@ not our child: it can be stopped and watched until it is gone, not read.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import queue
@@ -21,7 +22,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, cast
 
 import psutil
 
@@ -168,8 +169,7 @@ class LocalExecutor:
 
 
 def _pump_output(handle: LocalHandle) -> None:
-    out = handle.popen.stdout
-    assert out is not None
+    out = cast(io.BufferedReader, handle.popen.stdout)  # stdout=PIPE, buffered: read1 returns what is there
     with out:
         for chunk in iter(lambda: out.read1(READ_SIZE), b""):
             handle.queue.put(LogChunk(chunk))
