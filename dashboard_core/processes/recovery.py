@@ -5,19 +5,20 @@ stops what they left running, found again by pid and start time."""
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from dashboard_core.processes.executor import Executor
-from dashboard_core.processes.spec import Exited, ProcessRecord
+from dashboard_core.processes.spec import ProcessRecord
 from dashboard_core.store import StoreError
 
 log = logging.getLogger(__name__)
 
 LEFTOVER_GRACE_SECONDS = 2.0
 LEFTOVER_WAIT_SECONDS = 5.0  # beyond the grace: SIGKILL has been sent by then
+LEFTOVER_POLL_SECONDS = 0.05
 LEFT_BEHIND = "; the processes it left behind were killed"
 
 Row = TypeVar("Row")
@@ -30,19 +31,13 @@ def kill_leftover(executor: Executor, record: ProcessRecord, grace: float = LEFT
     handle = executor.reattach(record)
     if handle is None:
         return False
-    gone = threading.Event()
-
-    def watch() -> None:
-        for event in executor.events(handle):
-            if isinstance(event, Exited):
-                gone.set()
-                return
-
-    watcher = threading.Thread(target=watch, name="leftover-watch", daemon=True)
-    watcher.start()
     executor.stop(handle, grace)
-    if not gone.wait(grace + LEFTOVER_WAIT_SECONDS):
-        log.warning("A process left by the previous dashboard (pid %s) is still there", record.pid)
+    deadline = time.monotonic() + grace + LEFTOVER_WAIT_SECONDS
+    while executor.reattach(record) is not None:  # gone: not found again (any executor can tell)
+        if time.monotonic() >= deadline:
+            log.warning("A process left by the previous dashboard (pid %s) is still there", record.pid)
+            break
+        time.sleep(LEFTOVER_POLL_SECONDS)  # polling its end, with a deadline
     return True
 
 

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+from tests.polling import wait_until
+
+ROOT = Path(__file__).parents[2]
 
 PY = sys.executable
 
@@ -75,3 +83,39 @@ LEAVES = textwrap.dedent(
 
 def argv(code: str, *args: str) -> list[str]:
     return [PY, "-c", code, *args]
+
+
+# A "dashboard": starts FAMILY through the local executor, prints the record it
+# would store, and waits to be killed (kill -9: no clean-up of any kind).
+DASHBOARD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from dashboard_core.processes.local import LocalExecutor
+    from dashboard_core.processes.spec import ProcessSpec
+    handle = LocalExecutor().start(ProcessSpec.of([sys.executable, "-c", sys.argv[1], sys.argv[2]], Path(".")))
+    print(json.dumps([handle.record.pid, handle.record.created]), flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def crashed_dashboard(pids_file: Path) -> tuple[int, float]:
+    """Run FAMILY from a "dashboard" process, then kill -9 that process: the
+    record it would have stored (pid, start time) of the orphaned leader."""
+    dashboard = subprocess.Popen(
+        [sys.executable, "-c", DASHBOARD, FAMILY, str(pids_file)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert dashboard.stdout is not None
+        pid, created = json.loads(dashboard.stdout.readline())
+        wait_until(pids_file.exists, 30, "the family to start")
+    finally:
+        dashboard.kill()  # the crash
+        dashboard.wait(30)
+        dashboard.stdout.close()  # type: ignore[union-attr]
+    return int(pid), float(created)

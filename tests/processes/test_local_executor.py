@@ -6,11 +6,8 @@ reattach by pid and start time after a simulated restart of the dashboard."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import psutil
@@ -20,7 +17,7 @@ from dashboard_core.processes.local import LocalExecutor
 from dashboard_core.processes.spec import CannotStart, LogChunk, ProcessRecord, ProcessSpec, Started
 from tests.polling import wait_until
 from tests.processes.helpers import Events, gone
-from tests.processes.scripts import FAMILY, LEAVES, POLITE, PROGRESS, STUBBORN, argv
+from tests.processes.scripts import FAMILY, LEAVES, POLITE, PROGRESS, STUBBORN, argv, crashed_dashboard
 
 ROOT = Path(__file__).parents[2]
 
@@ -115,38 +112,9 @@ def test_a_program_that_cannot_start_raises_the_reason(tmp_path: Path) -> None:
         executor.start(ProcessSpec.of([str(script)], tmp_path))
 
 
-# A "dashboard": starts FAMILY through the local executor, prints the record it
-# would store, and waits to be killed (kill -9: no clean-up of any kind).
-DASHBOARD = textwrap.dedent(
-    """
-    import json, sys, time
-    from pathlib import Path
-    from dashboard_core.processes.local import LocalExecutor
-    from dashboard_core.processes.spec import ProcessSpec
-    handle = LocalExecutor().start(ProcessSpec.of([sys.executable, "-c", sys.argv[1], sys.argv[2]], Path(".")))
-    print(json.dumps([handle.record.pid, handle.record.created]), flush=True)
-    time.sleep(120)
-    """
-)
-
-
 def test_reattach_after_a_restart_finds_the_orphan_by_pid_and_start_time(tmp_path: Path) -> None:
     pids_file = tmp_path / "pids"
-    dashboard = subprocess.Popen(
-        [sys.executable, "-c", DASHBOARD, FAMILY, str(pids_file)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert dashboard.stdout is not None
-        pid, created = json.loads(dashboard.stdout.readline())
-        wait_until(pids_file.exists, 30, "the family to start")
-    finally:
-        dashboard.kill()  # the crash
-        dashboard.wait(30)
-        dashboard.stdout.close()  # type: ignore[union-attr]
+    pid, created = crashed_dashboard(pids_file)
     family = [int(p) for p in pids_file.read_text().split()]
     assert pid == family[-1] and not any(gone(p) for p in family)  # orphans outlive the dashboard
 
