@@ -13,14 +13,10 @@ import streamlit as st
 
 from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_to_start
 from ui.oidc import setup as oidc_setup
-from ui.serving import (
-    favour_the_event_loop,
-    no_file_watchers_on_reconnect,
-    nodelay_on_listeners,
-    one_ast_parse_at_a_time,
-    settle_heap,
-)
+from ui.serving import favour_the_event_loop, one_ast_parse_at_a_time, settle_heap
+from ui.streamlit_internals import no_file_watchers_on_reconnect, nodelay_on_listeners, warn_if_unchecked_version
 
+warn_if_unchecked_version()  # the workarounds in ui/streamlit_internals.py were checked against one version
 # scripts/start.sh has run these before `streamlit run` bound the port (ui/preflight.py); here
 # they come after it, for a server started another way, still as a few lines and no traceback.
 config = load_or_exit()
@@ -29,9 +25,9 @@ refuse_to_start(config, address)
 # Where this server answers, for health checks of its own API (a wildcard bind is reached on loopback).
 host = "127.0.0.1" if address in (None, "", "0.0.0.0", "::") else address
 self_url = f"http://{host}:{st.get_option('server.port')}"
-nodelay_on_listeners(st.get_option("server.port"))  # else ~40 ms per kept-alive request: see ui/serving.py
+nodelay_on_listeners(st.get_option("server.port"))  # else ~40 ms per kept-alive request: see ui/streamlit_internals.py
 favour_the_event_loop()  # shorter GIL waits for the API while page threads work: see ui/serving.py
-no_file_watchers_on_reconnect()  # else a reconnected session stalls the event loop per run: see ui/serving.py
+no_file_watchers_on_reconnect()  # else a reconnected session stalls the event loop per run (ui/streamlit_internals.py)
 one_ast_parse_at_a_time()  # CPython 3.11's ast.parse is not safe in two threads at once: see ui/serving.py
 oidc_gate, auth_secrets = oidc_setup(config, address, st.get_option("server.port"))
 

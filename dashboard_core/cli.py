@@ -11,28 +11,18 @@ log folders) when no dashboard answers, so it also works in CI without a server.
 from __future__ import annotations
 
 import argparse
-import os
+import getpass
 import sys
 import urllib.parse
 from pathlib import Path
 
-from dashboard_core.api_client import DEFAULT_URL, TOKEN_ENV, URL_ENV, ApiClient, ApiError
+from dashboard_core.api_client import DEFAULT_URL, TOKEN_ENV, URL_ENV, ApiError
+from dashboard_core.cli_common import CliError, client, server_options
 from dashboard_core.config import ConfigError, load_config
 
-
-class CliError(Exception):
-    """A failure to report to the user as one sentence, exit code 1."""
-
-
-def _server_options(command: argparse.ArgumentParser) -> None:
-    """--url and --token, for every command that talks to the running dashboard."""
-    command.add_argument("--url", default=None, help=f"the dashboard's address (default ${URL_ENV} or {DEFAULT_URL})")
-    command.add_argument(
-        "--token",
-        default=None,
-        help=f"API token, when the dashboard has users or tokens configured (default ${TOKEN_ENV}; prefer "
-        "the variable: a command line is visible to other users of the machine)",
-    )
+# The commands that need pandas or argon2 import them when they run, so the others (export-csv,
+# --help) start in a few tenths of a second instead of over a second. import-linter sees these
+# imports as well as the others (tests/test_layering.py): they cannot hide a cycle.
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--start", help="ISO 8601 start, e.g. 2026-11-25T08:00:00Z")
     export.add_argument("--end", help="ISO 8601 end (default now)")
     export.add_argument("-o", "--output", default="-", help="file to write ('-' = standard output, the default)")
-    _server_options(export)
+    server_options(export)
     export.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server")
 
     text = (
@@ -62,14 +52,14 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run-suite", help=text, description=text)
     run.add_argument("suite", help="the suite's name in dashboard.toml")
     run.add_argument("--rerun-failed-of", type=int, metavar="RUN_ID", help="run only the tests that failed in that run")
-    _server_options(run)
+    server_options(run)
     run.add_argument("--local", action="store_true", help="run here, without asking a running dashboard")
     run.add_argument("--config", default=None, help="config for --local (default $DASHBOARD_CONFIG or ./dashboard.toml)")
 
     text = "Cancel a queued or running test run on the running dashboard (with tokens configured: operator role)."
     cancel = sub.add_parser("cancel-run", help=text, description=text)
     cancel.add_argument("run_id", type=int)
-    _server_options(cancel)
+    server_options(cancel)
 
     sub.add_parser(
         "hash-password", help="Read a password (twice, not echoed) and print its argon2 hash for [[auth.users]]."
@@ -82,17 +72,6 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="Validate a config file and print what is wrong with it.")
     check.add_argument("config", nargs="?", default=None, help="path (default $DASHBOARD_CONFIG or ./dashboard.toml)")
     return parser
-
-
-def client(args: argparse.Namespace, timeout: float = 30.0) -> ApiClient:
-    """The API client for ``--url`` (else ``$DASHBOARD_URL``) with ``--token``
-    (else ``$DASHBOARD_TOKEN``)."""
-    url = args.url or os.environ.get(URL_ENV) or DEFAULT_URL
-    token = (args.token or os.environ.get(TOKEN_ENV) or "").strip() or None
-    try:
-        return ApiClient(url, token=token, timeout=timeout)
-    except ApiError as exc:
-        raise CliError(str(exc)) from None
 
 
 def export_csv(args: argparse.Namespace) -> str:
@@ -118,8 +97,6 @@ def export_csv(args: argparse.Namespace) -> str:
 
 
 def _hash_password() -> str:
-    import getpass
-
     from dashboard_core.auth.credentials import hash_password
 
     if sys.stdin.isatty():

@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from dashboard_core.metrics.processes import WatchRule
+from dashboard_core.dag import GraphError, topological_order
+from dashboard_core.param_types import ParamError, coerce
 
 ENV_VAR = "DASHBOARD_CONFIG"
 DEFAULT_FILE = "dashboard.toml"
@@ -96,9 +97,6 @@ class WatchConfig(_Strict):
                 raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
         return self
 
-    def rule(self) -> WatchRule:
-        return WatchRule(label=self.label, pattern=self.pattern or "", match=self.match)
-
 
 class StorageConfig(_Strict):
     data_dir: Path = Field(Path("data"), description="Folder for the store and logs; relative to the config file.")
@@ -110,13 +108,20 @@ class ApiConfig(_Strict):
     )
 
 
+TierStat = Literal["min", "mean", "max"]
+
+
+def _mean_only() -> list[TierStat]:
+    return ["mean"]
+
+
 class TierConfig(_Strict):
     """One resolution of the long metric history kept in the store."""
 
     seconds: float = Field(ge=1, le=86400, description="Resolution: one row per this many seconds.")
     keep_days: float = Field(gt=0, le=3650, description="Rows older than this are deleted.")
-    stats: list[Literal["min", "mean", "max"]] = Field(
-        default_factory=lambda: ["mean"], min_length=1, description="What each row keeps of the samples in it."
+    stats: list[TierStat] = Field(
+        default_factory=_mean_only, min_length=1, description="What each row keeps of the samples in it."
     )
 
 
@@ -334,7 +339,7 @@ class AgentsConfig(_Strict):
 
 class AlertConfig(_Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Unique name.")
-    rule: str = Field(min_length=1, max_length=500, description="e.g. 'cpu.total > 90 for 5m' (see README).")
+    rule: str = Field(min_length=1, max_length=500, description="e.g. 'cpu.total > 90 for 5m' (the rule grammar: docs/safety.md).")
     severity: Literal["warning", "critical"] = Field("warning", description="warning or critical.")
     description: str = Field("", max_length=500, description="What it means and what to do, shown with the alert.")
     webhook: str | None = Field(
@@ -369,8 +374,6 @@ class ParamConfig(_Strict):
 
     @model_validator(mode="after")
     def _default_fits(self) -> ParamConfig:
-        from dashboard_core.workflows.params import ParamError, coerce  # one set of rules for both
-
         if self.default is not None:
             try:
                 coerce(self, self.default)
@@ -409,8 +412,6 @@ class WorkflowConfig(_Strict):
 
     @model_validator(mode="after")
     def _valid_graph(self) -> WorkflowConfig:
-        from dashboard_core.workflows.dag import GraphError, topological_order
-
         names = [s.name for s in self.steps]
         _refuse_repeats("step names", names)
         params = {p.name for p in self.params}
@@ -677,7 +678,7 @@ def _explain(file: Path, exc: ValidationError, data: object = None) -> str:
     for err in exc.errors(include_url=False):
         where = _where(err["loc"], data)
         if err["type"] == "extra_forbidden":
-            reason = "unknown key (check its spelling against the README's config reference)"
+            reason = "unknown key (check its spelling against docs/reference/configuration.md)"
         else:
             reason = err["msg"].removeprefix("Value error, ")
             if "input" in err and not isinstance(err["input"], dict | list):

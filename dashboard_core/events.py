@@ -22,8 +22,8 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
-from dashboard_core.auth.principals import Principal
 from dashboard_core.models import Event, EventKind, Severity
 from dashboard_core.printable import printable
 from dashboard_core.store import Store
@@ -37,12 +37,18 @@ MAX_PAGE = 1000
 RESTRICTED: dict[EventKind, str] = {EventKind.AUDIT: "admin"}
 
 
-def hidden_kinds(who: Principal) -> list[EventKind]:
+class Reader(Protocol):
+    """Who reads events: all the log needs of a principal (``auth.principals.Principal``)."""
+
+    def can(self, role: str) -> bool: ...
+
+
+def hidden_kinds(who: Reader) -> list[EventKind]:
     """The kinds of event ``who`` may not see."""
     return [kind for kind, role in RESTRICTED.items() if not who.can(role)]
 
 
-def visible_kinds(who: Principal) -> list[EventKind]:
+def visible_kinds(who: Reader) -> list[EventKind]:
     """The kinds of event ``who`` may see (a page offers these as filters)."""
     hidden = hidden_kinds(who)
     return [kind for kind in EventKind if kind not in hidden]
@@ -121,7 +127,7 @@ class EventLog:
         after_id: int = 0,
         limit: int = 100,
         *,
-        who: Principal | None = None,
+        who: Reader | None = None,
         kinds: list[EventKind] | None = None,
         severities: list[Severity] | None = None,
     ) -> list[Event]:
@@ -134,7 +140,7 @@ class EventLog:
         return [_event(r) for r in rows]
 
     def next_batch(
-        self, after_id: int, limit: int, *, who: Principal, severities: list[Severity] | None = None
+        self, after_id: int, limit: int, *, who: Reader, severities: list[Severity] | None = None
     ) -> tuple[list[Event], int]:
         """For a reader that follows the log (a stream, a page's toasts): the next events
         after ``after_id`` that ``who`` may see, oldest first, and the id to go on from.
@@ -151,7 +157,7 @@ class EventLog:
         self,
         limit: int = 100,
         *,
-        who: Principal | None = None,
+        who: Reader | None = None,
         kinds: list[EventKind] | None = None,
         severities: list[Severity] | None = None,
         source: str | None = None,
@@ -179,7 +185,7 @@ class EventLog:
 
 
 def _where(
-    who: Principal | None,
+    who: Reader | None,
     *,
     after_id: int | None = None,
     kinds: list[EventKind] | None = None,

@@ -387,8 +387,11 @@ class RuleStatus(BaseModel):
     webhook_error: str | None = Field(None, description="The last webhook failure, if any.")
 
 
+SafetyStatus = Literal["safe", "warning", "critical"]
+
+
 class SafetyReport(BaseModel):
-    status: Literal["safe", "warning", "critical"]
+    status: SafetyStatus
     firing: list[AlertRecord]
     rules: list[RuleStatus]
 

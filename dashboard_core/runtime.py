@@ -21,7 +21,6 @@ from typing import Literal
 import pandas as pd
 import psutil
 
-from dashboard_core.auth.principals import Principal
 from dashboard_core.auth.secret_key import data_key
 from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config
@@ -30,23 +29,15 @@ from dashboard_core.health.agents import AgentRegistry
 from dashboard_core.health.alerts import AlertEngine
 from dashboard_core.health.monitor import HealthMonitor
 from dashboard_core.metrics.cards import CARD_WINDOW, Card, CardCache
-from dashboard_core.metrics.fields import FieldTable, MetricSource
+from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.metrics.figure_cache import FigureCache
 from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.history_read import HistoryRead, HistoryReader
 from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.history_writer import HistoryWriter
-from dashboard_core.metrics.processes import ProcessRow, WatchedProcessesSource, top_processes
+from dashboard_core.metrics.processes import ProcessRow, top_processes
 from dashboard_core.metrics.sampler import Clock, Sampler
-from dashboard_core.metrics.sources import (
-    CpuSource,
-    DiskIOSource,
-    DiskUsageSource,
-    LoadSource,
-    MemorySource,
-    NetworkSource,
-    ProcessCountSource,
-)
+from dashboard_core.metrics.sources import build_sources
 from dashboard_core.metrics.tiers import tiers_of
 from dashboard_core.metrics.windows import Window, resolve_window
 from dashboard_core.models import (
@@ -55,7 +46,6 @@ from dashboard_core.models import (
     EventKind,
     HostInfo,
     LatestSample,
-    Overview,
     ProcessInfo,
     RunInfo,
     RunStatus,
@@ -68,22 +58,6 @@ from dashboard_core.units import format_duration
 from dashboard_core.workflows.supervisor import WorkflowSupervisor
 
 log = logging.getLogger(__name__)
-
-
-def build_sources(config: Config) -> tuple[list[MetricSource], WatchedProcessesSource | None]:
-    sources: list[MetricSource] = [
-        CpuSource(),
-        MemorySource(),
-        DiskUsageSource(config.sampler.mounts),
-        DiskIOSource(),
-        NetworkSource(),
-        LoadSource(),
-        ProcessCountSource(),
-    ]
-    watched = WatchedProcessesSource([w.rule() for w in config.watch]) if config.watch else None
-    if watched is not None:
-        sources.append(watched)
-    return sources, watched
 
 
 _RUN_SEVERITY = {
@@ -311,22 +285,6 @@ class Runtime:
         rows = [p.model_dump() for p in self.top_processes(by, n)]
         return pd.DataFrame(rows, columns=list(ProcessInfo.model_fields))
 
-    def overview(self, who: Principal, events: int = 10) -> Overview:
-        """Everything the Overview page and ``GET /api/dashboard/overview`` show to ``who``, at once."""
-        safety = self.alerts.report()
-        return Overview(
-            host=self.host_info(),
-            dashboard=self.self_health(),
-            latest=self.latest(),
-            components=self.health.statuses(),
-            agents=self.agents.overview(),
-            safety=safety.status,
-            firing=safety.firing,
-            suites=self.tests.suites(),
-            workflows=self.workflows.active(),
-            events=self.events.latest(events, who=who),
-        )
-
     # -- about the host and ourselves -----------------------------------------
     def host_info(self) -> HostInfo:
         return HostInfo(
@@ -396,6 +354,7 @@ def current() -> Runtime | None:
 
 
 def install(runtime: Runtime | None) -> None:
+    """Make ``runtime`` this process's current one."""
     global _current
     with _lock:
         _current = runtime

@@ -19,10 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from starlette._utils import get_route_path  # where it lives: starlette.routing only imports it
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Mount, Route, get_route_path
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dashboard_core import runtime as runtime_module
@@ -32,6 +33,7 @@ from dashboard_core.auth.oidc import OidcGate
 from dashboard_core.auth.secret_key import SecretKeyError, data_key
 from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config, ConfigError, load_config
+from dashboard_core.events import EventLog
 from dashboard_core.health.rules import validate_alerts
 from dashboard_core.printable import PrintableFormatter
 from dashboard_core.runtime import Runtime
@@ -154,7 +156,7 @@ def refuse_open_exposure(config: Config, address: str | None) -> None:
         "are configured, so anyone who can reach it could run commands.\n"
         '  Either keep server.address = "127.0.0.1" in .streamlit/config.toml, or configure [[auth.users]]'
         " (python -m dashboard_core hash-password) and [[auth.tokens]] (python -m dashboard_core new-token)"
-        ' in dashboard.toml; see "Access" in README.md.',
+        ' in dashboard.toml; see docs/access.md.',
         file=sys.stderr,
         flush=True,
     )
@@ -183,7 +185,7 @@ def store_refusal(path: Path, exc: StoreError) -> str:
             f"dashboard: cannot start: the store {path} is damaged ({exc.reason}).\n"
             "  Move it aside with its -wal and -shm files; the next start makes a new, empty store:\n"
             f"    mkdir {shlex.quote(str(aside))} && mv {shlex.quote(str(path))}* {shlex.quote(str(aside))}/\n"
-            '  To keep what it held, recover it into place first (see "When the store is damaged" in README.md):\n'
+            '  To keep what it held, recover it into place first (see "When the store is damaged" in docs/operations.md):\n'
             f"    sqlite3 {shlex.quote(str(aside / path.name))} .recover | sqlite3 {shlex.quote(str(path))}"
         )
     return (
@@ -224,11 +226,16 @@ def middleware(
         rt = get_runtime()
         return rt.sessions if rt is not None else None
 
+    def events() -> EventLog | None:
+        rt = get_runtime()
+        return rt.events if rt is not None else None
+
     return [
         Middleware(
             AuthMiddleware,
             auth=config.auth,
             sessions=sessions,
+            events=events,
             allowed_hosts=allowed_hosts,
             trusted_origins=trusted_origins,
             oidc=oidc,

@@ -389,7 +389,8 @@ class Store:
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
         with self._lock:
-            return self._db.execute(sql, params).fetchone()
+            row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()  # row_factory is sqlite3.Row
+            return row
 
     def close(self) -> None:
         with self._lock:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
+
+import pandas as pd
 
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -52,3 +55,8 @@ def format_duration(seconds: float) -> str:
 def format_seconds(seconds: float) -> str:
     """Test-run durations: ``2.3 s`` under a minute, then as :func:`format_duration`."""
     return f"{seconds:.1f} s" if seconds < 60 else format_duration(seconds)
+
+
+def local_time(ts: datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A UTC time as the viewer's clock shows it (``tz``: an IANA name such as ``Europe/Berlin``)."""
+    return pd.Timestamp(ts).tz_convert(tz).strftime(fmt)

@@ -4,15 +4,16 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from dashboard_core.health.agents import REMOVED, ExpectedAgent, NoSuchAgent
+from dashboard_core.app import actions
+from dashboard_core.app.caller import Refusal
 from dashboard_core.health.timeline import state_intervals, timeline_figure
 from dashboard_core.health.views import agents_frame
 from dashboard_core.labels import AGENT_EMOJI
 from dashboard_core.models import AgentState
-from ui.widgets import audit_ui, browser_tz, may, require_runtime
+from ui.widgets import PageContext, page_context
 
-rt = require_runtime()
-tz = browser_tz()
+page = page_context()
+rt, tz = page.rt, page.tz
 st.title("🤖 Agents")
 ttl = rt.config.agents.ttl_seconds
 st.caption(
@@ -59,26 +60,22 @@ def live() -> None:
         st.plotly_chart(figure, key="agents_timeline", config={"displaylogo": False})
 
 
-def remove() -> None:
+def remove(page: PageContext) -> None:
     """The Remove button's callback: before the next run, so the list no longer offers the agent."""
     name = st.session_state.get("agents_remove_name")
-    if not may(rt, "admin"):  # the button is hidden; a stale page must not get round it
-        st.session_state["agents_remove_note"] = ("error", "Only an admin may remove agents.")
-        return
     if name is None:
         return
     try:
-        rt.agents.remove(name)
-    except (NoSuchAgent, ExpectedAgent) as exc:
-        st.session_state["agents_remove_note"] = ("error", str(exc))
+        actions.remove_agent(page.rt, page.caller, name)
+    except Refusal as refusal:
+        st.session_state["agents_remove_note"] = ("error", str(refusal))
         return
-    audit_ui(rt, REMOVED, name)
     st.session_state["agents_remove_name"] = None
     st.session_state["agents_remove_note"] = ("success", f"Removed **{name}**; if it still runs, it joins again.")
 
 
 live()
-if may(rt, "admin"):
+if page.may("admin"):
     with st.expander("🗑️ Remove an agent", expanded="agents_remove_note" in st.session_state):
         kind, text = st.session_state.pop("agents_remove_note", (None, None))
         if kind == "success":
@@ -91,7 +88,7 @@ if may(rt, "admin"):
         else:
             left, right = st.columns([3, 1], vertical_alignment="bottom")
             left.selectbox("Agent", removable, index=None, placeholder="Choose an agent", key="agents_remove_name")
-            right.button("Remove", key="agents_remove", on_click=remove, type="primary")
+            right.button("Remove", key="agents_remove", on_click=remove, args=(page,), type="primary")
             st.caption(
                 "It leaves the list and the store, and the removal is in the audit log. An agent that still "
                 "runs joins again with its next heartbeat: revoke its token to keep it out."

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from dashboard_core.api import history_csv_link
 from dashboard_core.metrics.charts import selected_range
 from dashboard_core.metrics.export import csv_filename
 from dashboard_core.metrics.windows import Window
-from ui.widgets import browser_tz, download_link, local_time, require_runtime, show_cards, show_charts, window_picker
+from dashboard_core.routes.metrics import history_csv_link
+from dashboard_core.units import local_time
+from ui.widgets import browser_tz, download_link, require_runtime, show_cards, show_charts, window_picker
 
 rt = require_runtime()
 tz = browser_tz()

@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from dashboard_core.app import actions, queries
+from dashboard_core.app.caller import Caller, Refusal
 from dashboard_core.health.overview import (
     clock,
     component_facts,
@@ -24,6 +26,7 @@ from dashboard_core.labels import (
 from dashboard_core.models import (
     AgentsOverview,
     AgentState,
+    ComponentState,
     ComponentStatus,
     Overview,
     SelfHealth,
@@ -33,7 +36,7 @@ from dashboard_core.models import (
     WorkflowRunInfo,
 )
 from dashboard_core.units import format_bytes, format_duration
-from ui.widgets import browser_tz, current_principal, require_runtime, show_cards, show_summary
+from ui.widgets import browser_tz, current_caller, require_runtime, show_cards, show_summary
 
 COMPONENTS_PER_ROW = 4
 EVENT_HEADERS = {"when": "When", "severity": "", "source": "About", "message": "What happened"}
@@ -50,6 +53,7 @@ down_after = 3
 
 rt = require_runtime()
 tz = browser_tz()
+CHECKED = "overview_checked"  # the outcome of "Check all now", shown once
 st.title("🏠 Overview")
 
 
@@ -79,11 +83,28 @@ def component_card(c: ComponentStatus, now: datetime) -> None:
         st.caption(f"since {clock(c.state_since, tz, now)}" if c.state_since is not None else "not checked yet")
 
 
-def components(items: list[ComponentStatus], now: datetime) -> None:
-    st.subheader("Components")
+def check_all(caller: Caller) -> None:
+    """The button's callback: every component checked now, the outcome kept for the next run."""
+    try:
+        statuses = actions.check_all_components(rt, caller)
+    except Refusal as refusal:
+        st.session_state[CHECKED] = ("error", str(refusal))
+        return
+    healthy = sum(1 for c in statuses if c.state is ComponentState.HEALTHY)
+    st.session_state[CHECKED] = ("success", f"Checked {len(statuses)} components now: {healthy} healthy.")
+
+
+def components(items: list[ComponentStatus], now: datetime, caller: Caller) -> None:
+    title, button = st.columns([5, 1], vertical_alignment="bottom")
+    title.subheader("Components")
     if not items:
         st.info(NO_COMPONENTS)
         return
+    if caller.may("operator"):
+        button.button("Check all now", icon="🔄", key="check_all", on_click=check_all, args=(caller,), width="stretch")
+    kind, text = st.session_state.pop(CHECKED, (None, ""))
+    if kind is not None:
+        getattr(st, kind)(text)
     for start in range(0, len(items), COMPONENTS_PER_ROW):
         for col, c in zip(st.columns(COMPONENTS_PER_ROW), items[start : start + COMPONENTS_PER_ROW]):
             with col:
@@ -177,11 +198,12 @@ def dashboard(health: SelfHealth) -> None:
 
 @st.fragment(run_every=2.0)
 def live() -> None:
-    ov = rt.overview(current_principal(rt), events=10)
+    caller = current_caller(rt)
+    ov = queries.overview(rt, caller, events=10)
     now = datetime.now(UTC)
     show_summary(summary_cards(ov))
     firing_alerts(ov, now)
-    components(ov.components, now)
+    components(ov.components, now, caller)
 
     runs_col, workflows_col, agents_col = st.columns(3)
     with runs_col:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard_core.labels import OUTCOME_EMOJI, RUN_COLOUR, RUN_EMOJI
-from dashboard_core.models import CaseInfo, RunCounts, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
+from dashboard_core.app import actions
+from dashboard_core.app.caller import Refusal
+from dashboard_core.app.test_views import active_state, counts_line, last_lines, run_label, status_text, when
+from dashboard_core.labels import OUTCOME_EMOJI, RUN_COLOUR
+from dashboard_core.models import CaseInfo, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
 from dashboard_core.testing.charts import history_figure
-from dashboard_core.testing.manager import SuiteError
 from dashboard_core.testing.reports import (
     FAILING,
     cases_frame,
@@ -19,12 +21,12 @@ from dashboard_core.testing.reports import (
     slowest,
 )
 from dashboard_core.units import format_seconds
-from ui.widgets import audit_ui, browser_tz, download_link, local_time, may, require_runtime
+from ui.widgets import PageContext, download_link, page_context
 
 OUTCOMES = list(OUTCOME_EMOJI)
+OPERATOR = "operator"
 ALL_SUITES = "All suites"
 RUN_CHOICES = 50  # runs offered in the results picker
-LOG_LINES = 40  # lines of a running run's output shown live
 SPARK_RUNS = 20
 HISTORY_RUNS = 50
 
@@ -41,54 +43,7 @@ paths = ["tests"]          # relative to cwd
 cwd = "."                  # relative to dashboard.toml
 ```
 
-See "Configuration" in README.md for every `suites` key (pytest options, workers, timeouts, command suites)."""
-
-
-# -- small formatting helpers -------------------------------------------------------
-def status_text(status: RunStatus) -> str:
-    return f"{RUN_EMOJI.get(status, '')} {status}"
-
-
-def counts_line(c: RunCounts) -> str:
-    parts = [
-        (c.passed, "passed"),
-        (c.failed, "failed"),
-        (c.errors, "error" if c.errors == 1 else "errors"),
-        (c.skipped, "skipped"),
-        (c.xfailed, "xfailed"),
-        (c.xpassed, "xpassed"),
-    ]
-    emoji = [OUTCOME_EMOJI[o] for o in OUTCOMES]
-    return " · ".join(f"{e} {n} {word}" for e, (n, word) in zip(emoji, parts))
-
-
-def short_summary(run: RunInfo, parts: int = 2) -> str:
-    items = run.summary().split(", ")
-    return ", ".join(items[:parts]) + ("…" if len(items) > parts else "")
-
-
-def when(run: RunInfo, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return local_time(run.started_at or run.queued_at, tz, fmt)
-
-
-def run_label(run: RunInfo | None, tz: str) -> str:
-    if run is None:
-        return "?"
-    parts = [f"#{run.id}", run.suite, status_text(run.status)]
-    if run.status.finished:
-        parts.append(short_summary(run))
-    if run.rerun_of is not None:
-        parts.append(f"re-run of #{run.rerun_of}")
-    return " · ".join([*parts, when(run, tz)])
-
-
-def active_state(runs: list[RunInfo]) -> list[tuple[int, bool]]:
-    """What the cards and results depend on: which runs are active, and which have started."""
-    return [(r.id, r.status is RunStatus.QUEUED) for r in runs]
-
-
-def last_lines(text: str, n: int = LOG_LINES) -> str:
-    return "\n".join(text.splitlines()[-n:])
+See the configuration reference (docs/reference/configuration.md) for every `suites` key (pytest options, workers, timeouts, command suites)."""
 
 
 def with_emoji(frame: pd.DataFrame) -> pd.DataFrame:
@@ -119,18 +74,14 @@ def select_run(run: RunInfo) -> None:
         st.session_state[SUITE] = run.suite
 
 
-def start(name: str, rerun_of: int | None = None) -> None:
-    if not may(rt, "operator"):  # the button is hidden; a stale page must not get round it
-        note("error", "Your role may not run suites.")
-        return
+def start(page: PageContext, name: str, rerun_of: int | None = None) -> None:
     try:
-        result = rt.tests.run_suite(name, Trigger.UI, rerun_failed_of=rerun_of)
-    except SuiteError as exc:
-        note("error", str(exc))
+        started = actions.run_suite(page.rt, page.caller, name, Trigger.UI, rerun_failed_of=rerun_of)
+    except Refusal as refusal:
+        note("error", str(refusal))
         return
-    run = result.run
-    if result.created:
-        audit_ui(rt, "ran suite", f"{run.suite} (run {run.id})")
+    run = started.run
+    if started.created:
         what = f"the {run.selected} failed tests of run {rerun_of}" if rerun_of is not None else "the suite"
         note("success", f"Started run {run.id} of **{name}** ({what}).")
     else:
@@ -139,20 +90,16 @@ def start(name: str, rerun_of: int | None = None) -> None:
     select_run(run)
 
 
-def cancel(run_id: int) -> None:
-    if not may(rt, "operator"):
-        note("error", "Your role may not cancel runs.")
-        return
+def cancel(page: PageContext, run_id: int) -> None:
     try:
-        run = rt.tests.cancel(run_id)
-    except SuiteError as exc:
-        note("error", str(exc))
-        return
-    audit_ui(rt, "cancelled test run", f"{run.id} of {run.suite}")
+        actions.cancel_run(page.rt, page.caller, run_id)
+    except Refusal as refusal:
+        note("error", str(refusal))
 
 
 # -- sections ------------------------------------------------------------------------
-def suite_card(suite: SuiteInfo) -> None:
+def suite_card(page: PageContext, suite: SuiteInfo) -> None:
+    rt, tz = page.rt, page.tz
     last, active = suite.last_full_run, suite.active_run
     with st.container(border=True, key=f"card_{suite.name}"):
         st.markdown(
@@ -182,7 +129,7 @@ def suite_card(suite: SuiteInfo) -> None:
         if active is not None:
             st.caption(f"{status_text(active.status)} now as run #{active.id}")
         run_col, cancel_col = st.columns(2)
-        if not operator:
+        if not page.may(OPERATOR):  # viewers see everything but the buttons that act
             return
         run_col.button(
             "Run",
@@ -191,24 +138,24 @@ def suite_card(suite: SuiteInfo) -> None:
             type="primary",
             width="stretch",
             on_click=start,
-            args=(suite.name,),
+            args=(page, suite.name),
         )
         if active is not None:
             cancel_col.button(
-                "Cancel", icon="⏹️", key=f"cancel_{suite.name}", width="stretch", on_click=cancel, args=(active.id,)
+                "Cancel", icon="⏹️", key=f"cancel_{suite.name}", width="stretch", on_click=cancel, args=(page, active.id)
             )
 
 
-def active_run(run: RunInfo) -> None:
+def active_run(page: PageContext, run: RunInfo) -> None:
     with st.container(border=True, key=f"active_{run.id}"):
         head, button = st.columns([6, 1], vertical_alignment="center")
         rerun = f" · re-run of #{run.rerun_of} ({run.selected} tests)" if run.rerun_of is not None else ""
         head.markdown(
             f"{status_text(run.status)} · **#{run.id} · {run.suite}** · started from the {str(run.trigger).upper()}{rerun}"
         )
-        if operator:
+        if page.may(OPERATOR):
             button.button(
-                "Cancel", icon="⏹️", key=f"cancel_run_{run.id}", width="stretch", on_click=cancel, args=(run.id,)
+                "Cancel", icon="⏹️", key=f"cancel_run_{run.id}", width="stretch", on_click=cancel, args=(page, run.id)
             )
         if run.status is RunStatus.QUEUED:
             st.caption(f"Position {run.queue_position} in the queue: {run.message}.")
@@ -225,11 +172,12 @@ def active_run(run: RunInfo) -> None:
         if run.message not in ("", "running"):
             timing += f" · {run.message}"
         st.caption(timing + (f" · now: `{run.current_test}`" if run.current_test else ""))
-        tail = last_lines(rt.tests.detail(run.id).log_tail)
+        tail = last_lines(page.rt.tests.detail(run.id).log_tail)
         st.code(tail or "(no output yet)", language=None, height=260)
 
 
-def results(run: RunDetail, suite: SuiteInfo | None) -> None:
+def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
+    tz = page.tz
     cols = st.columns(4)
     cols[0].metric("Status", status_text(run.status))
     finished = run.status.finished
@@ -255,14 +203,14 @@ def results(run: RunDetail, suite: SuiteInfo | None) -> None:
     if run.log_path:
         with links[2]:
             download_link("⬇️ Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
-    if failing and finished and suite is not None and suite.kind == "pytest" and operator:
+    if failing and finished and suite is not None and suite.kind == "pytest" and page.may(OPERATOR):
         n = len(failing)
         links[3].button(
             f"Re-run the {n} failed test{'s' if n != 1 else ''}",
             icon="🔁",
             key="rerun_failed",
             on_click=start,
-            args=(run.suite, run.id),
+            args=(page, run.suite, run.id),
         )
 
     frame = cases_frame(run.cases)
@@ -314,7 +262,8 @@ def failure(failing: list[CaseInfo]) -> None:
     st.code(case.traceback or "(no traceback recorded)", language=None)
 
 
-def history(suite: str) -> None:
+def history(page: PageContext, suite: str) -> None:
+    rt, tz = page.rt, page.tz
     st.subheader(f"History of {suite}")
     chart, flaky_col = st.columns([3, 2])
     figure = history_figure(history_frame(rt.tests.recent(suite, HISTORY_RUNS)), tz)
@@ -342,9 +291,8 @@ def history(suite: str) -> None:
 
 
 # -- the page ------------------------------------------------------------------------
-rt = require_runtime()
-tz = browser_tz()
-operator = may(rt, "operator")  # viewers see everything but the buttons that act
+page = page_context()
+rt, tz = page.rt, page.tz
 st.title("🧪 Tests")
 
 suites = rt.tests.suites()
@@ -358,13 +306,13 @@ show_notes()
 for row in range(0, len(suites), 3):
     for col, suite in zip(st.columns(3), suites[row : row + 3]):
         with col:
-            suite_card(suite)
+            suite_card(page, suite)
 
 
 @st.fragment(run_every=1.0)
-def active_runs() -> None:
+def active_runs(page: PageContext) -> None:
     show_notes()  # from a Cancel clicked in here
-    runs = rt.tests.active()
+    runs = page.rt.tests.active()
     before, now = st.session_state.get(ACTIVE), active_state(runs)
     st.session_state[ACTIVE] = now
     if before is not None and before != now:  # a run started or ended: refresh the cards and results
@@ -373,10 +321,10 @@ def active_runs() -> None:
     if not runs:
         st.caption("Nothing is running. ▶️ Run a suite above: its progress shows here.")
     for run in runs:
-        active_run(run)
+        active_run(page, run)
 
 
-active_runs()
+active_runs(page)
 
 st.subheader("Results")
 suite_col, run_col = st.columns([1, 3])
@@ -396,7 +344,7 @@ else:
         st.session_state[RUN_LABEL] = label
     run_id = run_col.selectbox("Run", list(choices), format_func=lambda i: run_label(choices.get(i), tz), key=RUN)
     detail = rt.tests.detail(run_id)
-    results(detail, by_name.get(detail.suite))
+    results(page, detail, by_name.get(detail.suite))
     shown_suite = suite_choice if suite_choice in by_name else by_name.get(detail.suite, suites[0]).name
 
-history(shown_suite)
+history(page, shown_suite)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 
+from dashboard_core.app import actions
+from dashboard_core.app.caller import Refusal
 from dashboard_core.labels import STEP_EMOJI, WORKFLOW_EMOJI
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
-from dashboard_core.units import format_bytes, format_seconds
-from dashboard_core.workflows.views import runs_frame, steps_figure, steps_frame
-from ui.widgets import audit_ui, browser_tz, download_link, local_time, may, require_runtime
+from dashboard_core.units import format_bytes, format_seconds, local_time
+from dashboard_core.workflows.views import card_run, runs_frame, steps_figure, steps_frame
+from ui.widgets import PageContext, download_link, page_context
 
-rt = require_runtime()
-tz = browser_tz()
-operator = may(rt, "operator")
+page = page_context()
 st.title("🔀 Workflows")
+OPERATOR = "operator"
 
 NOTES, SHOWN, RUN, ACTIVE = "workflows_notes", "workflows_shown", "workflows_run", "workflows_active"
 NO_WORKFLOWS = """No workflows are configured. Add one to `dashboard.toml` and restart the dashboard, e.g.:
@@ -33,7 +35,7 @@ argv = ["make", "test"]
 depends_on = ["build"]
 ```
 
-See "Configuration" in README.md for parameters, parallel steps and services."""
+See the configuration reference (docs/reference/configuration.md) for parameters, parallel steps and services."""
 
 
 # -- actions (button callbacks run before the page reruns) --------------------------------
@@ -53,38 +55,30 @@ def keep_notes() -> None:
     st.session_state[NOTES] = st.session_state.pop(SHOWN, []) + st.session_state.get(NOTES, [])
 
 
-def act(what: str, action: Any, *args: Any) -> None:
-    """Run a supervisor action; its refusal (404, 409, 422) becomes a note, never an exception."""
-    from dashboard_core.workflows.supervisor import WorkflowError
-
-    if not may(rt, "operator"):  # the buttons are hidden; a stale page must not get round it
-        note("error", "Your role may not start, stop or restart workflows.")
-        return
+def act(page: PageContext, what: str, action: Callable[..., WorkflowRunInfo], *args: Any) -> None:
+    """Run an action of the application layer; its refusal (403, 404, 409, 422) becomes a note."""
     try:
-        run = action(*args)
-    except WorkflowError as exc:
-        lines = getattr(exc, "errors", None) or []  # bad parameters: one line each, "params.<name>: why"
-        if lines:
-            items = (line.removeprefix("params.").partition(": ") for line in lines)
+        run = action(page.rt, page.caller, *args)
+    except Refusal as refusal:
+        if refusal.errors:  # bad parameters: one line each, "params.<name>: why"
+            items = (line.removeprefix("params.").partition(": ") for line in refusal.errors)
             bullets = "".join(f"\n- `{name}`{sep}{why}" for name, sep, why in items)
             note("error", f"Not started: fix these parameters.{bullets}")
         else:
-            note("error", str(exc))
+            note("error", str(refusal))
         return
     st.session_state[RUN] = run.id
-    verb = {"Started": "started", "Stopped": "stopped", "Restarted as": "restarted"}.get(what, what.lower())
-    audit_ui(rt, f"{verb} workflow", f"{run.workflow} (run {run.id})")
     note("success", f"{what} run {run.id} of **{run.workflow}**.")
 
 
-def start(workflow: WorkflowInfo) -> None:
+def start(page: PageContext, workflow: WorkflowInfo) -> None:
     params = {}
     for p in workflow.params:
         value = st.session_state.get(f"param_{workflow.name}_{p.name}")
         if p.required and isinstance(value, str) and not value.strip():
             value = None  # an empty required field is missing, not a value
         params[p.name] = value
-    act("Started", rt.workflows.start_run, workflow.name, params, Trigger.UI)
+    act(page, "Started", actions.start_workflow, workflow.name, params, Trigger.UI)
 
 
 # -- sections ------------------------------------------------------------------------
@@ -107,23 +101,23 @@ def param_input(workflow: str, param: ParamInfo) -> None:
 
 
 @st.fragment(run_every=2.0)
-def card_status(name: str) -> None:
-    """The card's status line, live; the rest of the card changes only on a full rerun."""
-    workflow = next((w for w in rt.workflows.workflows().workflows if w.name == name), None)
-    shown = None if workflow is None else (workflow.active_runs[0] if workflow.active_runs else workflow.last_run)
+def card_status(page: PageContext, name: str, last_run: WorkflowRunInfo | None) -> None:
+    """The card's status line, live; the rest of the card changes only on a full rerun
+    (the live section below reruns the page when a run starts or ends)."""
+    shown = card_run(name, page.rt.workflows.active(), last_run)  # runs going on: from memory, no store query
     if shown is None:
         st.markdown("never run")
         return
     done = sum(1 for s in shown.steps if s.status is StepStatus.SUCCEEDED)
     st.markdown(
         f"{WORKFLOW_EMOJI.get(shown.status, '')} **{shown.status}** · run #{shown.id} · "
-        f"{done}/{len(shown.steps)} steps done · {local_time(shown.started_at, tz, '%H:%M:%S')}"
+        f"{done}/{len(shown.steps)} steps done · {local_time(shown.started_at, page.tz, '%H:%M:%S')}"
     )
     if shown.message and shown.message != shown.status.value:  # "running", "stopped": the line says it
         st.caption(shown.message)
 
 
-def workflow_card(workflow: WorkflowInfo) -> None:
+def workflow_card(page: PageContext, workflow: WorkflowInfo) -> None:
     active = workflow.active_runs[0] if workflow.active_runs else None
     shown = active or workflow.last_run
     with st.container(border=True, key=f"workflow_{workflow.name}"):
@@ -131,8 +125,8 @@ def workflow_card(workflow: WorkflowInfo) -> None:
         steps = f"{len(workflow.steps)} step" + ("" if len(workflow.steps) == 1 else "s")
         st.markdown(f"**{workflow.name}** · " + (kind if workflow.service else steps))
         st.caption(workflow.description or "(no description)")
-        card_status(workflow.name)
-        if not operator:  # viewers see the state, not the controls
+        card_status(page, workflow.name, workflow.last_run)
+        if not page.may(OPERATOR):  # viewers see the state, not the controls
             return
         busy = active is not None and not workflow.concurrent
         with st.popover("Start…", icon="▶️", width="stretch", disabled=busy):
@@ -141,24 +135,25 @@ def workflow_card(workflow: WorkflowInfo) -> None:
                     param_input(workflow.name, param)
                 if not workflow.params:
                     st.caption("This workflow takes no parameters.")
-                st.form_submit_button("Start", type="primary", on_click=start, args=(workflow,))
+                st.form_submit_button("Start", type="primary", on_click=start, args=(page, workflow))
         if active is not None:  # side by side; alone, Restart takes the row
             stop_col, restart_col = st.columns(2)
             stop_col.button(
                 "Stop", icon="⏹️", key=f"stop_{workflow.name}", width="stretch",
-                on_click=act, args=("Stopped", rt.workflows.stop_run, active.id),
+                on_click=act, args=(page, "Stopped", actions.stop_workflow, active.id),
             )  # fmt: skip
         else:
             restart_col = st.container()
         if shown is not None:
             restart_col.button(
                 "Restart", icon="🔁", key=f"restart_{workflow.name}", width="stretch",
-                on_click=act, args=("Restarted as", rt.workflows.restart_run, shown.id, Trigger.UI),
+                on_click=act, args=(page, "Restarted as", actions.restart_workflow, shown.id, Trigger.UI),
                 help="Stop (if it runs) and start again with the same parameters.",
             )  # fmt: skip
 
 
-def run_view(run: WorkflowRunInfo) -> None:
+def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
+    tz = page.tz
     now = datetime.now(UTC)
     head = f"{WORKFLOW_EMOJI.get(run.status, '')} **Run {run.id} of {run.workflow}: {run.status}**"
     params = ", ".join(f"{k}={v}" for k, v in run.params.items())
@@ -214,7 +209,7 @@ def run_view(run: WorkflowRunInfo) -> None:
 
 
 # -- the page ------------------------------------------------------------------------
-listing = rt.workflows.workflows()
+listing = page.rt.workflows.workflows()
 if not listing.workflows:
     st.info(NO_WORKFLOWS)
     st.stop()
@@ -224,12 +219,13 @@ show_notes()
 for row in range(0, len(listing.workflows), 3):
     for col, workflow in zip(st.columns(3), listing.workflows[row : row + 3]):
         with col:
-            workflow_card(workflow)
+            workflow_card(page, workflow)
 
 
 @st.fragment(run_every=1.0)
-def live() -> None:
+def live(page: PageContext) -> None:
     """The selected run, live; a run starting or ending refreshes the whole page (cards, buttons)."""
+    rt, tz = page.rt, page.tz
     active = [r.id for r in rt.workflows.active()]
     if active != st.session_state.get(ACTIVE):
         st.session_state[ACTIVE] = active
@@ -252,7 +248,7 @@ def live() -> None:
         key=RUN,
         label_visibility="collapsed",
     )
-    run_view(rt.workflows.detail(run_id))
+    run_view(page, rt.workflows.detail(run_id))
 
     st.subheader("History")
     history = runs_frame(recent)
@@ -276,4 +272,4 @@ def live() -> None:
     st.caption(f"The {len(recent)} newest of {total} runs.")
 
 
-live()
+live(page)

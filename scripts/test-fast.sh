@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv requirements-dev.txt
-exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" -m "not slow" "$@"
+exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup -m "not slow" "$@"

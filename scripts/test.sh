@@ -8,10 +8,11 @@ source scripts/venv.sh
 ensure_venv requirements-dev.txt
 bash scripts/install-chromium.sh
 bash scripts/install-prometheus.sh
-# Two workers: most tests wait on real servers, browsers and subprocesses, so two
+# Two workers (tests marked with one xdist_group run on one worker: --dist loadgroup): most
+# tests wait on real servers, browsers and subprocesses, so two
 # at a time halve the wall time on a 2-core machine (set PYTEST_WORKERS=0 for one).
 workers="${PYTEST_WORKERS:-2}"
 if [ "$workers" = "0" ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
-exec .venv/bin/python -m pytest -n "$workers" "$@"
+exec .venv/bin/python -m pytest -n "$workers" --dist loadgroup "$@"

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.config import Config, load_config
@@ -38,8 +39,26 @@ SLOW_MODULES = {
 }
 
 
+def scheduling_id(item: pytest.Item) -> str:
+    """The node id xdist schedules ``item`` by. schemathesis gives every operation's test one
+    node id ("...::test_api"), so each gets its own here; and an ``xdist_group`` goes at the
+    end (``@group``), which xdist's loadgroup itself cannot do under pytest 9 (it sets an
+    attribute pytest no longer reads), so that a group really runs on one worker."""
+    nodeid = item.nodeid
+    if "[" in item.name and not nodeid.endswith(item.name):
+        nodeid = f"{nodeid.rpartition('::')[0]}::{item.name}"
+    groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")})
+    if groups and getattr(item.config.option, "loadgroup", False):
+        nodeid += "@" + "_".join(groups)
+    return nodeid
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's: it schedules by node id
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        nodeid = scheduling_id(item)
+        if nodeid != item.nodeid:
+            item._id = coerce_node_id(nodeid)  # pytest 9 keeps a node's id here
         where = Path(str(item.path)).relative_to(TESTS)
         if (
             where.parts[0] in SLOW_FOLDERS

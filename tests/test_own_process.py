@@ -16,7 +16,7 @@ import pytest
 from dashboard_core.config import ComponentConfig, Config, ConfigError, WatchConfig, load_config
 from dashboard_core.health.checks import describe_check, run_check
 from dashboard_core.metrics.processes import WATCH_COUNT, WATCH_RSS, ProcessScanner, WatchedProcessesSource, WatchRule
-from dashboard_core.runtime import build_sources
+from dashboard_core.metrics.sources import build_sources
 from tests.asyncrun import run_async
 from tests.polling import wait_until
 
@@ -78,8 +78,8 @@ def test_the_shipped_server_check_is_about_this_process(other_dashboards: list[i
 
 
 def test_self_takes_no_pattern_and_the_others_need_one() -> None:
-    assert WatchConfig.model_validate({"label": "me", "match": "self"}).rule().matches("x", "y", os.getpid())
-    assert not WatchConfig.model_validate({"label": "me", "match": "self"}).rule().matches("x", "y", os.getppid())
+    me = WatchRule.of(WatchConfig.model_validate({"label": "me", "match": "self"}))
+    assert me.matches("x", "y", os.getpid()) and not me.matches("x", "y", os.getppid())
     with pytest.raises(ValueError, match="leave out pattern"):
         WatchConfig.model_validate({"label": "me", "match": "self", "pattern": "streamlit"})
     with pytest.raises(ValueError, match='pattern is required with match = "cmdline"'):

@@ -19,7 +19,8 @@ from dashboard_core.metrics.prometheus_source import PrometheusError, Target, so
 from dashboard_core.metrics.windows import Window
 from dashboard_core.routes.prometheus import fleet_csv_filename, fleet_csv_link
 from dashboard_core.runtime import Runtime
-from ui.widgets import download_link, local_time, show_cards, show_charts, window_picker
+from dashboard_core.units import local_time
+from ui.widgets import download_link, show_cards, show_charts, window_picker
 
 LOCAL = ""  # the selector's value for this machine
 HOST_KEY = "metrics_host"

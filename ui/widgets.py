@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.state import get_session_state
 
 from dashboard_core import runtime as runtime_module
-from dashboard_core.auth.audit import audit
+from dashboard_core.app.caller import Caller
 from dashboard_core.auth.oidc import display_name, identity_cookie, refusal_sentence, role_for
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.auth.sessions import COOKIE
@@ -21,6 +21,7 @@ from dashboard_core.metrics.figure_cache import Figures
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
 from dashboard_core.models import Severity
 from dashboard_core.runtime import Runtime
+from ui.streamlit_internals import forget_removed_widgets
 
 CUSTOM = "Custom"
 
@@ -62,23 +63,33 @@ def _identity_ended(rt: Runtime, cookies: Mapping[str, str]) -> bool:
     return identity is not None and rt.sessions.identity_ended(identity)
 
 
-def may(rt: Runtime, role: str) -> bool:
-    """Whether the viewer's role allows ``role``'s actions (buttons they may not use are not shown)."""
-    return current_principal(rt).can(role)
+def current_caller(rt: Runtime) -> Caller:
+    """Who is looking and from where, for the application layer's actions."""
+    return Caller(current_principal(rt), st.context.ip_address or "localhost")
 
 
-def audit_ui(rt: Runtime, action: str, target: str) -> None:
-    """Record an action taken on a page, with the browser's address."""
-    audit(current_principal(rt), action, target, st.context.ip_address or "localhost")
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What every part of a page needs: the runtime, who is looking, their time zone.
+    Built once per run of the page and passed to its functions (no module globals)."""
+
+    rt: Runtime
+    caller: Caller
+    tz: str
+
+    def may(self, role: str) -> bool:
+        return self.caller.may(role)
+
+
+def page_context() -> PageContext:
+    """The runtime (or a 'starting' note and stop), the viewer and their time zone."""
+    rt = require_runtime()
+    return PageContext(rt, current_caller(rt), browser_tz())
 
 
 def browser_tz() -> str:
     """The viewer's time zone (times are UTC inside, local on screen)."""
     return st.context.timezone or "UTC"
-
-
-def local_time(ts: pd.Timestamp | datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return pd.Timestamp(ts).tz_convert(tz).strftime(fmt)
 
 
 def sidebar_status() -> None:
@@ -173,30 +184,6 @@ def download_link(label: str, href: str, file_name: str, key: str) -> None:
         f'style="{_LINK_STYLE}">{html.escape(label)}</a>',
         unsafe_allow_html=True,
     )
-
-
-def forget_removed_widgets() -> int:
-    """Drop what Streamlit keeps of widgets that are gone; how many.
-
-    A chart with ``on_select`` is a widget whose id follows its data, so every
-    live redraw registers ten new widgets. At the end of a run Streamlit 1.67
-    drops the old ones' values but keeps their metadata (``WStates.
-    remove_stale_widgets`` prunes ``states`` only): one open Metrics page grew
-    by two entries a second, each holding callbacks and a serde, without end.
-    Metadata whose widget has no value, new or old, is such a leftover. Reaches
-    into Streamlit's session state; if that changes shape, this does nothing.
-    """
-    try:
-        safe = get_session_state()
-        with safe._lock:
-            state = safe._state
-            widgets = state._new_widget_state
-            gone = [k for k in widgets.widget_metadata if k not in widgets.states and k not in state._old_state]
-            for k in gone:
-                del widgets.widget_metadata[k]
-    except (AttributeError, RuntimeError):
-        return 0
-    return len(gone)
 
 
 def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], None]) -> None:

@@ -54,7 +54,8 @@ async def read_body(receive: Receive, limit: int = 64 * 1024) -> bytes:
         message = await receive()
         if message["type"] != "http.request":
             return body
-        body += message.get("body", b"")
+        chunk: bytes = message.get("body", b"")  # ASGI: http.request bodies are bytes
+        body += chunk
         if len(body) > limit or not message.get("more_body"):
             return body[:limit]
 

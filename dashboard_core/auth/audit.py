@@ -1,16 +1,17 @@
 """The audit log: who did what, when and from where, as events of kind ``audit``.
 
-Actions (runs, cancels, workflow starts and stops, logins and failed logins)
-are recorded where they enter the dashboard: the API, the pages, the login
-page. The Events page shows them to admins only.
+Actions (runs, cancels, workflow starts and stops, agents removed) are recorded by the
+application layer (:mod:`dashboard_core.app.actions`) for the API and the pages alike;
+logins, failed logins and logouts by the login routes. The Events page shows them to
+admins only. The log is given, not found: nothing here reaches for the running dashboard.
 """
 
 from __future__ import annotations
 
 import logging
 
-from dashboard_core import runtime as runtime_module
 from dashboard_core.auth.principals import Principal
+from dashboard_core.events import EventLog
 from dashboard_core.models import EventKind, Severity
 
 log = logging.getLogger("dashboard.audit")
@@ -18,17 +19,17 @@ log = logging.getLogger("dashboard.audit")
 _WARN = ("failed login", "login blocked", "login refused", "refused")
 
 
-def audit(who: Principal, action: str, target: str = "", client: str | None = None) -> None:
-    """Record an action; never fails the action itself if the log cannot be written."""
+def audit(events: EventLog | None, who: Principal, action: str, target: str = "", client: str | None = None) -> None:
+    """Record an action in the server log and (when the dashboard runs) the event log; never
+    fails the action itself if the log cannot be written."""
     where = client or "?"
     message = f"{who.label} {action}" + (f" {target}" if target else "") + f" from {where}"
     log.info(message)
-    rt = runtime_module.current()
-    if rt is None:
+    if events is None:
         return
     severity = Severity.WARNING if action.startswith(_WARN) else Severity.INFO
     try:
-        rt.events.publish(
+        events.publish(
             EventKind.AUDIT,
             who.name,
             message,

@@ -30,6 +30,7 @@ from dashboard_core.auth.principals import Principal
 from dashboard_core.auth.ratelimit import FailedLogins, what
 from dashboard_core.auth.sessions import COOKIE, Sessions
 from dashboard_core.config import AuthConfig
+from dashboard_core.events import EventLog
 from dashboard_core.store import StoreError
 from dashboard_core.units import format_duration
 
@@ -49,12 +50,18 @@ class _Outcome:
 
 class PasswordLogin:
     def __init__(
-        self, auth: AuthConfig, sessions: Callable[[], Sessions | None], page: Callable[[str, str], str]
+        self,
+        auth: AuthConfig,
+        sessions: Callable[[], Sessions | None],
+        events: Callable[[], EventLog | None],
+        page: Callable[[str, str], str],
     ) -> None:
-        """``sessions``: the running dashboard's (None while it starts or stops);
-        ``page``: the login page's HTML for (where to go next, an error)."""
+        """``sessions`` and ``events``: the running dashboard's (None while it starts or stops),
+        for the session of a login and its audit line; ``page``: the login page's HTML for
+        (where to go next, an error)."""
         self.auth = auth
         self.sessions = sessions
+        self.events = events
         self.page = page
         self.failed = FailedLogins(
             auth.max_failed_logins, auth.max_failed_logins_per_address, auth.failed_login_window_seconds
@@ -104,9 +111,9 @@ class PasswordLogin:
         if principal is None:
             blocks = self.failed.failed(address, name)
             who = Principal(name or "?", "unknown", "user")
-            audit(who, "failed login", "", address)
+            audit(self.events(), who, "failed login", "", address)
             for block in blocks:
-                audit(who, BLOCKED, f"for {format_duration(block.seconds)} after {block.failures} failed logins "
+                audit(self.events(), who, BLOCKED, f"for {format_duration(block.seconds)} after {block.failures} failed logins "
                       f"({what(block.key)})", address)  # fmt: skip
             return _Outcome(401, "That name and password do not match.", blocks=[b.seconds for b in blocks])
         sessions = self.sessions()
@@ -117,7 +124,7 @@ class PasswordLogin:
         except StoreError as exc:
             return _Outcome(503, f"The login could not be recorded: {exc}. Try again once the store can be written.")
         self.failed.succeeded(address, name)
-        audit(principal, "login", "", address)
+        audit(self.events(), principal, "login", "", address)
         return _Outcome(303, cookie=cookie)
 
     def report_ended(self) -> None:
@@ -125,7 +132,7 @@ class PasswordLogin:
         for ended in self.failed.take_ended():
             if ended.refused:
                 address, name = ended.key
-                audit(Principal(name or "?", "unknown", "user"), REFUSED,
+                audit(self.events(), Principal(name or "?", "unknown", "user"), REFUSED,
                       f"{ended.refused:,} tries while {what(ended.key)} was blocked", address)  # fmt: skip
 
 

@@ -55,6 +55,7 @@ from dashboard_core.auth.origin import acts, check_origin
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.auth.sessions import COOKIE, Sessions
 from dashboard_core.config import AuthConfig
+from dashboard_core.events import EventLog
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ SECURITY_HEADERS = [
 ]
 NO_STORE = (b"cache-control", b"no-store")
 SessionsOf = Callable[[], Sessions | None]
+EventsOf = Callable[[], EventLog | None]
 
 
 class AuthMiddleware:
@@ -89,20 +91,25 @@ class AuthMiddleware:
         *,
         auth: AuthConfig,
         sessions: SessionsOf,
+        events: EventsOf,
         allowed_hosts: list[str] | None = None,
         trusted_origins: list[str] | None = None,
         oidc: OidcGate | None = None,
     ) -> None:
-        """``sessions``: the running dashboard's login sessions (None while it starts);
+        """``sessions`` and ``events``: the running dashboard's login sessions and event log
+        (None while it starts or stops), for logins and their audit lines;
         ``trusted_origins``: pages elsewhere that may act here (``server.corsAllowedOrigins``)."""
         self.app = app
         self.auth = auth
         self.sessions = sessions
+        self.events = events
         self.oidc = oidc  # [auth.oidc]: log in with a provider through Streamlit's st.login routes
         self.enabled = auth.required
         self.allowed_hosts = {h.lower() for h in (allowed_hosts or [])}
         self.trusted_origins = list(trusted_origins or [])
-        self.login = PasswordLogin(auth, sessions, self._login_page)
+        self.login = PasswordLogin(auth, sessions, events, self._login_page)
+        if oidc is not None:
+            oidc.events = events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -210,7 +217,7 @@ class AuthMiddleware:
 
         def end() -> None:
             if isinstance(who, Principal):
-                audit(who, "logout", "", client_of(scope))
+                audit(self.events(), who, "logout", "", client_of(scope))
             if sessions is not None:
                 sessions.end(cookies.get(COOKIE))
                 if identity is not None:

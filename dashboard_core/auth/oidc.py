@@ -39,6 +39,7 @@ from dashboard_core.auth.audit import audit
 from dashboard_core.auth.principals import Principal
 from dashboard_core.auth.secret_key import data_key
 from dashboard_core.config import Config, ConfigError, OidcConfig
+from dashboard_core.events import EventLog
 from dashboard_core.printable import printable
 
 # Streamlit's cookie names (streamlit/web/server/starlette/starlette_server_config.py); a test
@@ -152,6 +153,7 @@ class OidcGate:
         self.max_age = max_age_seconds
         self.read_identity = read_identity
         self.login_url = login_url
+        self.events: Callable[[], EventLog | None] = lambda: None  # the audit log: set by the middleware
 
     # -- who is it ---------------------------------------------------------------------
     def identify(self, cookies: Mapping[str, str]) -> Principal | Refused | None:
@@ -228,6 +230,7 @@ class OidcGate:
             if isinstance(who, Refused):
                 replaced = True
                 audit(
+                    self.events(),
                     Principal(who.name, "unknown", "user"),
                     "refused",
                     f"(signed in with {self.oidc.label}, no role)",
@@ -240,7 +243,7 @@ class OidcGate:
                 error = f"Logging in with {self.oidc.label} did not work. Try again, or ask an admin to check the server log."
                 location = f"/auth/login?next={quote(target, safe='')}&error={quote(error, safe='')}"
             else:
-                audit(who, "login", f"with {self.oidc.label}", client)
+                audit(self.events(), who, "login", f"with {self.oidc.label}", client)
                 location = target
             message["headers"] = [*headers, (b"location", location.encode()), forget_next]
             await send(message)

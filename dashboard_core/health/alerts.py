@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, overload
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,7 @@ from dashboard_core.health.rules import (
 )
 from dashboard_core.health.webhook import WebhookNotifier
 from dashboard_core.metrics.fields import FieldTable, split_column
+from dashboard_core.metrics.frame import time_index
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import (
     AgentInfo,
@@ -72,6 +73,7 @@ from dashboard_core.models import (
     RunInfo,
     RunStatus,
     SafetyReport,
+    SafetyStatus,
     Severity,
 )
 from dashboard_core.store import Store, StoreError
@@ -243,7 +245,9 @@ class AlertEngine:
             except StoreError as exc:  # a full disk: the next start closes it
                 log.error("Cannot close alert %s of %s: %s", row["id"], row["rule"], exc)
                 continue
-            record = _record(row, state=AlertState.RESOLVED, ended_at=now, message=message)
+            record = _record(row).model_copy(
+                update={"state": AlertState.RESOLVED, "ended_at": _dt(now), "message": message}
+            )
             closed.append(record)
             self._publish(
                 record.rule,
@@ -310,7 +314,7 @@ class AlertEngine:
             track.holds = None
             track.message = f"no samples of {spec.column} yet"
             return
-        ns = frame.index.as_unit("ns").asi8
+        ns = time_index(frame).as_unit("ns").asi8
         lo = track.last_ns if track.last_ns is not None else now_ns - int((spec.seconds + self.gap_seconds) * _NS) - 1
         picked = (ns > lo) & (ns <= now_ns)
         values = frame.loc[picked, columns].to_numpy(dtype=np.float64)
@@ -557,7 +561,7 @@ class AlertEngine:
     def report(self) -> SafetyReport:
         firing = self.firing()
         severities = {a.severity for a in firing}
-        status = "critical" if Severity.CRITICAL in severities else "warning" if firing else "safe"
+        status: SafetyStatus = "critical" if Severity.CRITICAL in severities else "warning" if firing else "safe"
         return SafetyReport(status=status, firing=firing, rules=self.statuses())
 
     def history(self, limit: int = 100, rule: str | None = None) -> list[AlertRecord]:
@@ -628,24 +632,26 @@ def _observe_suite(spec: SuiteRule, run: RunInfo | None) -> _Observation:
     return _Observation(run.status in FAILED_RUNS, None, f"{what} {run.status.value}: {summary}")
 
 
-def _record(row: sqlite3.Row, **override: object) -> AlertRecord:
-    values = {
-        "id": row["id"],
-        "rule": row["rule"],
-        "severity": Severity(row["severity"]),
-        "state": AlertState(row["state"]),
-        "began_at": _dt(row["began_at"]),
-        "fired_at": _dt(row["fired_at"]),
-        "ended_at": _dt(row["ended_at"]),
-        "min": row["min"],
-        "max": row["max"],
-        "mean": row["mean"],
-        "message": row["message"],
-    }
-    values.update({k: (_dt(v) if k.endswith("_at") else v) for k, v in override.items()})
-    return AlertRecord(**values)
+def _record(row: sqlite3.Row) -> AlertRecord:
+    return AlertRecord(
+        id=row["id"],
+        rule=row["rule"],
+        severity=Severity(row["severity"]),
+        state=AlertState(row["state"]),
+        began_at=_dt(row["began_at"]),
+        fired_at=_dt(row["fired_at"]),
+        ended_at=_dt(row["ended_at"]),
+        min=row["min"],
+        max=row["max"],
+        mean=row["mean"],
+        message=row["message"],
+    )
 
 
+@overload
+def _dt(epoch: float) -> datetime: ...
+@overload
+def _dt(epoch: float | None) -> datetime | None: ...
 def _dt(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 

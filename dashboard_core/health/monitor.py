@@ -348,6 +348,23 @@ class HealthMonitor:
         future.result(timeout if timeout is not None else 2 * component.timeout_seconds + 10)
         return self.status(name)
 
+    def check_all_now(self, timeout: float | None = None) -> list[ComponentStatus]:
+        """Check every component at once, all at the same time (waiting for the results).
+
+        Raises RuntimeError when the monitor is not running.
+        """
+        loop = self._loop
+        if not self.running or loop is None:
+            raise RuntimeError("the health monitor is not running")
+        components = [c for c in self.config.components if c.name in self._trackers]
+
+        async def check_all() -> None:
+            await asyncio.gather(*(self._check(c) for c in components))
+
+        slowest = max((c.timeout_seconds for c in components), default=0.0)
+        asyncio.run_coroutine_threadsafe(check_all(), loop).result(timeout if timeout is not None else 2 * slowest + 10)
+        return self.statuses()
+
     # -- reading -------------------------------------------------------------------
     def statuses(self) -> list[ComponentStatus]:
         """Every component's status, in config order."""

@@ -24,21 +24,34 @@ from __future__ import annotations
 import difflib
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, TypeGuard, TypeVar, get_args, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from dashboard_core.config import NAME_PATTERN, AlertConfig, Config, ConfigError
 from dashboard_core.metrics.fields import Field, FieldTable, split_column
 from dashboard_core.metrics.processes import WatchedProcessesSource
+from dashboard_core.metrics.sources import build_sources
 
 
 class RuleError(ValueError):
     """A rule that cannot be parsed; ``str()`` says where and why."""
 
 
+class _Compare(Protocol):
+    """An ``operator`` comparison: of one value, or of every value of an array at once."""
+
+    @overload
+    def __call__(self, a: float, b: float, /) -> bool: ...
+    @overload
+    def __call__(self, a: npt.NDArray[np.float64], b: float, /) -> npt.NDArray[np.bool_]: ...
+
+
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
-OPS: dict[str, Callable[[float, float], bool]] = {
+OPS: dict[str, _Compare] = {
     ">": operator.gt,
     ">=": operator.ge,
     "<": operator.lt,
@@ -50,8 +63,8 @@ NEGATED: dict[str, str] = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=
 
 ComponentCondition = Literal["down", "degraded", "unknown", "unhealthy"]
 AgentCondition = Literal["offline", "missing", "unavailable"]
-COMPONENT_CONDITIONS: tuple[str, ...] = ("down", "degraded", "unknown", "unhealthy")
-AGENT_CONDITIONS: tuple[str, ...] = ("offline", "missing", "unavailable")
+COMPONENT_CONDITIONS: tuple[ComponentCondition, ...] = get_args(ComponentCondition)
+AGENT_CONDITIONS: tuple[AgentCondition, ...] = get_args(AgentCondition)
 ANY_AGENT = "any"
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -78,7 +91,12 @@ class MetricRule:
     def column(self) -> str:
         return self.field if self.label is None else f"{self.field}[{self.label}]"
 
-    def test(self, value: float) -> bool:
+    @overload
+    def test(self, value: float) -> bool: ...
+    @overload
+    def test(self, value: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]: ...
+    def test(self, value: float | npt.NDArray[np.float64]) -> bool | npt.NDArray[np.bool_]:
+        """Does the value (each value of an array) satisfy the rule?"""
         return OPS[self.op](value, self.threshold)
 
 
@@ -126,6 +144,14 @@ class CompiledRule:
 
 
 # -- parsing ----------------------------------------------------------------------
+_Word = TypeVar("_Word", bound=str)
+
+
+def _is_one_of(word: str | None, choices: tuple[_Word, ...]) -> TypeGuard[_Word]:
+    """``word in choices``, which also tells the type checker which literal it is."""
+    return word in choices
+
+
 def parse_duration(text: str) -> float:
     """``'5m'`` -> 300.0; ``'1m30s'`` -> 90.0. Units s, m, h, d."""
     if not text:
@@ -218,10 +244,12 @@ def _metric(text: str) -> MetricRule:
             "write a plain number in the field's unit (e.g. 90 for 90 %)"
         )
     seconds = _for_clause(after_number.split(), f"{column} {op.group(0)} {number.group(0)}")
+    op_text = op.group(0)
+    assert _is_one_of(op_text, get_args(Op))  # _OP matches nothing else
     return MetricRule(
         field=field,
         label=label,
-        op=op.group(0),  # type: ignore[arg-type]
+        op=op_text,
         threshold=float(number.group(0)),
         threshold_text=number.group(0),
         seconds=seconds,
@@ -239,30 +267,34 @@ def _checked_name(word: str | None, what: str, after: str) -> str:
 def _component(words: list[str]) -> ComponentRule:
     name = _checked_name(words[1] if len(words) > 1 else None, "component", "component")
     condition = words[2] if len(words) > 2 else None
-    if condition not in COMPONENT_CONDITIONS:
+    if not _is_one_of(condition, COMPONENT_CONDITIONS):
         got = f", got '{condition}'" if condition else ""
         raise RuleError(f"expected {_choices(COMPONENT_CONDITIONS)} after 'component {name}'{got}")
     seconds = _for_clause(words[3:], f"component {name} {condition}")
-    return ComponentRule(component=name, condition=condition, seconds=seconds)  # type: ignore[arg-type]
+    return ComponentRule(component=name, condition=condition, seconds=seconds)
 
 
 def _agent(words: list[str]) -> AgentRule:
     rest = words[1:]
     if not rest:
         raise RuleError(f"expected an agent name or {_choices(AGENT_CONDITIONS)} after 'agent'")
-    if rest[0] in AGENT_CONDITIONS:  # no name: any agent
-        name, condition, tail, said = None, rest[0], rest[1:], f"agent {rest[0]}"
+    name: str | None
+    condition: AgentCondition
+    first = rest[0]
+    if _is_one_of(first, AGENT_CONDITIONS):  # no name: any agent
+        name, condition, tail, said = None, first, rest[1:], f"agent {first}"
     else:
-        name = _checked_name(rest[0], "agent", "agent")
-        condition = rest[1] if len(rest) > 1 else None
-        if condition not in AGENT_CONDITIONS:
-            got = f", got '{condition}'" if condition else ""
+        name = _checked_name(first, "agent", "agent")
+        word = rest[1] if len(rest) > 1 else None
+        if not _is_one_of(word, AGENT_CONDITIONS):
+            got = f", got '{word}'" if word else ""
             raise RuleError(f"expected {_choices(AGENT_CONDITIONS)} after 'agent {name}'{got}")
+        condition = word
         tail, said = rest[2:], f"agent {name} {condition}"
         if name == ANY_AGENT:
             name = None
     seconds = _for_clause(tail, said)
-    return AgentRule(agent=name, condition=condition, seconds=seconds)  # type: ignore[arg-type]
+    return AgentRule(agent=name, condition=condition, seconds=seconds)
 
 
 def _suite(words: list[str]) -> SuiteRule:
@@ -360,9 +392,6 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
 
 def field_table(config: Config) -> FieldTable:
     """The metric fields the Runtime will sample with this config."""
-    # Imported here: the Runtime builds the alert engine, which imports this module.
-    from dashboard_core.runtime import build_sources
-
     sources, _watched = build_sources(config)
     return FieldTable([f for s in sources for f in s.fields])
 

@@ -22,6 +22,7 @@ from plotly.colors import sequential
 
 from dashboard_core.metrics.downsample import MAX_POINTS, bucket_max, downsample_indices
 from dashboard_core.metrics.fields import FieldTable, split_column
+from dashboard_core.metrics.frame import time_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +94,9 @@ def figure_dict(
     columns = chart_columns(spec, list(frame.columns))
     if not columns or frame.empty:
         return None
-    x_ns = frame.index.as_unit("ns").asi8
-    x_ms = _wall_ms(frame.index, tz)
+    index = time_index(frame)
+    x_ns = index.as_unit("ns").asi8
+    x_ms = _wall_ms(index, tz)
     unit = fields.unit_of(columns[0])
     if spec.kind == "heatmap":
         matrix = frame[columns].to_numpy(dtype=np.float32).T
@@ -161,7 +163,7 @@ def _series_name(column: str, fields: FieldTable) -> str:
     return field.series_name(label) if field else column
 
 
-def selected_range(selection: dict | None, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp] | None:
+def selected_range(selection: dict[str, Any] | None, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The UTC range of a box selection from ``st.plotly_chart(on_select=...)``.
 
     Plotly reports date-axis values as wall-time strings (or epoch ms) of the

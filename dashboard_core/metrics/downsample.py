@@ -15,7 +15,7 @@ from tsdownsample import NaNM4Downsampler
 
 MAX_POINTS = 2000
 
-_downsampler = NaNM4Downsampler()
+_downsampler = NaNM4Downsampler()  # type: ignore[no-untyped-call]  # tsdownsample leaves __init__ unannotated
 
 
 def downsample_indices(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarray:

@@ -12,6 +12,8 @@ Writing goes through pyarrow's CSV writer (about 10x faster than
 from __future__ import annotations
 
 import io
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +38,7 @@ def iso_utc(index: pd.DatetimeIndex) -> np.ndarray:
 _EXACT_INT = 2.0**53  # float64 holds every whole number below this exactly
 
 
-def _numbers(values: np.ndarray) -> pa.Array:
+def _numbers(values: np.ndarray) -> pa.Array[Any]:
     """Whole-valued float64 columns (byte counts) as integers, so 17179869184 is
     not written 1.7179869184e+10; anything else as it is. NaN stays empty."""
     if values.dtype == np.float64:
@@ -44,17 +46,18 @@ def _numbers(values: np.ndarray) -> pa.Array:
         present = values[~missing]
         if present.size and np.all(present == np.trunc(present)) and np.all(np.abs(present) < _EXACT_INT):
             return pa.array(np.where(missing, 0.0, values).astype(np.int64), mask=missing)
-    return pa.array(values, from_pandas=True)
+    as_is: pa.Array[Any] = pa.array(values, from_pandas=True)  # pyarrow's stubs cannot tell from the dtype
+    return as_is
 
 
-def csv_filename(prefix: str, start: pd.Timestamp, end: pd.Timestamp) -> str:
+def csv_filename(prefix: str, start: datetime, end: datetime) -> str:
     """``metrics_20261125T080000Z_20261125T081500Z.csv``: the window in the name."""
     return f"{prefix}_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.csv"
 
 
 def frame_to_csv(frame: pd.DataFrame, index_label: str = "timestamp") -> bytes:
     """The frame as CSV bytes: the (datetime) index first, then every column."""
-    columns: dict[str, pa.Array] = {}
+    columns: dict[str, pa.Array[Any]] = {}
     if isinstance(frame.index, pd.DatetimeIndex):
         columns[neutralise(index_label)] = pa.array(iso_utc(frame.index), type=pa.string())
     names = [neutralise(str(c)) for c in frame.columns]

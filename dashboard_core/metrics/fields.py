@@ -11,6 +11,7 @@ its column in the frame is then ``name[label]``, e.g. ``nic.recv[eth0]``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -53,10 +54,15 @@ def split_column(column: str) -> tuple[str, str | None]:
 
 
 class MetricSource(Protocol):
-    """A source declares its fields once and returns one reading per sample."""
+    """A source declares its fields once and returns one reading per sample.
 
-    name: str
-    fields: tuple[Field, ...]
+    ``name`` and ``fields`` are read only (a class attribute of any tuple length will do)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def fields(self) -> tuple[Field, ...]: ...
 
     def sample(self) -> dict[str, float]:
         """Current readings keyed by column; ``rate`` fields are raw counters."""
@@ -77,7 +83,7 @@ class FieldTable:
             raise ValueError(f"field {field.name} is declared twice, differently")
         self._by_name[field.name] = field
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Field]:
         return iter(self._by_name.values())
 
     def __len__(self) -> int:

@@ -33,11 +33,12 @@ import plotly.io
 
 from dashboard_core.metrics.charts import CHARTS, ChartSpec, build_figure, figure_dict
 from dashboard_core.metrics.fields import FieldTable
+from dashboard_core.metrics.frame import time_index
 
 Figures = list[tuple[ChartSpec, go.Figure]]
 
 
-class SentFigure(go.Figure):
+class SentFigure(go.Figure):  # type: ignore[misc]  # plotly has no types: go.Figure is Any to mypy
     """A figure as Streamlit sends it: its JSON-shaped dict and nothing else.
 
     ``st.plotly_chart`` calls ``to_dict()`` (a deep copy) and encodes the result
@@ -99,7 +100,7 @@ def _typed_arrays(trace: dict[str, Any]) -> dict[str, Any]:
     for key, value in trace.items():
         if isinstance(value, np.ndarray) and value.size and str(value.dtype) in _TYPED:
             values = np.ascontiguousarray(value)
-            typed[key] = {"dtype": _TYPED[str(values.dtype)], "bdata": base64.b64encode(values).decode("ascii")}
+            typed[key] = {"dtype": _TYPED[str(values.dtype)], "bdata": base64.b64encode(values.data).decode("ascii")}
             if values.ndim > 1:
                 typed[key]["shape"] = ", ".join(map(str, values.shape))
     return typed
@@ -108,7 +109,8 @@ def _typed_arrays(trace: dict[str, Any]) -> dict[str, Any]:
 @functools.cache
 def _default_template(name: str) -> dict[str, Any]:
     """A named template in JSON form (read only: callers copy what they change)."""
-    return orjson.loads(plotly.io.json.to_json_plotly(plotly.io.templates[name].to_plotly_json()))
+    template: dict[str, Any] = orjson.loads(plotly.io.json.to_json_plotly(plotly.io.templates[name].to_plotly_json()))
+    return template
 
 
 _SHARED: dict[str, dict[str, Any]] = {}
@@ -143,7 +145,7 @@ def sent_figures(frame: pd.DataFrame, fields: FieldTable, tz: str = "UTC") -> Fi
 def frame_digest(frame: pd.DataFrame) -> bytes:
     """A digest of the index, columns and every value (about 1 ms for an hour at 1 s)."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(frame.index.asi8.tobytes())
+    h.update(time_index(frame).asi8.tobytes())
     for name in frame.columns:
         h.update(str(name).encode())
         h.update(frame[name].to_numpy().tobytes())

@@ -153,3 +153,12 @@ def _ns(ts: pd.Timestamp | None) -> int | None:
 
 def _utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ns.astype("datetime64[ns]"), name="timestamp").tz_localize("UTC")
+
+
+def time_index(frame: pd.DataFrame) -> pd.DatetimeIndex:
+    """The frame's index, which for every metric frame is its sample times (the
+    type checker only knows a DataFrame's index as some Index)."""
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise TypeError(f"a metric frame is indexed by time, not by a {type(index).__name__}")
+    return index

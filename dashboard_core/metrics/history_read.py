@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_core.logonce import recovered, warn_once
-from dashboard_core.metrics.frame import RollingFrame
+from dashboard_core.metrics.frame import RollingFrame, time_index
 from dashboard_core.metrics.history_store import HistoryStore, TierRows
 from dashboard_core.metrics.tiers import MAX_ROWS, Tier, bucket, format_resolution, pick_tier
 from dashboard_core.metrics.windows import Window
@@ -100,7 +100,7 @@ class HistoryRead:
         down), so a chart draws a gap there instead of a straight line."""
         if self.tier is None or len(self.frame) < 2:
             return self.frame
-        ns = self.frame.index.as_unit("ns").asi8
+        ns = time_index(self.frame).as_unit("ns").asi8
         step = int(self.tier.ms * 1_000_000)
         limit = 3 * max(step, int(self.sample_interval * 1e9))
         gaps = np.flatnonzero(np.diff(ns) > limit)
@@ -131,18 +131,20 @@ class HistoryReader:
         self.clock = clock
 
     def read(self, window: Window, *, extremes: bool = False) -> HistoryRead:
-        if self.history is None:
+        history = self.history
+        if history is None:
             return self._memory(window)
         span = self.frame.span()
         start_ms, end_ms = _ms(window.start), _ms(window.end)
         try:
             if window.seconds / self.sample_interval <= MAX_ROWS and (
-                (span is not None and span[0] <= window.start) or not self._older_in_store(start_ms, span, end_ms)
+                (span is not None and span[0] <= window.start)
+                or not self._older_in_store(history, start_ms, span, end_ms)
             ):
                 return self._memory(window)
-            oldest = {t: ms for t in self.history.tiers if (ms := self.history.oldest(t)) is not None}
-            tier = pick_tier(start_ms, window.seconds, round(self.clock() * 1000), self.history.tiers, oldest)
-            read = self._tiered(window, tier, span, extremes)
+            oldest = {t: ms for t in history.tiers if (ms := history.oldest(t)) is not None}
+            tier = pick_tier(start_ms, window.seconds, round(self.clock() * 1000), history.tiers, oldest)
+            read = self._tiered(history, window, tier, span, extremes)
         except (sqlite3.Error, StoreError) as exc:
             warn_once(log, "history-read", "Reading metric history from the store failed: %s", exc)
             return self._memory(window, f"(The store could not be read: {exc}.)")
@@ -154,13 +156,21 @@ class HistoryReader:
             self.frame.to_frame(window.start, window.end), sample_interval=self.sample_interval, problem=problem
         )
 
-    def _older_in_store(self, start_ms: int, span: tuple[pd.Timestamp, pd.Timestamp] | None, end_ms: int) -> bool:
+    @staticmethod
+    def _older_in_store(
+        history: HistoryStore, start_ms: int, span: tuple[pd.Timestamp, pd.Timestamp] | None, end_ms: int
+    ) -> bool:
         """Does any tier hold a bucket of the window that ends before memory begins?"""
         first_ms = _ms(span[0]) if span is not None else end_ms + 1
-        return any(self.history.has_rows(t, start_ms - t.ms + 1, first_ms - t.ms + 1) for t in self.history.tiers)
+        return any(history.has_rows(t, start_ms - t.ms + 1, first_ms - t.ms + 1) for t in history.tiers)
 
     def _tiered(
-        self, window: Window, tier: Tier, span: tuple[pd.Timestamp, pd.Timestamp] | None, extremes: bool
+        self,
+        history: HistoryStore,
+        window: Window,
+        tier: Tier,
+        span: tuple[pd.Timestamp, pd.Timestamp] | None,
+        extremes: bool,
     ) -> HistoryRead:
         main = tier.main_stat
         stats = [main] + ([s for s in ("min", "max") if s in tier.stats and s != main] if extremes else [])
@@ -173,10 +183,10 @@ class HistoryReader:
             boundary = end_ms + 1
         else:
             first = _ms(span[0])
-            newest = self.history.newest_start(tier, end_ms + 1)
+            newest = history.newest_start(tier, end_ms + 1)
             stale = newest is None or newest < tier.floor_ms(first)
             boundary = max(lo, tier.floor_ms(first) if stale else tier.ceil_ms(first), newest or lo)
-        stored = self.history.read(tier, lo, min(boundary, end_ms + 1), stats) if boundary > lo else None
+        stored = history.read(tier, lo, min(boundary, end_ms + 1), stats) if boundary > lo else None
         fresh = self._bucketed(tier, boundary, window.end, stats) if boundary <= end_ms else None
         sources = tuple(name for name, part in (("store", stored), ("memory", fresh)) if part is not None and len(part))
         frames = _join(stored, fresh, stats, self.dtype_of)
@@ -190,7 +200,7 @@ class HistoryReader:
 
     def _bucketed(self, tier: Tier, from_ms: int, end: pd.Timestamp, stats: list[str]) -> TierRows:
         rows = self.frame.to_frame(pd.Timestamp(from_ms, unit="ms", tz="UTC"), end)
-        b = bucket(rows.index.as_unit("ns").asi8, rows.to_numpy(dtype=np.float64), list(rows.columns), tier.ms)
+        b = bucket(time_index(rows).as_unit("ns").asi8, rows.to_numpy(dtype=np.float64), list(rows.columns), tier.ms)
         return TierRows(b.start_ms, b.columns, {s: b.stat(s) for s in stats})
 
 

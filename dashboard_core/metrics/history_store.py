@@ -28,7 +28,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +39,8 @@ from dashboard_core.store import Store
 log = logging.getLogger(__name__)
 
 DTYPE = np.dtype("<f4")  # what a value costs on disk: 4 bytes, whatever the machine
+# One stored bucket: ts, layout, n, then the mean, min and max blobs (None for a stat not kept).
+_Row = tuple[int, int, int, bytes | None, bytes | None, bytes | None]
 LAYOUTS = "metric_layouts"
 TABLE_PREFIX = "metric_history_"
 CONVERT_MAX_BYTES = 32 * 2**20  # switch auto_vacuum on (a VACUUM) only below this size
@@ -117,7 +119,8 @@ class HistoryStore:
         )
         for (name,) in rows:
             if name not in wanted:
-                (count,) = self.store.one(f"SELECT count(*) FROM {name}")
+                counted = self.store.one(f"SELECT count(*) FROM {name}")
+                count = int(counted[0]) if counted else 0
                 self.store.execute(f"DROP TABLE {name}")
                 log.warning("Metric history: %s is no longer a configured tier; its %d rows were deleted", name, count)
 
@@ -200,12 +203,14 @@ class HistoryStore:
             self._layout_columns[layout_id] = list(columns)
         return written
 
-    def _rows(self, tier: Tier, buckets: Buckets, layout: int) -> list[tuple]:
+    def _rows(self, tier: Tier, buckets: Buckets, layout: int) -> list[_Row]:
         packed = {s: buckets.stat(s).astype(DTYPE) if s in tier.stats else None for s in STATS}
-        rows = []
+        rows: list[_Row] = []
         for i, (ts, n) in enumerate(zip(buckets.start_ms.tolist(), buckets.n.tolist())):
-            blobs = [None if packed[s] is None else packed[s][i].tobytes() for s in ("mean", "min", "max")]
-            rows.append((ts, layout, n, *blobs))
+            mean, low, high = (
+                None if (kept := packed[s]) is None else kept[i].tobytes() for s in ("mean", "min", "max")
+            )
+            rows.append((ts, layout, n, mean, low, high))
         return rows
 
     def _layout_id(self, db: sqlite3.Connection, columns: list[str], fresh: dict[tuple[str, ...], int]) -> int:
@@ -215,9 +220,12 @@ class HistoryStore:
             return known
         text = json.dumps(columns, separators=(",", ":"))
         row = db.execute(f"SELECT id FROM {LAYOUTS} WHERE columns = ?", (text,)).fetchone()
-        layout_id = (
-            int(row[0]) if row else int(db.execute(f"INSERT INTO {LAYOUTS} (columns) VALUES (?)", (text,)).lastrowid)
-        )
+        if row:
+            layout_id = int(row[0])
+        else:
+            inserted = db.execute(f"INSERT INTO {LAYOUTS} (columns) VALUES (?)", (text,)).lastrowid
+            assert inserted is not None  # set by every INSERT
+            layout_id = inserted
         fresh[key] = layout_id
         return layout_id
 
@@ -301,12 +309,13 @@ class HistoryStore:
         return {i: self._layout_columns.get(i, []) for i in ids}
 
 
-def _unpack(blobs: tuple | list, width: int) -> np.ndarray:
+def _unpack(blobs: Sequence[bytes | None], width: int) -> np.ndarray:
     """Blobs of one layout as a (rows x width) float32 matrix; a missing or
     malformed blob (a stat not kept then, a damaged row) reads as NaN."""
     size = width * DTYPE.itemsize
-    if all(b is not None and len(b) == size for b in blobs):
-        return np.frombuffer(b"".join(blobs), dtype=DTYPE).reshape(len(blobs), width)
+    whole = [b for b in blobs if b is not None and len(b) == size]
+    if len(whole) == len(blobs):
+        return np.frombuffer(b"".join(whole), dtype=DTYPE).reshape(len(blobs), width)
     out = np.full((len(blobs), width), np.nan, dtype=DTYPE)
     for i, b in enumerate(blobs):
         if b is not None and len(b) == size:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_core.logonce import recovered, warn_once
-from dashboard_core.metrics.frame import RollingFrame
+from dashboard_core.metrics.frame import RollingFrame, time_index
 from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.tiers import Buckets, Tier, bucket, merge
 
@@ -142,7 +142,7 @@ class HistoryWriter:
         rows = self.frame.to_frame(start)
         if rows.empty:
             return 0
-        ts = rows.index.as_unit("ns").asi8
+        ts = time_index(rows).as_unit("ns").asi8
         if self._last_ns is not None and len(ts) >= self.frame.capacity:  # every row held is new: some may be gone
             warn_once(
                 log, "history-lost", "Metric history may have missed samples: the frame turned over between visits"

@@ -19,6 +19,7 @@ from typing import Literal
 
 import psutil
 
+from dashboard_core.config import WatchConfig
 from dashboard_core.metrics.fields import Field
 from dashboard_core.metrics.procfs import Reader, default_reader
 
@@ -48,6 +49,11 @@ class WatchRule:
         if self.match == "name":
             return name == self.pattern
         return re.search(self.pattern, cmdline) is not None
+
+    @classmethod
+    def of(cls, watch: WatchConfig) -> WatchRule:
+        """The rule a ``[[watch]]`` entry of the config describes."""
+        return cls(label=watch.label, pattern=watch.pattern or "", match=watch.match)
 
 
 @dataclass(frozen=True, slots=True)

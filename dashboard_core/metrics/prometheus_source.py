@@ -237,9 +237,10 @@ class PrometheusSource:
         return self._result(data, "matrix")
 
     def _result(self, data: Any, kind: str) -> list[dict[str, Any]]:
-        if not isinstance(data, dict) or data.get("resultType") != kind or not isinstance(data.get("result"), list):
+        result = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or data.get("resultType") != kind or not isinstance(result, list):
             raise PrometheusError(f"Prometheus at {self.url} answered with something other than a {kind}.", "invalid")
-        return data["result"]
+        return result
 
     # -- targets ------------------------------------------------------------------------
     def _selector(self, instance: str | None = None) -> str:

@@ -62,7 +62,7 @@ def _utc(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
         raise WindowError(
             f"{name} {value!r} is not a date and time (ISO 8601, e.g. 2026-11-25T08:00:00Z): {exc}"
         ) from None
-    if ts is pd.NaT:
+    if pd.isna(ts):  # Timestamp("NaT") is NaT
         raise WindowError(f"{name} is empty")
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     if not EARLIEST <= ts <= LATEST:

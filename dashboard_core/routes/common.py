@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from dashboard_core.app.caller import Caller
 from dashboard_core.auth.middleware import PRINCIPAL
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.metrics.export import frame_to_csv
@@ -16,14 +17,17 @@ from dashboard_core.metrics.windows import Window, WindowError, resolve_window
 from dashboard_core.models import ErrorResponse
 from dashboard_core.runtime import Runtime
 
-ERRORS: dict[int | str, dict[str, object]] = {
+# FastAPI's ``responses=``: extra documented answers by status code.
+Responses = dict[int | str, dict[str, object]]
+ERRORS: Responses = {
     400: {"model": ErrorResponse, "description": "Bad input"},
     503: {"model": ErrorResponse, "description": "The dashboard is still starting"},
 }
 
 
 def _runtime(request: Request) -> Runtime:
-    rt = request.app.state.get_runtime()
+    get_runtime: Callable[[], Runtime | None] = request.app.state.get_runtime  # set by create_api
+    rt = get_runtime()
     if rt is None:
         raise HTTPException(503, "The dashboard runtime is not running yet; retry in a moment.")
     return rt
@@ -34,27 +38,22 @@ RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 def principal_of(request: Request) -> Principal:
     """Who asks: set by the auth middleware; the open principal when none is configured."""
-    return request.scope.get(PRINCIPAL, OPEN)
-
-
-def _require(role: str) -> Callable[[Request], Principal]:
-    def check(request: Request) -> Principal:
-        who = principal_of(request)
-        if not who.can(role):
-            raise HTTPException(403, f"{who.label} may not do this: it needs the {role} role or above.")
-        return who
-
-    return check
+    principal: Principal = request.scope.get(PRINCIPAL, OPEN)
+    return principal
 
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+def caller_of(request: Request) -> Caller:
+    """Who asks and from where, for the application layer (which checks roles and audits)."""
+    return Caller(principal_of(request), client_of(request))
+
+
 Viewer = Annotated[Principal, Depends(principal_of)]
-Operator = Annotated[Principal, Depends(_require("operator"))]
-Admin = Annotated[Principal, Depends(_require("admin"))]
-FORBIDDEN: dict[int | str, dict[str, object]] = {
+CallerDep = Annotated[Caller, Depends(caller_of)]
+FORBIDDEN: Responses = {
     401: {"model": ErrorResponse, "description": "Not logged in (authentication is configured)"},
     403: {"model": ErrorResponse, "description": "The role may not do this"},
 }
@@ -126,7 +125,7 @@ def _integer_bounds(node: Any) -> None:
             _integer_bounds(child)
 
 
-def not_found(what: str) -> dict[int | str, dict[str, object]]:
+def not_found(what: str) -> Responses:
     return {404: {"model": ErrorResponse, "description": what}}
 
 

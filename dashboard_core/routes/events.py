@@ -13,7 +13,7 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
-from fastapi import FastAPI, Header, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Header, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -28,58 +28,62 @@ KEEPALIVE_SECONDS = 15.0
 REPLAY_BATCH = 200
 
 
-def add(api: FastAPI) -> None:
-    @api.get("/events", response_model=EventPage, responses=ERRORS, summary="Events after an id, oldest first")
-    def events(
-        rt: RuntimeDep,
-        who: Viewer,
-        since_id: Annotated[int, Query(ge=0, le=2**62, description="Only events with a larger id")] = 0,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-        kind: Annotated[list[EventKind] | None, Query(description="Only these kinds")] = None,
-        severity: Annotated[list[Severity] | None, Query(description="Only these severities")] = None,
-    ) -> EventPage:
-        found = rt.events.since(since_id, limit, who=who, kinds=kind, severities=severity)
-        return EventPage(events=found, last_id=rt.events.last_id)
+router = APIRouter()
 
-    @api.get(
-        "/events/stream",
-        response_class=StreamingResponse,
-        responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
-        summary="Server-Sent Events: replays what a client missed (Last-Event-ID), then live",
+
+@router.get("/events", response_model=EventPage, responses=ERRORS, summary="Events after an id, oldest first")
+def events(
+    rt: RuntimeDep,
+    who: Viewer,
+    since_id: Annotated[int, Query(ge=0, le=2**62, description="Only events with a larger id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    kind: Annotated[list[EventKind] | None, Query(description="Only these kinds")] = None,
+    severity: Annotated[list[Severity] | None, Query(description="Only these severities")] = None,
+) -> EventPage:
+    found = rt.events.since(since_id, limit, who=who, kinds=kind, severities=severity)
+    return EventPage(events=found, last_id=rt.events.last_id)
+
+
+@router.get(
+    "/events/stream",
+    response_class=StreamingResponse,
+    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+    summary="Server-Sent Events: replays what a client missed (Last-Event-ID), then live",
+)
+async def stream(
+    rt: RuntimeDep,
+    who: Viewer,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    since_id: Annotated[int | None, Query(ge=0, le=2**62, description="Used when Last-Event-ID is absent")] = None,
+) -> StreamingResponse:
+    start = _resume_point(last_event_id, since_id, rt.events)
+    return StreamingResponse(
+        _sse(rt.events, start, who),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-    async def stream(
-        rt: RuntimeDep,
-        who: Viewer,
-        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-        since_id: Annotated[int | None, Query(ge=0, le=2**62, description="Used when Last-Event-ID is absent")] = None,
-    ) -> StreamingResponse:
-        start = _resume_point(last_event_id, since_id, rt.events)
-        return StreamingResponse(
-            _sse(rt.events, start, who),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
 
-    @api.websocket("/ws")
-    async def websocket(ws: WebSocket, since_id: int | None = None) -> None:
-        """Each event as a JSON text message; ``?since_id=N`` replays from there first."""
-        get_runtime = ws.app.state.get_runtime
-        rt = get_runtime()
-        if rt is None:
-            await ws.close(code=1013, reason="The dashboard is still starting")
-            return
-        await ws.accept()
-        after = rt.events.last_id if since_id is None else since_id
-        receiver = asyncio.create_task(_drain(ws))
-        try:
-            who = ws.scope.get(PRINCIPAL, OPEN)
-            async for event in _follow(rt.events, after, who, receiver.done):
-                if event is not None:
-                    await ws.send_text(event.model_dump_json())
-        except WebSocketDisconnect:
-            pass
-        finally:
-            receiver.cancel()
+
+@router.websocket("/ws")
+async def websocket(ws: WebSocket, since_id: int | None = None) -> None:
+    """Each event as a JSON text message; ``?since_id=N`` replays from there first."""
+    get_runtime = ws.app.state.get_runtime
+    rt = get_runtime()
+    if rt is None:
+        await ws.close(code=1013, reason="The dashboard is still starting")
+        return
+    await ws.accept()
+    after = rt.events.last_id if since_id is None else since_id
+    receiver = asyncio.create_task(_drain(ws))
+    try:
+        who = ws.scope.get(PRINCIPAL, OPEN)
+        async for event in _follow(rt.events, after, who, receiver.done):
+            if event is not None:
+                await ws.send_text(event.model_dump_json())
+    except WebSocketDisconnect:
+        pass
+    finally:
+        receiver.cancel()
 
 
 def _resume_point(last_event_id: str | None, since_id: int | None, log: EventLog) -> int:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from dashboard_core.auth.audit import audit
+from dashboard_core.app import actions
 from dashboard_core.config import NAME_PATTERN
-from dashboard_core.health.agents import REMOVED, ExpectedAgent, NoSuchAgent, TooManyAgents
 from dashboard_core.models import (
     MAX_HEARTBEAT_BYTES,
     AgentInfo,
@@ -20,7 +19,7 @@ from dashboard_core.models import (
     HeartbeatResponse,
     SafetyReport,
 )
-from dashboard_core.routes.common import ERRORS, FORBIDDEN, Admin, Operator, RuntimeDep, Viewer, client_of, not_found
+from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, RuntimeDep, not_found
 from dashboard_core.runtime import Runtime
 
 ComponentName = Annotated[str, Path(max_length=200, description="A component's name from dashboard.toml")]
@@ -41,115 +40,120 @@ async def _heartbeat_size(request: Request) -> None:
         )
 
 
-def add(api: FastAPI) -> None:
-    @api.post(
-        "/agents/{name}/heartbeat",
-        response_model=HeartbeatResponse,
-        responses={
-            **ERRORS,
-            **FORBIDDEN,
-            409: {"model": ErrorResponse, "description": "The registry is full (a new agent cannot join)"},
-            413: {
-                "model": ErrorResponse,
-                "description": f"The body is larger than {MAX_HEARTBEAT_BYTES:,} bytes (or auth.max_body_bytes)",
-            },
-            422: {"model": ErrorResponse, "description": "A bad name or body"},
+router = APIRouter()
+
+
+@router.post(
+    "/agents/{name}/heartbeat",
+    response_model=HeartbeatResponse,
+    responses={
+        **ERRORS,
+        **FORBIDDEN,
+        409: {"model": ErrorResponse, "description": "The registry is full (a new agent cannot join)"},
+        413: {
+            "model": ErrorResponse,
+            "description": f"The body is larger than {MAX_HEARTBEAT_BYTES:,} bytes (or auth.max_body_bytes)",
         },
-        summary="An agent says it is alive (status, role, task, metrics)",
-        dependencies=[Depends(_heartbeat_size)],
-    )
-    def heartbeat(rt: RuntimeDep, name: AgentName, beat: HeartbeatRequest, who: Viewer) -> HeartbeatResponse:
-        if not who.may_beat_for(name):
-            raise HTTPException(403, f"{who.label} may not send heartbeats for {name!r}.")
-        try:
-            agent = rt.agents.heartbeat(name, beat)
-        except TooManyAgents as exc:
-            raise HTTPException(409, str(exc)) from None
-        return HeartbeatResponse(agent=agent, ttl_seconds=rt.config.agents.ttl_seconds)
+        422: {"model": ErrorResponse, "description": "A bad name or body"},
+    },
+    summary="An agent says it is alive (status, role, task, metrics)",
+    dependencies=[Depends(_heartbeat_size)],
+)
+def heartbeat(rt: RuntimeDep, name: AgentName, beat: HeartbeatRequest, caller: CallerDep) -> HeartbeatResponse:
+    agent = actions.heartbeat(rt, caller, name, beat)
+    return HeartbeatResponse(agent=agent, ttl_seconds=rt.config.agents.ttl_seconds)
 
-    @api.delete(
-        "/agents/{name}",
-        response_model=AgentInfo,
-        responses={
-            **ERRORS,
-            **FORBIDDEN,
-            **not_found("No such agent"),
-            409: {"model": ErrorResponse, "description": "The agent is named in agents.expected"},
-        },
-        summary="Remove an agent from the registry (admins; audited); it joins again with its next heartbeat",
-    )
-    def remove_agent(rt: RuntimeDep, name: AgentName, who: Admin, request: Request) -> AgentInfo:
-        try:
-            removed = rt.agents.remove(name)
-        except NoSuchAgent as exc:
-            raise HTTPException(404, str(exc)) from None
-        except ExpectedAgent as exc:
-            raise HTTPException(409, str(exc)) from None
-        audit(who, REMOVED, name, client_of(request))
-        return removed
 
-    @api.get(
-        "/dashboard/agents",
-        response_model=AgentsOverview,
-        responses=ERRORS,
-        summary="Every agent: online, offline or missing, with its last heartbeat",
-    )
-    def agents(rt: RuntimeDep) -> AgentsOverview:
-        return rt.agents.overview()
+@router.delete(
+    "/agents/{name}",
+    response_model=AgentInfo,
+    responses={
+        **ERRORS,
+        **FORBIDDEN,
+        **not_found("No such agent"),
+        409: {"model": ErrorResponse, "description": "The agent is named in agents.expected"},
+    },
+    summary="Remove an agent from the registry (admins; audited); it joins again with its next heartbeat",
+)
+def remove_agent(rt: RuntimeDep, name: AgentName, caller: CallerDep) -> AgentInfo:
+    return actions.remove_agent(rt, caller, name)
 
-    @api.get(
-        "/components",
-        response_model=list[ComponentStatus],
-        responses=ERRORS,
-        summary="Every component: state, latency, failures, last error, performance and uptime",
-    )
-    def components(rt: RuntimeDep) -> list[ComponentStatus]:
-        return rt.health.statuses()
 
-    @api.get(
-        "/components/{name}",
-        response_model=ComponentStatus,
-        responses={**ERRORS, **not_found("No such component")},
-        summary="One component's health",
-    )
-    def component(rt: RuntimeDep, name: ComponentName) -> ComponentStatus:
-        return _component(rt, name)
+@router.get(
+    "/dashboard/agents",
+    response_model=AgentsOverview,
+    responses=ERRORS,
+    summary="Every agent: online, offline or missing, with its last heartbeat",
+)
+def agents(rt: RuntimeDep) -> AgentsOverview:
+    return rt.agents.overview()
 
-    @api.post(
-        "/components/{name}/check",
-        response_model=ComponentStatus,
-        responses={**ERRORS, **FORBIDDEN, **not_found("No such component")},
-        summary="Check a component now (instead of waiting for its interval)",
-    )
-    def check_now(rt: RuntimeDep, name: ComponentName, who: Operator) -> ComponentStatus:
-        _component(rt, name)
-        status = rt.health.check_now(name)
-        return status if status is not None else _component(rt, name)
 
-    @api.get(
-        "/dashboard/safety",
-        response_model=SafetyReport,
-        responses=ERRORS,
-        summary="Overall safety (safe, warning, critical), the alerts firing and every rule's state",
-    )
-    def safety(rt: RuntimeDep) -> SafetyReport:
-        return rt.alerts.report()
+@router.get(
+    "/components",
+    response_model=list[ComponentStatus],
+    responses=ERRORS,
+    summary="Every component: state, latency, failures, last error, performance and uptime",
+)
+def components(rt: RuntimeDep) -> list[ComponentStatus]:
+    return rt.health.statuses()
 
-    @api.get(
-        "/safety/alerts",
-        response_model=list[AlertRecord],
-        responses={**ERRORS, **not_found("No such rule")},
-        summary="Alert history, newest first",
-    )
-    def alerts(
-        rt: RuntimeDep,
-        rule: Annotated[str | None, Query(max_length=200, description="Only this rule's alerts")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[AlertRecord]:
-        if rule is not None and rt.alerts.rule(rule) is None:
-            known = ", ".join(a.name for a in rt.config.alerts) or "none are configured"
-            raise HTTPException(404, f"There is no alert rule named {rule!r}. Known rules: {known}.")
-        return rt.alerts.history(limit, rule)
+
+@router.get(
+    "/components/{name}",
+    response_model=ComponentStatus,
+    responses={**ERRORS, **not_found("No such component")},
+    summary="One component's health",
+)
+def component(rt: RuntimeDep, name: ComponentName) -> ComponentStatus:
+    return _component(rt, name)
+
+
+@router.post(
+    "/dashboard/components/check",
+    response_model=list[ComponentStatus],
+    responses={**ERRORS, **FORBIDDEN},
+    summary="Check every component now, all at once (operators; audited)",
+)
+def check_all(rt: RuntimeDep, caller: CallerDep) -> list[ComponentStatus]:
+    return actions.check_all_components(rt, caller)
+
+
+@router.post(
+    "/components/{name}/check",
+    response_model=ComponentStatus,
+    responses={**ERRORS, **FORBIDDEN, **not_found("No such component")},
+    summary="Check a component now (instead of waiting for its interval)",
+)
+def check_now(rt: RuntimeDep, name: ComponentName, caller: CallerDep) -> ComponentStatus:
+    return actions.check_component(rt, caller, name)
+
+
+@router.get(
+    "/dashboard/safety",
+    response_model=SafetyReport,
+    responses=ERRORS,
+    summary="Overall safety (safe, warning, critical), the alerts firing and every rule's state",
+)
+def safety(rt: RuntimeDep) -> SafetyReport:
+    return rt.alerts.report()
+
+
+@router.get(
+    "/safety/alerts",
+    response_model=list[AlertRecord],
+    responses={**ERRORS, **not_found("No such rule")},
+    summary="Alert history, newest first",
+)
+def alerts(
+    rt: RuntimeDep,
+    rule: Annotated[str | None, Query(max_length=200, description="Only this rule's alerts")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AlertRecord]:
+    if rule is not None and rt.alerts.rule(rule) is None:
+        known = ", ".join(a.name for a in rt.config.alerts) or "none are configured"
+        raise HTTPException(404, f"There is no alert rule named {rule!r}. Known rules: {known}.")
+    return rt.alerts.history(limit, rule)
 
 
 def _component(rt: Runtime, name: str) -> ComponentStatus:

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
+from dashboard_core.collector import build_registry
 from dashboard_core.metrics.export import csv_filename
-from dashboard_core.metrics.exposition import build_registry
 from dashboard_core.metrics.prometheus_source import PrometheusError, PrometheusSource, source_for
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
@@ -60,57 +60,60 @@ def _source(rt: Runtime) -> PrometheusSource:
     return source
 
 
-def add(api: FastAPI) -> None:
-    registry = build_registry(api.state.get_runtime)  # this app's own, never the global default
+router = APIRouter()
 
-    @api.get(
-        "/metrics",
-        response_class=Response,
-        responses={
-            **ERRORS,
-            200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}, "description": "Prometheus text format"},
-        },
-        summary="Every metric in the Prometheus text format, for a Prometheus to scrape",
-    )
-    def metrics(rt: RuntimeDep) -> Response:  # rt: the dependency answers 503 while starting
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    @api.get(
-        "/prometheus/targets",
-        response_model=list[TargetInfo],
-        responses={**ERRORS, **_UPSTREAM},
-        summary="The configured Prometheus' node_exporter targets (up{job=...}): the fleet view's hosts",
-    )
-    def targets(rt: RuntimeDep) -> list[TargetInfo]:
-        try:
-            found = _source(rt).targets()
-        except PrometheusError as exc:
-            raise HTTPException(exc.http_status, str(exc)) from None
-        return [
-            TargetInfo(instance=t.instance, job=t.job, up=t.up, last_scrape=t.last_scrape, nodename=t.nodename)
-            for t in found
-        ]
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}, "description": "Prometheus text format"},
+    },
+    summary="Every metric in the Prometheus text format, for a Prometheus to scrape",
+)
+def metrics(rt: RuntimeDep) -> Response:  # rt: the dependency answers 503 while starting
+    registry = build_registry(lambda: rt)  # a registry of its own for each scrape, never the global default
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    @api.get(
-        FLEET_CSV,
-        response_class=Response,
-        responses={
-            **ERRORS,
-            **_UPSTREAM,
-            200: {"content": {"text/csv": {}}, "description": "ISO 8601 UTC timestamps, the local CSV's columns"},
-        },
-        summary="A Prometheus host's history as CSV (CPU, memory, disk, network, load)",
-    )
-    def fleet_csv(
-        rt: RuntimeDep,
-        instance: Annotated[str, Query(min_length=1, max_length=500, description="The target's instance label")],
-        win: CsvWindow,
-    ) -> Response:
-        try:
-            frame = _source(rt).history(instance, win.start, win.end)
-        except PrometheusError as exc:
-            raise HTTPException(exc.http_status, str(exc)) from None
-        return csv_download(frame, fleet_csv_filename(instance, win.start, win.end))
+
+@router.get(
+    "/prometheus/targets",
+    response_model=list[TargetInfo],
+    responses={**ERRORS, **_UPSTREAM},
+    summary="The configured Prometheus' node_exporter targets (up{job=...}): the fleet view's hosts",
+)
+def targets(rt: RuntimeDep) -> list[TargetInfo]:
+    try:
+        found = _source(rt).targets()
+    except PrometheusError as exc:
+        raise HTTPException(exc.http_status, str(exc)) from None
+    return [
+        TargetInfo(instance=t.instance, job=t.job, up=t.up, last_scrape=t.last_scrape, nodename=t.nodename)
+        for t in found
+    ]
+
+
+@router.get(
+    FLEET_CSV,
+    response_class=Response,
+    responses={
+        **ERRORS,
+        **_UPSTREAM,
+        200: {"content": {"text/csv": {}}, "description": "ISO 8601 UTC timestamps, the local CSV's columns"},
+    },
+    summary="A Prometheus host's history as CSV (CPU, memory, disk, network, load)",
+)
+def fleet_csv(
+    rt: RuntimeDep,
+    instance: Annotated[str, Query(min_length=1, max_length=500, description="The target's instance label")],
+    win: CsvWindow,
+) -> Response:
+    try:
+        frame = _source(rt).history(instance, win.start, win.end)
+    except PrometheusError as exc:
+        raise HTTPException(exc.http_status, str(exc)) from None
+    return csv_download(frame, fleet_csv_filename(instance, win.start, win.end))
 
 
 def _safe(text: str) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, Response
 
-from dashboard_core.auth.audit import audit
+from dashboard_core.app import actions
 from dashboard_core.models import (
     ErrorResponse,
     FlakyTest,
@@ -20,108 +20,118 @@ from dashboard_core.models import (
     SuiteInfo,
     Trigger,
 )
-from dashboard_core.routes.common import ERRORS, FORBIDDEN, Operator, RuntimeDep, client_of, download, not_found
+from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, download, not_found
 from dashboard_core.testing.reports import export_name, run_csv, run_junit
 
 _NOT_FOUND = not_found("No such suite or run")
-_CONFLICT = {409: {"model": ErrorResponse, "description": "Not possible in the run's current state"}}
+_CONFLICT: Responses = {409: {"model": ErrorResponse, "description": "Not possible in the run's current state"}}
 RunId = Annotated[int, Path(ge=1, le=2**62, description="A run's id")]
 
 
-def add(api: FastAPI) -> None:
-    @api.post(
-        "/dashboard/testing/run-suite",
-        response_model=RunSuiteResponse,
-        responses={**ERRORS, **FORBIDDEN, **_NOT_FOUND, **_CONFLICT, 422: {"model": ErrorResponse, "description": "Bad body"}},
-        summary="Run a test suite (or get the run already going)",
+router = APIRouter()
+
+
+@router.post(
+    "/dashboard/testing/run-suite",
+    response_model=RunSuiteResponse,
+    responses={
+        **ERRORS,
+        **FORBIDDEN,
+        **_NOT_FOUND,
+        **_CONFLICT,
+        422: {"model": ErrorResponse, "description": "Bad body"},
+    },
+    summary="Run a test suite (or get the run already going)",
+)
+def run_suite(body: RunSuiteRequest, rt: RuntimeDep, caller: CallerDep) -> RunSuiteResponse:
+    start = actions.run_suite(rt, caller, body.test_suite, Trigger(body.trigger), rerun_failed_of=body.rerun_failed_of)
+    run = start.run
+    return RunSuiteResponse(
+        test_id=str(run.id), status=run.status, already_running=not start.created, message=start.message
     )
-    def run_suite(body: RunSuiteRequest, rt: RuntimeDep, who: Operator, request: Request) -> RunSuiteResponse:
-        result = rt.tests.run_suite(body.test_suite, Trigger(body.trigger), rerun_failed_of=body.rerun_failed_of)
-        run = result.run
-        if result.created:
-            audit(who, "ran suite", f"{run.suite} (run {run.id})", client_of(request))
-        if result.created:
-            message = f"Run {run.id} of {run.suite!r} is {run.status}."
-        else:
-            message = f"{run.suite!r} is already {run.status} as run {run.id}; no second run was started."
-        return RunSuiteResponse(test_id=str(run.id), status=run.status, already_running=not result.created, message=message)
 
-    @api.get("/testing/suites", response_model=list[SuiteInfo], responses=ERRORS, summary="The configured test suites")
-    def suites(rt: RuntimeDep) -> list[SuiteInfo]:
-        return rt.tests.suites()
 
-    @api.get(
-        "/testing/suites/{name}/flaky",
-        response_model=list[FlakyTest],
-        responses={**ERRORS, **_NOT_FOUND},
-        summary="Tests whose outcome flipped in the suite's last N runs",
+@router.get("/testing/suites", response_model=list[SuiteInfo], responses=ERRORS, summary="The configured test suites")
+def suites(rt: RuntimeDep) -> list[SuiteInfo]:
+    return rt.tests.suites()
+
+
+@router.get(
+    "/testing/suites/{name}/flaky",
+    response_model=list[FlakyTest],
+    responses={**ERRORS, **_NOT_FOUND},
+    summary="Tests whose outcome flipped in the suite's last N runs",
+)
+def flaky(
+    rt: RuntimeDep,
+    name: Annotated[str, Path(max_length=200)],
+    n: Annotated[int | None, Query(ge=2, le=500, description="Runs to look at (default testing.flaky_window)")] = None,
+) -> list[FlakyTest]:
+    return rt.tests.flaky(name, n)
+
+
+@router.get("/testing/runs", response_model=RunPage, responses=ERRORS, summary="Test runs, newest first")
+def runs(
+    rt: RuntimeDep,
+    suite: Annotated[str | None, Query(max_length=200)] = None,
+    status: RunStatus | None = None,
+    trigger: Trigger | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> RunPage:
+    return rt.tests.runs(suite=suite, status=status, trigger=trigger, limit=limit, offset=offset)
+
+
+@router.get(
+    "/testing/runs/{run_id}",
+    response_model=RunDetail,
+    responses={**ERRORS, **_NOT_FOUND},
+    summary="One run with its test cases and the tail of its log",
+)
+def run_detail(rt: RuntimeDep, run_id: RunId) -> RunDetail:
+    return rt.tests.detail(run_id)
+
+
+@router.post(
+    "/testing/runs/{run_id}/cancel",
+    response_model=RunInfo,
+    responses={**ERRORS, **FORBIDDEN, **_NOT_FOUND, **_CONFLICT},
+    summary="Cancel a queued or running run",
+)
+def cancel(rt: RuntimeDep, run_id: RunId, caller: CallerDep) -> RunInfo:
+    return actions.cancel_run(rt, caller, run_id)
+
+
+@router.get(
+    "/testing/runs/{run_id}/log",
+    response_class=FileResponse,
+    responses={**ERRORS, **_NOT_FOUND, **_CONFLICT, 200: {"content": {"text/plain": {}}}},
+    summary="The run's whole output log (capped: head and tail)",
+)
+def run_log(rt: RuntimeDep, run_id: RunId) -> FileResponse:
+    run = rt.tests.run(run_id)
+    return FileResponse(
+        rt.tests.log_file(run_id), media_type="text/plain; charset=utf-8", filename=export_name(run, "log")
     )
-    def flaky(
-        rt: RuntimeDep,
-        name: Annotated[str, Path(max_length=200)],
-        n: Annotated[int | None, Query(ge=2, le=500, description="Runs to look at (default testing.flaky_window)")] = None,
-    ) -> list[FlakyTest]:
-        return rt.tests.flaky(name, n)
 
-    @api.get("/testing/runs", response_model=RunPage, responses=ERRORS, summary="Test runs, newest first")
-    def runs(
-        rt: RuntimeDep,
-        suite: Annotated[str | None, Query(max_length=200)] = None,
-        status: RunStatus | None = None,
-        trigger: Trigger | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    ) -> RunPage:
-        return rt.tests.runs(suite=suite, status=status, trigger=trigger, limit=limit, offset=offset)
 
-    @api.get(
-        "/testing/runs/{run_id}",
-        response_model=RunDetail,
-        responses={**ERRORS, **_NOT_FOUND},
-        summary="One run with its test cases and the tail of its log",
-    )
-    def run_detail(rt: RuntimeDep, run_id: RunId) -> RunDetail:
-        return rt.tests.detail(run_id)
+@router.get(
+    "/testing/runs/{run_id}/cases.csv",
+    response_class=Response,
+    responses={**ERRORS, **_NOT_FOUND, 200: {"content": {"text/csv": {}}}},
+    summary="The run's test cases as CSV",
+)
+def run_cases_csv(rt: RuntimeDep, run_id: RunId) -> Response:
+    run = rt.tests.detail(run_id)
+    return download(run_csv(run), "text/csv; charset=utf-8", export_name(run, "csv"))
 
-    @api.post(
-        "/testing/runs/{run_id}/cancel",
-        response_model=RunInfo,
-        responses={**ERRORS, **FORBIDDEN, **_NOT_FOUND, **_CONFLICT},
-        summary="Cancel a queued or running run",
-    )
-    def cancel(rt: RuntimeDep, run_id: RunId, who: Operator, request: Request) -> RunInfo:
-        run = rt.tests.cancel(run_id)
-        audit(who, "cancelled test run", f"{run.id} of {run.suite}", client_of(request))
-        return run
 
-    @api.get(
-        "/testing/runs/{run_id}/log",
-        response_class=FileResponse,
-        responses={**ERRORS, **_NOT_FOUND, **_CONFLICT, 200: {"content": {"text/plain": {}}}},
-        summary="The run's whole output log (capped: head and tail)",
-    )
-    def run_log(rt: RuntimeDep, run_id: RunId) -> FileResponse:
-        run = rt.tests.run(run_id)
-        return FileResponse(
-            rt.tests.log_file(run_id), media_type="text/plain; charset=utf-8", filename=export_name(run, "log")
-        )
-
-    @api.get(
-        "/testing/runs/{run_id}/cases.csv",
-        response_class=Response,
-        responses={**ERRORS, **_NOT_FOUND, 200: {"content": {"text/csv": {}}}},
-        summary="The run's test cases as CSV",
-    )
-    def run_cases_csv(rt: RuntimeDep, run_id: RunId) -> Response:
-        run = rt.tests.detail(run_id)
-        return download(run_csv(run), "text/csv; charset=utf-8", export_name(run, "csv"))
-
-    @api.get(
-        "/testing/runs/{run_id}/junit.xml",
-        response_class=Response,
-        responses={**ERRORS, **_NOT_FOUND, 200: {"content": {"application/xml": {}}}},
-        summary="The run as JUnit XML",
-    )
-    def run_junit_xml(rt: RuntimeDep, run_id: RunId) -> Response:
-        run = rt.tests.detail(run_id)
-        return download(run_junit(run), "application/xml", export_name(run, "xml"))
+@router.get(
+    "/testing/runs/{run_id}/junit.xml",
+    response_class=Response,
+    responses={**ERRORS, **_NOT_FOUND, 200: {"content": {"application/xml": {}}}},
+    summary="The run as JUnit XML",
+)
+def run_junit_xml(rt: RuntimeDep, run_id: RunId) -> Response:
+    run = rt.tests.detail(run_id)
+    return download(run_junit(run), "application/xml", export_name(run, "xml"))

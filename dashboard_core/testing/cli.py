@@ -15,7 +15,7 @@ import time
 from typing import Any, Protocol
 
 from dashboard_core.api_client import ApiClient, ApiError, Unreachable
-from dashboard_core.cli import CliError, client
+from dashboard_core.cli_common import CliError, client
 from dashboard_core.config import load_config
 from dashboard_core.models import RunDetail, RunInfo, RunStatus, RunSuiteResponse, Trigger
 from dashboard_core.store import open_store

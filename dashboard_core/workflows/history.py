@@ -1,6 +1,10 @@
 """Workflow runs and their steps in the store: written as their states change,
 read for the history views. Times are UTC epoch seconds in the file, datetimes
-outside. Steps are read back in the order they were recorded (config order)."""
+outside. Steps are read back in the order they were recorded (config order).
+
+A read costs a fixed number of queries, however many runs or workflows it
+covers: the runs in one query, then the steps of all of them in one more (the
+Workflows page refreshes every second or two, with a card per workflow)."""
 
 from __future__ import annotations
 
@@ -87,7 +91,7 @@ class WorkflowHistory:
     # -- reading -------------------------------------------------------------------
     def get(self, run_id: int, now: float | None = None) -> WorkflowRunInfo | None:
         row = self.store.one("SELECT * FROM workflow_runs WHERE id = ?", (run_id,))
-        return self._info(row, now) if row is not None else None
+        return self._infos([row], now)[0] if row is not None else None
 
     def unfinished(self) -> list[sqlite3.Row]:
         """Runs the store still calls running, oldest first."""
@@ -108,18 +112,36 @@ class WorkflowHistory:
             f"SELECT * FROM workflow_runs{where} ORDER BY id DESC LIMIT ? OFFSET ?",
             [*params, max(0, limit), max(0, offset)],
         )
-        return (int(total_row[0]) if total_row else 0), [self._info(r, now) for r in rows]
+        return (int(total_row[0]) if total_row else 0), self._infos(rows, now)
 
-    def last_finished(self, workflow: str) -> WorkflowRunInfo | None:
-        row = self.store.one(
-            "SELECT * FROM workflow_runs WHERE workflow = ? AND status != ? ORDER BY id DESC LIMIT 1",
-            (workflow, WorkflowStatus.RUNNING.value),
+    def last_finished(self, workflows: Sequence[str]) -> dict[str, WorkflowRunInfo]:
+        """The newest finished run of each of ``workflows`` that has one, by workflow
+        (each found through the ``(workflow, id)`` index, all in one query)."""
+        if not workflows:
+            return {}
+        names = ", ".join("(?)" for _ in workflows)
+        rows = self.store.all(
+            f"WITH names(name) AS (VALUES {names}) SELECT * FROM workflow_runs WHERE id IN ("
+            " SELECT (SELECT id FROM workflow_runs WHERE workflow = names.name AND status != ?"
+            " ORDER BY id DESC LIMIT 1) FROM names)",
+            [*workflows, WorkflowStatus.RUNNING.value],
         )
-        return self._info(row) if row is not None else None
+        return {info.workflow: info for info in self._infos(rows)}
 
-    def _info(self, row: sqlite3.Row, now: float | None = None) -> WorkflowRunInfo:
+    def _infos(self, rows: Sequence[sqlite3.Row], now: float | None = None) -> list[WorkflowRunInfo]:
+        """The runs of ``rows``, in their order, with their steps (read in one query)."""
+        steps: dict[int, list[sqlite3.Row]] = {int(r["id"]): [] for r in rows}
+        if steps:
+            marks = ", ".join("?" for _ in steps)
+            for s in self.store.all(
+                f"SELECT * FROM workflow_steps WHERE run_id IN ({marks}) ORDER BY run_id, rowid", list(steps)
+            ):
+                steps[int(s["run_id"])].append(s)
+        return [self._info(r, steps[int(r["id"])], now) for r in rows]
+
+    def _info(self, row: sqlite3.Row, step_rows: Sequence[sqlite3.Row], now: float | None) -> WorkflowRunInfo:
         needs = self.depends_on(row["workflow"])
-        steps = [_step_info(s, needs.get(s["step"], ()), now) for s in self.step_rows(row["id"])]
+        steps = [_step_info(s, needs.get(s["step"], ()), now) for s in step_rows]
         ended = row["ended_at"]
         end = ended if ended is not None else now
         return WorkflowRunInfo(

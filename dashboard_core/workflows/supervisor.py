@@ -258,6 +258,7 @@ class WorkflowSupervisor:
     # -- reading -------------------------------------------------------------------
     def workflows(self) -> WorkflowList:
         active = self.active()
+        last_runs = self.history.last_finished([wf.name for wf in self.config.workflows])
         infos = []
         for wf in self.config.workflows:
             infos.append(
@@ -281,7 +282,7 @@ class WorkflowSupervisor:
                     restart=wf.restart if wf.service else None,
                     autostart=wf.autostart,
                     active_runs=[r for r in active if r.workflow == wf.name],
-                    last_run=self.history.last_finished(wf.name),
+                    last_run=last_runs.get(wf.name),
                 )
             )
         return WorkflowList(workflows=infos, active=active)

@@ -16,6 +16,13 @@ STEP_COLUMNS = ["step", "status", "exit_code", "started", "ended", "duration", "
 RUN_COLUMNS = ["id", "workflow", "status", "trigger", "started", "duration", "params", "message"]
 
 
+def card_run(
+    workflow: str, active: Sequence[WorkflowRunInfo], last_run: WorkflowRunInfo | None
+) -> WorkflowRunInfo | None:
+    """The run a workflow's card shows: its oldest run going on, else its newest finished one."""
+    return next((r for r in active if r.workflow == workflow), last_run)
+
+
 def step_intervals(run: WorkflowRunInfo, now: datetime) -> pd.DataFrame:
     """Each step that started, from its start to its end (or now), in config order."""
     rows = [

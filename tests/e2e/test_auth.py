@@ -139,7 +139,7 @@ def test_roles_decide_what_may_be_done(secured: Server) -> None:
     with login(secured, "vera") as viewer:
         refused = viewer.post("/api/dashboard/testing/run-suite", json=body)
         assert refused.status_code == 403
-        assert refused.json()["message"] == "vera (viewer) may not do this: it needs the operator role or above."
+        assert refused.json()["message"] == "vera (viewer) may not run suites: it needs the operator role or above."
         assert viewer.get("/api/testing/suites").status_code == 200  # reading is fine
     with login(secured, "otto") as operator:
         started = operator.post("/api/dashboard/testing/run-suite", json=body)

@@ -112,7 +112,7 @@ def test_run_suite_with_a_viewer_token_is_refused_with_the_role_it_needs(secured
     assert done.returncode == 1
     error = done.stderr
     assert error.startswith(f"error: The dashboard at {secured.url} refused the run of suite tiny (HTTP 403): "), error
-    assert "reader (viewer) may not do this: it needs the operator role or above." in error  # the server's words
+    assert "reader (viewer) may not run suites: it needs the operator role or above." in error  # the server's words
     assert error.endswith(
         "Use a token with the operator role or above: pass --token TOKEN or set $DASHBOARD_TOKEN.\n"
     ), error

@@ -200,7 +200,7 @@ def test_a_login_with_the_provider_opens_pages_the_websocket_and_the_api_by_role
         assert refused.status_code == 403
         assert (
             refused.json()["message"]
-            == "vic@example.com (viewer) may not do this: it needs the operator role or above."
+            == "vic@example.com (viewer) may not run suites: it needs the operator role or above."
         )
     with signed_in(sso, provider, ROOT) as (admin, _):
         audit = [e["message"] for e in admin.get("/api/events", params={"kind": "audit"}).json()["events"]]

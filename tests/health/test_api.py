@@ -123,3 +123,11 @@ def test_check_now_answers_at_once(client: TestClient, http_server: HealthServer
     before = http_server.requests
     status = client.post("/components/web/check").json()
     assert status["name"] == "web" and http_server.requests > before
+
+
+def test_check_every_component_now(client: TestClient, http_server: HealthServer) -> None:
+    """The worked example of CONTRIBUTING.md, its route (no auth configured here: the local user)."""
+    before = http_server.requests
+    answer = client.post("/dashboard/components/check")
+    assert answer.status_code == 200
+    assert [s["name"] for s in answer.json()] == ["web"] and http_server.requests > before

@@ -23,7 +23,7 @@ from dashboard_core.health.rules import (
     validate_alerts,
 )
 from dashboard_core.metrics.fields import FieldTable
-from dashboard_core.runtime import build_sources
+from dashboard_core.metrics.sources import build_sources
 
 
 @pytest.fixture

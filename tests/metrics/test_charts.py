@@ -12,7 +12,7 @@ from dashboard_core.metrics.downsample import MAX_POINTS
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.processes import WATCH_COUNT, WATCH_CPU, WATCH_RSS
-from dashboard_core.runtime import build_sources
+from dashboard_core.metrics.sources import build_sources
 
 
 def field_table() -> FieldTable:

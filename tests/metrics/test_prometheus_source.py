@@ -38,7 +38,8 @@ from dashboard_core.metrics.prometheus_source import (
     query_step,
     rate_range,
 )
-from dashboard_core.runtime import Runtime, build_sources
+from dashboard_core.metrics.sources import build_sources
+from dashboard_core.runtime import Runtime
 from tests.httpjson import reply_json
 from tests.localhost import free_port
 

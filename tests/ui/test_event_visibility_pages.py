@@ -26,8 +26,8 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
 def logins(rt: Runtime) -> None:
     """Audit events (a login and a failed one, with names and addresses) between others."""
     rt.events.publish(EventKind.COMPONENT, "web", "web is down", severity=Severity.WARNING)
-    audit(Principal("ada", "admin", "user"), "login", "", "10.1.2.3")
-    audit(Principal("mallory", "unknown", "user"), "failed login", "", "10.6.6.6")
+    audit(rt.events, Principal("ada", "admin", "user"), "login", "", "10.1.2.3")
+    audit(rt.events, Principal("mallory", "unknown", "user"), "failed login", "", "10.6.6.6")
     rt.events.publish(EventKind.AGENT, "researcher-1", "researcher-1 is online")
 
 

@@ -1,4 +1,4 @@
-"""``server.fileWatcherType = "none"`` holds for reconnected sessions too (ui/serving.py).
+"""``server.fileWatcherType = "none"`` holds for reconnected sessions too (ui/streamlit_internals.py).
 
 Streamlit gives a reconnecting session a source watcher whatever the setting,
 and that watcher walks every loaded module's paths on the event loop after each
@@ -19,7 +19,7 @@ from streamlit.runtime.script_data import ScriptData
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
 from tests.asyncrun import run_async
-from ui.serving import no_file_watchers_on_reconnect
+from ui.streamlit_internals import no_file_watchers_on_reconnect
 
 ROUTER = Path(__file__).resolve().parents[2] / "ui" / "router.py"
 

@@ -56,10 +56,12 @@ class Switchable:
 
     def __init__(self) -> None:
         self.failing = False
+        self.requests = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+                outer.requests += 1
                 code = 500 if outer.failing else 200
                 body = b'{"status": "broken"}' if outer.failing else b'{"status": "ok"}'
                 self.send_response(code)
@@ -391,3 +393,17 @@ def test_tables_for_events_rules_and_history() -> None:
     assert list(history["state"]) == ["🔥 firing", "✅ resolved"]
     assert history["ended"].isna().tolist() == [True, False]
     assert history.loc[1, "mean"] == 2.0
+
+
+def test_check_all_now_checks_every_component_and_says_so(app: AppTest, system: Runtime, web: Switchable) -> None:
+    """The worked example of CONTRIBUTING.md: one action, its button, its audit line."""
+    rt = system
+    wait_until(lambda: (s := rt.health.status("web")) and s.state is ComponentState.HEALTHY, WAIT, "web healthy")
+    app.run()
+    before = web.requests
+    app.button(key="check_all").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success] == ["Checked 1 components now: 1 healthy."]
+    assert web.requests > before  # it really asked the component
+    audit = [e for e in rt.events.latest(20) if e.kind.value == "audit"]
+    assert audit and audit[0].data["action"] == "checked every component" and audit[0].data["who"] == "local"

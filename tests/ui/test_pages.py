@@ -137,7 +137,7 @@ def test_the_csv_link_downloads_the_window_shown(app: AppTest, live_runtime: Run
 def test_live_redraws_do_not_pile_up_widget_state(app: AppTest, live_runtime: Runtime) -> None:
     """Each redraw of the charts registers new chart widgets (their ids follow the
     data); what Streamlit keeps of the old ones must go, or an open page grows
-    without end (ui.widgets.forget_removed_widgets)."""
+    without end (ui.streamlit_internals.forget_removed_widgets)."""
 
     def widgets_held() -> int:
         return len(app._session_state._state._new_widget_state.widget_metadata)

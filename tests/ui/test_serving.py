@@ -1,4 +1,5 @@
-"""The launcher's TCP_NODELAY fix: set on this process's listening socket, inherited by connections."""
+"""The launcher's TCP_NODELAY fix (ui/streamlit_internals.py): Streamlit's own bind leaves it off; set on
+this process's listening socket, inherited by connections. And one ``ast.parse`` at a time (ui/serving.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from streamlit.web.server.starlette.starlette_server import _bind_socket
 
-from ui.serving import nodelay_on_listeners
+from ui.streamlit_internals import nodelay_on_listeners
 
 
 def test_the_listening_socket_and_its_connections_get_tcp_nodelay() -> None:
-    with socket.socket(family=socket.AF_INET) as listener:  # as Streamlit binds it: proto 0
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
+    with _bind_socket("127.0.0.1", 0, 8) as listener:  # as Streamlit binds its server's socket
+        listener.setblocking(True)
         port = listener.getsockname()[1]
-        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0  # Streamlit's: the fix is needed
         assert nodelay_on_listeners(port) == 1
         assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
         with socket.create_connection(("127.0.0.1", port)):

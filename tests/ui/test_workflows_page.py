@@ -276,7 +276,7 @@ def test_a_start_from_a_page_that_missed_the_first_run_is_refused_with_a_note(ma
 def test_no_workflows_explains_how_to_add_one(make_runtime: Factory) -> None:
     make_runtime(workflows=False)
     at = open_page()
-    assert "[[workflows]]" in at.info[0].value and "README.md" in at.info[0].value
+    assert "[[workflows]]" in at.info[0].value and "docs/reference/configuration.md" in at.info[0].value
     assert not at.button and not at.get("popover")
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dashboard_core.config import Config, ConfigError
+from dashboard_core.dag import dependents, topological_order
 from dashboard_core.models import Trigger, WorkflowStatus
-from dashboard_core.workflows.dag import dependents, topological_order
 from dashboard_core.workflows.supervisor import BadParams, WorkflowSupervisor
 from tests.workflows.conftest import PY, finished, q
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 import psutil
@@ -46,7 +46,7 @@ class DiskUsageSource:
         mounts: Sequence[str] = (),
         ps: ModuleType = psutil,
         rediscover_seconds: float = 60.0,
-        clock=time.monotonic,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ps = ps
         self._fixed = list(mounts)

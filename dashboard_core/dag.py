@@ -1,5 +1,7 @@
 """Steps and their ``depends_on`` as a small DAG: an order to run them in, and
-clear errors for a cycle or a step that depends on one that does not exist."""
+clear errors for a cycle or a step that depends on one that does not exist.
+A leaf below the config, which checks each workflow's graph when the file is
+loaded; the workflow supervisor uses it to run the steps."""
 
 from __future__ import annotations
 

@@ -1,0 +1,55 @@
+"""What the Tests page shows of runs, as text: statuses, counts, labels (no Streamlit)."""
+
+from __future__ import annotations
+
+from dashboard_core.labels import OUTCOME_EMOJI, RUN_EMOJI
+from dashboard_core.models import RunCounts, RunInfo, RunStatus
+from dashboard_core.units import local_time
+
+LOG_LINES = 40  # lines of a running run's output shown live
+
+
+def status_text(status: RunStatus) -> str:
+    return f"{RUN_EMOJI.get(status, '')} {status}"
+
+
+def counts_line(c: RunCounts) -> str:
+    parts = [
+        (c.passed, "passed"),
+        (c.failed, "failed"),
+        (c.errors, "error" if c.errors == 1 else "errors"),
+        (c.skipped, "skipped"),
+        (c.xfailed, "xfailed"),
+        (c.xpassed, "xpassed"),
+    ]
+    emoji = [OUTCOME_EMOJI[o] for o in OUTCOME_EMOJI]
+    return " · ".join(f"{e} {n} {word}" for e, (n, word) in zip(emoji, parts))
+
+
+def short_summary(run: RunInfo, parts: int = 2) -> str:
+    items = run.summary().split(", ")
+    return ", ".join(items[:parts]) + ("…" if len(items) > parts else "")
+
+
+def when(run: RunInfo, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return local_time(run.started_at or run.queued_at, tz, fmt)
+
+
+def run_label(run: RunInfo | None, tz: str) -> str:
+    if run is None:
+        return "?"
+    parts = [f"#{run.id}", run.suite, status_text(run.status)]
+    if run.status.finished:
+        parts.append(short_summary(run))
+    if run.rerun_of is not None:
+        parts.append(f"re-run of #{run.rerun_of}")
+    return " · ".join([*parts, when(run, tz)])
+
+
+def active_state(runs: list[RunInfo]) -> list[tuple[int, bool]]:
+    """What the cards and results depend on: which runs are active, and which have started."""
+    return [(r.id, r.status is RunStatus.QUEUED) for r in runs]
+
+
+def last_lines(text: str, n: int = LOG_LINES) -> str:
+    return "\n".join(text.splitlines()[-n:])

@@ -1,0 +1,92 @@
+"""Metric routes: the fields, the newest sample, history as CSV, the top processes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from dashboard_core.metrics.export import csv_filename
+from dashboard_core.models import ErrorResponse, FieldInfo, LatestSample, ProcessInfo
+from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
+
+HISTORY_CSV = "/metrics/history.csv"
+
+router = APIRouter()
+
+
+def history_csv_link(start: datetime, end: datetime) -> str:
+    """A page-relative link to the CSV of a window, for an ``<a download>``:
+    the server streams the file, so no copy is held per browser session."""
+    query = urlencode({"start": _iso(start), "end": _iso(end)})
+    return f"api{HISTORY_CSV}?{query}"
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@router.get(
+    "/metrics/fields",
+    response_model=list[FieldInfo],
+    responses=ERRORS,
+    summary="Every metric: name, unit, meaning, gauge or rate",
+)
+def fields(rt: RuntimeDep) -> list[FieldInfo]:
+    return [
+        FieldInfo(name=f.name, unit=f.unit, description=f.description, kind=f.kind, label=f.label)
+        for f in rt.fields
+    ]
+
+@router.get(
+    "/metrics/latest",
+    response_model=LatestSample,
+    responses={**ERRORS, 404: {"model": ErrorResponse, "description": "No sample yet"}},
+    summary="The newest sample",
+)
+def latest(rt: RuntimeDep) -> LatestSample:
+    sample = rt.latest()
+    if sample is None:
+        raise HTTPException(404, "No sample has been taken yet; retry in a second.")
+    return sample
+
+@router.get(
+    HISTORY_CSV,
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"text/csv": {}},
+            "description": "ISO 8601 UTC timestamps, one column per metric. The X-Resolution header says what "
+            "the rows are: `full` (every sample) or a tier of the store (`10s`, `1m`: timestamps are bucket "
+            "starts, values means, then `column:min` and `column:max` columns when the tier keeps them).",
+        },
+        413: {"model": ErrorResponse, "description": "The window holds more rows than csv_max_rows"},
+    },
+    summary="Metric history as CSV",
+)
+def history_csv(rt: RuntimeDep, win: CsvWindow) -> Response:
+    read = rt.read_history(win, extremes=True)
+    frame = read.csv_frame()
+    limit = rt.config.api.csv_max_rows
+    if len(frame) > limit:
+        raise HTTPException(
+            413, f"The window holds {len(frame):,} rows, more than csv_max_rows ({limit:,}); ask for a shorter one."
+        )
+    return csv_download(frame, csv_filename("metrics", win.start, win.end), {"X-Resolution": read.token})
+
+@router.get(
+    "/metrics/processes",
+    response_model=list[ProcessInfo],
+    responses=ERRORS,
+    summary="Top processes by CPU or memory",
+)
+def processes(
+    rt: RuntimeDep,
+    by: Literal["cpu", "memory"] = "cpu",
+    n: Annotated[int, Query(ge=1, le=500)] = 10,
+) -> list[ProcessInfo]:
+    return rt.top_processes(by, n)
