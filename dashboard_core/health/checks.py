@@ -304,7 +304,7 @@ def count_processes(check: ProcessCheck) -> tuple[bool, str]:
     by_cmdline = check.cmdline is not None
     rule = WatchRule(
         label="check",
-        pattern=check.cmdline if by_cmdline else check.name or "",
+        pattern=check.cmdline if check.cmdline is not None else check.name or "",
         match="cmdline" if by_cmdline else "name",
     )
     matched = [p.pid for p in default_reader()(by_cmdline) if rule.matches(p.name, p.cmdline)]
@@ -363,14 +363,14 @@ def load_callable(spec: str) -> Callable[[], Any]:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise _ImportFailed(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
-    function = getattr(module, name, None)
-    if function is None:
+    found: object = getattr(module, name, None)
+    if found is None:
         raise _ImportFailed(f"{module_name} has no function {name}")
-    if not callable(function):
-        raise _ImportFailed(f"{spec} is not callable (it is a {type(function).__name__})")
+    if not callable(found):
+        raise _ImportFailed(f"{spec} is not callable (it is a {type(found).__name__})")
     with _functions_lock:
-        _functions[spec] = function
-    return function
+        _functions[spec] = found
+    return found
 
 
 def python_call_running(component_name: str) -> bool:

@@ -15,6 +15,7 @@ from dashboard_core.models import StepInfo, StepStatus, Trigger, WorkflowRunInfo
 from dashboard_core.processes.board import Heartbeat, Outbox
 from dashboard_core.processes.capped_log import CappedLog, read_tail
 from dashboard_core.processes.supervised import SupervisedProcess
+from dashboard_core.units import from_epoch
 from dashboard_core.workflows.params import Value
 
 LOG_TAIL_CHARS = 4000
@@ -100,11 +101,11 @@ def live_run(run: RunState, now: float, tails: bool = False) -> WorkflowRunInfo:
                 depends_on=step.config.depends_on,
                 message=step.message,
                 exit_code=step.exit_code,
-                started_at=dt(step.started_at),
-                ended_at=dt(step.ended_at),
+                started_at=from_epoch(step.started_at),
+                ended_at=from_epoch(step.ended_at),
                 duration_seconds=max(0.0, end - step.started_at) if step.started_at is not None else None,
                 restarts=step.restarts,
-                next_restart_at=dt(step.next_restart_at),
+                next_restart_at=from_epoch(step.next_restart_at),
                 cpu_percent=cpu,
                 rss=rss,
                 log_path=str(step.log_path) if step.log_path else None,
@@ -124,11 +125,8 @@ def live_run(run: RunState, now: float, tails: bool = False) -> WorkflowRunInfo:
         status=run.status,
         message=message,
         started_at=datetime.fromtimestamp(run.started_at, UTC),
-        ended_at=dt(run.ended_at),
+        ended_at=from_epoch(run.ended_at),
         duration_seconds=max(0.0, end - run.started_at),
         steps=steps,
     )
 
-
-def dt(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None

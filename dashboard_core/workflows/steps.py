@@ -4,10 +4,10 @@ change is queued in the run's outbox; the caller flushes it after the guard."""
 
 from __future__ import annotations
 
+from dashboard_core.dag import dependents
 from dashboard_core.models import StepStatus, WorkflowStatus
 from dashboard_core.processes.supervised import StopReason, SupervisedProcess
 from dashboard_core.processes.words import exit_words
-from dashboard_core.dag import dependents
 from dashboard_core.workflows.history import WorkflowHistory
 from dashboard_core.workflows.state import RunState, StepState
 
