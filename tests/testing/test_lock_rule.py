@@ -25,7 +25,9 @@ def test_no_store_write_start_or_listener_call_under_the_managers_guard(
     suites_config: Callable[..., Config], gate: Path
 ) -> None:
     argv = json.dumps([sys.executable, "-c", JUNIT, "{junit_xml}"])
-    config = suites_config(extra=f'\n[[suites]]\nname = "cmd"\nkind = "command"\nargv = {argv}\n')
+    config = suites_config(
+        extra=f'\n[[suites]]\nname = "cmd"\nkind = "command"\nargv = {argv}\n', testing="max_concurrent = 1"
+    )
     watch = Watch()
     store = WatchedStore(config.data_dir, watch)
     manager = SuiteManager(config, store, poll=0.05, executor=WatchedExecutor(watch))
