@@ -8,11 +8,11 @@ Why: the dashboard should cost a suite next to nothing and show results while
 it runs. Measured in the same run, interleaved (bare, reportlog, +plugin, ours,
 bare, ...) so machine noise hits all alike: (a) bare pytest; (b) bare pytest
 with pytest-reportlog writing its JSON lines, the design's first choice and the
-baseline our plugin replaced; (c) the dashboard's argv (our events plugin) via
-plain ``subprocess.run``, to show what the plugin costs without the runner;
+baseline our plugin replaced; (c) the dashboard's argv (our events plugin, writing to a
+file) via plain ``subprocess.run``, to show what the plugin costs without the runner;
 (d) ours. One more run of ours (not timed) has a thread read
 ``suite.progress.cases`` every 10 ms and note when each test first appears;
-compared with the ``stop`` times in the plugin's report lines.
+compared with the ``stop`` times in the plugin's report lines (taken as they arrive).
 
 Targets: ours under 5 % more wall time than bare (medians); every test visible
 within 1 s of pytest writing its result.
@@ -23,7 +23,6 @@ Run: .venv/bin/python bench/runner_overhead.py [--tests 500] [--repeat 5]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -34,6 +33,7 @@ import threading
 import time
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from _common import machine_note, table, verdict
 
@@ -97,23 +97,27 @@ class Bench:
         return wall if code == 0 else float("nan")
 
     def plugins_only(self) -> float:
-        """The dashboard's exact argv and environment, without SuiteRun."""
+        """The dashboard's exact argv and environment, without SuiteRun; the plugin
+        writes its lines to a file (``--dashboard-events``) instead of the run's pipe."""
         spec = self.spec()
         spec.workdir.mkdir(parents=True)
         env = {**os.environ, **spec.env}
+        argv = [*spec.argv, f"--dashboard-events={spec.workdir / 'events.jsonl'}"]
         with open(spec.workdir / "output.log", "wb") as out:
             t0 = time.perf_counter()
             code = subprocess.run(
-                list(spec.argv), cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+                argv, cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
             ).returncode
             wall = time.perf_counter() - t0
         assert code == 0, f"pytest with the plugins exited {code}; see {spec.workdir / 'output.log'}"
         return wall
 
-    def ours(self, watch: bool = False) -> tuple[float, float, dict[str, float], SuiteRun]:
+    def ours(self, watch: bool = False) -> tuple[float, float, dict[str, float], list[dict[str, Any]]]:
         """Wall time start() -> wait(), seconds from pytest's exit to wait() returning,
-        and (``watch``) the epoch time each test first appeared in progress.cases."""
-        run = SuiteRun(self.spec())
+        and (``watch``) the epoch time each test first appeared in progress.cases and
+        the plugin's records as they arrived."""
+        records: list[dict[str, Any]] = []
+        run = SuiteRun(self.spec(), on_record=records.append if watch else None)
         seen: dict[str, float] = {}
         exited: list[float] = []
         watcher = threading.Thread(target=_watch_cases, args=(run, seen), daemon=True) if watch else None
@@ -143,7 +147,7 @@ class Bench:
         )
         assert ok, f"ours: {run.status} {run.message}, {p.summary()}; see {run.log_path}"
         lag = t0 + wall - exited[0] if exited else float("nan")
-        return wall, lag, seen, run
+        return wall, lag, seen, records
 
 
 def _note_exit(pid: int, out: list[float]) -> None:
@@ -173,13 +177,12 @@ def _watch_cases(run: SuiteRun, seen: dict[str, float]) -> None:
             return
 
 
-def report_times(report_log: Path) -> tuple[dict[str, float], dict[str, float]]:
-    """Per node id, from the plugin's report lines: the ``stop`` of the first report that gave
+def report_times(records: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Per node id, from the plugin's report records: the ``stop`` of the first report that gave
     the test its outcome (the call, or a skipped/failed setup) and of its teardown."""
     result: dict[str, float] = {}
     teardown: dict[str, float] = {}
-    for line in report_log.read_text(encoding="utf-8").splitlines():
-        r = json.loads(line)
+    for r in records:
         if r.get("$report_type") != "TestReport":
             continue
         nodeid, when = r["nodeid"], r["when"]
@@ -217,8 +220,8 @@ def main() -> int:
             wall, lag, _, _ = bench.ours()
             times["ours"].append(wall)
             lags.append(lag)
-        _, _, seen, run = bench.ours(watch=True)
-        result_stop, teardown_stop = report_times(run.events)
+        _, _, seen, records = bench.ours(watch=True)
+        result_stop, teardown_stop = report_times(records)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -249,8 +252,9 @@ def main() -> int:
     )
     print(
         f"\nbare: {' '.join(['python -m pytest', *PYTEST_ARGS])} <folder>; + pytest-reportlog: the same with --report-log "
-        "(nan: not installed);\n+ our plugin: the argv and env run_spec builds, via subprocess.run;\nours: SuiteRun(run_spec(...)), start() until wait() returns "
-        f"with every result folded (its poll interval: {run.poll:g} s)."
+        "(nan: not installed);\n+ our plugin: the argv and env run_spec builds, via subprocess.run "
+        "(the plugin writing its lines to a file);\nours: SuiteRun(run_spec(...)), start() until wait() "
+        "returns with every result folded (progress lines arrive on a pipe as pytest writes them)."
     )
 
     missing = sorted(set(teardown_stop) - set(seen))
@@ -274,8 +278,9 @@ def main() -> int:
         )
     )
     print(
-        f"\nThe runner reads the report log every {run.poll:g} s, so about {run.poll / 2:g} s on average is "
-        "expected; the report's stop is a little before its line is written, so these read slightly high."
+        "\nThe runner folds each progress line as it arrives on its pipe; a passed call's line is written "
+        "with its teardown, and the report's stop is a little before its line is written, so these read "
+        "slightly high."
     )
 
     overhead = med["ours"] / med["bare"] - 1

@@ -1,5 +1,6 @@
-"""Command line: ``python -m dashboard_core export-csv --window 1h -o out.csv``,
-``run-suite NAME``, ``cancel-run ID``, ``check-config``.
+"""Command line: ``dashboard serve``, ``dashboard export-csv --window 1h -o out.csv``,
+``run-suite NAME``, ``cancel-run ID``, ``check-config`` (``dashboard`` is the installed
+console script; ``python -m dashboard_core`` is the same).
 
 Commands talk to the running server's API through :mod:`dashboard_core.api_client`
 (with ``--token`` or ``$DASHBOARD_TOKEN`` when the server wants one): the server
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 import urllib.parse
 from pathlib import Path
@@ -27,7 +29,7 @@ from dashboard_core.config import ConfigError, load_config
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dashboard_core",
+        prog="dashboard",
         description="The dashboard's command line.",
         epilog=f"Commands that talk to the running dashboard take --url (default ${URL_ENV} or {DEFAULT_URL}) and, "
         f"when it has users or tokens configured, an API token: --token TOKEN or ${TOKEN_ENV} "
@@ -35,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    sub.add_parser(
+        "serve",
+        help="Start the dashboard (checks first): dashboard serve [streamlit options] [-- --config FILE].",
+        add_help=False,
+    )
     text = "Download metric history as CSV from the running dashboard (with tokens configured: viewer role or above)."
     export = sub.add_parser("export-csv", help=text, description=text)
     export.add_argument("--window", help="span ending now (or at --end): 5m, 15m, 1h, 6h, 24h, 7d")
@@ -128,7 +135,10 @@ def _new_token(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["serve"]:  # the UI's launcher: Streamlit is never imported here
+        os.execv(sys.executable, [sys.executable, "-m", "ui.serve", *given[1:]])
+    args = _parser().parse_args(given)
     try:
         if args.command == "export-csv":
             print(export_csv(args), file=sys.stderr)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import overload
 
 import pandas as pd
 
@@ -60,3 +61,12 @@ def format_seconds(seconds: float) -> str:
 def local_time(ts: datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A UTC time as the viewer's clock shows it (``tz``: an IANA name such as ``Europe/Berlin``)."""
     return pd.Timestamp(ts).tz_convert(tz).strftime(fmt)
+
+
+@overload
+def from_epoch(epoch: float) -> datetime: ...
+@overload
+def from_epoch(epoch: float | None) -> datetime | None: ...
+def from_epoch(epoch: float | None) -> datetime | None:
+    """A stored epoch as an aware UTC datetime; None stays None (a run not started or not ended)."""
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)

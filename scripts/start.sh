@@ -7,9 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv requirements.txt
 
-# Check first what would refuse start-up (the config, the store, a network address without
-# users or tokens): a refusal is then its message alone, before Streamlit binds the port and
-# prints a URL, which it does before it imports the app (see ui/preflight.py).
-.venv/bin/python -m ui.preflight streamlit_app.py "$@"
-
-exec .venv/bin/streamlit run streamlit_app.py "$@"
+# `dashboard serve` checks first what would refuse start-up (the config, the session key, the
+# store, a network address without users or tokens): a refusal is then its message alone,
+# before Streamlit binds the port and prints a URL (see ui/serve.py and ui/preflight.py).
+exec .venv/bin/dashboard serve "$@"

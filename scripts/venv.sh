@@ -1,8 +1,9 @@
-# Sourced by start.sh and test.sh: make .venv and install a pinned requirements
-# file into it, skipping pip when that file has not changed since the last install.
+# Sourced by start.sh and test.sh: make .venv, install a pinned requirements file and the
+# dashboard itself (editable) into it, skipping pip when neither that file nor
+# pyproject.toml has changed since the last install.
 
 _stamp_of() { echo ".venv/.installed-$(basename "$1")"; }
-_digest_of() { cat "$1" requirements.txt | sha256sum | cut -d' ' -f1; }
+_digest_of() { cat "$1" requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1; }
 
 ensure_venv() {
   local requirements="$1"
@@ -20,6 +21,8 @@ ensure_venv() {
     echo "Installing $requirements into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+    # The dashboard itself, editable: the `dashboard` command works from any folder.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
     _digest_of "$requirements" > "$(_stamp_of "$requirements")"
     # The test requirements include the runtime ones (-r requirements.txt).
     if grep -qx -- "-r requirements.txt" "$requirements"; then

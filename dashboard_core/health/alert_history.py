@@ -13,10 +13,11 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 
-from dashboard_core.health.alert_state import RuleTrack, utc
+from dashboard_core.health.alert_state import RuleTrack
 from dashboard_core.health.rules import CompiledRule
 from dashboard_core.models import AlertRecord, AlertState, Severity
 from dashboard_core.store import Store, StoreError
+from dashboard_core.units import from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class AlertHistory:
                 log.error("Cannot close alert %s of %s: %s", row["id"], row["rule"], exc)
                 continue
             yield _record(row).model_copy(
-                update={"state": AlertState.RESOLVED, "ended_at": utc(now), "message": message}
+                update={"state": AlertState.RESOLVED, "ended_at": from_epoch(now), "message": message}
             )
 
     def read(self, limit: int = 100, rule: str | None = None) -> list[AlertRecord]:
@@ -108,9 +109,9 @@ def _record(row: sqlite3.Row) -> AlertRecord:
         rule=row["rule"],
         severity=Severity(row["severity"]),
         state=AlertState(row["state"]),
-        began_at=utc(row["began_at"]),
-        fired_at=utc(row["fired_at"]),
-        ended_at=utc(row["ended_at"]),
+        began_at=from_epoch(row["began_at"]),
+        fired_at=from_epoch(row["fired_at"]),
+        ended_at=from_epoch(row["ended_at"]),
         min=row["min"],
         max=row["max"],
         mean=row["mean"],

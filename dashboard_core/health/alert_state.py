@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import overload
 
 from dashboard_core.health.rules import CompiledRule
 from dashboard_core.models import AlertRecord, AlertState, Severity
-from dashboard_core.units import format_duration
+from dashboard_core.units import format_duration, from_epoch
 
 NS = 1_000_000_000
 
@@ -67,22 +66,14 @@ def current_record(rule: CompiledRule, track: RuleTrack) -> AlertRecord:
         rule=rule.name,
         severity=Severity(rule.config.severity),
         state=track.state,
-        began_at=utc(track.began if track.began is not None else track.since or 0.0),
-        fired_at=utc(track.fired),
-        ended_at=utc(track.ended) if track.state is AlertState.RESOLVED else None,
+        began_at=from_epoch(track.began if track.began is not None else track.since or 0.0),
+        fired_at=from_epoch(track.fired),
+        ended_at=from_epoch(track.ended) if track.state is AlertState.RESOLVED else None,
         min=track.low,
         max=track.high,
         mean=track.mean,
         message=track.alert_message,
     )
-
-
-@overload
-def utc(epoch: float) -> datetime: ...
-@overload
-def utc(epoch: float | None) -> datetime | None: ...
-def utc(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 def duration_text(seconds: float) -> str:

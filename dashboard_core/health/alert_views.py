@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from dashboard_core.health.alert_state import RuleTrack, current_record, utc
+from dashboard_core.health.alert_state import RuleTrack, current_record
 from dashboard_core.health.rules import CompiledRule
 from dashboard_core.models import AlertRecord, AlertState, RuleStatus, SafetyReport, SafetyStatus, Severity
+from dashboard_core.units import from_epoch
 
 
 def rule_statuses(
@@ -26,7 +27,7 @@ def rule_statuses(
                 severity=Severity(rule.config.severity),
                 description=rule.config.description,
                 state=track.state,
-                since=utc(track.since),
+                since=from_epoch(track.since),
                 value=track.value,
                 message=track.message,
                 webhook_error=webhook_error(rule.name),

@@ -10,10 +10,8 @@ with the component's ``timeout_seconds`` as a hard limit and returns a
 - process: enough processes match, by exact name or a regex over the command
   line (one read of the process table, in a thread), or the dashboard's own
   process runs (``match = "self"``, by pid).
-- command: an argv (never a shell) in its own session; on timeout its whole
-  process group is killed (and descendants that left it). Its output goes to a
-  pipe of our own, so a descendant that keeps the pipe open cannot hold the
-  check past the command's exit.
+- command: an argv (never a shell), a supervised process: see
+  :mod:`dashboard_core.health.command_check`.
 - python: ``module:function`` called in a thread of its own. A thread cannot be
   killed, so while a call is hung no other call of that component's check is
   started: the check reports the hung call instead of piling up threads.
@@ -30,9 +28,7 @@ import math
 import os
 import re
 import shlex
-import signal
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -54,18 +50,18 @@ from dashboard_core.config import (
     PythonCheck,
     TcpCheck,
 )
+from dashboard_core.health.command_check import run_command
 from dashboard_core.metrics.processes import WatchRule
 from dashboard_core.metrics.procfs import default_reader
 from dashboard_core.models import CheckResult, ComponentState
-from dashboard_core.testing.runner import kill_tree
+from dashboard_core.processes.executor import Executor
+from dashboard_core.processes.local import LocalExecutor
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000  # of an HTTP answer read for its JSON field
-OUTPUT_TAIL_BYTES = 64_000  # of a command's output kept (the end)
-KILL_GRACE_SECONDS = 1.0  # SIGTERM to SIGKILL for a command that timed out
-OUTPUT_DRAIN_SECONDS = 0.5  # after a command exits, wait this long at most for the rest of its output
 MESSAGE_CHARS = 300
+LOCAL = LocalExecutor()
 
 
 class CheckReport(CheckResult):
@@ -93,11 +89,13 @@ async def run_check(
     config: Config,
     client: httpx.AsyncClient | None = None,
     clock: Callable[[], float] = time.time,
+    executor: Executor | None = None,
 ) -> CheckReport:
     """One check of ``component``; never raises for a failed check.
 
     ``client`` is shared between http checks (one per monitor); without it, one is
     made for this check. ``clock`` stamps the result (when the check finished).
+    ``executor`` runs command checks (the local one by default).
     """
     check = component.check
     timeout = component.timeout_seconds
@@ -115,7 +113,7 @@ async def run_check(
         elif isinstance(check, ProcessCheck):
             ok, message = await asyncio.wait_for(asyncio.to_thread(count_processes, check), timeout)
         elif isinstance(check, CommandCheck):
-            ok, message = await _command(check, timeout, config)
+            ok, message = await run_command(check, timeout, config, executor or LOCAL)
         elif isinstance(check, PythonCheck):
             ok, reported, message = await _python(component.name, check, timeout)
         else:  # pragma: no cover - the config allows no other kind
@@ -306,7 +304,7 @@ def count_processes(check: ProcessCheck) -> tuple[bool, str]:
     by_cmdline = check.cmdline is not None
     rule = WatchRule(
         label="check",
-        pattern=check.cmdline if by_cmdline else check.name or "",
+        pattern=check.cmdline if check.cmdline is not None else check.name or "",
         match="cmdline" if by_cmdline else "name",
     )
     matched = [p.pid for p in default_reader()(by_cmdline) if rule.matches(p.name, p.cmdline)]
@@ -328,94 +326,6 @@ def _running(pid: int) -> bool:
         return False
     except psutil.AccessDenied:
         return True
-
-
-# -- command -------------------------------------------------------------------------
-class _Tail(asyncio.Protocol):
-    """The end of a command's output, and when the pipe closed."""
-
-    def __init__(self, done: asyncio.Future[None]) -> None:
-        self.data = bytearray()
-        self.done = done
-
-    def data_received(self, data: bytes) -> None:
-        self.data += data
-        if len(self.data) > 2 * OUTPUT_TAIL_BYTES:
-            del self.data[:-OUTPUT_TAIL_BYTES]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.done.done():
-            self.done.set_result(None)
-
-    def last_line(self) -> str:
-        lines = [line.strip() for line in bytes(self.data).decode(errors="replace").splitlines()]
-        return next((line for line in reversed(lines) if line), "")
-
-
-async def _command(check: CommandCheck, timeout: float, config: Config) -> tuple[bool, str]:
-    started = time.monotonic()
-    program = check.argv[0]
-    cwd = config.resolve(check.cwd)
-    if not cwd.is_dir():
-        return False, f"cannot start: the working directory {cwd} does not exist or is not a folder"
-    loop = asyncio.get_running_loop()
-    read_fd, write_fd = os.pipe()  # our own pipe: the check ends when the command exits
-    read_end = os.fdopen(read_fd, "rb", buffering=0)
-    try:
-        transport, tail = await loop.connect_read_pipe(lambda: _Tail(loop.create_future()), read_end)
-    except BaseException:
-        read_end.close()
-        os.close(write_fd)
-        raise
-    try:
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *check.argv,
-                cwd=cwd,
-                env={**os.environ, **check.env},
-                stdin=subprocess.DEVNULL,
-                stdout=write_fd,
-                stderr=write_fd,
-                start_new_session=True,  # its own process group: a timeout kills it whole
-            )
-        except FileNotFoundError as exc:
-            return False, f"cannot start: the program {program!r} was not found ({exc.strerror})"
-        except PermissionError as exc:
-            return False, f"cannot start: the program {program!r} is not executable ({exc.strerror})"
-        except OSError as exc:
-            return False, f"cannot start {program!r}: {exc.strerror or exc}"
-        finally:
-            os.close(write_fd)  # ours; the command has its own copy
-        try:
-            try:
-                code = await asyncio.wait_for(proc.wait(), max(0.0, timeout - (time.monotonic() - started)))
-            except TimeoutError:
-                await asyncio.to_thread(kill_tree, proc.pid, KILL_GRACE_SECONDS, lambda: proc.returncode is not None)
-                await proc.wait()
-                return False, f"timed out after {timeout:g} s"
-            # It exited; a descendant may still hold the pipe: wait a moment for the rest, no longer.
-            with suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(tail.done), OUTPUT_DRAIN_SECONDS)
-        finally:
-            if proc.returncode is None:  # cancelled (the monitor stops): kill it now
-                kill_tree(proc.pid, 0.0)
-                await proc.wait()
-    finally:
-        transport.close()
-    line = tail.last_line()
-    if code == 0:
-        return True, f"exited 0: {line}" if line else "exited 0"
-    how = _exit_words(code)
-    return False, f"{how}: {line}" if line else f"{how} (no output)"
-
-
-def _exit_words(code: int) -> str:
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exited {code}"
 
 
 # -- python --------------------------------------------------------------------------
@@ -453,14 +363,14 @@ def load_callable(spec: str) -> Callable[[], Any]:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise _ImportFailed(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
-    function = getattr(module, name, None)
-    if function is None:
+    found: object = getattr(module, name, None)
+    if found is None:
         raise _ImportFailed(f"{module_name} has no function {name}")
-    if not callable(function):
-        raise _ImportFailed(f"{spec} is not callable (it is a {type(function).__name__})")
+    if not callable(found):
+        raise _ImportFailed(f"{spec} is not callable (it is a {type(found).__name__})")
     with _functions_lock:
-        _functions[spec] = function
-    return function
+        _functions[spec] = found
+    return found
 
 
 def python_call_running(component_name: str) -> bool:

@@ -7,11 +7,12 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, Trigger
 from dashboard_core.store import Store
+from dashboard_core.units import from_epoch
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 _COUNT_COLUMNS = ("collected", "done", "passed", "failed", "errors", "skipped", "xfailed", "xpassed")
@@ -35,9 +36,6 @@ class RunFilter:
 def epoch(ts: datetime | None) -> float | None:
     return ts.timestamp() if ts is not None else None
 
-
-def _dt(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
 class RunHistory:
@@ -156,9 +154,9 @@ def run_from_row(row: sqlite3.Row) -> RunInfo:
         trigger=Trigger(row["trigger"]),
         status=RunStatus(row["status"]),
         message=row["message"],
-        queued_at=_dt(row["queued_at"]),
-        started_at=_dt(started),
-        ended_at=_dt(ended),
+        queued_at=from_epoch(row["queued_at"]),
+        started_at=from_epoch(started),
+        ended_at=from_epoch(ended),
         duration_seconds=(ended - started) if started is not None and ended is not None else None,
         exit_code=row["exit_code"],
         counts=RunCounts(**{k: row[k] for k in _COUNT_COLUMNS if k in keys}),

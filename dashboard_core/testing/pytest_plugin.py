@@ -1,9 +1,11 @@
 """A pytest plugin loaded into suite runs (``-p dashboard_core.testing.pytest_plugin``).
 
-It writes one JSON line per event to the file named by ``--dashboard-events``,
-while the tests run: how many tests were collected (and the rootdir their node
-ids start from), the test starting now, each test report, a file that could not
-be collected, and the session's exit status.
+It writes one JSON line per event to the channel the dashboard's executor names
+in ``DASHBOARD_PROGRESS`` (``fd:N``: a pipe the dashboard reads as a stream), or
+to the file named by ``--dashboard-events``, while the tests run: how many tests
+were collected (and the rootdir their node ids start from), the test starting
+now, each test report, a file that could not be collected, and the session's
+exit status.
 
 Report lines use pytest-reportlog's format (``"$report_type": "TestReport"``
 and the same field names), so :class:`~dashboard_core.testing.progress.Progress`
@@ -29,11 +31,15 @@ its description (``[msg] (i=1)``).
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+from typing import IO, Any
 
 import pytest
 
 from dashboard_core.testing.subtests import subtest_description
+
+PROGRESS_ENV = "DASHBOARD_PROGRESS"  # = dashboard_core.processes.spec.PROGRESS_ENV (a test checks), not imported:
+# this module loads into the suite's pytest, which should import as little of the dashboard as it can
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,18 +47,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class _Events:
-    def __init__(self, config: pytest.Config, path: str) -> None:
+    def __init__(self, config: pytest.Config, channel: IO[str]) -> None:
         self._config = config
-        self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at unconfigure
+        self._file: IO[str] | None = channel
         self._setup_time: dict[str, float] = {}
 
     def write(self, record: dict[str, Any], flush: bool = True) -> None:
-        self._file.write(json.dumps(record, default=str) + "\n")
-        if flush:  # the dashboard reads while we write
-            self._file.flush()
+        if self._file is None:
+            return
+        try:
+            self._file.write(json.dumps(record, default=str) + "\n")
+            if flush:  # the dashboard reads while we write
+                self._file.flush()
+        except OSError:  # the dashboard is gone (a broken pipe) or the disk is full: the tests go on
+            self._file = None
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -135,10 +150,28 @@ def _subtest(report: pytest.TestReport) -> str | None:
     return subtest_description(getattr(context, "msg", None), getattr(context, "kwargs", None))
 
 
+def _open_channel(path: str | None) -> IO[str] | None:
+    """The file given by option, else the executor's channel (taken out of the
+    environment, and not inherited: the suite's own subprocesses must not write to it)."""
+    if path:
+        return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at unconfigure
+    channel = os.environ.pop(PROGRESS_ENV, "")
+    if channel.startswith("fd:") and channel[3:].isdigit():
+        fd = int(channel[3:])
+        try:
+            os.set_inheritable(fd, False)
+            return os.fdopen(fd, "w", encoding="utf-8")
+        except OSError:  # not open here (a suite that runs pytest inside pytest, say)
+            return None
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    path = config.getoption("--dashboard-events")
-    if path and not hasattr(config, "workerinput"):  # with xdist, only the controller writes
-        config._dashboard_events = _Events(config, path)  # type: ignore[attr-defined]
+    if hasattr(config, "workerinput"):  # with xdist, only the controller writes
+        return
+    channel = _open_channel(config.getoption("--dashboard-events"))
+    if channel is not None:
+        config._dashboard_events = _Events(config, channel)  # type: ignore[attr-defined]
         config.pluginmanager.register(config._dashboard_events, "dashboard-events")  # type: ignore[attr-defined]
 
 

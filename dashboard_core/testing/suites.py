@@ -2,8 +2,10 @@
 
 pytest suites run under the dashboard's own interpreter (or the suite's
 ``python``) with :mod:`dashboard_core.testing.pytest_plugin`, which writes each
-test's reports, the collected count and the test running now as JSON lines. ``command`` suites run their argv as given; ``{junit_xml}`` as a
-whole argv item becomes the run's JUnit XML path. Nothing goes through a shell.
+test's reports, the collected count and the test running now as JSON lines to
+the progress channel the executor gives the run. ``command`` suites run their
+argv as given; ``{junit_xml}`` as a whole argv item becomes the run's JUnit XML
+path. Nothing goes through a shell.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def run_spec(suite: SuiteConfig, config: Config, workdir: Path, select: Sequence
     env = {"PYTHONUNBUFFERED": "1", **suite.env}
     junit = None
     if suite.kind == "pytest":
-        argv = _pytest_argv(suite, workdir, select)
+        argv = _pytest_argv(suite, select)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
         if "PYTHONPATH" in suite.env:
             env["PYTHONPATH"] = os.pathsep.join((str(PACKAGE_ROOT), suite.env["PYTHONPATH"]))
@@ -68,15 +70,8 @@ def command_preview(suite: SuiteConfig, config: Config) -> list[str]:
     return list(run_spec(suite, config, Path(RUN_DIR_PLACEHOLDER)).argv)
 
 
-def _pytest_argv(suite: SuiteConfig, workdir: Path, select: Sequence[str] | None) -> list[str]:
-    argv = [
-        suite.python or sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        PLUGIN,
-        f"--dashboard-events={workdir / 'events.jsonl'}",
-    ]
+def _pytest_argv(suite: SuiteConfig, select: Sequence[str] | None) -> list[str]:
+    argv = [suite.python or sys.executable, "-m", "pytest", "-p", PLUGIN]
     if suite.workers:
         argv += ["-n", str(suite.workers)]
     if suite.keyword:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from dashboard_core.models import StepInfo, StepStatus, Trigger, WorkflowRunInfo, WorkflowStatus
 from dashboard_core.store import Store
+from dashboard_core.units import from_epoch
 
 DependsOn = Callable[[str], Mapping[str, Sequence[str]]]  # workflow name -> step -> the steps it needs
 
@@ -32,9 +32,6 @@ _STEP_COLUMNS = {
     "pid_created",
 }
 
-
-def _dt(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
 def _plain(value: Any) -> Any:
@@ -151,8 +148,8 @@ class WorkflowHistory:
             params=json.loads(row["params"] or "{}"),
             status=WorkflowStatus(row["status"]),
             message=row["message"],
-            started_at=_dt(row["started_at"]),
-            ended_at=_dt(ended),
+            started_at=from_epoch(row["started_at"]),
+            ended_at=from_epoch(ended),
             duration_seconds=max(0.0, end - row["started_at"]) if end is not None else None,
             steps=steps,
         )
@@ -167,8 +164,8 @@ def _step_info(row: sqlite3.Row, depends_on: Sequence[str], now: float | None) -
         depends_on=list(depends_on),
         message=row["message"],
         exit_code=row["exit_code"],
-        started_at=_dt(started),
-        ended_at=_dt(ended),
+        started_at=from_epoch(started),
+        ended_at=from_epoch(ended),
         duration_seconds=max(0.0, end - started) if started is not None and end is not None else None,
         restarts=row["restarts"],
         log_path=row["log_path"],

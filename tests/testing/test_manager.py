@@ -136,7 +136,7 @@ def test_a_queued_run_can_be_cancelled_before_it_starts(manager_factory: Factory
 def test_cancel_kills_the_run_and_keeps_what_it_recorded(manager: SuiteManager) -> None:
     run_id = manager.run_suite("gated", Trigger.UI).run.id
     wait_until(lambda: manager.run(run_id).counts.passed == 1, 30, "the first test to pass")
-    pid = manager._active[run_id].run.pid  # type: ignore[union-attr]
+    pid = manager.board.active[run_id].run.pid  # type: ignore[union-attr]
     manager.cancel(run_id)
     run = manager.wait(run_id, 30)
     assert run.status is RunStatus.CANCELLED and run.message.startswith("cancelled (")
@@ -168,7 +168,7 @@ def test_a_timeout_stops_the_run_and_marks_it(manager_factory: Factory) -> None:
 def test_a_run_killed_from_outside_is_an_error_that_says_so(manager: SuiteManager) -> None:
     run_id = manager.run_suite("gated", Trigger.UI).run.id
     wait_running(manager, run_id)
-    os.kill(manager._active[run_id].run.pid, signal.SIGKILL)  # type: ignore[union-attr,arg-type]
+    os.kill(manager.board.active[run_id].run.pid, signal.SIGKILL)  # type: ignore[union-attr,arg-type]
     run = manager.wait(run_id, 30)
     assert run.status is RunStatus.ERROR
     assert run.message == "killed by SIGKILL, not by the dashboard"
@@ -232,8 +232,8 @@ def test_a_crash_during_a_run_is_marked_interrupted_at_the_next_start(
     crashed = manager_factory()
     run_id = crashed.run_suite("gated", Trigger.UI).run.id
     wait_until(lambda: (r := crashed.history.get(run_id)) and r.counts.passed == 1, 30, "the first pass to be saved")
-    pid = crashed._active[run_id].run.pid  # type: ignore[union-attr]
-    crashed._stopping.set()  # its supervisor stops saving, as a dead process would
+    pid = crashed.board.active[run_id].run.pid  # type: ignore[union-attr]
+    crashed.board.stopping.set()  # its supervisor stops saving, as a dead process would
     crashed._thread.join(10)  # type: ignore[union-attr]
 
     config = suites_config()
@@ -260,7 +260,7 @@ def test_stopping_the_dashboard_interrupts_its_runs(manager_factory: Factory) ->
     running = manager.run_suite("gated", Trigger.UI).run.id
     queued = manager.run_suite("demo", Trigger.UI).run.id
     wait_running(manager, running)
-    pid = manager._active[running].run.pid  # type: ignore[union-attr]
+    pid = manager.board.active[running].run.pid  # type: ignore[union-attr]
     manager.stop()
     assert manager.run(running).status is RunStatus.INTERRUPTED
     assert manager.run(running).message.startswith("interrupted: the dashboard stopped during this run")
@@ -273,7 +273,8 @@ def test_suites_list_their_command_and_last_run(manager: SuiteManager) -> None:
     demo = next(s for s in manager.suites() if s.name == "demo")
     assert demo.last_run is not None and demo.last_run.id == first.id and demo.active_run is None
     assert demo.command[1:3] == ["-m", "pytest"] and demo.command[-1] == "examples/demo_suite"
-    assert "--dashboard-events=<run dir>/events.jsonl" in demo.command
+    assert demo.command[3:5] == ["-p", "dashboard_core.testing.pytest_plugin"]
+    assert not any("<run dir>" in item for item in demo.command)  # progress comes on the run's own channel
 
 
 def test_eta_from_earlier_durations_then_from_the_pace() -> None:

@@ -1,4 +1,5 @@
-"""Real suite runs: counts, cancel of a whole process tree, timeout, start failures, log cap."""
+"""Real suite runs: counts, cancel of a whole process tree, timeout, start failures, log cap.
+(The log itself: tests/processes/test_capped_log.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import psutil
 
-from dashboard_core.testing.capped_log import CappedLog
+from dashboard_core.processes.spec import PROGRESS_ENV
+from dashboard_core.testing import pytest_plugin
 from dashboard_core.testing.runner import RunSpec, RunStatus, SuiteRun, exit_code_words
 from tests.polling import wait_until
 
@@ -18,16 +20,14 @@ PY = sys.executable
 
 def run(tmp_path: Path, argv: list[str], **kwargs: object) -> SuiteRun:
     spec = RunSpec(argv=argv, cwd=kwargs.pop("cwd", ROOT), workdir=tmp_path / "run", **kwargs)  # type: ignore[arg-type]
-    suite = SuiteRun(spec, grace=2.0, poll=0.05)
+    suite = SuiteRun(spec, grace=2.0)
     suite.start()
     return suite
 
 
 def test_the_demo_suite_runs_with_live_counts_equal_to_pytest(tmp_path: Path) -> None:
-    workdir = tmp_path / "run"
-    argv = [PY, "-m", "pytest", "examples/demo_suite", "-p", "dashboard_core.testing.pytest_plugin",
-            f"--dashboard-events={workdir / 'events.jsonl'}"]  # fmt: skip
-    suite = run(tmp_path, argv, env={"PYTHONPATH": str(ROOT)})
+    argv = [PY, "-m", "pytest", "examples/demo_suite", "-p", "dashboard_core.testing.pytest_plugin"]
+    suite = run(tmp_path, argv, env={"PYTHONPATH": str(ROOT)})  # progress: on the channel the executor gives it
     assert suite.wait(120), "the demo suite did not finish"
     assert suite.status is RunStatus.FAILED
     assert suite.exit_code == 1 and suite.message == "exit 1: tests failed"
@@ -105,18 +105,24 @@ def test_huge_output_is_capped_keeping_head_and_tail(tmp_path: Path) -> None:
     assert suite.log.total == 5 + 10_000_000 + 6
 
 
-def test_the_live_tail_shows_the_newest_output(tmp_path: Path) -> None:
-    log = CappedLog(tmp_path / "out.log", max_bytes=100)
-    log.write(b"first line\n")
-    assert log.tail_text() == "first line\n"  # still within the head: read from the file
-    log.write(b"x" * 200 + b"\nnewest line\n")
-    assert log.tail_text(max_chars=12) == "newest line\n"
-    log.close()
-    assert log.path.read_text().endswith("newest line\n")
-
-
 def test_exit_codes_in_words() -> None:
     assert exit_code_words(5) == "exit 5: no tests collected"
     assert exit_code_words(4) == "exit 4: usage error"
     assert exit_code_words(3, is_pytest=False) == "exit 3"
     assert exit_code_words(-9) == "killed by SIGKILL"
+
+
+def test_the_suite_reads_its_progress_channel_and_its_tests_do_not_see_it(tmp_path: Path) -> None:
+    """The plugin takes the channel the executor names out of the environment: a
+    test (or a pytest the suite runs inside) never writes to it by mistake."""
+    assert pytest_plugin.PROGRESS_ENV == PROGRESS_ENV
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    (folder / "test_env.py").write_text(
+        "import os\n\ndef test_no_channel_in_here():\n    assert 'DASHBOARD_PROGRESS' not in os.environ\n"
+    )
+    argv = [PY, "-m", "pytest", "-p", "dashboard_core.testing.pytest_plugin", "-p", "no:cacheprovider", str(folder)]
+    suite = run(tmp_path, argv, cwd=folder, env={"PYTHONPATH": str(ROOT)})
+    assert suite.wait(60), "the suite did not finish"
+    assert suite.status is RunStatus.PASSED, suite.message
+    assert suite.progress.collected == 1 and suite.progress.summary() == "1 passed"

@@ -1,6 +1,10 @@
-"""A run's output log, capped in size: the head goes to the file as it comes,
-the tail is kept in memory, and at close the file gets a line saying how much
-was cut, then the tail. A runaway test printing gigabytes costs at most the cap.
+"""Where a supervised process's output goes.
+
+:class:`CappedLog`: a log file capped in size: the head goes to the file as it
+comes, the tail is kept in memory, and at close the file gets a line saying how
+much was cut, then the tail. A runaway test printing gigabytes costs at most the
+cap. :class:`TailBuffer`: only the end of the output, in memory (a command check
+needs its last line). Either is a :class:`LogSink`.
 """
 
 from __future__ import annotations
@@ -9,7 +13,13 @@ import os
 import threading
 from collections import deque
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
+
+
+class LogSink(Protocol):
+    def write(self, data: bytes) -> None:
+        """Take more output; raises ValueError once closed."""
+        ...
 
 
 class CappedLog:
@@ -25,6 +35,8 @@ class CappedLog:
 
     def write(self, data: bytes) -> None:
         with self._lock:
+            if self._file.closed:
+                raise ValueError(f"{self.path}: the log is closed")
             self.total += len(data)
             if self._head_room > 0:
                 head, data = data[: self._head_room], data[self._head_room :]
@@ -56,6 +68,28 @@ class CappedLog:
                 )
             self._file.write(tail)
             self._file.close()
+
+
+class TailBuffer:
+    """The last ``keep`` bytes (at least) of the output, in memory."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self._data = bytearray()
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            self._data += data
+            if len(self._data) > 2 * self.keep:
+                del self._data[: -self.keep]
+
+    def last_line(self) -> str:
+        """The last line that is not blank, stripped ("" if none)."""
+        with self._lock:
+            text = bytes(self._data).decode(errors="replace")
+        lines = [line.strip() for line in text.splitlines()]
+        return next((line for line in reversed(lines) if line), "")
 
 
 def read_tail(path: Path, max_chars: int = 4000) -> str:
