@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from dashboard_core.health.alert_state import RuleTrack
-from dashboard_core.health.rules import CompiledRule
+from dashboard_core.health.compiled_rules import CompiledRule
 from dashboard_core.models import AlertRecord, AlertState, Severity
 from dashboard_core.store import Store, StoreError
 from dashboard_core.units import from_epoch

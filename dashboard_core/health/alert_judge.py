@@ -31,7 +31,8 @@ from dashboard_core.health.alert_state import (
     current_record,
     duration_text,
 )
-from dashboard_core.health.rules import AgentRule, CompiledRule, ComponentRule, MetricRule, SuiteRule
+from dashboard_core.health.compiled_rules import CompiledRule
+from dashboard_core.health.rules import AgentRule, ComponentRule, MetricRule, SuiteRule
 from dashboard_core.metrics.fields import split_column
 from dashboard_core.metrics.frame import time_index
 from dashboard_core.metrics.windows import Window

@@ -11,7 +11,7 @@ import logging
 
 from dashboard_core.events import EventLog
 from dashboard_core.health.alert_state import duration_text
-from dashboard_core.health.rules import CompiledRule
+from dashboard_core.health.compiled_rules import CompiledRule
 from dashboard_core.health.webhook import WebhookNotifier
 from dashboard_core.models import AlertRecord, EventKind, Severity
 from dashboard_core.store import StoreError

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from dashboard_core.health.rules import CompiledRule
+from dashboard_core.health.compiled_rules import CompiledRule
 from dashboard_core.models import AlertRecord, AlertState, Severity
 from dashboard_core.units import format_duration, from_epoch
 

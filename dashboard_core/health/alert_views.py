@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from dashboard_core.health.alert_state import RuleTrack, current_record
-from dashboard_core.health.rules import CompiledRule
+from dashboard_core.health.compiled_rules import CompiledRule
 from dashboard_core.models import AlertRecord, AlertState, RuleStatus, SafetyReport, SafetyStatus, Severity
 from dashboard_core.units import from_epoch
 

@@ -36,7 +36,7 @@ from dashboard_core.health.alert_history import RESTART_NOTE, AlertHistory
 from dashboard_core.health.alert_judge import AlertInputs, RuleJudge
 from dashboard_core.health.alert_notify import AlertAnnouncer
 from dashboard_core.health.alert_views import firing_now, rule_statuses, safety_report, worst_first
-from dashboard_core.health.rules import CompiledRule, compile_rules, field_table
+from dashboard_core.health.compiled_rules import CompiledRule, compile_rules, field_table
 from dashboard_core.health.webhook import WebhookNotifier
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.models import AlertRecord, RuleStatus, SafetyReport, Severity
