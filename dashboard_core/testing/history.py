@@ -37,7 +37,6 @@ def epoch(ts: datetime | None) -> float | None:
     return ts.timestamp() if ts is not None else None
 
 
-
 class RunHistory:
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -46,6 +46,9 @@ def exit_code_words(code: int | None, is_pytest: bool = True) -> str:
     return exit_words(code)
 
 
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
 @dataclass(frozen=True, slots=True)
 class RunSpec:
     argv: Sequence[str]
@@ -56,6 +59,7 @@ class RunSpec:
     log_max_bytes: int = 5_000_000
     is_pytest: bool = True  # progress lines come from the dashboard plugin
     junit_xml: Path | None = None  # command suites: where their results are read from
+    import_dir: Path | None = None  # pytest suites: made to hold only a link to dashboard_core
 
     def process(self) -> ProcessSpec:
         return ProcessSpec.of(
@@ -84,6 +88,15 @@ _STOP_WORDS = {
 }
 
 
+def link_package(folder: Path) -> None:
+    """Make ``folder`` hold a link named ``dashboard_core`` to this package: on a run's
+    import path it lets the run load the plugin and nothing else of the dashboard's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "dashboard_core"
+    if not link.is_symlink():
+        link.symlink_to(PACKAGE_DIR, target_is_directory=True)
+
+
 class SuiteRun:
     """Start with :meth:`start`; read ``status`` and ``message``, and the live
     progress through :meth:`snapshot`. ``on_done`` is called once it has finished;
@@ -108,6 +121,8 @@ class SuiteRun:
         self.ended_at: datetime | None = None
         self.bad_lines = 0  # progress lines that were not JSON objects
         spec.workdir.mkdir(parents=True, exist_ok=True)
+        if spec.import_dir is not None:
+            link_package(spec.import_dir)
         self.log_path = spec.workdir / "output.log"
         self.log = CappedLog(self.log_path, spec.log_max_bytes)
         self.process = SupervisedProcess(

@@ -21,8 +21,11 @@ from dashboard_core.testing.runner import RunSpec
 PLUGIN = "dashboard_core.testing.pytest_plugin"
 JUNIT_PLACEHOLDER = "{junit_xml}"
 RUN_DIR_PLACEHOLDER = "<run dir>"
-# The folder that holds dashboard_core, so a suite's interpreter can load the plugin.
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+# In a run's folder: a folder holding only a link to dashboard_core, the one entry the
+# run gets on its import path so its interpreter can load the plugin. Never the folder
+# that holds dashboard_core: in a checkout that is the repository, whose tests, examples
+# and bench packages would shadow (or stand in for) a suite's own.
+IMPORT_DIR = "import"
 
 
 def run_spec(suite: SuiteConfig, config: Config, workdir: Path, select: Sequence[str] | None = None) -> RunSpec:
@@ -35,9 +38,10 @@ def run_spec(suite: SuiteConfig, config: Config, workdir: Path, select: Sequence
     junit = None
     if suite.kind == "pytest":
         argv = _pytest_argv(suite, select)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p)
-        if "PYTHONPATH" in suite.env:
-            env["PYTHONPATH"] = os.pathsep.join((str(PACKAGE_ROOT), suite.env["PYTHONPATH"]))
+        import_dir = str(workdir / IMPORT_DIR)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (import_dir, suite.env.get("PYTHONPATH", os.environ.get("PYTHONPATH"))) if p
+        )
     else:
         if select is not None:
             raise ValueError(f"suite {suite.name!r} is a command suite: it cannot run a selection of tests")
@@ -54,6 +58,7 @@ def run_spec(suite: SuiteConfig, config: Config, workdir: Path, select: Sequence
         log_max_bytes=config.testing.log_max_bytes,
         is_pytest=suite.kind == "pytest",
         junit_xml=junit,
+        import_dir=workdir / IMPORT_DIR if suite.kind == "pytest" else None,
     )
 
 

@@ -33,7 +33,6 @@ _STEP_COLUMNS = {
 }
 
 
-
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, StepStatus | WorkflowStatus) else value
 

@@ -129,4 +129,3 @@ def live_run(run: RunState, now: float, tails: bool = False) -> WorkflowRunInfo:
         duration_seconds=max(0.0, end - run.started_at),
         steps=steps,
     )
-
