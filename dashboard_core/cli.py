@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "new-token":
             print(_new_token(args))
         elif args.command == "check-config":
-            from dashboard_core.health.rules import validate_alerts
+            from dashboard_core.health.compiled_rules import validate_alerts
 
             config = load_config(args.config)
             validate_alerts(config)

@@ -34,7 +34,7 @@ from dashboard_core.auth.secret_key import SecretKeyError, data_key
 from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config, ConfigError, load_config
 from dashboard_core.events import EventLog
-from dashboard_core.health.rules import validate_alerts
+from dashboard_core.health.compiled_rules import validate_alerts
 from dashboard_core.printable import PrintableFormatter
 from dashboard_core.runtime import Runtime
 from dashboard_core.store import StoreCorrupt, StoreError, open_store

@@ -35,7 +35,7 @@ def config_reference(notes: dict[str, str]) -> tuple[str, list[str]]:
     known = {k.path for k in reference_config.keys(Config)} | set(Config.model_fields)
     problems = [f"a note for {key!r}, which is no config key" for key in notes if key not in known]
     problems += [
-        f"the config key {k.path!r} has no description: give its Field one in dashboard_core/config.py"
+        f"the config key {k.path!r} has no description: give its Field one in dashboard_core/config/"
         for k in reference_config.keys(Config, notes)
         if not k.description
     ]

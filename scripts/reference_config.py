@@ -1,7 +1,7 @@
 """The configuration reference, written from the pydantic models of ``dashboard.toml``.
 
 Every key with its type, bounds, default and description comes from
-``dashboard_core/config.py``; a note in the page's front matter may add to a key's
+``dashboard_core/config/``; a note in the page's front matter may add to a key's
 description. The docs build (``scripts/mkdocs_hooks.py``) and ``tests/test_docs.py``
 use the same walk, so the reference cannot drift from the code.
 """

@@ -15,7 +15,8 @@ import streamlit as st
 from dashboard_core.config import PrometheusConfig
 from dashboard_core.metrics.cards import build_cards
 from dashboard_core.metrics.charts import selected_range
-from dashboard_core.metrics.prometheus_source import PrometheusError, Target, source_for
+from dashboard_core.metrics.prometheus_api import PrometheusError
+from dashboard_core.metrics.prometheus_source import Target, source_for
 from dashboard_core.metrics.windows import Window
 from dashboard_core.routes.prometheus import fleet_csv_filename, fleet_csv_link
 from dashboard_core.runtime import Runtime

@@ -13,10 +13,9 @@ everything but idle and iowait, memory in use is total minus available, disk
 use is psutil's ``used / (used + available to users)`` over real file systems
 (one mount per device), network totals leave out loopback.
 
-Every call has one deadline (``prometheus.timeout_seconds``) across all its
-requests, passed to Prometheus too (its ``timeout`` parameter), so a server
-that is down or slow costs at most that long and ends in a
-:class:`PrometheusError` whose message is a sentence for the page.
+The HTTP side (one deadline per call across all its requests, and every failure
+as a :class:`~dashboard_core.metrics.prometheus_api.PrometheusError` whose message
+is a sentence for the page) is :mod:`dashboard_core.metrics.prometheus_api`.
 """
 
 from __future__ import annotations
@@ -29,36 +28,21 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx2 as httpx
 import numpy as np
 import pandas as pd
 
 from dashboard_core.config import PrometheusConfig
+from dashboard_core.metrics.prometheus_api import Deadline, PrometheusApi, promql_duration
 from dashboard_core.metrics.sources.disk import _SKIP_FSTYPES  # the local sampler's rule for real file systems
 from dashboard_core.metrics.sources.network import LOOPBACK
 
 # Prometheus refuses a range query of more than 11,000 points per series.
 PROMETHEUS_MAX_POINTS = 11_000
 DEFAULT_SCRAPE_INTERVAL = 15.0  # Prometheus' own default, when the server does not say
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a wrong URL serving something huge is cut off, not read whole
 _INTERVAL_TTL = 60.0  # seconds a target's scrape interval is trusted before it is asked again
-
-ErrorKind = Literal["unreachable", "timeout", "refused", "invalid"]
-
-
-class PrometheusError(RuntimeError):
-    """Prometheus could not answer: the message says what happened, as a sentence."""
-
-    def __init__(self, message: str, kind: ErrorKind) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-    @property
-    def http_status(self) -> int:
-        """For the API: 504 when Prometheus was too slow, else 502 (a bad gateway)."""
-        return 504 if self.kind == "timeout" else 502
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +91,6 @@ def parse_duration(text: str) -> float | None:
     return sum(float(n) * _DURATION_SECONDS[u] for n, u in parts)
 
 
-def promql_duration(seconds: float) -> str:
-    """Seconds -> a PromQL duration (whole milliseconds): ``4000ms``."""
-    return f"{max(1, round(seconds * 1000))}ms"
-
-
 def promql_string(value: str) -> str:
     """A PromQL string literal (Go escaping, which JSON's is a subset of)."""
     return json.dumps(value)
@@ -122,125 +101,18 @@ def _utc(moment: datetime | pd.Timestamp | str) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-class _Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        return self.at - time.monotonic()
-
-
-class PrometheusSource:
-    """A small client of one Prometheus server's HTTP API (``/api/v1``)."""
+class PrometheusSource(PrometheusApi):
+    """The fleet view's client of one Prometheus server: its node_exporter targets and their history."""
 
     def __init__(self, config: PrometheusConfig, *, client: httpx.Client | None = None) -> None:
         if not config.url:
             raise ValueError("prometheus.url is not set")
+        super().__init__(config.url, config.timeout_seconds, client=client)
         self.config = config
-        self.url = config.url.rstrip("/")
         self.job = config.job
-        self.timeout = config.timeout_seconds
-        # Direct to the configured server: proxies from the environment are not used.
-        self._client = client or httpx.Client(trust_env=False, follow_redirects=False)
         self._intervals: dict[str, float] = {}
         self._intervals_at = -math.inf
         self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> PrometheusSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- the HTTP API -------------------------------------------------------------------
-    def _get(self, path: str, params: dict[str, str], deadline: _Deadline) -> Any:
-        """``data`` of one API answer, or a :class:`PrometheusError`."""
-        remaining = deadline.remaining()
-        if remaining <= 0:
-            raise self._too_slow()
-        if path.startswith("/api/v1/query"):
-            params = {**params, "timeout": promql_duration(remaining)}  # Prometheus gives up too
-        try:
-            with self._client.stream(
-                "GET", f"{self.url}{path}", params=params, timeout=httpx.Timeout(remaining)
-            ) as response:
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if deadline.remaining() <= 0:
-                        raise self._too_slow()
-                    if len(body) > MAX_RESPONSE_BYTES:
-                        raise PrometheusError(
-                            f"Prometheus at {self.url} sent more than {MAX_RESPONSE_BYTES // 2**20} MiB for "
-                            f"{path}; is prometheus.url right?",
-                            "invalid",
-                        )
-                status = response.status_code
-        except httpx.TimeoutException:
-            raise self._too_slow() from None
-        except httpx.ConnectError as exc:
-            raise PrometheusError(
-                f"Prometheus at {self.url} cannot be reached ({_reason(exc)}); "
-                "is it running, and is prometheus.url right?",
-                "unreachable",
-            ) from None
-        except httpx.HTTPError as exc:
-            raise PrometheusError(
-                f"Prometheus at {self.url} cannot be reached ({_reason(exc)}).", "unreachable"
-            ) from None
-        try:
-            answer = json.loads(bytes(body))
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict) or answer.get("status") not in ("success", "error"):
-            raise PrometheusError(
-                f"Prometheus at {self.url} answered {path} with HTTP {status} that is not Prometheus' API; "
-                "is prometheus.url right?",
-                "invalid",
-            )
-        if answer["status"] == "error":
-            if answer.get("errorType") == "timeout":
-                raise self._too_slow()
-            error = str(answer.get("error") or f"HTTP {status}")
-            raise PrometheusError(f"Prometheus at {self.url} refused the query: {error}", "refused")
-        return answer.get("data")
-
-    def _too_slow(self) -> PrometheusError:
-        return PrometheusError(f"Prometheus at {self.url} did not answer within {self.timeout:g} s.", "timeout")
-
-    def query(self, promql: str, *, deadline: _Deadline | None = None) -> list[dict[str, Any]]:
-        """An instant query: the vector's elements (``metric``, ``value``)."""
-        data = self._get("/api/v1/query", {"query": promql}, deadline or _Deadline(self.timeout))
-        return self._result(data, "vector")
-
-    def query_range(
-        self,
-        promql: str,
-        start: pd.Timestamp,
-        end: pd.Timestamp,
-        step: float,
-        *,
-        deadline: _Deadline | None = None,
-    ) -> list[dict[str, Any]]:
-        """A range query: the matrix's series (``metric``, ``values``)."""
-        params = {
-            "query": promql,
-            "start": f"{start.timestamp():.3f}",
-            "end": f"{end.timestamp():.3f}",
-            "step": f"{step:g}",
-        }
-        data = self._get("/api/v1/query_range", params, deadline or _Deadline(self.timeout))
-        return self._result(data, "matrix")
-
-    def _result(self, data: Any, kind: str) -> list[dict[str, Any]]:
-        result = data.get("result") if isinstance(data, dict) else None
-        if not isinstance(data, dict) or data.get("resultType") != kind or not isinstance(result, list):
-            raise PrometheusError(f"Prometheus at {self.url} answered with something other than a {kind}.", "invalid")
-        return result
 
     # -- targets ------------------------------------------------------------------------
     def _selector(self, instance: str | None = None) -> str:
@@ -249,7 +121,7 @@ class PrometheusSource:
 
     def targets(self) -> list[Target]:
         """The ``up{job=...}`` targets, by instance, with when each was last scraped."""
-        deadline = _Deadline(self.timeout)
+        deadline = Deadline(self.timeout)
         sel = self._selector()
         up = self.query(f"up{{{sel}}}", deadline=deadline)
         scraped = {
@@ -277,14 +149,14 @@ class PrometheusSource:
             )
         return sorted(out, key=lambda t: t.instance)
 
-    def scrape_interval(self, instance: str | None = None, *, deadline: _Deadline | None = None) -> float:
+    def scrape_interval(self, instance: str | None = None, *, deadline: Deadline | None = None) -> float:
         """Seconds between scrapes of the instance (else the job's longest), from
         ``/api/v1/targets``; Prometheus' default 15 s when it does not say."""
         with self._lock:
             fresh = time.monotonic() - self._intervals_at < _INTERVAL_TTL
             intervals = dict(self._intervals) if fresh else None
         if intervals is None:
-            data = self._get("/api/v1/targets", {"state": "active"}, deadline or _Deadline(self.timeout))
+            data = self._get("/api/v1/targets", {"state": "active"}, deadline or Deadline(self.timeout))
             intervals = {}
             for target in (data or {}).get("activeTargets") or []:
                 labels = target.get("labels") or {}
@@ -309,7 +181,7 @@ class PrometheusSource:
         start, end = _utc(start), _utc(end)
         if end <= start:
             raise ValueError(f"start {start} is not before end {end}")
-        deadline = _Deadline(self.timeout)
+        deadline = Deadline(self.timeout)
         interval = self.scrape_interval(instance, deadline=deadline)
         step = self.step_for(start, end, interval)
         window = promql_duration(rate_range(step, interval))
@@ -445,11 +317,6 @@ def _frame(columns: dict[str, pd.Series]) -> pd.DataFrame:
     frame = pd.concat(columns, axis=1, sort=True).astype(np.float64)
     frame.index = pd.DatetimeIndex(frame.index, name="timestamp").as_unit("ns")
     return frame
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.rstrip(".")
 
 
 # -- one client per configured server, shared by pages and the API ------------------------

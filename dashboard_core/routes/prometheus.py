@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from dashboard_core.collector import build_registry
 from dashboard_core.metrics.export import csv_filename
-from dashboard_core.metrics.prometheus_source import PrometheusError, PrometheusSource, source_for
+from dashboard_core.metrics.prometheus_api import PrometheusError
+from dashboard_core.metrics.prometheus_source import PrometheusSource, source_for
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
 from dashboard_core.runtime import Runtime

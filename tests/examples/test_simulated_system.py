@@ -285,6 +285,6 @@ def test_simulated_toml_watches_what_the_script_runs(monkeypatch: pytest.MonkeyP
     assert demo is not None and (config.resolve(demo.cwd) / demo.paths[0] / "test_demo.py").is_file()
     rules = {a.name: a.rule for a in config.alerts}
     assert rules["orchestrator-down"] == "component orchestrator down for 30s"
-    validate = getattr(pytest.importorskip("dashboard_core.health.rules"), "validate_alerts", None)
+    validate = getattr(pytest.importorskip("dashboard_core.health.compiled_rules"), "validate_alerts", None)
     if validate is not None:
         validate(config)  # every rule parses and names known metrics, components, agents and suites

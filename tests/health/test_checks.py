@@ -18,15 +18,9 @@ import psutil
 import pytest
 
 from dashboard_core.config import ComponentConfig, Config, load_config
-from dashboard_core.health.checks import (
-    CheckReport,
-    describe_check,
-    interpret_python_result,
-    json_equal,
-    json_lookup,
-    python_call_running,
-    run_check,
-)
+from dashboard_core.health.checks import CheckReport, describe_check, run_check
+from dashboard_core.health.network_check import json_equal, json_lookup
+from dashboard_core.health.python_check import interpret_python_result, python_call_running
 from dashboard_core.models import ComponentState
 from tests.asyncrun import run_async
 from tests.health.conftest import HealthServer, MarkedProcess

@@ -16,8 +16,10 @@ import psutil
 
 from dashboard_core.config import ComponentConfig, Config
 from dashboard_core.events import EventLog
-from dashboard_core.health.checks import CheckReport, python_call_running
-from dashboard_core.health.monitor import HealthMonitor, StateTracker
+from dashboard_core.health.checks import CheckReport
+from dashboard_core.health.component_state import StateTracker
+from dashboard_core.health.monitor import HealthMonitor
+from dashboard_core.health.python_check import python_call_running
 from dashboard_core.models import CheckResult, ComponentState, EventKind, Severity
 from dashboard_core.store import Store
 from tests.health.conftest import HealthServer, make_config

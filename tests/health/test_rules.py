@@ -9,18 +9,16 @@ from pathlib import Path
 import pytest
 
 from dashboard_core.config import Config, ConfigError, load_config
+from dashboard_core.health.compiled_rules import compile_rules, field_table, validate_alerts
 from dashboard_core.health.rules import (
     AgentRule,
     ComponentRule,
     MetricRule,
     RuleError,
     SuiteRule,
-    compile_rules,
-    field_table,
     format_span,
     parse_duration,
     parse_rule,
-    validate_alerts,
 )
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.metrics.sources import build_sources

@@ -30,9 +30,9 @@ from dashboard_core.config import PrometheusConfig, load_config
 from dashboard_core.metrics.charts import CHARTS, build_figure
 from dashboard_core.metrics.export import frame_to_csv
 from dashboard_core.metrics.fields import FieldTable
+from dashboard_core.metrics.prometheus_api import PrometheusError
 from dashboard_core.metrics.prometheus_source import (
     PROMETHEUS_MAX_POINTS,
-    PrometheusError,
     PrometheusSource,
     parse_duration,
     query_step,

@@ -1,0 +1,67 @@
+"""Test suites and how they run: ``[[suites]]`` and ``[testing]``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from dashboard_core.config.base import NAME_PATTERN, _Strict
+
+
+class SuiteConfig(_Strict):
+    """One test suite the dashboard can run: pytest with arguments, or any command
+    that writes JUnit XML. Never run through a shell."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Unique name: letters, digits, '_', '.', '-'.")
+    description: str = Field("", max_length=500, description="One line shown on the suite's card.")
+    kind: Literal["pytest", "command"] = Field("pytest", description="pytest (live progress) or any command.")
+    paths: list[str] = Field(
+        default_factory=list, description="pytest: files, folders or node ids; empty = pytest's own discovery."
+    )
+    keyword: str | None = Field(None, min_length=1, description="pytest: -k expression.")
+    markers: str | None = Field(None, min_length=1, description="pytest: -m expression.")
+    args: list[str] = Field(default_factory=list, description="pytest: more arguments, as a list.")
+    workers: int = Field(0, ge=0, le=64, description="pytest: parallel workers (pytest-xdist -n); 0 = none.")
+    python: str | None = Field(None, description="pytest: the interpreter to run it with; default the dashboard's own.")
+    argv: list[str] = Field(default_factory=list, description="command: the program and its arguments.")
+    junit_xml: str | None = Field(
+        None, description="command: where it writes JUnit XML, relative to cwd; '{junit_xml}' in argv is replaced."
+    )
+    cwd: Path = Field(Path("."), description="Working directory, relative to the config file.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    timeout_seconds: float | None = Field(1800.0, gt=0, description="Stop the run after this long; none = never.")
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> SuiteConfig:
+        pytest_only = [k for k in ("paths", "keyword", "markers", "args", "workers", "python") if getattr(self, k)]
+        command_only = [k for k in ("argv", "junit_xml") if getattr(self, k)]
+        if self.kind == "pytest" and command_only:
+            raise ValueError(f'{", ".join(command_only)} only apply to kind = "command"')
+        if self.kind == "command":
+            if pytest_only:
+                raise ValueError(f'{", ".join(pytest_only)} only apply to kind = "pytest"')
+            if not self.argv or not self.argv[0]:
+                raise ValueError("a command suite needs argv, the program and its arguments")
+        return self
+
+
+class TestingConfig(_Strict):
+    __test__ = False  # not a pytest class
+
+    max_concurrent: int = Field(
+        0, ge=0, le=256, description="Runs at once across suites; 0 = the number of CPU cores. Others wait in a queue."
+    )
+    cancel_grace_seconds: float = Field(
+        5.0, ge=0, le=300, description="Seconds between SIGTERM and SIGKILL when a run is cancelled or times out."
+    )
+    log_max_bytes: int = Field(
+        5_000_000, ge=10_000, description="Largest log kept per run; the head and tail are kept, the middle cut."
+    )
+    flaky_window: int = Field(10, ge=2, le=200, description="Runs looked at to find flaky tests.")
+
+    @property
+    def concurrency(self) -> int:
+        return self.max_concurrent or os.cpu_count() or 1

@@ -1,0 +1,133 @@
+"""Typed vocabulary shared by the Runtime, the API and the pages.
+
+One module per area; every name is re-exported here, so code imports
+``from dashboard_core.models import ...`` and needs not know which module holds it.
+"""
+
+from __future__ import annotations
+
+from dashboard_core.models.api import (
+    ApiInfo,
+    EndpointInfo,
+    ErrorResponse,
+    HealthResponse,
+)
+from dashboard_core.models.events import (
+    Event,
+    EventKind,
+    EventPage,
+)
+from dashboard_core.models.health import (
+    MAX_HEARTBEAT_BYTES,
+    MAX_METRIC_NAME,
+    MAX_METRICS,
+    AgentInfo,
+    AgentsOverview,
+    AgentState,
+    AlertRecord,
+    AlertState,
+    CheckResult,
+    ComponentState,
+    ComponentStatus,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    MetricName,
+    MetricValue,
+    RuleStatus,
+    SafetyReport,
+    SafetyStatus,
+    Severity,
+)
+from dashboard_core.models.metrics import (
+    FieldInfo,
+    HostInfo,
+    LatestSample,
+    ProcessInfo,
+    SelfHealth,
+)
+from dashboard_core.models.overview import (
+    Overview,
+)
+from dashboard_core.models.testing import (
+    CaseInfo,
+    CaseOutcome,
+    FlakyTest,
+    RunCounts,
+    RunDetail,
+    RunInfo,
+    RunPage,
+    RunStatus,
+    RunSuiteRequest,
+    RunSuiteResponse,
+    SuiteInfo,
+    Trigger,
+    summary_line,
+)
+from dashboard_core.models.workflows import (
+    ParamInfo,
+    StepInfo,
+    StepStatus,
+    WorkflowInfo,
+    WorkflowList,
+    WorkflowRunInfo,
+    WorkflowStartRequest,
+    WorkflowStartResponse,
+    WorkflowStatus,
+)
+
+__all__ = [
+    "AgentInfo",
+    "AgentState",
+    "AgentsOverview",
+    "AlertRecord",
+    "AlertState",
+    "ApiInfo",
+    "CaseInfo",
+    "CaseOutcome",
+    "CheckResult",
+    "ComponentState",
+    "ComponentStatus",
+    "EndpointInfo",
+    "ErrorResponse",
+    "Event",
+    "EventKind",
+    "EventPage",
+    "FieldInfo",
+    "FlakyTest",
+    "HealthResponse",
+    "HeartbeatRequest",
+    "HeartbeatResponse",
+    "HostInfo",
+    "LatestSample",
+    "MAX_HEARTBEAT_BYTES",
+    "MAX_METRICS",
+    "MAX_METRIC_NAME",
+    "MetricName",
+    "MetricValue",
+    "Overview",
+    "ParamInfo",
+    "ProcessInfo",
+    "RuleStatus",
+    "RunCounts",
+    "RunDetail",
+    "RunInfo",
+    "RunPage",
+    "RunStatus",
+    "RunSuiteRequest",
+    "RunSuiteResponse",
+    "SafetyReport",
+    "SafetyStatus",
+    "SelfHealth",
+    "Severity",
+    "StepInfo",
+    "StepStatus",
+    "SuiteInfo",
+    "Trigger",
+    "WorkflowInfo",
+    "WorkflowList",
+    "WorkflowRunInfo",
+    "WorkflowStartRequest",
+    "WorkflowStartResponse",
+    "WorkflowStatus",
+    "summary_line",
+]

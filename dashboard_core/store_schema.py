@@ -1,0 +1,160 @@
+"""The store's schema: one SQL script per version, numbered by ``PRAGMA user_version``.
+
+:class:`~dashboard_core.store.Store` runs the scripts a file has not had yet, in
+order, when it opens it. Never edit a script that has shipped: append a new one
+(an older file is brought up to date by it, a newer one is refused).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: test runs and their cases
+    """
+    CREATE TABLE test_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        suite TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        queued_at REAL NOT NULL,
+        started_at REAL,
+        ended_at REAL,
+        updated_at REAL,
+        exit_code INTEGER,
+        collected INTEGER,
+        done INTEGER NOT NULL DEFAULT 0,
+        passed INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        xfailed INTEGER NOT NULL DEFAULT 0,
+        xpassed INTEGER NOT NULL DEFAULT 0,
+        argv TEXT NOT NULL DEFAULT '[]',
+        rootdir TEXT,
+        log_path TEXT,
+        rerun_of INTEGER REFERENCES test_runs(id) ON DELETE SET NULL,
+        selection TEXT,
+        pid INTEGER,
+        pid_created REAL
+    );
+    CREATE INDEX test_runs_by_suite ON test_runs (suite, id DESC);
+    CREATE INDEX test_runs_by_status ON test_runs (status);
+    CREATE TABLE test_cases (
+        run_id INTEGER NOT NULL REFERENCES test_runs(id) ON DELETE CASCADE,
+        nodeid TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        duration REAL NOT NULL DEFAULT 0,
+        message TEXT,
+        traceback TEXT,
+        PRIMARY KEY (run_id, nodeid)
+    );
+    CREATE INDEX test_cases_by_nodeid ON test_cases (nodeid, run_id);
+    """,
+    # 2: events, component checks, agents, alerts
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        source TEXT NOT NULL,
+        message TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_by_time ON events (at);
+    CREATE TABLE health_checks (
+        component TEXT NOT NULL,
+        at REAL NOT NULL,
+        ok INTEGER NOT NULL,
+        latency_ms REAL,
+        state TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX health_checks_by_component ON health_checks (component, at);
+    CREATE TABLE agents (
+        name TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        status TEXT,
+        role TEXT,
+        task TEXT,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        first_seen REAL,
+        last_seen REAL
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        state TEXT NOT NULL,
+        began_at REAL NOT NULL,
+        fired_at REAL,
+        ended_at REAL,
+        min REAL,
+        max REAL,
+        mean REAL,
+        message TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX alerts_by_rule ON alerts (rule, id DESC);
+    """,
+    # 3: workflow runs and their steps
+    """
+    CREATE TABLE workflow_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        workflow TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        started_at REAL NOT NULL,
+        ended_at REAL,
+        updated_at REAL
+    );
+    CREATE INDEX workflow_runs_by_workflow ON workflow_runs (workflow, id DESC);
+    CREATE INDEX workflow_runs_by_status ON workflow_runs (status);
+    CREATE TABLE workflow_steps (
+        run_id INTEGER NOT NULL REFERENCES workflow_runs(id) ON DELETE CASCADE,
+        step TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        exit_code INTEGER,
+        started_at REAL,
+        ended_at REAL,
+        restarts INTEGER NOT NULL DEFAULT 0,
+        log_path TEXT,
+        pid INTEGER,
+        pid_created REAL,
+        PRIMARY KEY (run_id, step)
+    );
+    """,
+    # 4: long metric history: the column names of packed rows. Each tier's table
+    # (metric_history_10s, ...) is made by dashboard_core.metrics.history_store
+    # when first used, since the tiers come from the config.
+    """
+    CREATE TABLE metric_layouts (
+        id INTEGER PRIMARY KEY,
+        columns TEXT NOT NULL UNIQUE
+    );
+    """,
+    # 5: login sessions (a cookie names one by a random id; the SHA-256 of that id is
+    # kept, so a copy of the file cannot be turned into cookies), and the identity
+    # cookies (Streamlit's, after a login with an OIDC provider) that logged out
+    """
+    CREATE TABLE login_sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        password TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX login_sessions_by_expiry ON login_sessions (expires_at);
+    CREATE TABLE ended_identities (
+        cookie_sha256 TEXT PRIMARY KEY,
+        expires_at REAL NOT NULL
+    );
+    """,
+    # 6: the order test cases ran in (rows saved while a run goes on arrive in any order).
+    # Older runs have none: they read back in the order their rows were written.
+    """
+    ALTER TABLE test_cases ADD COLUMN ordinal INTEGER;
+    """,
+]
