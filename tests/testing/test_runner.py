@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
 import psutil
@@ -13,6 +12,7 @@ from dashboard_core.processes.spec import PROGRESS_ENV
 from dashboard_core.testing import pytest_plugin
 from dashboard_core.testing.runner import RunSpec, RunStatus, SuiteRun, exit_code_words
 from tests.polling import wait_until
+from tests.processes.scripts import FAMILY  # a child in the group, a grandchild that left it
 
 ROOT = Path(__file__).parents[2]
 PY = sys.executable
@@ -38,24 +38,10 @@ def test_the_demo_suite_runs_with_live_counts_equal_to_pytest(tmp_path: Path) ->
     assert "1 failed, 7 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error in" in output
 
 
-GRANDCHILDREN = textwrap.dedent(
-    """
-    import os, subprocess, sys, time
-    out = sys.argv[1]
-    kids = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]),
-            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)]
-    with open(out + ".tmp", "w") as f:
-        f.write(" ".join(str(k.pid) for k in kids) + f" {os.getpid()}")
-    os.replace(out + ".tmp", out)
-    time.sleep(120)
-    """
-)
-
-
 def test_cancel_leaves_no_process_of_the_run(tmp_path: Path) -> None:
     """The run spawns a child in its group and one that escaped it (setsid): both go."""
     pids_file = tmp_path / "pids"
-    suite = run(tmp_path, [PY, "-c", GRANDCHILDREN, str(pids_file)], is_pytest=False)
+    suite = run(tmp_path, [PY, "-c", FAMILY, str(pids_file)], is_pytest=False)
     wait_until(pids_file.exists, 30, "the run to start its children")
     pids = [int(p) for p in pids_file.read_text().split()]
     assert all(psutil.pid_exists(p) for p in pids)
