@@ -47,6 +47,7 @@ class RunEngine:
         self.runs_dir = config.data_dir / "runs"
         self.queue: deque[int] = deque()  # run ids, in order
         self.wake = threading.Event()
+        self.passes = 0  # how many times supervise() woke up
 
     def live(self, a: ActiveRun) -> RunInfo:
         """What a run looks like right now, from memory (call with the guard held)."""
@@ -54,9 +55,12 @@ class RunEngine:
         return live_info(a, position, self.config.testing.concurrency)
 
     def supervise(self) -> None:
+        """Pass over the runs every ``poll`` seconds while there are any; with none, sleep
+        until woken (a run's end, a stop): an idle dashboard's manager costs nothing."""
         while not self.board.stopping.is_set():
-            self.wake.wait(self.poll)
+            self.wake.wait(self.poll if self.board.active else None)
             self.wake.clear()
+            self.passes += 1
             if self.board.stopping.is_set():
                 break
             try:

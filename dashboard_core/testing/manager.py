@@ -177,6 +177,7 @@ class SuiteManager:
                 self.board.active[run_id] = active
                 self.engine.queue.append(run_id)
             self.guard.changed.notify_all()
+        self.engine.wake.set()  # an idle manager's thread sleeps until there is a run to watch
         if stopping:
             self.engine.interrupt_queued(run_id)
             raise ShuttingDown("The dashboard is shutting down; no new runs start.")

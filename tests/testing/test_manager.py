@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from dashboard_core.config import Config
 from dashboard_core.models import RunStatus, Trigger
 from dashboard_core.store import open_store
 from dashboard_core.testing.manager import (
@@ -299,3 +300,23 @@ def test_parallel_workers_count_the_same(manager_factory: Factory) -> None:
     assert run.summary() == pytest_closing_line("examples/demo_suite")
     assert run.counts.collected == 12 == run.counts.done
     assert "-n" in manager.suites()[-1].command
+
+
+def test_an_idle_manager_sleeps_until_woken(suites_config: Callable[..., Config]) -> None:
+    """With nothing queued or running, the manager's thread waits for a run instead of
+    polling (an idle dashboard's manager used the CPU five times a second)."""
+    config = suites_config()
+    store = open_store(config.data_dir)
+    manager = SuiteManager(config, store, poll=0.01)
+    manager.start()
+    try:
+        run = manager.run_suite("demo", Trigger.UI).run.id
+        assert manager.wait(run, 120).status is RunStatus.FAILED  # the demo suite has a failing test
+        before = manager.engine.passes
+        threading.Event().wait(0.5)  # an observation window, not a synchronisation: ~50 passes if it polled
+        assert manager.engine.passes - before <= 1
+        again = manager.run_suite("demo", Trigger.UI).run.id  # and it still wakes for the next run
+        assert manager.wait(again, 120).status is RunStatus.FAILED
+    finally:
+        manager.stop()
+        store.close()
