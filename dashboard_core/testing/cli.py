@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
-import time
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from dashboard_core.api_client import ApiClient, ApiError, Unreachable
@@ -105,17 +108,16 @@ def run_suite(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         verb = "started" if created else "was already running; following it"
         print(f"Run {run.id} of {run.suite} {verb} on {runs.where}.", file=sys.stderr)
-        cancelled = False
-        try:
-            run = _follow(runs, run)
-        except KeyboardInterrupt:
+        with ctrl_c() as interrupted:
+            run = _follow(runs, run, interrupted)
+        cancelled = not run.status.finished
+        if cancelled:
             print(f"\nCancelling run {run.id}…", file=sys.stderr)
-            cancelled = True
             try:
                 runs.cancel(run.id)
             except (ApiError, SuiteError):
                 pass  # it finished meanwhile
-            run = _follow(runs, run)
+            run = _follow(runs, run)  # a second Ctrl-C stops waiting (KeyboardInterrupt)
         print(final_report(runs.detail(run.id)))
         if run.status is RunStatus.PASSED:
             return 0
@@ -143,9 +145,26 @@ def _choose(args: argparse.Namespace) -> Runs:
     return LocalRuns(args.config)
 
 
-def _follow(runs: Runs, run: RunInfo) -> RunInfo:
-    """Redraw the progress line until the run has finished; on a pipe, print a
-    line whenever the number of finished tests changes."""
+@contextmanager
+def ctrl_c() -> Iterator[threading.Event]:
+    """Ctrl-C sets the event instead of raising KeyboardInterrupt wherever the main thread
+    happens to be: raised inside a lock's ``with`` or a store call, it could leave a
+    lock held that the run's own thread then waits on for ever (a cancelled run that
+    never ended, seen under load). Off the main thread (no signals there) nothing changes."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _follow(runs: Runs, run: RunInfo, interrupted: threading.Event | None = None) -> RunInfo:
+    """Redraw the progress line until the run has finished (or ``interrupted`` is set);
+    on a pipe, print a line whenever the number of finished tests changes."""
     interactive = sys.stderr.isatty()
     last_printed = None
     while True:
@@ -157,10 +176,10 @@ def _follow(runs: Runs, run: RunInfo) -> RunInfo:
         elif (run.status, run.counts.done) != last_printed:
             print(line, file=sys.stderr)
             last_printed = (run.status, run.counts.done)
-        if run.status.finished:
-            if interactive:
+        if run.status.finished or (interrupted is not None and interrupted.is_set()):
+            if interactive and run.status.finished:
                 sys.stderr.write("\n")
             return run
-        if isinstance(runs, ServerRuns):
-            time.sleep(REFRESH_SECONDS)  # redraw cadence of a terminal display
+        if isinstance(runs, ServerRuns):  # redraw cadence of a terminal display
+            (interrupted or threading.Event()).wait(REFRESH_SECONDS)
         run = runs.poll(run.id)

@@ -98,6 +98,12 @@ def latest(api: TestClient) -> dict[str, float | None]:
     return get(api, "/metrics/latest")["values"]
 
 
+def full_sample(api: TestClient) -> bool:
+    """A sample with every reading has been taken (until the first one, /metrics/latest is a 404)."""
+    response = api.get("/metrics/latest")
+    return response.status_code == 200 and response.json()["values"].get("cpu.total") is not None
+
+
 def overview() -> AppTest:
     at = AppTest.from_file(ROUTER, default_timeout=60)
     at.run()
@@ -111,7 +117,7 @@ def test_every_source_raising_leaves_gaps_says_which_and_recovers(
     rt, api = live
     caplog.set_level(logging.INFO, logger="dashboard_core.metrics.sampler")
     assert sorted(s.name for s in rt.sampler.sources) == SOURCES
-    wait_until(lambda: latest(api).get("cpu.total") is not None, 30, "a full sample")
+    wait_until(lambda: full_sample(api), 30, "a full sample")
     for name in SOURCES:  # a clean slate for "logged once" (another test may have failed a source)
         logonce.recovered(logging.getLogger("faults"), f"source:{name}", "")
 

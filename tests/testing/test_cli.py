@@ -61,9 +61,13 @@ def test_ctrl_c_cancels_the_run_and_exits_130(suites_config: Callable[..., Confi
         try:
             wait_until(lambda: " 1/3 " in errors.read_text(), 60, "the first test to finish")
             proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=60)
+            try:
+                out, _ = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"no exit 60 s after Ctrl-C; its stderr:\n{errors.read_text()}") from None
         finally:
             proc.kill()
+            proc.wait()
     assert proc.returncode == 130, errors.read_text()
     assert "Cancelling run 1" in errors.read_text()
     assert out.startswith("Run 1 of gated: cancelled (killed by SIGTERM)")
