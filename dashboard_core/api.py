@@ -3,8 +3,8 @@ thin handlers over the application layer and the Runtime.
 
 Every error body is an :class:`ErrorResponse` (``success: false`` and a
 sentence). Docs at ``/api/docs`` (Swagger UI) and ``/api/redoc`` use assets shipped
-in a package, so they work on a closed network; the operations are grouped by area
-(one OpenAPI tag each, ``routes/tags.py``).
+in a package and fetch nothing from outside (``api_docs.py``), so they work on a
+closed network; the operations are grouped by area (one OpenAPI tag each, ``routes/tags.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 from dashboard_core import NAME, __version__
+from dashboard_core.api_docs import SWAGGER_PARAMETERS, add_redoc
 from dashboard_core.app.caller import Refusal, as_refusal
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes import dashboard, events, health, metrics, prometheus, testing, workflows
@@ -52,7 +53,10 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
+        redoc_url=None,  # add_redoc: the same page without a logo from a CDN
+        swagger_ui_parameters=SWAGGER_PARAMETERS,
     )
+    add_redoc(api)
     api.state.get_runtime = get_runtime
 
     @api.exception_handler(StarletteHTTPException)
