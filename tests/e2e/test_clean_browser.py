@@ -161,3 +161,35 @@ def test_api_docs_are_grouped_by_described_area(server: Server, page: Any) -> No
     for tag, text in DESCRIPTIONS.items():
         expect(page.locator(f'h3.opblock-tag[data-tag="{tag.value}"]')).to_contain_text(text)
 
+
+# The blocks the emoji used as icons came from (as tests/ui/test_icons.py scans the code).
+EMOJI = r"[\u{1F000}-\u{1FAFF}\u{2600}-\u{27BF}\u{2300}-\u{23FF}\u{25A0}-\u{25FF}\u{2B00}-\u{2BFF}\u{2139}\u{FE0F}]"
+EMOJI_ON_PAGE = f"() => (document.body.innerText.match(/{EMOJI}/gu) || []).join(' ')"
+MATERIAL_LOADED = "() => [...document.fonts].some(f => f.family.includes('Material Symbols') && f.status === 'loaded')"
+# A drawn icon is one glyph about as wide as its font is tall; unstyled, it is its name in letters.
+ICONS_AS_TEXT = """() => [...document.querySelectorAll('[data-testid="stIconMaterial"]')]
+    .filter(e => e.getBoundingClientRect().width > 2 * parseFloat(getComputedStyle(e).fontSize))
+    .map(e => e.textContent)"""
+
+
+def test_icons_come_from_the_bundled_material_font_not_emoji(server: Server, page: Any) -> None:
+    """Debian's Chromium has no colour emoji font: an emoji is a box. Every page's icons are
+    Material Symbols drawn from the font Streamlit serves, and the page text has no emoji."""
+    from playwright.sync_api import expect
+
+    watch = Watch().attach(page)
+    fonts: list[str] = []
+    page.on("request", lambda r: r.resource_type == "font" and fonts.append(r.url))
+    page.goto(server.url)
+    settle(page, "Overview")
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_test_id("stIconMaterial")).to_have_count(len(PAGES))
+    wait_until(lambda: page.evaluate(MATERIAL_LOADED), 30, "the Material Symbols font to load")
+    assert any("MaterialSymbols" in url and url.startswith(server.url) for url in fonts), fonts
+    for title in [*list(PAGES)[1:], "Overview"]:
+        nav.get_by_role("link", name=title, exact=True).click()
+        settle(page, title)
+        assert page.evaluate(EMOJI_ON_PAGE) == "", f"{title} shows emoji"
+        assert page.evaluate(ICONS_AS_TEXT) == [], f"{title}: icons drawn as their names"
+    assert all(url.startswith(server.url) for url in fonts), fonts
+    assert not watch.outside, f"requests left the machine: {watch.outside}"
