@@ -4,13 +4,13 @@ import streamlit as st
 
 from dashboard_core.events import visible_kinds
 from dashboard_core.health.views import events_frame
-from dashboard_core.labels import SEVERITY_EMOJI
+from dashboard_core.labels import SEVERITY_ICON
 from dashboard_core.models import Severity
-from ui.widgets import browser_tz, current_principal, require_runtime
+from ui.widgets import browser_tz, current_principal, material, require_runtime
 
 rt = require_runtime()
 tz = browser_tz()
-st.title("📜 Events")
+st.title("Events")
 st.caption(
     "Component health, agents, alerts, test runs and workflows. The same events stream from "
     "`GET /api/events/stream` (Server-Sent Events) and `/api/ws`."
@@ -26,7 +26,7 @@ severities = severity_col.pills(
     "Severity",
     list(Severity),
     selection_mode="multi",
-    format_func=lambda s: f"{SEVERITY_EMOJI[s]} {s.value}",
+    format_func=lambda s: f"{material(SEVERITY_ICON[s])} {s.value}",
     key="events_severities",
 )
 text = text_col.text_input("Search", placeholder="source or message", key="events_text")
@@ -42,7 +42,6 @@ def table() -> None:
         st.info("No events match." if (kinds or severities or text) else "No events yet.")
         return
     frame = events_frame(events)
-    frame["severity"] = [f"{SEVERITY_EMOJI[Severity(s)]} {s}" for s in frame["severity"]]
     frame["at"] = frame["at"].dt.tz_convert(tz).dt.tz_localize(None)
     st.dataframe(
         frame,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dashboard_core.labels import OUTCOME_EMOJI, RUN_EMOJI
 from dashboard_core.models import RunCounts, RunInfo, RunStatus
 from dashboard_core.units import local_time
 
@@ -10,7 +9,8 @@ LOG_LINES = 40  # lines of a running run's output shown live
 
 
 def status_text(status: RunStatus) -> str:
-    return f"{RUN_EMOJI.get(status, '')} {status}"
+    """The status in words (the page draws ``labels.RUN_ICON`` beside it)."""
+    return str(status)
 
 
 def counts_line(c: RunCounts) -> str:
@@ -22,8 +22,7 @@ def counts_line(c: RunCounts) -> str:
         (c.xfailed, "xfailed"),
         (c.xpassed, "xpassed"),
     ]
-    emoji = [OUTCOME_EMOJI[o] for o in OUTCOME_EMOJI]
-    return " · ".join(f"{e} {n} {word}" for e, (n, word) in zip(emoji, parts))
+    return " · ".join(f"{n} {word}" for n, word in parts)
 
 
 def short_summary(run: RunInfo, parts: int = 2) -> str:
