@@ -216,6 +216,7 @@ def show_cards(cards: list[Card]) -> None:
                 card.value,
                 card.delta,
                 delta_color=card.delta_color,
+                delta_arrow=card.delta_arrow,
                 help=card.help,
                 border=True,
                 chart_data=card.spark or None,
