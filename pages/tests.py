@@ -7,7 +7,15 @@ import streamlit as st
 
 from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
-from dashboard_core.app.test_views import active_state, counts_line, last_lines, run_label, status_text, when
+from dashboard_core.app.test_views import (
+    active_state,
+    counts_line,
+    last_lines,
+    results_refresh,
+    run_label,
+    status_text,
+    when,
+)
 from dashboard_core.labels import OUTCOME_EMOJI, RUN_COLOUR
 from dashboard_core.models import CaseInfo, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
 from dashboard_core.testing.charts import history_figure
@@ -192,7 +200,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
     if finished:
         st.markdown(f"**{run.summary()}** · {run.message}{rerun}")
     else:
-        st.info("This run is still going: its results fill in when it ends (live progress is under Active runs).")
+        st.info("This run is still going: the tests finished so far are below, more as they finish.")
 
     failing = [c for c in run.cases if c.outcome in FAILING]
     links = st.columns([1, 1, 1, 2], vertical_alignment="center")
@@ -245,6 +253,11 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
     if finished:
         with st.expander("Output, last lines", expanded=not run.cases):
             st.code(run.log_tail or "(no output)", language=None)
+
+
+def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo]) -> None:
+    detail = page.rt.tests.detail(run_id)
+    results(page, detail, by_name.get(detail.suite))
 
 
 def failure(failing: list[CaseInfo]) -> None:
@@ -303,11 +316,6 @@ by_name = {s.name: s for s in suites}
 st.session_state[ACTIVE] = active_state(rt.tests.active())
 show_notes()
 
-for row in range(0, len(suites), 3):
-    for col, suite in zip(st.columns(3), suites[row : row + 3]):
-        with col:
-            suite_card(page, suite)
-
 
 @st.fragment(run_every=1.0)
 def active_runs(page: PageContext) -> None:
@@ -319,12 +327,18 @@ def active_runs(page: PageContext) -> None:
         st.rerun()
     st.subheader("Active runs")
     if not runs:
-        st.caption("Nothing is running. ▶️ Run a suite above: its progress shows here.")
+        st.caption("Nothing is running. ▶️ Run a suite below: its progress shows here.")
     for run in runs:
         active_run(page, run)
 
 
-active_runs(page)
+active_runs(page)  # at the top: after Run, the run's progress is in view without scrolling
+
+st.subheader("Suites")
+for row in range(0, len(suites), 3):
+    for col, suite in zip(st.columns(3), suites[row : row + 3]):
+        with col:
+            suite_card(page, suite)
 
 st.subheader("Results")
 suite_col, run_col = st.columns([1, 3])
@@ -344,7 +358,9 @@ else:
         st.session_state[RUN_LABEL] = label
     run_id = run_col.selectbox("Run", list(choices), format_func=lambda i: run_label(choices.get(i), tz), key=RUN)
     detail = rt.tests.detail(run_id)
-    results(page, detail, by_name.get(detail.suite))
+    # A run still going refreshes its results as its tests finish; the live section reruns
+    # the whole page when it ends.
+    st.fragment(run_results, run_every=results_refresh(detail))(page, run_id, by_name)
     shown_suite = suite_choice if suite_choice in by_name else by_name.get(detail.suite, suites[0]).name
 
 history(page, shown_suite)
