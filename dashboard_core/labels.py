@@ -9,6 +9,7 @@ from dashboard_core.models import (
     AgentState,
     AlertState,
     ComponentState,
+    EventKind,
     RunStatus,
     Severity,
     StepStatus,
@@ -16,6 +17,7 @@ from dashboard_core.models import (
 )
 
 Colour = Literal["green", "orange", "red", "gray"]
+BLANK = "—"  # what a table cell with no value shows: never "None"
 
 COMPONENT_EMOJI = {
     ComponentState.HEALTHY: "🟢",
@@ -32,6 +34,15 @@ COMPONENT_COLOUR: dict[ComponentState, Colour] = {
 SAFETY_EMOJI = {"safe": "🟢", "warning": "🟠", "critical": "🔴"}
 SAFETY_COLOUR: dict[str, Colour] = {"safe": "green", "warning": "orange", "critical": "red"}
 ALERT_EMOJI = {AlertState.OK: "🟢", AlertState.PENDING: "🟡", AlertState.FIRING: "🔥", AlertState.RESOLVED: "✅"}
+KIND_WORDS = {
+    EventKind.COMPONENT: "component",
+    EventKind.AGENT: "agent",
+    EventKind.ALERT: "alert",
+    EventKind.TEST_RUN: "test run",
+    EventKind.WORKFLOW: "workflow",
+    EventKind.SYSTEM: "system",
+    EventKind.AUDIT: "audit",
+}
 SEVERITY_EMOJI = {Severity.INFO: "ℹ️", Severity.WARNING: "⚠️", Severity.CRITICAL: "🚨"}
 AGENT_EMOJI = {AgentState.ONLINE: "🟢", AgentState.OFFLINE: "🔴", AgentState.MISSING: "⚪"}
 RUN_EMOJI = {

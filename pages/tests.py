@@ -16,7 +16,7 @@ from dashboard_core.app.test_views import (
     status_text,
     when,
 )
-from dashboard_core.labels import OUTCOME_EMOJI, RUN_COLOUR
+from dashboard_core.labels import BLANK, OUTCOME_EMOJI, RUN_COLOUR
 from dashboard_core.models import CaseInfo, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
 from dashboard_core.testing.charts import history_figure
 from dashboard_core.testing.reports import (
@@ -236,7 +236,9 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
         )
         text = text_col.text_input("Search", placeholder="part of a test name or message", key="tests_search")
         shown = filter_cases(frame, outcomes, text)
-        st.dataframe(with_emoji(shown), hide_index=True, column_config=CASE_COLUMNS, key="tests_cases")
+        st.dataframe(
+            with_emoji(shown), hide_index=True, placeholder=BLANK, column_config=CASE_COLUMNS, key="tests_cases"
+        )
         st.caption(f"{len(shown)} of {len(frame)} tests shown.")
 
     if failing:
@@ -246,6 +248,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
         st.dataframe(
             with_emoji(slowest(run.cases, 10)),
             hide_index=True,
+            placeholder=BLANK,
             column_config=CASE_COLUMNS,
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
@@ -293,6 +296,7 @@ def history(page: PageContext, suite: str) -> None:
     flaky_col.dataframe(
         pd.DataFrame([f.model_dump(include={"nodeid", "flips", "passed", "failed", "history"}) for f in flaky]),
         hide_index=True,
+        placeholder=BLANK,
         column_order=["nodeid", "flips", "passed", "failed", "history"],
         column_config={"nodeid": st.column_config.TextColumn("Test"), "history": "History (oldest first)"},
         key="tests_flaky",

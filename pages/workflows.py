@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
-from dashboard_core.labels import STEP_EMOJI, WORKFLOW_EMOJI
+from dashboard_core.labels import BLANK, STEP_EMOJI, WORKFLOW_EMOJI
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
 from dashboard_core.units import format_bytes, format_seconds, local_time
 from dashboard_core.workflows.views import card_run, number_field, runs_frame, steps_figure, steps_frame
@@ -176,6 +176,7 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=BLANK,
         key="workflow_steps",
         column_config={
             "step": "Step",
@@ -259,6 +260,7 @@ def live(page: PageContext) -> None:
     st.dataframe(
         history,
         hide_index=True,
+        placeholder=BLANK,
         key="workflow_history",
         column_config={
             "id": st.column_config.NumberColumn("#", width="small"),

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from dashboard_core.health.event_rows import collapse
 from dashboard_core.labels import (
     ALERT_EMOJI,
     RUN_EMOJI,
@@ -222,15 +223,16 @@ def run_line(run: RunInfo, tz: str, now: datetime) -> str:
 
 # -- tables --------------------------------------------------------------------------
 def events_table(events: Sequence[Event], tz: str, now: datetime) -> pd.DataFrame:
-    """A compact table of events (as given, newest first): local time, emoji, source, message."""
+    """A compact table of events (as given, newest first), repeats collapsed into one row
+    (a crash-looping service is one line, not ten): local time, emoji, source, message."""
     rows = [
         {
-            "when": clock(e.at, tz, now),
-            "severity": SEVERITY_EMOJI.get(e.severity, ""),
-            "source": e.source,
-            "message": e.message,
+            "when": clock(row.newest.at, tz, now),
+            "severity": SEVERITY_EMOJI.get(row.newest.severity, ""),
+            "source": row.newest.source,
+            "message": row.message,
         }
-        for e in events
+        for row in collapse(events)
     ]
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
