@@ -14,6 +14,7 @@ from dashboard_core.models import (
     AgentState,
     AlertState,
     ComponentState,
+    EventKind,
     RunStatus,
     Severity,
     StepStatus,
@@ -21,6 +22,7 @@ from dashboard_core.models import (
 )
 
 Colour = Literal["green", "orange", "red", "gray", "blue", "violet"]
+BLANK = "—"  # what a table cell with no value shows: never "None"
 
 
 class Icon(NamedTuple):
@@ -54,6 +56,15 @@ ALERT_ICON = {
     AlertState.PENDING: Icon("pending", "orange"),
     AlertState.FIRING: Icon("local_fire_department", "red"),
     AlertState.RESOLVED: Icon("task_alt", "green"),
+}
+KIND_WORDS = {
+    EventKind.COMPONENT: "component",
+    EventKind.AGENT: "agent",
+    EventKind.ALERT: "alert",
+    EventKind.TEST_RUN: "test run",
+    EventKind.WORKFLOW: "workflow",
+    EventKind.SYSTEM: "system",
+    EventKind.AUDIT: "audit",
 }
 SEVERITY_ICON = {
     Severity.INFO: Icon("info", "blue"),

@@ -8,7 +8,7 @@ from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
 from dashboard_core.health.timeline import state_intervals, timeline_figure
 from dashboard_core.health.views import agents_frame
-from dashboard_core.labels import AGENT_ICON
+from dashboard_core.labels import AGENT_ICON, BLANK
 from dashboard_core.models import AgentState
 from ui.widgets import PageContext, material, page_context
 
@@ -39,6 +39,7 @@ def live() -> None:
     st.dataframe(
         frame,
         hide_index=True,
+        placeholder=BLANK,
         key="agents_table",
         column_config={
             "name": "Agent",

@@ -194,7 +194,7 @@ def dashboard(health: SelfHealth) -> None:
         help=f"Process table scanned every {health.process_interval_seconds:g} s",
     )
     cols[2].metric(
-        "Sampler CPU per sample",
+        "Sampler CPU",  # per sample (its help says so): a longer label was cut on a laptop
         f"{health.sampler_cpu_ms_per_sample:.2f} ms" if health.sampler_cpu_ms_per_sample is not None else "—",
         border=True,
         help="CPU time of the sampler thread per host sample; a process-table scan costs "

@@ -13,6 +13,7 @@ from dashboard_core.health.overview import (
 )
 from dashboard_core.labels import (
     ALERT_ICON,
+    BLANK,
     SAFETY_COLOUR,
     SAFETY_ICON,
     SEVERITY_ICON,
@@ -143,6 +144,7 @@ def history() -> None:
     st.dataframe(
         history_table(alerts, tz, datetime.now(UTC)),
         hide_index=True,
+        placeholder=BLANK,
         key="safety_history",
         column_config=HISTORY_COLUMNS,
     )

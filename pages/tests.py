@@ -7,8 +7,16 @@ import streamlit as st
 
 from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
-from dashboard_core.app.test_views import active_state, counts_line, last_lines, run_label, status_text, when
-from dashboard_core.labels import OUTCOME_ICON, RUN_COLOUR, RUN_ICON
+from dashboard_core.app.test_views import (
+    active_state,
+    counts_line,
+    last_lines,
+    results_refresh,
+    run_label,
+    status_text,
+    when,
+)
+from dashboard_core.labels import BLANK, OUTCOME_ICON, RUN_COLOUR, RUN_ICON
 from dashboard_core.models import CaseInfo, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
 from dashboard_core.testing.charts import history_figure
 from dashboard_core.testing.reports import (
@@ -188,7 +196,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
     if finished:
         st.markdown(f"**{run.summary()}** · {run.message}{rerun}")
     else:
-        st.info("This run is still going: its results fill in when it ends (live progress is under Active runs).")
+        st.info("This run is still going: the tests finished so far are below, more as they finish.")
 
     failing = [c for c in run.cases if c.outcome in FAILING]
     links = st.columns([1, 1, 1, 2], vertical_alignment="center")
@@ -224,7 +232,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
         )
         text = text_col.text_input("Search", placeholder="part of a test name or message", key="tests_search")
         shown = filter_cases(frame, outcomes, text)
-        st.dataframe(shown, hide_index=True, column_config=CASE_COLUMNS, key="tests_cases")
+        st.dataframe(shown, hide_index=True, placeholder=BLANK, column_config=CASE_COLUMNS, key="tests_cases")
         st.caption(f"{len(shown)} of {len(frame)} tests shown.")
 
     if failing:
@@ -234,6 +242,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
         st.dataframe(
             slowest(run.cases, 10),
             hide_index=True,
+            placeholder=BLANK,
             column_config=CASE_COLUMNS,
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
@@ -241,6 +250,11 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
     if finished:
         with st.expander("Output, last lines", expanded=not run.cases):
             st.code(run.log_tail or "(no output)", language=None)
+
+
+def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo]) -> None:
+    detail = page.rt.tests.detail(run_id)
+    results(page, detail, by_name.get(detail.suite))
 
 
 def failure(failing: list[CaseInfo]) -> None:
@@ -275,6 +289,7 @@ def history(page: PageContext, suite: str) -> None:
     flaky_col.dataframe(
         pd.DataFrame([f.model_dump(include={"nodeid", "flips", "passed", "failed", "history"}) for f in flaky]),
         hide_index=True,
+        placeholder=BLANK,
         column_order=["nodeid", "flips", "passed", "failed", "history"],
         column_config={"nodeid": st.column_config.TextColumn("Test"), "history": "History (oldest first)"},
         key="tests_flaky",
@@ -298,11 +313,6 @@ by_name = {s.name: s for s in suites}
 st.session_state[ACTIVE] = active_state(rt.tests.active())
 show_notes()
 
-for row in range(0, len(suites), 3):
-    for col, suite in zip(st.columns(3), suites[row : row + 3]):
-        with col:
-            suite_card(page, suite)
-
 
 @st.fragment(run_every=1.0)
 def active_runs(page: PageContext) -> None:
@@ -314,12 +324,18 @@ def active_runs(page: PageContext) -> None:
         st.rerun()
     st.subheader("Active runs")
     if not runs:
-        st.caption(f"Nothing is running. {material('play_arrow')} Run a suite above: its progress shows here.")
+        st.caption(f"Nothing is running. {material('play_arrow')} Run a suite below: its progress shows here.")
     for run in runs:
         active_run(page, run)
 
 
-active_runs(page)
+active_runs(page)  # at the top: after Run, the run's progress is in view without scrolling
+
+st.subheader("Suites")
+for row in range(0, len(suites), 3):
+    for col, suite in zip(st.columns(3), suites[row : row + 3]):
+        with col:
+            suite_card(page, suite)
 
 st.subheader("Results")
 suite_col, run_col = st.columns([1, 3])
@@ -339,7 +355,9 @@ else:
         st.session_state[RUN_LABEL] = label
     run_id = run_col.selectbox("Run", list(choices), format_func=lambda i: run_label(choices.get(i), tz), key=RUN)
     detail = rt.tests.detail(run_id)
-    results(page, detail, by_name.get(detail.suite))
+    # A run still going refreshes its results as its tests finish; the live section reruns
+    # the whole page when it ends.
+    st.fragment(run_results, run_every=results_refresh(detail))(page, run_id, by_name)
     shown_suite = suite_choice if suite_choice in by_name else by_name.get(detail.suite, suites[0]).name
 
 history(page, shown_suite)

@@ -10,10 +10,10 @@ import streamlit as st
 
 from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
-from dashboard_core.labels import WORKFLOW_ICON
+from dashboard_core.labels import BLANK, WORKFLOW_ICON
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
 from dashboard_core.units import format_bytes, format_seconds, local_time
-from dashboard_core.workflows.views import card_run, runs_frame, steps_figure, steps_frame
+from dashboard_core.workflows.views import card_run, number_field, runs_frame, steps_figure, steps_frame
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
 page = page_context()
@@ -92,10 +92,12 @@ def param_input(workflow: str, param: ParamInfo) -> None:
         st.selectbox(label, options, index=index, key=key, help=help_text)
     elif param.type == "bool":
         st.checkbox(label, value=bool(param.default), key=key, help=help_text)
-    elif param.type == "int":
-        st.number_input(label, value=int(param.default or 0), step=1, key=key, help=help_text)
-    elif param.type == "float":
-        st.number_input(label, value=float(param.default or 0.0), key=key, help=help_text, format="%g")
+    elif param.type in ("int", "float"):
+        value, low, high = number_field(param)
+        step, shown = (1, "%d") if param.type == "int" else (None, "%g")
+        st.number_input(
+            label, min_value=low, max_value=high, value=value, step=step, format=shown, key=key, help=help_text
+        )
     else:
         st.text_input(label, value=str(param.default or ""), key=key, help=help_text)
 
@@ -173,6 +175,7 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=BLANK,
         key="workflow_steps",
         column_config={
             "step": "Step",
@@ -255,6 +258,7 @@ def live(page: PageContext) -> None:
     st.dataframe(
         history,
         hide_index=True,
+        placeholder=BLANK,
         key="workflow_history",
         column_config={
             "id": st.column_config.NumberColumn("#", width="small"),

@@ -153,7 +153,7 @@ def critical_toasts() -> None:
         )
 
 
-def window_picker(key: str = "window") -> Callable[[], Window]:
+def window_picker(key: str = "window", default: str = "15m") -> Callable[[], Window]:
     """Preset spans ending now, or a custom range in the viewer's time zone.
 
     Returns a function, so a live fragment re-resolves "last 15 min" each tick.
@@ -163,12 +163,12 @@ def window_picker(key: str = "window") -> Callable[[], Window]:
     choice = st.segmented_control(
         "Window",
         options,
-        default="15m",
+        default=default,
         format_func=lambda o: PRESETS.get(o, o),
         key=key,
         label_visibility="collapsed",
     )
-    choice = choice or "15m"
+    choice = choice or default
     if choice != CUSTOM:
         return lambda: resolve_window(choice)
     now = pd.Timestamp.now(tz=tz).tz_localize(None).floor("min").to_pydatetime()
@@ -236,6 +236,7 @@ def show_cards(cards: list[Card]) -> None:
                 card.value,
                 card.delta,
                 delta_color=card.delta_color,
+                delta_arrow=card.delta_arrow,
                 help=card.help,
                 border=True,
                 chart_data=card.spark or None,

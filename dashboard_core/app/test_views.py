@@ -6,6 +6,7 @@ from dashboard_core.models import RunCounts, RunInfo, RunStatus
 from dashboard_core.units import local_time
 
 LOG_LINES = 40  # lines of a running run's output shown live
+RESULTS_REFRESH_SECONDS = 2.0  # a running run's results table, as its tests finish
 
 
 def status_text(status: RunStatus) -> str:
@@ -52,3 +53,9 @@ def active_state(runs: list[RunInfo]) -> list[tuple[int, bool]]:
 
 def last_lines(text: str, n: int = LOG_LINES) -> str:
     return "\n".join(text.splitlines()[-n:])
+
+
+def results_refresh(run: RunInfo) -> float | None:
+    """How often the results of this run are read again: while it is going, so the
+    tests finished so far show; never once it has ended (its results are final)."""
+    return None if run.status.finished else RESULTS_REFRESH_SECONDS

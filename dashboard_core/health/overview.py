@@ -14,6 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from dashboard_core.health.event_rows import collapse
 from dashboard_core.labels import SAFETY_COLOUR, SAFETY_ICON, Colour, Icon
 from dashboard_core.metrics.fields import split_column
 from dashboard_core.models import (
@@ -214,15 +215,16 @@ def run_line(run: RunInfo, tz: str, now: datetime) -> str:
 
 # -- tables --------------------------------------------------------------------------
 def events_table(events: Sequence[Event], tz: str, now: datetime) -> pd.DataFrame:
-    """A compact table of events (as given, newest first): local time, severity, source, message."""
+    """A compact table of events (as given, newest first), repeats collapsed into one row
+    (a crash-looping service is one line, not ten): local time, severity, source, message."""
     rows = [
         {
-            "when": clock(e.at, tz, now),
-            "severity": e.severity.value,
-            "source": e.source,
-            "message": e.message,
+            "when": clock(row.newest.at, tz, now),
+            "severity": row.newest.severity.value,
+            "source": row.newest.source,
+            "message": row.message,
         }
-        for e in events
+        for row in collapse(events)
     ]
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 

@@ -3,6 +3,7 @@ watch the run live, and see its results when it ends (no reload, no sleeps)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -83,3 +84,32 @@ def test_run_a_suite_watch_it_live_and_see_its_results(
     )
     expect(page.get_by_role("button", name=re.compile("Re-run the 2 failed tests$")).first).to_be_visible()
     expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg').first).to_be_attached()
+
+
+def more_suites(tmp_path: Path, n: int) -> str:
+    """``n`` more suites (copies of the gated one), so the suite cards fill more than a screen."""
+    gated = json.dumps(str(tmp_path / "gated"))
+    return "".join(f'\n[[suites]]\nname = "more{i}"\npaths = [{gated}]\ncwd = {gated}\n' for i in range(n))
+
+
+def test_after_run_the_progress_is_in_view_and_the_results_fill_in_while_it_runs(
+    server_factory: Callable[..., Server], page: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1400, "height": 800})
+    server = server_factory(suites_entries(tmp_path) + more_suites(tmp_path, 6))
+    page.goto(f"{server.url}/tests")
+    expect(page.get_by_role("heading", name=re.compile(r"^\W*Tests$"))).to_be_visible(timeout=FIRST_RENDER_MS)
+    card(page, "gated").get_by_role("button", name=re.compile("Run$")).first.click()
+
+    # The run's progress shows where the person is looking: no scrolling down past the cards.
+    live = page.locator("[class*='st-key-active_']")
+    expect(showing(live, "stProgress", "1 of 3 tests done")).to_be_visible(timeout=RUN_MS)
+    expect(live.first).to_be_in_viewport()
+
+    # Its results show the test finished so far, beside the live counts, while it still runs.
+    expect(page.get_by_text("1 of 1 tests shown.").first).to_be_visible(timeout=RUN_MS)
+    expect(page.get_by_text("No test has finished yet")).to_have_count(0)
+    (tmp_path / "gate").touch()
+    expect(page.get_by_text("3 of 3 tests shown.").first).to_be_visible(timeout=RUN_MS)

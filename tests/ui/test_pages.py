@@ -46,7 +46,7 @@ def test_overview_shows_host_and_dashboard_health(app: AppTest, live_runtime: Ru
     # the system's state comes first; the host and the dashboard's own health below it
     assert [s.value for s in app.subheader] == ["Components", "Latest events", "Host", "This dashboard"]
     assert {"CPU", "Memory", "Swap", "Processes", "Load, 1 min"} <= set(labels(app))
-    assert {"Uptime", "Sampling interval", "Sampler CPU per sample", "Server memory (RSS)"} <= set(labels(app))
+    assert {"Uptime", "Sampling interval", "Sampler CPU", "Server memory (RSS)"} <= set(labels(app))
     interval = next(m for m in app.metric if m.label == "Sampling interval")
     assert interval.value == "0.1 s"
     assert any("samples held" in p.proto.text for p in app.get("progress"))
