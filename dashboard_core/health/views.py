@@ -1,4 +1,4 @@
-"""Tables for the Agents and Events pages: plain DataFrames, ready for a table widget."""
+"""The Agents page's table: a plain DataFrame, ready for a table widget."""
 
 from __future__ import annotations
 
