@@ -18,12 +18,15 @@ from typing import Any
 
 import psutil
 
-from tests.localhost import CHROMIUM, CHROMIUM_ARGS
+from tests.localhost import CHROMIUM_ARGS
 
 # Nothing leaves the machine: every host name but the loopback fails to resolve
 # (Netdata's dashboard asks for its registry and cloud; this network refuses them anyway).
 BROWSER_ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 VIEWPORT = {"width": 1400, "height": 1000}
+# Where Debian's Chromium lives (/usr/bin/chromium is a shell script that execs it): every
+# process of the browser (zygotes, renderers, GPU, utilities, crashpad) runs an executable here.
+CHROMIUM_LIB = "/usr/lib/chromium/"
 
 # The first Plotly chart on the page has data drawn: a trace with points in
 # plotly.js's full data, and a mark on screen for it (an SVG line path with a
@@ -77,7 +80,7 @@ def chromium_processes() -> list[psutil.Process]:
     found = []
     for p in psutil.Process().children(recursive=True):
         try:
-            if p.exe().startswith(str(CHROMIUM.resolve().parent)) or p.name().startswith("chrom"):
+            if p.exe().startswith(CHROMIUM_LIB):
                 found.append(p)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
@@ -191,10 +194,7 @@ def netdata_config(workdir: Path, port: int) -> Path:
     registry = {workdir}/lib/registry
     web = {NETDATA_WEB}
 [logs]
-    debug = {workdir}/log/debug.log
-    error = {workdir}/log/error.log
-    access = none
-    health = none
+    access log = none
 [web]
     bind to = 127.0.0.1:{port}
     web files owner = root
