@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _common  # noqa: F401 - puts the repository on sys.path (for tests.localhost)
 import psutil
 
 from tests.localhost import CHROMIUM_ARGS
