@@ -174,8 +174,8 @@ def ensure_netdata() -> str:
 
 def netdata_config(workdir: Path, port: int) -> Path:
     """A netdata.conf whose every writable directory is in ``workdir`` (a system
-    install, if any, is left alone), bound to 127.0.0.1:port, metrics in RAM,
-    the registry, health, ML and cloud off (they would only add noise)."""
+    install, if any, is left alone; its database engine writes there too), bound
+    to 127.0.0.1:port, the registry, health, ML and cloud off (they would only add noise)."""
     for d in ("etc", "log", "cache", "lib", "run"):
         (workdir / d).mkdir(parents=True, exist_ok=True)
     conf = workdir / "netdata.conf"
@@ -183,8 +183,6 @@ def netdata_config(workdir: Path, port: int) -> Path:
     run as user = root
     hostname = bench
     update every = 1
-[db]
-    mode = ram
 [directories]
     config = {workdir}/etc
     log = {workdir}/log

@@ -240,8 +240,8 @@ def netdata(args: argparse.Namespace, workdir: Path) -> Cost:
         up = wait_netdata(proc, port, workdir)
         print(f"Netdata {version} pid {proc.pid} on port {port}: answering after {up:.1f} s", flush=True)
         with sync_playwright() as pw:
-            return page_cost(pw, f"http://127.0.0.1:{port}/", f"Netdata {version} dashboard", netdata_drawn, args,
-                             proc.pid)  # fmt: skip
+            url = f"http://127.0.0.1:{port}{args.netdata_path}"
+            return page_cost(pw, url, f"Netdata {version} {args.netdata_path}", netdata_drawn, args, proc.pid)
     finally:
         stop_netdata(proc, workdir)
 
@@ -277,8 +277,8 @@ def report(costs: list[Cost], firsts: list[float], changes: list[float | None], 
     for label, cpu in (("Metrics, Live on", live_cpu), ("Overview", overview_cpu)):
         if nd and nd.browser_cpu:
             factor = nd.browser_cpu / max(cpu, 1e-9)
-            checks.append(verdict(factor >= NETDATA_FACTOR, f"{label}: {factor:.1f}x below Netdata's dashboard "
-                                  f"({nd.browser_cpu:.1f} % of one core) >= {NETDATA_FACTOR:g}x"))  # fmt: skip
+            checks.append(verdict(factor >= NETDATA_FACTOR, f"{label}: Netdata's dashboard ({nd.browser_cpu:.1f} %) / "
+                                  f"ours ({cpu:.1f} %) = {factor:.2f}x >= {NETDATA_FACTOR:g}x"))  # fmt: skip
         else:
             checks.append(verdict(False, f"{label}: not compared, Netdata not measured ({nd_why})"))
     limit = BASELINE_WS_PER_MIN / 10
@@ -303,6 +303,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds after a page is drawn before measuring")
     parser.add_argument("--repeat", type=int, default=3, help="first-chart and window-change timings")
     parser.add_argument("--no-netdata", action="store_true", help="skip Netdata (its comparisons then FAIL)")
+    # Its React dashboard at / draws nothing in headless Chromium here (empty charts, one request
+    # in 10 s); the classic one in the same package polls and draws its charts every second.
+    parser.add_argument("--netdata-path", default="/old/index.html", help="which of Netdata's dashboards")
     args = parser.parse_args()
     print(f"{machine_note()}; {load_note()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
