@@ -10,11 +10,17 @@ Streamlit's cookie decoding.
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from dashboard_core.server import api_routes, load_or_exit, make_lifespan, middleware, refuse_to_start
+from dashboard_core.server import load_or_exit, make_lifespan, middleware, refuse_to_start
 from ui.oidc import setup as oidc_setup
 from ui.serving import favour_the_event_loop, one_ast_parse_at_a_time, settle_heap
-from ui.streamlit_internals import no_file_watchers_on_reconnect, nodelay_on_listeners, warn_if_unchecked_version
+from ui.streamlit_internals import (
+    BackendBaseUrl,
+    no_file_watchers_on_reconnect,
+    nodelay_on_listeners,
+    warn_if_unchecked_version,
+)
 
 warn_if_unchecked_version()  # the workarounds in ui/streamlit_internals.py were checked against one version
 # scripts/start.sh has run these before `streamlit run` bound the port (ui/preflight.py); here
@@ -33,13 +39,15 @@ oidc_gate, auth_secrets = oidc_setup(config, address, st.get_option("server.port
 
 app = st.App(
     Path(__file__).parent / "ui" / "router.py",
-    routes=api_routes(),
     lifespan=make_lifespan(config, self_url, on_ready=settle_heap),  # the runtime's objects too: see ui/serving.py
-    middleware=middleware(
-        config,
-        st.get_option("server.allowedHosts"),
-        oidc=oidc_gate,
-        trusted_origins=st.get_option("server.corsAllowedOrigins"),
-    ),
+    middleware=[
+        *middleware(
+            config,
+            st.get_option("server.allowedHosts"),
+            oidc=oidc_gate,
+            trusted_origins=st.get_option("server.corsAllowedOrigins"),
+        ),
+        Middleware(BackendBaseUrl),  # no 404s on deep links: see ui/streamlit_internals.py
+    ],
     secrets=auth_secrets,
 )

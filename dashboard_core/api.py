@@ -2,8 +2,9 @@
 thin handlers over the application layer and the Runtime.
 
 Every error body is an :class:`ErrorResponse` (``success: false`` and a
-sentence). Docs at ``/api/docs`` use Swagger assets shipped in a package, so
-they work on a closed network.
+sentence). Docs at ``/api/docs`` (Swagger UI) and ``/api/redoc`` use assets shipped
+in a package and fetch nothing from outside (``api_docs.py``), so they work on a
+closed network; the operations are grouped by area (one OpenAPI tag each, ``routes/tags.py``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 from dashboard_core import NAME, __version__
+from dashboard_core.api_docs import SWAGGER_PARAMETERS, add_redoc
 from dashboard_core.app.caller import Refusal, as_refusal
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes import dashboard, events, health, metrics, prometheus, testing, workflows
 from dashboard_core.routes.common import document_error_bodies
+from dashboard_core.routes.tags import DESCRIPTIONS, OPENAPI_TAGS
 from dashboard_core.runtime import Runtime
 from dashboard_core.store import StoreError
 from dashboard_core.testing.manager import SuiteError
@@ -29,6 +32,9 @@ from dashboard_core.workflows.supervisor import WorkflowError
 
 RuntimeGetter = Callable[[], Runtime | None]
 ROUTERS = (dashboard, metrics, testing, health, events, workflows, prometheus)
+DESCRIPTION = "Everything the dashboard shows and does, for scripts and other programs, by area:\n\n" + "\n".join(
+    f"- **{tag.value}**: {text}" for tag, text in DESCRIPTIONS.items()
+)
 
 
 def flat_routes(app: FastAPI | APIRouter) -> list[BaseRoute]:
@@ -45,8 +51,12 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     api = FastAPIOffline(
         title=f"{NAME} API",
         version=__version__,
-        description="Host metrics, history export and the dashboard's own health.",
+        description=DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
+        redoc_url=None,  # add_redoc: the same page without a logo from a CDN
+        swagger_ui_parameters=SWAGGER_PARAMETERS,
     )
+    add_redoc(api)
     api.state.get_runtime = get_runtime
 
     @api.exception_handler(StarletteHTTPException)

@@ -163,10 +163,15 @@ class EventLog:
         source: str | None = None,
         text: str | None = None,
         before_id: int | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> list[Event]:
-        """The newest events first, filtered; ``text`` is searched in source and message.
+        """The newest events first, filtered; ``text`` is searched in source and message,
+        ``start`` and ``end`` bound when they happened (both included).
         Only those ``who`` may see (``None``: all, as in :meth:`since`)."""
-        where, params = _where(who, kinds=kinds, severities=severities, source=source, text=text, before_id=before_id)
+        where, params = _where(
+            who, kinds=kinds, severities=severities, source=source, text=text, before_id=before_id, start=start, end=end
+        )
         rows = self.store.all(
             f"SELECT * FROM events{where} ORDER BY id DESC LIMIT ?", [*params, max(1, min(limit, MAX_PAGE))]
         )
@@ -193,6 +198,8 @@ def _where(
     source: str | None = None,
     text: str | None = None,
     before_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> tuple[str, list[object]]:
     """The WHERE clause (with its parameters) of an event query."""
     clauses: list[str] = []
@@ -219,6 +226,12 @@ def _where(
     if before_id is not None:
         clauses.append("id < ?")
         params.append(before_id)
+    if start is not None:
+        clauses.append("at >= ?")
+        params.append(start.timestamp())
+    if end is not None:
+        clauses.append("at <= ?")
+        params.append(end.timestamp())
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

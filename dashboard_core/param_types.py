@@ -24,6 +24,10 @@ class Declared(Protocol):
     def type(self) -> Literal["str", "int", "float", "bool"]: ...
     @property
     def choices(self) -> Sequence[str | int | float] | None: ...
+    @property
+    def min(self) -> float | None: ...
+    @property
+    def max(self) -> float | None: ...
 
 
 class ParamError(ValueError):
@@ -73,7 +77,25 @@ def coerce(param: Declared, value: Any) -> Value:
     if param.choices is not None and result not in [coerce_choice(param, c) for c in param.choices]:
         allowed = ", ".join(repr(c) for c in param.choices)
         raise ParamError(f"{result!r} is not one of the choices: {allowed}")
+    if isinstance(result, int | float) and not isinstance(result, bool):
+        _within_bounds(param, result)
     return result
+
+
+def bounds_text(param: Declared) -> str:
+    """``between 1 and 1000``, ``at least 1``, ``at most 1000``; empty without bounds."""
+    low, high = param.min, param.max
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    if low is not None:
+        return f"at least {low:g}"
+    return f"at most {high:g}" if high is not None else ""
+
+
+def _within_bounds(param: Declared, number: float) -> None:
+    """A number outside the declared ``min``/``max`` is refused, saying the bounds."""
+    if (param.min is not None and number < param.min) or (param.max is not None and number > param.max):
+        raise ParamError(f"{number:g} is out of bounds: must be {bounds_text(param)}")
 
 
 def coerce_choice(param: Declared, choice: Value) -> Value:

@@ -22,8 +22,7 @@ from typing import Any
 from starlette._utils import get_route_path  # where it lives: starlette.routing only imports it
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dashboard_core import runtime as runtime_module
@@ -100,12 +99,6 @@ def make_lifespan(
     return lifespan
 
 
-def api_routes() -> list[BaseRoute]:
-    """A bare /api (which would reach Streamlit's page catch-all) is redirected
-    to /api/; the API itself is served by :class:`ApiFirst`."""
-    return [Route("/api", lambda request: RedirectResponse(f"{request.scope.get('root_path', '')}/api/", 308))]
-
-
 def api_mount(get_runtime: Callable[[], Runtime | None] = runtime_module.current) -> Mount:
     """The API at /api/..., its larger answers (CSV, history) gzipped."""
     return Mount("/api", app=GZipMiddleware(create_api(get_runtime), minimum_size=1000))
@@ -125,6 +118,7 @@ class ApiFirst:
     Every path under /api/ goes to the API, matched by its prefix: the Mount's
     own pattern (``.*``) misses a path with a newline in it (``%0A`` in a name),
     which then got Streamlit's plain-text 404 instead of the API's JSON error.
+    A bare /api is the API's index (``/api/``), answered as it is: no redirect.
     """
 
     def __init__(self, app: ASGIApp, *, api: Mount) -> None:
@@ -133,7 +127,16 @@ class ApiFirst:
         self.prefix = api.path + "/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and get_route_path(scope).startswith(self.prefix):
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        route_path = get_route_path(scope)
+        if route_path == self.api.path:  # /api: the index, as /api/ answers it
+            scope["path"] += "/"
+            if scope.get("raw_path"):
+                scope["raw_path"] += b"/"
+            route_path += "/"
+        if route_path.startswith(self.prefix):
             root_path = scope.get("root_path", "")
             # What Mount.matches sets for its app: the API then routes the rest of the path.
             scope["app_root_path"] = scope.get("app_root_path", root_path)

@@ -8,13 +8,13 @@ from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
 from dashboard_core.health.timeline import state_intervals, timeline_figure
 from dashboard_core.health.views import agents_frame
-from dashboard_core.labels import AGENT_EMOJI
+from dashboard_core.labels import AGENT_ICON, BLANK
 from dashboard_core.models import AgentState
-from ui.widgets import PageContext, page_context
+from ui.widgets import PageContext, material, page_context
 
 page = page_context()
 rt, tz = page.rt, page.tz
-st.title("🤖 Agents")
+st.title("Agents")
 ttl = rt.config.agents.ttl_seconds
 st.caption(
     f"Agents join by sending heartbeats to `POST /api/agents/<name>/heartbeat`; an agent with no heartbeat for "
@@ -30,16 +30,16 @@ def live() -> None:
     counts = {s: sum(1 for a in overview.agents if a.state is s) for s in AgentState}
     cols = st.columns(3)
     for col, state in zip(cols, AgentState):
-        col.metric(f"{AGENT_EMOJI[state]} {state.value.capitalize()}", counts[state], border=True)
+        col.metric(state.value.capitalize(), counts[state], border=True, icon=material(AGENT_ICON[state]))
     if not overview.agents:
         st.info("No agent has sent a heartbeat yet, and none is expected (`agents.expected` in dashboard.toml).")
         return
     frame = agents_frame(overview.agents, now)
-    frame["state"] = [f"{AGENT_EMOJI[AgentState(s)]} {s}" for s in frame["state"]]
     frame["last_seen"] = frame["last_seen"].dt.tz_convert(tz).dt.tz_localize(None)
     st.dataframe(
         frame,
         hide_index=True,
+        placeholder=BLANK,
         key="agents_table",
         column_config={
             "name": "Agent",
@@ -76,7 +76,7 @@ def remove(page: PageContext) -> None:
 
 live()
 if page.may("admin"):
-    with st.expander("🗑️ Remove an agent", expanded="agents_remove_note" in st.session_state):
+    with st.expander("Remove an agent", icon=material("delete"), expanded="agents_remove_note" in st.session_state):
         kind, text = st.session_state.pop("agents_remove_note", (None, None))
         if kind == "success":
             st.success(text)

@@ -1,16 +1,16 @@
-"""Events: every change of state, newest first, with filters and search."""
+"""Events: every change of state in a time range, newest first, with filters and search."""
 
 import streamlit as st
 
 from dashboard_core.events import visible_kinds
-from dashboard_core.health.views import events_frame
-from dashboard_core.labels import SEVERITY_EMOJI
+from dashboard_core.health.event_rows import event_rows, kind_words, rows_frame
+from dashboard_core.labels import BLANK, SEVERITY_ICON
 from dashboard_core.models import Severity
-from ui.widgets import browser_tz, current_principal, require_runtime
+from ui.widgets import browser_tz, current_principal, material, require_runtime, window_picker
 
 rt = require_runtime()
 tz = browser_tz()
-st.title("📜 Events")
+st.title("Events")
 st.caption(
     "Component health, agents, alerts, test runs and workflows. The same events stream from "
     "`GET /api/events/stream` (Server-Sent Events) and `/api/ws`."
@@ -18,46 +18,64 @@ st.caption(
 
 PAGE = 200
 
-kind_col, severity_col, text_col = st.columns([3, 2, 3], vertical_alignment="bottom")
-kinds = kind_col.multiselect(
-    "Kind", visible_kinds(current_principal(rt)), format_func=lambda k: k.value, key="events_kinds"
-)
+window = window_picker("events_window", default="24h")
+kind_col, text_col = st.columns([1, 1], vertical_alignment="bottom")
+kinds = kind_col.multiselect("Kind", visible_kinds(current_principal(rt)), format_func=kind_words, key="events_kinds")
+text = text_col.text_input("Search", placeholder="source or message", key="events_text")
+severity_col, repeats_col = st.columns([3, 1], vertical_alignment="bottom")
 severities = severity_col.pills(
     "Severity",
     list(Severity),
     selection_mode="multi",
-    format_func=lambda s: f"{SEVERITY_EMOJI[s]} {s.value}",
+    format_func=lambda s: f"{material(SEVERITY_ICON[s])} {s.value}",
     key="events_severities",
 )
-text = text_col.text_input("Search", placeholder="source or message", key="events_text")
+collapsed = repeats_col.toggle(
+    "Collapse repeats",
+    value=True,
+    key="events_collapse",
+    help="One row for events that repeat the same thing (a service restarting again and again).",
+)
 shown = st.session_state.setdefault("events_shown", PAGE)
 
 
 @st.fragment(run_every=2.0)
 def table() -> None:
+    span = window()
     events = rt.events.latest(
-        shown, who=current_principal(rt), kinds=kinds or None, severities=severities or None, text=text.strip() or None
+        shown,
+        who=current_principal(rt),
+        kinds=kinds or None,
+        severities=severities or None,
+        text=text.strip() or None,
+        start=span.start.to_pydatetime(),
+        end=span.end.to_pydatetime(),
     )
     if not events:
-        st.info("No events match." if (kinds or severities or text) else "No events yet.")
+        filtered = kinds or severities or text
+        st.info("No events match." if filtered else "No events in this time range.")
         return
-    frame = events_frame(events)
-    frame["severity"] = [f"{SEVERITY_EMOJI[Severity(s)]} {s}" for s in frame["severity"]]
+    rows = event_rows(events, collapsed)
+    frame = rows_frame(rows)
     frame["at"] = frame["at"].dt.tz_convert(tz).dt.tz_localize(None)
     st.dataframe(
         frame,
         hide_index=True,
         key="events_table",
+        height="content",
+        placeholder=BLANK,
         column_config={
             "id": st.column_config.NumberColumn("#", width="small"),
             "at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-            "severity": "Severity",
+            "severity": st.column_config.TextColumn("Severity", width=110),
             "kind": "Kind",
             "source": "About",
             "message": st.column_config.TextColumn("What happened", width="large"),
+            "times": st.column_config.NumberColumn("Times", width="small", help="Events this row stands for"),
         },
     )
-    st.caption(f"{len(events)} newest matching events; new ones appear by themselves.")
+    in_rows = f", in {len(rows)} rows" if len(rows) != len(events) else ""
+    st.caption(f"The {len(events)} newest matching events{in_rows}; new ones appear by themselves.")
 
 
 table()

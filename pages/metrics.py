@@ -11,7 +11,7 @@ from ui.widgets import browser_tz, download_link, require_runtime, show_cards, s
 
 rt = require_runtime()
 tz = browser_tz()
-st.title("📈 Metrics")
+st.title("Metrics")
 
 # -- Fleet view: other hosts through Prometheus (only when prometheus.url is set) ------
 if rt.config.prometheus.url:
@@ -65,7 +65,7 @@ def charts() -> None:
     read = rt.read_history(shown)  # memory or the store's tiers, by the window
     frame = read.chart_frame()
     download_link(
-        f"⬇️ Download CSV ({len(read.frame):,} rows, every column)",
+        f"Download CSV ({len(read.frame):,} rows, every column)",
         history_csv_link(shown.start, shown.end),
         csv_filename("metrics", shown.start, shown.end),
         key="download_csv",

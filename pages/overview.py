@@ -17,11 +17,13 @@ from dashboard_core.health.overview import (
     uptime_line,
 )
 from dashboard_core.labels import (
-    AGENT_EMOJI,
+    AGENT_ICON,
     COMPONENT_COLOUR,
-    COMPONENT_EMOJI,
-    SEVERITY_EMOJI,
-    WORKFLOW_EMOJI,
+    COMPONENT_ICON,
+    RUN_ICON,
+    SEVERITY_ICON,
+    WORKFLOW_ICON,
+    Icon,
 )
 from dashboard_core.models import (
     AgentsOverview,
@@ -36,10 +38,10 @@ from dashboard_core.models import (
     WorkflowRunInfo,
 )
 from dashboard_core.units import format_bytes, format_duration
-from ui.widgets import browser_tz, current_caller, require_runtime, show_cards, show_summary
+from ui.widgets import browser_tz, current_caller, icon_text, material, require_runtime, show_cards, show_summary
 
 COMPONENTS_PER_ROW = 4
-EVENT_HEADERS = {"when": "When", "severity": "", "source": "About", "message": "What happened"}
+EVENT_HEADERS = {"when": "When", "severity": "Severity", "source": "About", "message": "What happened"}
 NO_COMPONENTS = """No components are configured, so none is checked. Add one to `dashboard.toml` and restart:
 
 ```toml
@@ -54,7 +56,7 @@ down_after = 3
 rt = require_runtime()
 tz = browser_tz()
 CHECKED = "overview_checked"  # the outcome of "Check all now", shown once
-st.title("🏠 Overview")
+st.title("Overview")
 
 
 def firing_alerts(ov: Overview, now: datetime) -> None:
@@ -63,13 +65,15 @@ def firing_alerts(ov: Overview, now: datetime) -> None:
         since = clock(alert.fired_at or alert.began_at, tz, now)
         show(
             f"**{alert.rule}** · {alert.severity.value} · firing since {since}: {alert.message}",
-            icon=SEVERITY_EMOJI[alert.severity],
+            icon=material(SEVERITY_ICON[alert.severity]),
         )
 
 
 def component_card(c: ComponentStatus, now: datetime) -> None:
     with st.container(border=True, key=f"component_{c.name}"):
-        st.markdown(f"{COMPONENT_EMOJI[c.state]} **{c.name}** :{COMPONENT_COLOUR[c.state]}-badge[{c.state.value}]")
+        st.markdown(
+            f"{icon_text(COMPONENT_ICON[c.state])} **{c.name}** :{COMPONENT_COLOUR[c.state]}-badge[{c.state.value}]"
+        )
         st.caption(c.description or c.check, help=c.check if c.description else None)
         facts = component_facts(c)
         if facts:
@@ -79,7 +83,7 @@ def component_card(c: ComponentStatus, now: datetime) -> None:
             st.caption(uptime)
         failing = failing_note(c)
         if failing:
-            st.caption(f"❗ {failing}")
+            st.caption(icon_text(Icon("priority_high", "red"), failing))
         st.caption(f"since {clock(c.state_since, tz, now)}" if c.state_since is not None else "not checked yet")
 
 
@@ -101,7 +105,14 @@ def components(items: list[ComponentStatus], now: datetime, caller: Caller) -> N
         st.info(NO_COMPONENTS)
         return
     if caller.may("operator"):
-        button.button("Check all now", icon="🔄", key="check_all", on_click=check_all, args=(caller,), width="stretch")
+        button.button(
+            "Check all now",
+            icon=material("refresh"),
+            key="check_all",
+            on_click=check_all,
+            args=(caller,),
+            width="stretch",
+        )
     kind, text = st.session_state.pop(CHECKED, (None, ""))
     if kind is not None:
         getattr(st, kind)(text)
@@ -118,8 +129,10 @@ def tests(suites: list[SuiteInfo], now: datetime) -> None:
         return
     for suite in suites:
         run = latest_run(suite)
-        st.markdown(f"**{suite.name}**: " + (run_line(run, tz, now) if run else "never run"))
-    st.page_link("../pages/tests.py", label="Run suites and see their results", icon="🧪")
+        st.markdown(
+            f"**{suite.name}**: " + (icon_text(RUN_ICON[run.status], run_line(run, tz, now)) if run else "never run")
+        )
+    st.page_link("../pages/tests.py", label="Run suites and see their results", icon=material("science"))
 
 
 def workflows(active: list[WorkflowRunInfo]) -> None:
@@ -130,10 +143,10 @@ def workflows(active: list[WorkflowRunInfo]) -> None:
         done = sum(1 for step in run.steps if step.status is StepStatus.SUCCEEDED)
         running = ", ".join(step.name for step in run.steps if step.status is StepStatus.RUNNING)
         st.markdown(
-            f"{WORKFLOW_EMOJI.get(run.status, '')} **{run.workflow}** #{run.id}: {done}/{len(run.steps)} steps done"
+            icon_text(WORKFLOW_ICON[run.status], f"**{run.workflow}** #{run.id}: {done}/{len(run.steps)} steps done")
             + (f" · running {running}" if running else "")
         )
-    st.page_link("../pages/workflows.py", label="Start, stop and watch workflows", icon="🔀")
+    st.page_link("../pages/workflows.py", label="Start, stop and watch workflows", icon=material("account_tree"))
 
 
 def agents(overview: AgentsOverview) -> None:
@@ -141,12 +154,12 @@ def agents(overview: AgentsOverview) -> None:
     if not overview.total:
         st.caption("No agent has sent a heartbeat, and none is expected.")
         return
-    st.markdown(f"{AGENT_EMOJI[AgentState.ONLINE]} {overview.online} of {overview.total} online")
+    st.markdown(icon_text(AGENT_ICON[AgentState.ONLINE], f"{overview.online} of {overview.total} online"))
     for state in (AgentState.OFFLINE, AgentState.MISSING):
         names = [a.name for a in overview.agents if a.state is state]
         if names:
-            st.markdown(f"{AGENT_EMOJI[state]} {state.value}: {', '.join(names)}")
-    st.page_link("../pages/agents.py", label="Tasks, heartbeats and history", icon="🤖")
+            st.markdown(icon_text(AGENT_ICON[state], f"{state.value}: {', '.join(names)}"))
+    st.page_link("../pages/agents.py", label="Tasks, heartbeats and history", icon=material("smart_toy"))
 
 
 def host(ov: Overview) -> None:
@@ -169,7 +182,7 @@ def dashboard(health: SelfHealth) -> None:
             f"last error: {health.sampler_last_crash}"
         )
     if health.store_error:
-        st.error(health.store_error, icon="💾")
+        st.error(health.store_error, icon=material("database"))
     for source, error in sorted(health.failing_sources.items()):
         st.warning(f"Metric source **{source}** fails, its readings stay empty: {error}")
     cols = st.columns(5)
@@ -181,7 +194,7 @@ def dashboard(health: SelfHealth) -> None:
         help=f"Process table scanned every {health.process_interval_seconds:g} s",
     )
     cols[2].metric(
-        "Sampler CPU per sample",
+        "Sampler CPU",  # per sample (its help says so): a longer label was cut on a laptop
         f"{health.sampler_cpu_ms_per_sample:.2f} ms" if health.sampler_cpu_ms_per_sample is not None else "—",
         border=True,
         help="CPU time of the sampler thread per host sample; a process-table scan costs "

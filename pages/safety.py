@@ -12,13 +12,14 @@ from dashboard_core.health.overview import (
     rules_table,
 )
 from dashboard_core.labels import (
-    ALERT_EMOJI,
+    ALERT_ICON,
+    BLANK,
     SAFETY_COLOUR,
-    SAFETY_EMOJI,
-    SEVERITY_EMOJI,
+    SAFETY_ICON,
+    SEVERITY_ICON,
 )
 from dashboard_core.models import AlertRecord, AlertState, RuleStatus, Severity
-from ui.widgets import browser_tz, require_runtime
+from ui.widgets import browser_tz, icon_text, material, require_runtime
 
 ALL_RULES = "All rules"
 HISTORY = 100
@@ -39,10 +40,12 @@ an agent state (`agent [NAME] offline for 1m`) or a suite result (`suite NAME fa
 
 rt = require_runtime()
 tz = browser_tz()
-st.title("🛡️ Safety")
+st.title("Safety")
 st.caption(
-    f"Each rule is judged every {rt.config.alerting.interval_seconds:g} s: 🟡 pending while its condition holds "
-    "for less than its duration, 🔥 firing after, ✅ resolved when it no longer holds. The same from "
+    f"Each rule is judged every {rt.config.alerting.interval_seconds:g} s: "
+    f"{icon_text(ALERT_ICON[AlertState.PENDING], 'pending')} while its condition holds for less than its duration, "
+    f"{icon_text(ALERT_ICON[AlertState.FIRING], 'firing')} after, "
+    f"{icon_text(ALERT_ICON[AlertState.RESOLVED], 'resolved')} when it no longer holds. The same from "
     "`GET /api/dashboard/safety` and `GET /api/safety/alerts`."
 )
 if not rt.alerts.rules:
@@ -63,7 +66,7 @@ def firing_alert(alert: AlertRecord, rule: RuleStatus | None, now: datetime) -> 
             lines.append(f"Value so far: {stats}")
         if rule is not None and rule.description:
             lines.append(f"_{rule.description}_")
-        show("  \n".join(lines), icon=SEVERITY_EMOJI[alert.severity])
+        show("  \n".join(lines), icon=material(SEVERITY_ICON[alert.severity]))
 
 
 RULE_HEADERS = {
@@ -86,22 +89,23 @@ def live() -> None:
     cols = st.columns([2, 1, 1, 1, 1])
     cols[0].metric(
         "Overall",
-        f"{SAFETY_EMOJI[report.status]} {report.status}",
+        report.status,
         f"{len(report.firing)} firing" if report.firing else "nothing firing",
         delta_color=SAFETY_COLOUR[report.status],
         delta_arrow="off",
         border=True,
+        icon=material(SAFETY_ICON[report.status]),
         help="critical when a critical rule fires, warning when only warnings fire, else safe",
     )
     for col, state in zip(cols[1:], (AlertState.FIRING, AlertState.PENDING, AlertState.RESOLVED, AlertState.OK)):
-        col.metric(f"{ALERT_EMOJI[state]} {state.value.capitalize()}", counts[state], border=True)
+        col.metric(state.value.capitalize(), counts[state], border=True, icon=material(ALERT_ICON[state]))
 
     by_name = {r.name: r for r in report.rules}
     for alert in report.firing:
         firing_alert(alert, by_name.get(alert.rule), now)
     for rule in report.rules:
         if rule.webhook_error:
-            st.warning(f"**{rule.name}**: notifications to the webhook fail: {rule.webhook_error}", icon="📮")
+            st.warning(f"**{rule.name}**: notifications to the webhook fail: {rule.webhook_error}", icon=material("mail"))
 
     st.subheader("Rules")
     frame = rules_table(report.rules, tz, now)
@@ -140,6 +144,7 @@ def history() -> None:
     st.dataframe(
         history_table(alerts, tz, datetime.now(UTC)),
         hide_index=True,
+        placeholder=BLANK,
         key="safety_history",
         column_config=HISTORY_COLUMNS,
     )

@@ -7,8 +7,16 @@ import streamlit as st
 
 from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
-from dashboard_core.app.test_views import active_state, counts_line, last_lines, run_label, status_text, when
-from dashboard_core.labels import OUTCOME_EMOJI, RUN_COLOUR
+from dashboard_core.app.test_views import (
+    active_state,
+    counts_line,
+    last_lines,
+    results_refresh,
+    run_label,
+    status_text,
+    when,
+)
+from dashboard_core.labels import BLANK, OUTCOME_ICON, RUN_COLOUR, RUN_ICON
 from dashboard_core.models import CaseInfo, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
 from dashboard_core.testing.charts import history_figure
 from dashboard_core.testing.reports import (
@@ -21,9 +29,9 @@ from dashboard_core.testing.reports import (
     slowest,
 )
 from dashboard_core.units import format_seconds
-from ui.widgets import PageContext, download_link, page_context
+from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
-OUTCOMES = list(OUTCOME_EMOJI)
+OUTCOMES = list(OUTCOME_ICON)
 OPERATOR = "operator"
 ALL_SUITES = "All suites"
 RUN_CHOICES = 50  # runs offered in the results picker
@@ -44,10 +52,6 @@ cwd = "."                  # relative to dashboard.toml
 ```
 
 See the configuration reference (docs/reference/configuration.md) for every `suites` key (pytest options, workers, timeouts, command suites)."""
-
-
-def with_emoji(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(outcome=frame["outcome"].map(lambda o: f"{OUTCOME_EMOJI.get(o, '')} {o}"))
 
 
 CASE_COLUMNS = {
@@ -110,7 +114,7 @@ def suite_card(page: PageContext, suite: SuiteInfo) -> None:
         rate = None if last is None or last.pass_rate is None else f"{100 * last.pass_rate:.0f} % passed"
         st.metric(
             "Last run",
-            status_text(last.status) if last else "never run",
+            icon_text(RUN_ICON[last.status], status_text(last.status)) if last else "never run",
             rate,
             delta_color=RUN_COLOUR.get(last.status, "gray") if last else "gray",
             delta_arrow="off",
@@ -124,16 +128,16 @@ def suite_card(page: PageContext, suite: SuiteInfo) -> None:
         newest = suite.last_run
         if newest is not None and newest.rerun_of is not None and (last is None or newest.id > last.id):
             st.caption(
-                f"Since then: #{newest.id}, a re-run of failed tests: {status_text(newest.status)}, {newest.summary()}"
+                f"Since then: #{newest.id}, a re-run of failed tests: {icon_text(RUN_ICON[newest.status], status_text(newest.status))}, {newest.summary()}"
             )
         if active is not None:
-            st.caption(f"{status_text(active.status)} now as run #{active.id}")
+            st.caption(f"{icon_text(RUN_ICON[active.status], status_text(active.status))} now as run #{active.id}")
         run_col, cancel_col = st.columns(2)
         if not page.may(OPERATOR):  # viewers see everything but the buttons that act
             return
         run_col.button(
             "Run",
-            icon="▶️",
+            icon=material("play_arrow"),
             key=f"run_{suite.name}",
             type="primary",
             width="stretch",
@@ -142,7 +146,7 @@ def suite_card(page: PageContext, suite: SuiteInfo) -> None:
         )
         if active is not None:
             cancel_col.button(
-                "Cancel", icon="⏹️", key=f"cancel_{suite.name}", width="stretch", on_click=cancel, args=(page, active.id)
+                "Cancel", icon=material("stop"), key=f"cancel_{suite.name}", width="stretch", on_click=cancel, args=(page, active.id)
             )
 
 
@@ -151,11 +155,11 @@ def active_run(page: PageContext, run: RunInfo) -> None:
         head, button = st.columns([6, 1], vertical_alignment="center")
         rerun = f" · re-run of #{run.rerun_of} ({run.selected} tests)" if run.rerun_of is not None else ""
         head.markdown(
-            f"{status_text(run.status)} · **#{run.id} · {run.suite}** · started from the {str(run.trigger).upper()}{rerun}"
+            f"{icon_text(RUN_ICON[run.status], status_text(run.status))} · **#{run.id} · {run.suite}** · started from the {str(run.trigger).upper()}{rerun}"
         )
         if page.may(OPERATOR):
             button.button(
-                "Cancel", icon="⏹️", key=f"cancel_run_{run.id}", width="stretch", on_click=cancel, args=(page, run.id)
+                "Cancel", icon=material("stop"), key=f"cancel_run_{run.id}", width="stretch", on_click=cancel, args=(page, run.id)
             )
         if run.status is RunStatus.QUEUED:
             st.caption(f"Position {run.queue_position} in the queue: {run.message}.")
@@ -166,7 +170,7 @@ def active_run(page: PageContext, run: RunInfo) -> None:
         else:
             st.progress(0, text="Collecting tests…")
         st.markdown(counts_line(c))
-        timing = f"⏱️ {format_seconds(run.duration_seconds or 0)} elapsed"
+        timing = f"{material('timer')} {format_seconds(run.duration_seconds or 0)} elapsed"
         if run.eta_seconds is not None:
             timing += f" · about {format_seconds(run.eta_seconds)} left"
         if run.message not in ("", "running"):
@@ -179,7 +183,7 @@ def active_run(page: PageContext, run: RunInfo) -> None:
 def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
     tz = page.tz
     cols = st.columns(4)
-    cols[0].metric("Status", status_text(run.status))
+    cols[0].metric("Status", icon_text(RUN_ICON[run.status], status_text(run.status)))
     finished = run.status.finished
     cols[1].metric(
         "Duration", format_seconds(run.duration_seconds) if finished and run.duration_seconds is not None else "—"
@@ -192,22 +196,22 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
     if finished:
         st.markdown(f"**{run.summary()}** · {run.message}{rerun}")
     else:
-        st.info("This run is still going: its results fill in when it ends (live progress is under Active runs).")
+        st.info("This run is still going: the tests finished so far are below, more as they finish.")
 
     failing = [c for c in run.cases if c.outcome in FAILING]
     links = st.columns([1, 1, 1, 2], vertical_alignment="center")
     with links[0]:
-        download_link("⬇️ Results CSV", f"api/testing/runs/{run.id}/cases.csv", export_name(run, "csv"), "dl_csv")
+        download_link("Results CSV", f"api/testing/runs/{run.id}/cases.csv", export_name(run, "csv"), "dl_csv")
     with links[1]:
-        download_link("⬇️ JUnit XML", f"api/testing/runs/{run.id}/junit.xml", export_name(run, "xml"), "dl_junit")
+        download_link("JUnit XML", f"api/testing/runs/{run.id}/junit.xml", export_name(run, "xml"), "dl_junit")
     if run.log_path:
         with links[2]:
-            download_link("⬇️ Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
+            download_link("Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
     if failing and finished and suite is not None and suite.kind == "pytest" and page.may(OPERATOR):
         n = len(failing)
         links[3].button(
             f"Re-run the {n} failed test{'s' if n != 1 else ''}",
-            icon="🔁",
+            icon=material("replay"),
             key="rerun_failed",
             on_click=start,
             args=(page, run.suite, run.id),
@@ -223,12 +227,12 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
             OUTCOMES,
             selection_mode="multi",
             default=OUTCOMES,
-            format_func=lambda o: f"{OUTCOME_EMOJI[o]} {o}",
+            format_func=lambda o: f"{material(OUTCOME_ICON[o])} {o}",
             key="tests_outcomes",
         )
         text = text_col.text_input("Search", placeholder="part of a test name or message", key="tests_search")
         shown = filter_cases(frame, outcomes, text)
-        st.dataframe(with_emoji(shown), hide_index=True, column_config=CASE_COLUMNS, key="tests_cases")
+        st.dataframe(shown, hide_index=True, placeholder=BLANK, column_config=CASE_COLUMNS, key="tests_cases")
         st.caption(f"{len(shown)} of {len(frame)} tests shown.")
 
     if failing:
@@ -236,8 +240,9 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
     if run.cases:
         st.markdown("**Slowest tests**")
         st.dataframe(
-            with_emoji(slowest(run.cases, 10)),
+            slowest(run.cases, 10),
             hide_index=True,
+            placeholder=BLANK,
             column_config=CASE_COLUMNS,
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
@@ -247,13 +252,17 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
             st.code(run.log_tail or "(no output)", language=None)
 
 
+def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo]) -> None:
+    detail = page.rt.tests.detail(run_id)
+    results(page, detail, by_name.get(detail.suite))
+
+
 def failure(failing: list[CaseInfo]) -> None:
     st.markdown("**Failures**")
     by_id = {c.nodeid: c for c in failing}
     picked = st.selectbox(
         "Failed test",
         list(by_id),
-        format_func=lambda n: f"{OUTCOME_EMOJI.get(by_id[n].outcome, '')} {n}" if n in by_id else str(n),
         key="tests_failure",
     )
     case = by_id.get(picked, failing[0])
@@ -280,6 +289,7 @@ def history(page: PageContext, suite: str) -> None:
     flaky_col.dataframe(
         pd.DataFrame([f.model_dump(include={"nodeid", "flips", "passed", "failed", "history"}) for f in flaky]),
         hide_index=True,
+        placeholder=BLANK,
         column_order=["nodeid", "flips", "passed", "failed", "history"],
         column_config={"nodeid": st.column_config.TextColumn("Test"), "history": "History (oldest first)"},
         key="tests_flaky",
@@ -293,7 +303,7 @@ def history(page: PageContext, suite: str) -> None:
 # -- the page ------------------------------------------------------------------------
 page = page_context()
 rt, tz = page.rt, page.tz
-st.title("🧪 Tests")
+st.title("Tests")
 
 suites = rt.tests.suites()
 if not suites:
@@ -302,11 +312,6 @@ if not suites:
 by_name = {s.name: s for s in suites}
 st.session_state[ACTIVE] = active_state(rt.tests.active())
 show_notes()
-
-for row in range(0, len(suites), 3):
-    for col, suite in zip(st.columns(3), suites[row : row + 3]):
-        with col:
-            suite_card(page, suite)
 
 
 @st.fragment(run_every=1.0)
@@ -319,12 +324,18 @@ def active_runs(page: PageContext) -> None:
         st.rerun()
     st.subheader("Active runs")
     if not runs:
-        st.caption("Nothing is running. ▶️ Run a suite above: its progress shows here.")
+        st.caption(f"Nothing is running. {material('play_arrow')} Run a suite below: its progress shows here.")
     for run in runs:
         active_run(page, run)
 
 
-active_runs(page)
+active_runs(page)  # at the top: after Run, the run's progress is in view without scrolling
+
+st.subheader("Suites")
+for row in range(0, len(suites), 3):
+    for col, suite in zip(st.columns(3), suites[row : row + 3]):
+        with col:
+            suite_card(page, suite)
 
 st.subheader("Results")
 suite_col, run_col = st.columns([1, 3])
@@ -333,7 +344,7 @@ choices = {
     r.id: r for r in rt.tests.runs(suite=None if suite_choice == ALL_SUITES else suite_choice, limit=RUN_CHOICES).items
 }
 if not choices:
-    run_col.caption("No runs yet: press ▶️ Run on a suite.")
+    run_col.caption(f"No runs yet: press {material('play_arrow')} Run on a suite.")
     shown_suite = suite_choice if suite_choice in by_name else suites[0].name
 else:
     if st.session_state.get(RUN) not in choices:
@@ -344,7 +355,9 @@ else:
         st.session_state[RUN_LABEL] = label
     run_id = run_col.selectbox("Run", list(choices), format_func=lambda i: run_label(choices.get(i), tz), key=RUN)
     detail = rt.tests.detail(run_id)
-    results(page, detail, by_name.get(detail.suite))
+    # A run still going refreshes its results as its tests finish; the live section reruns
+    # the whole page when it ends.
+    st.fragment(run_results, run_every=results_refresh(detail))(page, run_id, by_name)
     shown_suite = suite_choice if suite_choice in by_name else by_name.get(detail.suite, suites[0]).name
 
 history(page, shown_suite)

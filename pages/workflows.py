@@ -10,14 +10,14 @@ import streamlit as st
 
 from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
-from dashboard_core.labels import STEP_EMOJI, WORKFLOW_EMOJI
+from dashboard_core.labels import BLANK, WORKFLOW_ICON
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
 from dashboard_core.units import format_bytes, format_seconds, local_time
-from dashboard_core.workflows.views import card_run, runs_frame, steps_figure, steps_frame
-from ui.widgets import PageContext, download_link, page_context
+from dashboard_core.workflows.views import card_run, number_field, runs_frame, steps_figure, steps_frame
+from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
 page = page_context()
-st.title("🔀 Workflows")
+st.title("Workflows")
 OPERATOR = "operator"
 
 NOTES, SHOWN, RUN, ACTIVE = "workflows_notes", "workflows_shown", "workflows_run", "workflows_active"
@@ -92,10 +92,12 @@ def param_input(workflow: str, param: ParamInfo) -> None:
         st.selectbox(label, options, index=index, key=key, help=help_text)
     elif param.type == "bool":
         st.checkbox(label, value=bool(param.default), key=key, help=help_text)
-    elif param.type == "int":
-        st.number_input(label, value=int(param.default or 0), step=1, key=key, help=help_text)
-    elif param.type == "float":
-        st.number_input(label, value=float(param.default or 0.0), key=key, help=help_text, format="%g")
+    elif param.type in ("int", "float"):
+        value, low, high = number_field(param)
+        step, shown = (1, "%d") if param.type == "int" else (None, "%g")
+        st.number_input(
+            label, min_value=low, max_value=high, value=value, step=step, format=shown, key=key, help=help_text
+        )
     else:
         st.text_input(label, value=str(param.default or ""), key=key, help=help_text)
 
@@ -110,7 +112,7 @@ def card_status(page: PageContext, name: str, last_run: WorkflowRunInfo | None) 
         return
     done = sum(1 for s in shown.steps if s.status is StepStatus.SUCCEEDED)
     st.markdown(
-        f"{WORKFLOW_EMOJI.get(shown.status, '')} **{shown.status}** · run #{shown.id} · "
+        f"{icon_text(WORKFLOW_ICON[shown.status])} **{shown.status}** · run #{shown.id} · "
         f"{done}/{len(shown.steps)} steps done · {local_time(shown.started_at, page.tz, '%H:%M:%S')}"
     )
     if shown.message and shown.message != shown.status.value:  # "running", "stopped": the line says it
@@ -129,7 +131,7 @@ def workflow_card(page: PageContext, workflow: WorkflowInfo) -> None:
         if not page.may(OPERATOR):  # viewers see the state, not the controls
             return
         busy = active is not None and not workflow.concurrent
-        with st.popover("Start…", icon="▶️", width="stretch", disabled=busy):
+        with st.popover("Start…", icon=material("play_arrow"), width="stretch", disabled=busy):
             with st.form(f"start_{workflow.name}", border=False):
                 for param in workflow.params:
                     param_input(workflow.name, param)
@@ -139,14 +141,14 @@ def workflow_card(page: PageContext, workflow: WorkflowInfo) -> None:
         if active is not None:  # side by side; alone, Restart takes the row
             stop_col, restart_col = st.columns(2)
             stop_col.button(
-                "Stop", icon="⏹️", key=f"stop_{workflow.name}", width="stretch",
+                "Stop", icon=material("stop"), key=f"stop_{workflow.name}", width="stretch",
                 on_click=act, args=(page, "Stopped", actions.stop_workflow, active.id),
             )  # fmt: skip
         else:
             restart_col = st.container()
         if shown is not None:
             restart_col.button(
-                "Restart", icon="🔁", key=f"restart_{workflow.name}", width="stretch",
+                "Restart", icon=material("replay"), key=f"restart_{workflow.name}", width="stretch",
                 on_click=act, args=(page, "Restarted as", actions.restart_workflow, shown.id, Trigger.UI),
                 help="Stop (if it runs) and start again with the same parameters.",
             )  # fmt: skip
@@ -155,7 +157,7 @@ def workflow_card(page: PageContext, workflow: WorkflowInfo) -> None:
 def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
     tz = page.tz
     now = datetime.now(UTC)
-    head = f"{WORKFLOW_EMOJI.get(run.status, '')} **Run {run.id} of {run.workflow}: {run.status}**"
+    head = f"{icon_text(WORKFLOW_ICON[run.status])} **Run {run.id} of {run.workflow}: {run.status}**"
     params = ", ".join(f"{k}={v}" for k, v in run.params.items())
     duration = format_seconds(run.duration_seconds) if run.duration_seconds is not None else "—"
     st.markdown(f"{head} · started {local_time(run.started_at, tz)} from the {run.trigger.value.upper()} · {duration}")
@@ -167,13 +169,13 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
     if figure is not None:
         st.plotly_chart(figure, key="workflow_gantt", config={"displaylogo": False})
     table = steps_frame(run)
-    table["status"] = [f"{STEP_EMOJI.get(StepStatus(s), '')} {s}" for s in table["status"]]
     for column in ("started", "ended"):
         table[column] = table[column].dt.tz_convert(tz).dt.tz_localize(None)
     table["rss"] = [format_bytes(v) if v == v and v is not None else None for v in table["rss"]]
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=BLANK,
         key="workflow_steps",
         column_config={
             "step": "Step",
@@ -201,7 +203,7 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
     step = next(s for s in with_logs if s.name == picked)
     st.code(step.log_tail or "(no output yet)", language=None, height=300)
     download_link(
-        f"⬇️ Whole log of {step.name}",
+        f"Whole log of {step.name}",
         f"api/workflows/runs/{run.id}/steps/{step.name}/log",
         f"{run.workflow}_run-{run.id}_{step.name}.log",
         key="workflow_log",
@@ -234,7 +236,7 @@ def live(page: PageContext) -> None:
     st.session_state.pop(SHOWN, None)  # this page is complete: its notes were seen
     total, recent = rt.workflows.runs(limit=30)
     if not recent:
-        st.caption("No runs yet: press ▶️ Start… on a workflow.")
+        st.caption(f"No runs yet: press {material('play_arrow')} Start… on a workflow.")
         return
     st.subheader("Run")
     choices = {r.id: r for r in recent}
@@ -253,10 +255,10 @@ def live(page: PageContext) -> None:
     st.subheader("History")
     history = runs_frame(recent)
     history["started"] = history["started"].dt.tz_convert(tz).dt.tz_localize(None)
-    history["status"] = [f"{WORKFLOW_EMOJI.get(s, '')} {s}" for s in history["status"]]
     st.dataframe(
         history,
         hide_index=True,
+        placeholder=BLANK,
         key="workflow_history",
         column_config={
             "id": st.column_config.NumberColumn("#", width="small"),

@@ -1,7 +1,7 @@
 """The API reference, written from the API's own OpenAPI document.
 
-Each operation with its parameters, body and answers, grouped by area, then every
-schema; WebSocket routes (which OpenAPI cannot describe) from the app's routes. A note
+Each operation with its parameters, body and answers, grouped by area (its OpenAPI
+tag, as at ``/api/docs``), then every schema; WebSocket routes (which OpenAPI cannot describe) from the app's routes. A note
 in the page's front matter, keyed ``"GET /api/metrics/latest"``, may add to what the
 code says. The docs build (``scripts/mkdocs_hooks.py``) and ``tests/test_docs.py`` use
 the same functions, so the reference cannot drift from the code.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,19 +22,6 @@ from scripts.reference_markdown import cell, code, number
 
 PREFIX = "/api"  # where the server mounts the API
 METHODS = ("get", "post", "put", "patch", "delete")
-# An operation's area is the first segment of its path after an optional "dashboard/".
-AREAS = {
-    "metrics": "Metrics",
-    "testing": "Tests",
-    "workflows": "Workflows",
-    "components": "Components",
-    "agents": "Agents",
-    "safety": "Safety",
-    "events": "Events",
-    "ws": "Events",
-    "prometheus": "Prometheus",
-}
-OTHER = "The dashboard"
 
 
 @dataclass(frozen=True)
@@ -79,28 +67,33 @@ def websockets(app: Any) -> dict[str, dict[str, Any]]:
             default = None if param.default is inspect.Parameter.empty else param.default
             params.append({"name": name, "in": "query", "schema": {"title": annotation, "default": default}})
         summary = " ".join((inspect.getdoc(route.endpoint) or "").split()).replace("``", "`")
-        out[route.path] = {"summary": summary, "parameters": params}
+        router = getattr(sys.modules[route.endpoint.__module__], "router", None)  # FastAPI keeps no tags on a socket
+        tags = [str(t) for t in getattr(router, "tags", [])]
+        out[route.path] = {"summary": summary, "parameters": params, "tags": tags}
     return out
 
 
 def area(op: Operation) -> str:
-    parts = op.path.removeprefix(PREFIX).strip("/").split("/")
-    if parts[0] == "dashboard" and len(parts) > 1:
-        parts = parts[1:]
-    return AREAS.get(parts[0], OTHER)
+    """The operation's area: its first tag."""
+    tags = op.spec.get("tags") or [""]
+    return str(tags[0])
 
 
 def render(doc: Mapping[str, Any], sockets: Mapping[str, Mapping[str, Any]], notes: Mapping[str, str]) -> str:
-    """The reference as Markdown: an index, each area's operations, then the schemas."""
+    """The reference as Markdown: an index, each area's operations (in the document's
+    order of tags, with the tag's description), then the schemas."""
     ops = operations(doc, sockets)
-    order = [OTHER, *dict.fromkeys(AREAS.values())]
-    groups = {name: [op for op in ops if area(op) == name] for name in order}
+    described = {t["name"]: t.get("description", "") for t in doc.get("tags", [])}
+    order = [*described, *dict.fromkeys(area(op) for op in ops)]
+    groups = {name: [op for op in ops if area(op) == name] for name in dict.fromkeys(order)}
     out = ["| Operation | Summary |", "|---|---|"]
     out += [f"| [`{op.key}`](#{op.anchor}) | {cell(op.spec.get('summary', ''))} |" for g in groups.values() for op in g]
     out.append("")
     for name, group in groups.items():
         if group:
-            out += [f"## {name}", ""]
+            out += [f"## {name or 'Untagged'}", ""]
+            if described.get(name):
+                out += [described[name], ""]
             for op in group:
                 out += _operation(op, notes.get(op.key, ""))
     schemas = doc.get("components", {}).get("schemas", {})

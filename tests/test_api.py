@@ -121,3 +121,23 @@ def test_docs_work_offline(client: TestClient) -> None:
     assert "swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert client.get("/openapi.json").json()["info"]["title"] == "dashboard API"
+
+
+def test_every_operation_is_in_one_described_area() -> None:
+    """The docs group operations by tag: one tag each, every tag described and used, and
+    the API's description names every area (an untagged route would land in "default")."""
+    from dashboard_core.routes.tags import Tag
+
+    doc = create_api(lambda: None).openapi()
+    described = {t["name"]: t["description"] for t in doc["tags"]}
+    assert list(described) == [t.value for t in Tag]
+    assert all(len(text) > 20 for text in described.values()), described
+    used: set[str] = set()
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            assert len(operation.get("tags", [])) == 1, f"{method.upper()} {path}: tags {operation.get('tags')}"
+            assert operation["tags"][0] in described, f"{method.upper()} {path}: unknown tag {operation['tags']}"
+            used.add(operation["tags"][0])
+    assert used == set(described), f"tags no operation carries: {set(described) - used}"
+    for name in described:
+        assert f"**{name}**" in doc["info"]["description"], f"the API's description leaves out {name}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,19 @@ def test_latest_filters_and_searches(store: Store) -> None:
     assert [e.source for e in log.latest(text="DEGRADED")] == ["message-bus"]
     assert [e.source for e in log.latest(source="demo")] == ["demo"]
     assert [e.id for e in log.latest(limit=1, before_id=3)] == [2]
+
+
+def test_latest_keeps_to_a_time_range_both_ends_included(store: Store) -> None:
+    clock = Clock()
+    log = EventLog(store, clock=clock)
+    stamps = []
+    for n in range(4):
+        stamps.append(log.publish(EventKind.SYSTEM, "dashboard", f"event {n}").at)
+        clock.now += 600
+    assert [e.message for e in log.latest(start=stamps[1], end=stamps[2])] == ["event 2", "event 1"]
+    assert [e.message for e in log.latest(start=stamps[3])] == ["event 3"]
+    assert [e.message for e in log.latest(end=stamps[0])] == ["event 0"]
+    assert log.latest(start=stamps[3] + timedelta(seconds=1)) == []
 
 
 def test_listeners_hear_each_event_and_one_failing_stops_no_one(store: Store) -> None:

@@ -50,11 +50,11 @@ def host_selector(config: PrometheusConfig) -> Target | None:
     if chosen not in options:  # Prometheus lost it (or is down): keep the choice, say what happened below
         options.append(chosen)
         by_instance[chosen] = Target(instance=chosen, job=config.job, up=False, last_scrape=None)
-    labels = {LOCAL: "🖥️ This machine", **{i: t.label for i, t in by_instance.items()}}
+    labels = {LOCAL: "This machine", **{i: t.label for i, t in by_instance.items()}}
     pick, note = st.columns([2, 3], vertical_alignment="bottom")
     choice = pick.selectbox("Host", options, format_func=lambda o: labels.get(o, o), key=HOST_KEY)
     if error:
-        st.error(f"{error} Only this machine can be shown until it answers.", icon="🔌")
+        st.error(f"{error} Only this machine can be shown until it answers.", icon=":material/power_off:")
     elif not targets:
         note.caption(f"Prometheus at {config.url} has no targets with job {config.job!r}.")
     else:
@@ -103,10 +103,10 @@ def show_remote_host(rt: Runtime, target: Target, tz: str) -> None:
         try:
             frame = source.history(target.instance, shown.start, shown.end)
         except PrometheusError as exc:
-            st.error(f"{exc} Choose 🖥️ This machine above to see local data meanwhile.", icon="🔌")
+            st.error(f"{exc} Choose This machine above to see local data meanwhile.", icon=":material/power_off:")
             return
         download_link(
-            f"⬇️ Download CSV ({len(frame):,} rows, every column)",
+            f"Download CSV ({len(frame):,} rows, every column)",
             fleet_csv_link(target.instance, shown.start, shown.end),
             fleet_csv_filename(target.instance, shown.start, shown.end),
             key="fleet_download_csv",

@@ -4,21 +4,26 @@ It lives in ``ui/`` (not next to ``pages/``) so Streamlit never falls into its
 legacy multipage mode: a deep link to a page always runs this script first.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.widgets import critical_toasts, sidebar_status
 
-st.set_page_config(page_title="Dashboard", page_icon="📊", layout="wide")
+# The favicon is a file of ours (served from /media): an emoji is a box without a colour
+# emoji font, and a Material icon as page_icon (or a page's, without one) is fetched
+# from fonts.gstatic.com.
+st.set_page_config(page_title="Dashboard", page_icon=str(Path(__file__).parent / "favicon.png"), layout="wide")
 
 page = st.navigation(
     [
-        st.Page("../pages/overview.py", title="Overview", icon="🏠", default=True),
-        st.Page("../pages/metrics.py", title="Metrics", icon="📈", url_path="metrics"),
-        st.Page("../pages/tests.py", title="Tests", icon="🧪", url_path="tests"),
-        st.Page("../pages/workflows.py", title="Workflows", icon="🔀", url_path="workflows"),
-        st.Page("../pages/agents.py", title="Agents", icon="🤖", url_path="agents"),
-        st.Page("../pages/safety.py", title="Safety", icon="🛡️", url_path="safety"),
-        st.Page("../pages/events.py", title="Events", icon="📜", url_path="events"),
+        st.Page("../pages/overview.py", title="Overview", icon=":material/home:", default=True),
+        st.Page("../pages/metrics.py", title="Metrics", icon=":material/monitoring:", url_path="metrics"),
+        st.Page("../pages/tests.py", title="Tests", icon=":material/science:", url_path="tests"),
+        st.Page("../pages/workflows.py", title="Workflows", icon=":material/account_tree:", url_path="workflows"),
+        st.Page("../pages/agents.py", title="Agents", icon=":material/smart_toy:", url_path="agents"),
+        st.Page("../pages/safety.py", title="Safety", icon=":material/shield:", url_path="safety"),
+        st.Page("../pages/events.py", title="Events", icon=":material/history:", url_path="events"),
     ]
 )
 sidebar_status()

@@ -20,6 +20,11 @@ Patches:
   dropped. Tests: ``tests/ui/test_streamlit_internals.py`` and
   ``tests/ui/test_pages.py::test_live_redraws_do_not_pile_up_widget_state``.
 
+- :class:`BackendBaseUrl`: on a deep link (``/metrics``) Streamlit's front end asks
+  ``/metrics/_stcore/health`` and ``/metrics/_stcore/host-config`` first (two 404s in
+  the console) as it cannot tell the page from the app's base path. Tests:
+  ``tests/ui/test_streamlit_internals.py`` and ``tests/e2e/test_clean_browser.py``.
+
 Reads (no public API does these; a change shows as an ImportError or a failing test):
 
 - :func:`read_identity` and :func:`login_url`: the identity cookie of ``st.login``
@@ -33,11 +38,12 @@ Reads (no public API does these; a change shows as an ImportError or a failing t
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import psutil
@@ -149,6 +155,77 @@ def forget_removed_widgets() -> int:
     except (AttributeError, RuntimeError):
         return 0
     return len(gone)
+
+
+# What Streamlit's front end reads before it starts (``window.__streamlit``, the setting an
+# embedding host gives it): the app's base URL is the folder of the page's own URL, where
+# index.html finds its scripts (``./static/js/...``) too.
+BASE_URL_SCRIPT = (
+    b"<script>window.__streamlit = Object.assign({}, window.__streamlit, "
+    b'{BACKEND_BASE_URL: new URL(".", window.location.href).href});</script>'
+)
+INDEX_MARKER = b'<div id="root"></div>'  # Streamlit's index.html, not another HTML answer
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+
+
+class BackendBaseUrl:
+    """ASGI middleware: tell Streamlit's front end where its server is.
+
+    Its front end finds its server by trying the page's path, then the path's parent
+    (``getPossibleBaseUris`` in ``static/js/index.*.js``): opened at ``/metrics`` it asks
+    ``/metrics/_stcore/health`` and ``/metrics/_stcore/host-config``, which Streamlit's
+    server answers with 404 on purpose (``_RESERVED_STATIC_PATH_SUFFIXES``), and only then
+    ``/_stcore/health``: two failed requests in the console on every deep link and reload.
+    Unless ``window.__streamlit.BACKEND_BASE_URL`` says where the server is: set here, in
+    each index.html Streamlit serves (gzipped or not), before its scripts run. Place it
+    after the API's middleware: only Streamlit's answers pass through it.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None  # the start of an HTML answer, held until its body is whole
+        body = bytearray()
+
+        async def rewrite(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if message["status"] == 200 and content_type.startswith(b"text/html"):
+                    held = message
+                    return
+            elif held is not None and message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                start, held = held, None
+                await _send_with_base_url(send, start, bytes(body))
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
+
+
+async def _send_with_base_url(send: Any, start: Message, body: bytes) -> None:
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-encoding")]
+    gzipped = dict(start.get("headers", [])).get(b"content-encoding", b"") == b"gzip"
+    page = gzip.decompress(body) if gzipped else body
+    at = page.find(b"<head>")
+    if INDEX_MARKER not in page or at < 0:  # another HTML answer: as it was
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+        return
+    at += len(b"<head>")
+    page = page[:at] + BASE_URL_SCRIPT + page[at:]
+    headers.append((b"content-length", str(len(page)).encode()))
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": page})
 
 
 # -- reads of Streamlit's machinery ----------------------------------------------------

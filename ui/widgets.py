@@ -16,6 +16,7 @@ from dashboard_core.auth.oidc import display_name, identity_cookie, refusal_sent
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.auth.sessions import COOKIE
 from dashboard_core.health.overview import Summary
+from dashboard_core.labels import SEVERITY_ICON, WAITING, Icon
 from dashboard_core.metrics.cards import Card
 from dashboard_core.metrics.figure_cache import Figures
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
@@ -24,6 +25,19 @@ from dashboard_core.runtime import Runtime
 from ui.streamlit_internals import forget_removed_widgets
 
 CUSTOM = "Custom"
+
+
+def material(icon: Icon | str) -> str:
+    """``:material/check_circle:``: an icon from the Material Symbols font that ships with
+    Streamlit, for ``icon=`` parameters and Markdown (never an emoji: a browser without a
+    colour emoji font draws those as boxes)."""
+    return f":material/{icon if isinstance(icon, str) else icon.name}:"
+
+
+def icon_text(icon: Icon, text: str = "") -> str:
+    """Markdown: the icon in its colour, then the text (``:green[:material/check_circle:] passed``)."""
+    drawn = f":{icon.colour}[{material(icon)}]"
+    return f"{drawn} {text}" if text else drawn
 
 
 def require_runtime() -> Runtime:
@@ -97,17 +111,21 @@ def sidebar_status() -> None:
     with st.sidebar:
         if rt is not None and rt.config.auth.required:
             who = current_principal(rt)
-            st.caption(f"👤 {who.name} · {who.role}")
-            if st.button("Log out", key="logout", type="tertiary", icon="🚪"):
+            st.caption(f"{material('person')} {who.name} · {who.role}")
+            if st.button("Log out", key="logout", type="tertiary", icon=material("logout")):
                 # Streamlit forgets st.user and sends the browser to /auth/logout, where the
                 # middleware ends our session and deletes Streamlit's identity cookies.
                 st.logout()
         if rt is None:
-            st.caption("⏳ Starting…")
+            st.caption(icon_text(WAITING, "Starting…"))
         elif not rt.sampler.alive:
-            st.caption("🔴 Sampler stopped: see Overview")
+            st.caption(icon_text(Icon("error", "red"), "Sampler stopped: see Overview"))
         else:
-            st.caption(f"🟢 Sampling every {rt.config.sampler.interval_seconds:g} s")
+            st.caption(
+                icon_text(
+                    Icon("radio_button_checked", "green"), f"Sampling every {rt.config.sampler.interval_seconds:g} s"
+                )
+            )
 
 
 TOAST_CHECK_SECONDS = 3.0
@@ -130,10 +148,12 @@ def critical_toasts() -> None:
         seen, 50, who=current_principal(rt), severities=[Severity.CRITICAL]
     )
     for event in new:
-        st.toast(f"**{event.source}**: {event.message}", icon="🚨", duration="long")
+        st.toast(
+            f"**{event.source}**: {event.message}", icon=material(SEVERITY_ICON[Severity.CRITICAL]), duration="long"
+        )
 
 
-def window_picker(key: str = "window") -> Callable[[], Window]:
+def window_picker(key: str = "window", default: str = "15m") -> Callable[[], Window]:
     """Preset spans ending now, or a custom range in the viewer's time zone.
 
     Returns a function, so a live fragment re-resolves "last 15 min" each tick.
@@ -143,12 +163,12 @@ def window_picker(key: str = "window") -> Callable[[], Window]:
     choice = st.segmented_control(
         "Window",
         options,
-        default="15m",
+        default=default,
         format_func=lambda o: PRESETS.get(o, o),
         key=key,
         label_visibility="collapsed",
     )
-    choice = choice or "15m"
+    choice = choice or default
     if choice != CUSTOM:
         return lambda: resolve_window(choice)
     now = pd.Timestamp.now(tz=tz).tz_localize(None).floor("min").to_pydatetime()
@@ -202,7 +222,7 @@ def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], No
 
 
 CARD_WIDTH = 200  # px: four to a row on a laptop, two on a narrow window
-SUMMARY_WIDTH = 230  # px: room for a status word with its emoji ("🟠 warning")
+SUMMARY_WIDTH = 230  # px: room for a status word ("warning") and the label's icon
 
 
 def show_cards(cards: list[Card]) -> None:
@@ -216,6 +236,7 @@ def show_cards(cards: list[Card]) -> None:
                 card.value,
                 card.delta,
                 delta_color=card.delta_color,
+                delta_arrow=card.delta_arrow,
                 help=card.help,
                 border=True,
                 chart_data=card.spark or None,
@@ -237,6 +258,7 @@ def show_summary(items: Sequence[Summary]) -> None:
                 delta_color=item.colour,
                 delta_arrow="off",
                 help=item.help,
+                icon=material(item.icon) if item.icon else None,
                 border=True,
                 width=SUMMARY_WIDTH,
             )

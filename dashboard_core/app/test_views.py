@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dashboard_core.labels import OUTCOME_EMOJI, RUN_EMOJI
 from dashboard_core.models import RunCounts, RunInfo, RunStatus
 from dashboard_core.units import local_time
 
 LOG_LINES = 40  # lines of a running run's output shown live
+RESULTS_REFRESH_SECONDS = 2.0  # a running run's results table, as its tests finish
 
 
 def status_text(status: RunStatus) -> str:
-    return f"{RUN_EMOJI.get(status, '')} {status}"
+    """The status in words (the page draws ``labels.RUN_ICON`` beside it)."""
+    return str(status)
 
 
 def counts_line(c: RunCounts) -> str:
@@ -22,8 +23,7 @@ def counts_line(c: RunCounts) -> str:
         (c.xfailed, "xfailed"),
         (c.xpassed, "xpassed"),
     ]
-    emoji = [OUTCOME_EMOJI[o] for o in OUTCOME_EMOJI]
-    return " · ".join(f"{e} {n} {word}" for e, (n, word) in zip(emoji, parts))
+    return " · ".join(f"{n} {word}" for n, word in parts)
 
 
 def short_summary(run: RunInfo, parts: int = 2) -> str:
@@ -53,3 +53,9 @@ def active_state(runs: list[RunInfo]) -> list[tuple[int, bool]]:
 
 def last_lines(text: str, n: int = LOG_LINES) -> str:
     return "\n".join(text.splitlines()[-n:])
+
+
+def results_refresh(run: RunInfo) -> float | None:
+    """How often the results of this run are read again: while it is going, so the
+    tests finished so far show; never once it has ended (its results are final)."""
+    return None if run.status.finished else RESULTS_REFRESH_SECONDS

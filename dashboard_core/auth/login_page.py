@@ -18,7 +18,7 @@ button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-rad
 .sso {{ display: block; margin-top: 1rem; padding: .55rem; border: 1px solid #c9ccd1; border-radius: .4rem; text-align: center; color: inherit; text-decoration: none; }}
 </style></head>
 <body><form method="post" action="/auth/login">
-<h1>📊 Dashboard</h1>
+<h1>Dashboard</h1>
 <input type="hidden" name="next" value="{next}">
 {fields}{sso}
 {error}

@@ -66,6 +66,13 @@ PUBLIC = {"/api/health", "/_stcore/health"}
 HEARTBEAT = re.compile(r"^/api/agents/[^/]+/heartbeat/?$")
 # API answers are never kept by a browser or a proxy; the API docs' own assets may be.
 API, API_ASSETS = "/api/", "/api/static-offline-docs/"
+
+
+def is_api(path: str) -> bool:
+    """Under /api/, or the bare /api (the API's index, answered without a redirect)."""
+    return path.startswith(API) or path == API.rstrip("/")
+
+
 # What the Streamlit front end, Plotly and the offline API docs need, and nothing more.
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
@@ -120,7 +127,7 @@ class AuthMiddleware:
             await self._refuse(scope, send, 400, "This host name is not served here (server.allowedHosts).")
             return
         path = scope.get("path", "")
-        send = _with_security_headers(send, no_store=path.startswith(API) and not path.startswith(API_ASSETS))
+        send = _with_security_headers(send, no_store=is_api(path) and not path.startswith(API_ASSETS))
         limit: _BodyLimit | None = None
         if scope["type"] == "http":
             size = headers.get("content-length", "")
@@ -238,7 +245,7 @@ class AuthMiddleware:
         if scope["type"] == "websocket":
             await close_websocket(send, "log in first")
             return
-        wants_page = "text/html" in headers.get("accept", "") and not path.startswith(API)
+        wants_page = "text/html" in headers.get("accept", "") and not is_api(path)
         if wants_page and scope.get("method") in ("GET", "HEAD"):
             query = scope.get("query_string", b"").decode(errors="replace")
             here = path + (f"?{query}" if query else "")

@@ -301,7 +301,7 @@ body {{ font-family: system-ui, sans-serif; background: #f6f7f9; display: grid; 
 main {{ background: white; padding: 2rem 2.5rem; border-radius: 0.75rem; box-shadow: 0 1px 4px rgba(0,0,0,.12); max-width: 30rem; }}
 h1 {{ font-size: 1.3rem; margin: 0 0 1rem; }}
 </style></head>
-<body><main><h1>📊 Dashboard</h1><p role="alert">{message}</p>
+<body><main><h1>Dashboard</h1><p role="alert">{message}</p>
 <p><a href="/auth/logout">Log in as someone else</a></p></main></body></html>
 """
 

@@ -23,11 +23,17 @@ class ParamConfig(_Strict):
     type: Literal["str", "int", "float", "bool"] = Field("str", description="str, int, float or bool.")
     default: str | int | float | bool | None = Field(None, description="Used when the start leaves it out.")
     choices: list[str | int | float] | None = Field(None, min_length=1, description="The only values allowed.")
+    min: float | None = Field(None, description="int and float: the smallest value allowed (inclusive).")
+    max: float | None = Field(None, description="int and float: the largest value allowed (inclusive).")
     required: bool = Field(False, description="The start must give it (a default makes this moot).")
     description: str = Field("", max_length=500, description="Shown in the start form.")
 
     @model_validator(mode="after")
     def _default_fits(self) -> ParamConfig:
+        if (self.min is not None or self.max is not None) and self.type not in ("int", "float"):
+            raise ValueError(f"min and max are for int and float parameters, not {self.type}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
         if self.default is not None:
             try:
                 coerce(self, self.default)

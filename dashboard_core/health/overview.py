@@ -14,14 +14,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from dashboard_core.labels import (
-    ALERT_EMOJI,
-    RUN_EMOJI,
-    SAFETY_COLOUR,
-    SAFETY_EMOJI,
-    SEVERITY_EMOJI,
-    Colour,
-)
+from dashboard_core.health.event_rows import collapse
+from dashboard_core.labels import SAFETY_COLOUR, SAFETY_ICON, Colour, Icon
 from dashboard_core.metrics.fields import split_column
 from dashboard_core.models import (
     AlertRecord,
@@ -46,13 +40,14 @@ HISTORY_COLUMNS = ["rule", "severity", "state", "began", "fired", "ended", "dura
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """One summary card: a label, a big value, a coloured note under it."""
+    """One summary card: a label, a big value, a coloured note under it (and an icon by the label)."""
 
     label: str
     value: str
     note: str | None = None
     colour: Colour = "gray"
     help: str | None = None
+    icon: Icon | None = None
 
 
 # -- times ---------------------------------------------------------------------------
@@ -94,9 +89,7 @@ def summary_cards(overview: Overview) -> list[Summary]:
 
 def safety_card(status: str, firing: int) -> Summary:
     note = f"{firing} alert{'s' if firing != 1 else ''} firing" if firing else "no alert firing"
-    return Summary(
-        "Safety", f"{SAFETY_EMOJI[status]} {status}", note, SAFETY_COLOUR[status], "Details on the Safety page."
-    )
+    return Summary("Safety", status, note, SAFETY_COLOUR[status], "Details on the Safety page.", SAFETY_ICON[status])
 
 
 def components_card(components: Sequence[ComponentStatus]) -> Summary:
@@ -174,7 +167,7 @@ def component_facts(c: ComponentStatus) -> list[str]:
     """The card's measured facts: the last check's latency and the share of good checks."""
     facts = []
     if c.latency_ms is not None:
-        facts.append(f"⏱️ {c.latency_ms:.0f} ms" if c.latency_ms >= 10 else f"⏱️ {c.latency_ms:.1f} ms")
+        facts.append(f"latency {c.latency_ms:.0f} ms" if c.latency_ms >= 10 else f"latency {c.latency_ms:.1f} ms")
     if c.performance_percent is not None:
         facts.append(f"{c.performance_percent:.0f} % ok, last hour")
     return facts
@@ -210,8 +203,8 @@ def latest_run(suite: SuiteInfo) -> RunInfo | None:
 
 
 def run_line(run: RunInfo, tz: str, now: datetime) -> str:
-    """``✅ passed · 12 passed · 14:03:07``."""
-    parts = [f"{RUN_EMOJI.get(run.status, '')} {run.status.value}"]
+    """``passed · 12 passed · 14:03:07`` (the page puts the status's icon before it)."""
+    parts = [run.status.value]
     if run.status.finished:
         parts.append(run.summary())
     if run.rerun_of is not None:
@@ -222,15 +215,16 @@ def run_line(run: RunInfo, tz: str, now: datetime) -> str:
 
 # -- tables --------------------------------------------------------------------------
 def events_table(events: Sequence[Event], tz: str, now: datetime) -> pd.DataFrame:
-    """A compact table of events (as given, newest first): local time, emoji, source, message."""
+    """A compact table of events (as given, newest first), repeats collapsed into one row
+    (a crash-looping service is one line, not ten): local time, severity, source, message."""
     rows = [
         {
-            "when": clock(e.at, tz, now),
-            "severity": SEVERITY_EMOJI.get(e.severity, ""),
-            "source": e.source,
-            "message": e.message,
+            "when": clock(row.newest.at, tz, now),
+            "severity": row.newest.severity.value,
+            "source": row.newest.source,
+            "message": row.message,
         }
-        for e in events
+        for row in collapse(events)
     ]
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
@@ -241,9 +235,9 @@ def rules_table(rules: Sequence[RuleStatus], tz: str, now: datetime) -> pd.DataF
     ranked = sorted(rules, key=lambda r: (order[r.state], r.severity is not Severity.CRITICAL))
     rows = [
         {
-            "state": f"{ALERT_EMOJI[r.state]} {r.state.value}",
+            "state": r.state.value,
             "name": r.name,
-            "severity": f"{SEVERITY_EMOJI[r.severity]} {r.severity.value}",
+            "severity": r.severity.value,
             "rule": r.rule,
             "value": number(r.value),
             "since": clock(r.since, tz, now),
@@ -260,8 +254,8 @@ def history_table(alerts: Sequence[AlertRecord], tz: str, now: datetime) -> pd.D
     rows = [
         {
             "rule": a.rule,
-            "severity": f"{SEVERITY_EMOJI[a.severity]} {a.severity.value}",
-            "state": f"{ALERT_EMOJI[a.state]} {a.state.value}",
+            "severity": a.severity.value,
+            "state": a.state.value,
             "began": a.began_at,
             "fired": a.fired_at,
             "ended": a.ended_at,

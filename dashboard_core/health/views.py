@@ -1,4 +1,4 @@
-"""Tables for the Agents and Events pages: plain DataFrames, ready for a table widget."""
+"""The Agents page's table: a plain DataFrame, ready for a table widget."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from dashboard_core.models import AgentInfo, Event
+from dashboard_core.models import AgentInfo
 from dashboard_core.printable import printable
 
 AGENT_COLUMNS = ["name", "state", "status", "role", "task", "last_seen", "seen_ago", "metrics"]
-EVENT_COLUMNS = ["id", "at", "severity", "kind", "source", "message"]
 
 
 def agents_frame(agents: Sequence[AgentInfo], now: datetime) -> pd.DataFrame:
@@ -38,21 +37,3 @@ def agents_frame(agents: Sequence[AgentInfo], now: datetime) -> pd.DataFrame:
 def _shown(text: str | None) -> str | None:
     """What an agent says of itself, as it is: controls and bidi characters escaped."""
     return None if text is None else printable(text)
-
-
-def events_frame(events: Sequence[Event]) -> pd.DataFrame:
-    """One row per event, in the order given."""
-    rows = [
-        {
-            "id": e.id,
-            "at": e.at,
-            "severity": e.severity.value,
-            "kind": e.kind.value,
-            "source": e.source,
-            "message": e.message,
-        }
-        for e in events
-    ]
-    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
-    frame["at"] = pd.to_datetime(frame["at"], utc=True)
-    return frame

@@ -18,6 +18,7 @@ DELTA_SECONDS = 60
 SPARK_POINTS = 60
 
 DeltaColor = Literal["normal", "inverse", "off"]
+DeltaArrow = Literal["auto", "off"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Card:
     delta_color: DeltaColor
     help: str
     spark: list[float] = field(default_factory=list)
+    delta_arrow: DeltaArrow = "auto"  # "off" for no change: no arrow, no colour
 
 
 # (field name, card label, delta colour): rising use is bad news, so "inverse".
@@ -65,12 +67,17 @@ def _card(recent: pd.DataFrame, column: str, label: str, color: DeltaColor, fiel
     value = _last(series)
     then = _value_at(series, recent.index[-1] - pd.Timedelta(seconds=DELTA_SECONDS))
     text = format_value(value, unit)
-    delta = None
+    delta: str | None = None
+    arrow: DeltaArrow = "auto"
     if value is not None and then is not None:
         change = value - then
-        delta = ("+" if change >= 0 else "-") + format_value(abs(change), unit)
+        size = format_value(abs(change), unit)
+        if size == format_value(0.0, unit):  # no change as far as the card shows: neutral, not a red up arrow
+            delta, color, arrow = size, "off", "off"
+        else:
+            delta = ("+" if change > 0 else "-") + size
     spark = [float(v) for v in series.tail(SPARK_POINTS).to_numpy() if not math.isnan(v)]
-    return Card(label, text, delta, color, fields.label_of(column), spark)
+    return Card(label, text, delta, color, fields.label_of(column), spark, arrow)
 
 
 class CardCache:

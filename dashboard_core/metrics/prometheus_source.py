@@ -57,10 +57,9 @@ class Target:
 
     @property
     def label(self) -> str:
-        """``🟢 web-1 (10.0.0.5:9100)`` for a selector."""
-        dot = "🟢" if self.up else "🔴"
+        """``web-1 (10.0.0.5:9100), up`` for a selector."""
         name = f"{self.nodename} ({self.instance})" if self.nodename and self.nodename not in self.instance else None
-        return f"{dot} {name or self.instance}"
+        return f"{name or self.instance}, {'up' if self.up else 'down'}"
 
 
 def query_step(span_seconds: float, max_points: int, scrape_interval: float) -> float:

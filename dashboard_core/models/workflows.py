@@ -73,6 +73,8 @@ class ParamInfo(BaseModel):
     type: Literal["str", "int", "float", "bool"]
     default: str | int | float | bool | None = None
     choices: list[str | int | float] | None = None
+    min: float | None = Field(None, description="int and float: the smallest value allowed.")
+    max: float | None = Field(None, description="int and float: the largest value allowed.")
     required: bool = False
     description: str = ""
 

@@ -10,8 +10,9 @@ from dashboard_core import NAME, __version__
 from dashboard_core.app import queries
 from dashboard_core.models import ApiInfo, EndpointInfo, HealthResponse, Overview
 from dashboard_core.routes.common import ERRORS, CallerDep, RuntimeDep
+from dashboard_core.routes.tags import Tag
 
-router = APIRouter()
+router = APIRouter(tags=[Tag.DASHBOARD])
 
 
 @router.get("/", response_model=ApiInfo, summary="API name, version and endpoints")

@@ -22,13 +22,14 @@ from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.events import MAX_PAGE, EventLog
 from dashboard_core.models import Event, EventKind, EventPage, Severity
 from dashboard_core.routes.common import ERRORS, RuntimeDep, Viewer
+from dashboard_core.routes.tags import Tag
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
 REPLAY_BATCH = 200
 
 
-router = APIRouter()
+router = APIRouter(tags=[Tag.EVENTS])
 
 
 @router.get("/events", response_model=EventPage, responses=ERRORS, summary="Events after an id, oldest first")

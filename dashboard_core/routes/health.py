@@ -20,6 +20,7 @@ from dashboard_core.models import (
     SafetyReport,
 )
 from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, RuntimeDep, not_found
+from dashboard_core.routes.tags import Tag
 from dashboard_core.runtime import Runtime
 
 ComponentName = Annotated[str, Path(max_length=200, description="A component's name from dashboard.toml")]
@@ -45,6 +46,7 @@ router = APIRouter()
 
 @router.post(
     "/agents/{name}/heartbeat",
+    tags=[Tag.AGENTS],
     response_model=HeartbeatResponse,
     responses={
         **ERRORS,
@@ -66,6 +68,7 @@ def heartbeat(rt: RuntimeDep, name: AgentName, beat: HeartbeatRequest, caller: C
 
 @router.delete(
     "/agents/{name}",
+    tags=[Tag.AGENTS],
     response_model=AgentInfo,
     responses={
         **ERRORS,
@@ -81,6 +84,7 @@ def remove_agent(rt: RuntimeDep, name: AgentName, caller: CallerDep) -> AgentInf
 
 @router.get(
     "/dashboard/agents",
+    tags=[Tag.AGENTS],
     response_model=AgentsOverview,
     responses=ERRORS,
     summary="Every agent: online, offline or missing, with its last heartbeat",
@@ -91,6 +95,7 @@ def agents(rt: RuntimeDep) -> AgentsOverview:
 
 @router.get(
     "/components",
+    tags=[Tag.COMPONENTS],
     response_model=list[ComponentStatus],
     responses=ERRORS,
     summary="Every component: state, latency, failures, last error, performance and uptime",
@@ -101,6 +106,7 @@ def components(rt: RuntimeDep) -> list[ComponentStatus]:
 
 @router.get(
     "/components/{name}",
+    tags=[Tag.COMPONENTS],
     response_model=ComponentStatus,
     responses={**ERRORS, **not_found("No such component")},
     summary="One component's health",
@@ -111,6 +117,7 @@ def component(rt: RuntimeDep, name: ComponentName) -> ComponentStatus:
 
 @router.post(
     "/dashboard/components/check",
+    tags=[Tag.COMPONENTS],
     response_model=list[ComponentStatus],
     responses={**ERRORS, **FORBIDDEN},
     summary="Check every component now, all at once (operators; audited)",
@@ -121,6 +128,7 @@ def check_all(rt: RuntimeDep, caller: CallerDep) -> list[ComponentStatus]:
 
 @router.post(
     "/components/{name}/check",
+    tags=[Tag.COMPONENTS],
     response_model=ComponentStatus,
     responses={**ERRORS, **FORBIDDEN, **not_found("No such component")},
     summary="Check a component now (instead of waiting for its interval)",
@@ -131,6 +139,7 @@ def check_now(rt: RuntimeDep, name: ComponentName, caller: CallerDep) -> Compone
 
 @router.get(
     "/dashboard/safety",
+    tags=[Tag.SAFETY],
     response_model=SafetyReport,
     responses=ERRORS,
     summary="Overall safety (safe, warning, critical), the alerts firing and every rule's state",
@@ -141,6 +150,7 @@ def safety(rt: RuntimeDep) -> SafetyReport:
 
 @router.get(
     "/safety/alerts",
+    tags=[Tag.SAFETY],
     response_model=list[AlertRecord],
     responses={**ERRORS, **not_found("No such rule")},
     summary="Alert history, newest first",

@@ -12,10 +12,11 @@ from fastapi.responses import Response
 from dashboard_core.metrics.export import csv_filename
 from dashboard_core.models import ErrorResponse, FieldInfo, LatestSample, ProcessInfo
 from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
+from dashboard_core.routes.tags import Tag
 
 HISTORY_CSV = "/metrics/history.csv"
 
-router = APIRouter()
+router = APIRouter(tags=[Tag.METRICS])
 
 
 def history_csv_link(start: datetime, end: datetime) -> str:

@@ -19,6 +19,7 @@ from dashboard_core.metrics.prometheus_api import PrometheusError
 from dashboard_core.metrics.prometheus_source import PrometheusSource, source_for
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
+from dashboard_core.routes.tags import Tag
 from dashboard_core.runtime import Runtime
 
 FLEET_CSV = "/prometheus/history.csv"
@@ -61,7 +62,7 @@ def _source(rt: Runtime) -> PrometheusSource:
     return source
 
 
-router = APIRouter()
+router = APIRouter(tags=[Tag.PROMETHEUS])
 
 
 @router.get(

@@ -21,6 +21,7 @@ from dashboard_core.models import (
     Trigger,
 )
 from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, download, not_found
+from dashboard_core.routes.tags import Tag
 from dashboard_core.testing.reports import export_name, run_csv, run_junit
 
 _NOT_FOUND = not_found("No such suite or run")
@@ -28,7 +29,7 @@ _CONFLICT: Responses = {409: {"model": ErrorResponse, "description": "Not possib
 RunId = Annotated[int, Path(ge=1, le=2**62, description="A run's id")]
 
 
-router = APIRouter()
+router = APIRouter(tags=[Tag.TESTS])
 
 
 @router.post(

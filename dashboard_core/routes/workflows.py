@@ -18,6 +18,7 @@ from dashboard_core.models import (
     WorkflowStartResponse,
 )
 from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, not_found
+from dashboard_core.routes.tags import Tag
 
 WorkflowRunId = Annotated[int, Path(ge=1, le=2**62, description="A workflow run's id")]
 StepName = Annotated[str, Path(max_length=200, description="A step's name")]
@@ -28,7 +29,7 @@ _CONFLICT: Responses = {
 _BAD_PARAMS: Responses = {422: {"model": ErrorResponse, "description": "A bad body or parameter; errors name each"}}
 
 
-router = APIRouter()
+router = APIRouter(tags=[Tag.WORKFLOWS])
 
 
 @router.get(

@@ -273,6 +273,8 @@ class WorkflowSupervisor:
                             type=p.type,
                             default=p.default,
                             choices=p.choices,
+                            min=p.min,
+                            max=p.max,
                             required=p.required,
                             description=p.description,
                         )

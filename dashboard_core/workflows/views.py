@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard_core.health.timeline import COLUMNS, timeline_figure
-from dashboard_core.models import WorkflowRunInfo
+from dashboard_core.models import ParamInfo, WorkflowRunInfo
 
 STEP_COLUMNS = ["step", "status", "exit_code", "started", "ended", "duration", "cpu_percent", "rss", "restarts", "message"]
 RUN_COLUMNS = ["id", "workflow", "status", "trigger", "started", "duration", "params", "message"]
@@ -21,6 +21,20 @@ def card_run(
 ) -> WorkflowRunInfo | None:
     """The run a workflow's card shows: its oldest run going on, else its newest finished one."""
     return next((r for r in active if r.workflow == workflow), last_run)
+
+
+def number_field(param: ParamInfo) -> tuple[int | float, int | float | None, int | float | None]:
+    """A number parameter's start-form input: its first value (the default, else 0 moved
+    inside the bounds) and its bounds, all of the parameter's type (the input wants one)."""
+    kind = int if param.type == "int" else float
+    low = None if param.min is None else kind(param.min)
+    high = None if param.max is None else kind(param.max)
+    first = kind(param.default) if isinstance(param.default, int | float) else kind(0)
+    if low is not None and first < low:
+        first = low
+    if high is not None and first > high:
+        first = high
+    return first, low, high
 
 
 def step_intervals(run: WorkflowRunInfo, now: datetime) -> pd.DataFrame:

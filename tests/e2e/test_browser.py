@@ -153,7 +153,7 @@ def test_drag_to_zoom_then_reset(server: Server, page: Any) -> None:
         return True
 
     wait_until(dragged_to_zoom, LOADED_MS / 1000, "a drag across the chart to zoom it", interval=0)
-    link = page.get_by_role("link", name=re.compile(r"^⬇️ Download CSV"))
+    link = page.get_by_role("link", name=re.compile(r"^Download CSV"))
     expect(link).to_have_attribute("href", re.compile(r"start=.*&end="), timeout=LOADED_MS)
     page.get_by_role("button", name="Reset zoom").click(timeout=LOADED_MS)
     expect(banner).to_have_count(0, timeout=LOADED_MS)
@@ -179,7 +179,7 @@ def test_download_csv(server: Server, page: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     open_metrics(page, server)
-    link = page.get_by_role("link", name=re.compile(r"^⬇️ Download CSV"))
+    link = page.get_by_role("link", name=re.compile(r"^Download CSV"))
     expect(link).to_be_visible()
     expect(link).to_have_text(re.compile(r"\(([1-9][\d,]*) rows"))  # not an empty window
     with page.expect_download(timeout=60_000) as download_info:

@@ -91,7 +91,7 @@ severity = "critical"
     page.goto(server.url)
     expect(page.get_by_role("heading", name=re.compile(r"^\W*Overview$"))).to_be_visible(timeout=FIRST_RENDER_MS)
     card = page.locator(".st-key-component_web")
-    expect(showing(card, "stMarkdown", "🟢 web")).to_be_visible(timeout=FIRST_RENDER_MS)
+    expect(showing(card, "stMarkdown", "check_circle web")).to_be_visible(timeout=FIRST_RENDER_MS)  # its icon's name
     expect(showing(card, "stMarkdown", "healthy")).to_be_visible()
     expect(showing(page, "stTable", "web is healthy")).to_be_visible()
     expect(page.get_by_test_id("stTable").filter(has_text="web is down")).to_have_count(0)
@@ -101,7 +101,7 @@ severity = "critical"
     component.stop()
 
     # The same page, not reloaded: the live fragment redraws the card and the events.
-    expect(showing(card, "stMarkdown", "🔴 web")).to_be_visible(timeout=CHANGE_MS)
+    expect(showing(card, "stMarkdown", "error web")).to_be_visible(timeout=CHANGE_MS)
     expect(showing(card, "stMarkdown", "down")).to_be_visible()
     expect(showing(card, "stCaptionContainer", "failed checks in a row")).to_be_visible()
     expect(showing(page, "stTable", "web is down")).to_be_visible(timeout=CHANGE_MS)

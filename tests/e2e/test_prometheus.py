@@ -401,7 +401,7 @@ def test_the_metrics_page_offers_the_host_and_draws_it(stack: Stack, tmp_path: P
         app.switch_page("../pages/metrics.py").run()
         assert not app.exception and not app.error
         host = app.selectbox(key="metrics_host")
-        assert host.options == ["🖥️ This machine", f"🟢 {socket.gethostname()} ({stack.node_instance})"]
+        assert host.options == ["This machine", f"{socket.gethostname()} ({stack.node_instance}), up"]
         host.set_value(stack.node_instance).run()
         assert not app.exception and not app.error, [e.value for e in app.error]
         drawn = {chart.key for chart in app.get("plotly_chart")}

@@ -142,3 +142,54 @@ def test_start_a_workflow_watch_a_step_finish_and_stop_it(
         assert "hello Ada" in run["steps"][0]["log_tail"]
         wait_until(lambda: gone(pid), 15, f"the waiting step's process {pid} to be gone")
         assert api.get("/api/dashboard/workflows").json()["active"] == []
+
+
+def bounded_toml(tmp_path: Path) -> str:
+    quick = [sys.executable, "-c", "import sys; print('epochs', sys.argv[1])", "{epochs}"]
+    return f"""
+[[workflows]]
+name = "train"
+[[workflows.params]]
+name = "epochs"
+type = "int"
+default = 3
+min = 1
+max = 100
+[[workflows.steps]]
+name = "train"
+argv = {q(quick)}
+cwd = {q(str(tmp_path))}
+"""
+
+
+def test_a_number_parameter_keeps_to_its_bounds_on_the_page(
+    server_factory: Callable[..., Server], page: Any, tmp_path: Path
+) -> None:
+    """The form's input carries the bounds, and -3 typed into it never becomes a run."""
+    from playwright.sync_api import expect
+
+    server = server_factory(bounded_toml(tmp_path))
+    page.goto(f"{server.url}/workflows")
+    expect(page.get_by_role("heading", name=re.compile(r"^\W*Workflows$"))).to_be_visible(timeout=FIRST_RENDER_MS)
+    card = page.locator(".st-key-workflow_train")
+    card.get_by_role("button", name=re.compile("Start…")).click()
+    form = page.get_by_test_id("stPopoverBody")
+    epochs = form.get_by_test_id("stNumberInputField")
+    expect(epochs).to_have_value("3")
+    expect(epochs).to_have_attribute("min", "1")
+    expect(epochs).to_have_attribute("max", "100")
+
+    epochs.fill("-3")
+    epochs.press("Tab")
+    form.get_by_role("button", name="Start", exact=True).click()
+    # The input says what is wrong where it is, and the click starts nothing (a run started
+    # with -3 would show "Started run ..." instead).
+    refused_here = form.get_by_role("alert").filter(has_text="between 1 and 100")
+    started = page.get_by_test_id("stAlertContentSuccess")
+    expect(refused_here.or_(started).first).to_be_visible(timeout=STEP_MS)
+    with server.client() as api:
+        given = [r["params"]["epochs"] for r in api.get("/api/workflows/runs").json()]
+        refused = api.post("/api/dashboard/workflows/start", json={"workflow": "train", "params": {"epochs": -3}})
+    assert all(1 <= e <= 100 for e in given), given  # the page never started a run with -3
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == ["params.epochs: -3 is out of bounds: must be between 1 and 100"]

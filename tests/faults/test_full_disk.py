@@ -200,7 +200,7 @@ def overview_errors(rt: Runtime) -> list[str]:
     at = AppTest.from_file(ROUTER, default_timeout=60)
     at.run()
     assert not at.exception, at.exception
-    assert at.title[0].value == "🏠 Overview"
+    assert at.title[0].value == "Overview"
     return [e.value for e in at.error]
 
 

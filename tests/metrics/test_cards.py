@@ -45,6 +45,20 @@ def test_cards_show_value_and_change_over_a_minute() -> None:
     assert cards["Disk /home"].value == "—" and cards["Disk /home"].delta is None
 
 
+def test_no_change_is_neutral_not_a_red_up_arrow() -> None:
+    """Disk / stayed at 50 %: "+0.0 %" with inverse colours was a red up arrow."""
+    frame = recent()
+    frame["cpu.total"] = 55.004  # a change the card cannot show is no change either
+    frame.loc[frame.index[-1], "cpu.total"] = 55.0
+    cards = {c.label: c for c in build_cards(frame, FIELDS)}
+    for label in ("Disk /", "CPU"):
+        card = cards[label]
+        assert (card.delta, card.delta_color, card.delta_arrow) == ("0.0 %", "off", "off"), label
+    assert cards["Network received"].delta == "0 B/s" and cards["Network received"].delta_arrow == "off"
+    rising = {c.label: c for c in build_cards(recent(), FIELDS)}["CPU"]
+    assert (rising.delta_color, rising.delta_arrow) == ("inverse", "auto")
+
+
 def test_no_history_no_cards() -> None:
     assert build_cards(recent().iloc[0:0], FIELDS) == []
 

@@ -248,7 +248,7 @@ def test_targets_from_up_with_last_scrape_and_host_name(prom: FakePrometheus) ->
         found = src.targets()
     assert [(t.instance, t.up, t.nodename) for t in found] == [("a:9100", True, "web-1"), ("b:9100", False, None)]
     assert found[0].last_scrape == datetime.fromtimestamp(1795599999.5, UTC)
-    assert found[0].label == "🟢 web-1 (a:9100)" and found[1].label == "🔴 b:9100"
+    assert found[0].label == "web-1 (a:9100), up" and found[1].label == "b:9100, down"
 
 
 def test_the_job_is_quoted_in_promql(prom: FakePrometheus) -> None:

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from dashboard_core.config import Config, load_config
 from dashboard_core.models import HeartbeatRequest, Trigger
 from dashboard_core.runtime import Runtime
-from dashboard_core.server import api_routes, middleware
+from dashboard_core.server import middleware
 from tests.polling import wait_until
 
 PY = sys.executable
@@ -170,7 +170,7 @@ def served(
 ) -> Starlette:
     """The API as the server serves it: at /api behind the server's own
     middleware (:func:`dashboard_core.server.middleware`: host check, body limit, auth)."""
-    return Starlette(routes=api_routes(), middleware=middleware(config, allowed_hosts, get_runtime=get_runtime))
+    return Starlette(middleware=middleware(config, allowed_hosts, get_runtime=get_runtime))
 
 
 def prepare(rt: Runtime) -> dict[str, int]:

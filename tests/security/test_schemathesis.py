@@ -56,7 +56,7 @@ from starlette.middleware import Middleware
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.runtime import Runtime
-from dashboard_core.server import ApiFirst, api_mount, api_routes
+from dashboard_core.server import ApiFirst, api_mount
 from tests.security import MAX_BODY, auth_toml, bearer, prepare, security_config, served
 
 schemathesis = pytest.importorskip("schemathesis", reason="comes with the test requirements (bash scripts/test.sh)")
@@ -107,7 +107,7 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 APP = create_api(lambda: _Current.rt)
 # As the server routes it: /api/... to the API (gzipped), anything else to a plain-text 404 as Streamlit's.
-SERVED = Starlette(routes=api_routes(), middleware=[Middleware(ApiFirst, api=api_mount(lambda: _Current.rt))])
+SERVED = Starlette(middleware=[Middleware(ApiFirst, api=api_mount(lambda: _Current.rt))])
 SCHEMA = schemathesis.openapi.from_asgi("/api/openapi.json", SERVED, config=CONFIG)
 assert SCHEMA.base_path == "/api/"
 OPERATIONS = sorted(op.ok().label for op in SCHEMA.get_all_operations())

@@ -53,5 +53,7 @@ def page_as(role: str, page: str | None = None) -> AppTest:
         app.switch_page(page)
     app.run()
     assert not app.exception, app.exception
-    assert f"👤 {EMAILS[role]} · {role}" in [c.value for c in app.sidebar.caption]  # signed in as that role
+    assert f":material/person: {EMAILS[role]} · {role}" in [
+        c.value for c in app.sidebar.caption
+    ]  # signed in as that role
     return app

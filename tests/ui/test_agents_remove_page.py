@@ -26,7 +26,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
 
 def test_an_admin_removes_an_agent_on_the_page(runtime: Runtime) -> None:
     app = page_as("admin", "../pages/agents.py")
-    assert app.expander[0].label == "🗑️ Remove an agent"
+    assert app.expander[0].label == "Remove an agent"
     choice = app.selectbox(key="agents_remove_name")
     assert choice.options == ["helper-x", "helper-y"]  # not researcher-1: the config expects it
     choice.select("helper-x").run()

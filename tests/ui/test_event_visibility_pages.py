@@ -54,7 +54,7 @@ def test_the_overview_shows_audit_events_to_admins_only(runtime: Runtime, role: 
 def test_the_events_page_shows_audit_events_to_admins_only(runtime: Runtime, role: str) -> None:
     logins(runtime)
     app = page_as(role, "../pages/events.py")
-    assert app.title[0].value == "📜 Events"
+    assert app.title[0].value == "Events"
     kinds = set(app.multiselect(key="events_kinds").options)
     shown = app.dataframe[0].value
     if role == "admin":

@@ -26,7 +26,7 @@ def test_agents_page_lists_agents_with_their_task_and_a_timeline(app: AppTest, l
     )
     app.switch_page("../pages/agents.py").run()
     assert not app.exception
-    assert app.title[0].value == "🤖 Agents"
+    assert app.title[0].value == "Agents"
     online = next(m for m in app.metric if "Online" in m.label)
     assert online.value == "1"
     table = app.dataframe[0].value

@@ -1,8 +1,8 @@
 """ui/streamlit_internals.py: the Streamlit it was checked against, the warning for
 another one, and the proofs of the workarounds that have no test file of their own
 (the file watcher's is tests/ui/test_no_file_watchers.py, TCP_NODELAY's
-tests/ui/test_serving.py): each shows Streamlit still behaves so, then that the
-workaround works."""
+tests/ui/test_serving.py; the base URL's browser test is tests/e2e/test_clean_browser.py):
+each shows Streamlit still behaves so, then that the workaround works."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from ui import streamlit_internals
-from ui.streamlit_internals import CHECKED_VERSION, read_identity, warn_if_unchecked_version
+from ui.streamlit_internals import CHECKED_VERSION, BackendBaseUrl, read_identity, warn_if_unchecked_version
 
 ROOT = Path(__file__).parents[2]
 RUNS = 6
@@ -113,3 +115,51 @@ def test_the_address_is_read_as_streamlit_run_will_bind_it(args: list[str], expe
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == expected
+
+
+def streamlit_static_files(with_base_url: bool) -> Any:
+    """Streamlit's own handler of its front end's files (index.html for a page's path), gzipped
+    as its server does, with or without the middleware in front."""
+    from starlette.applications import Starlette
+    from starlette.middleware.gzip import GZipMiddleware
+    from starlette.routing import Mount
+    from streamlit import file_util
+    from streamlit.web.server.starlette.starlette_static_routes import create_streamlit_static_handler
+
+    files = Starlette(routes=[Mount("/", create_streamlit_static_handler(file_util.get_static_dir(), None))])
+    app: Any = GZipMiddleware(files, minimum_size=100)
+    return BackendBaseUrl(app) if with_base_url else app
+
+
+def test_the_front_end_looks_for_its_server_under_the_pages_path_unless_told() -> None:
+    """Why BackendBaseUrl is there: Streamlit's page does not say where the server is, its
+    front end then tries the page's path first, and the server refuses that path (404)."""
+    from streamlit import file_util
+
+    static = Path(file_util.get_static_dir())
+    script = re.search(r'src="\./(static/js/index\.[^"]+\.js)"', (static / "index.html").read_text(encoding="utf-8"))
+    assert script is not None, "index.html no longer loads static/js/index.*.js"
+    code = (static / script.group(1)).read_text(encoding="utf-8")
+    assert "window.__streamlit" in code and "BACKEND_BASE_URL" in code and "_stcore/host-config" in code
+    client = TestClient(streamlit_static_files(with_base_url=False))  # no lifespan: static files only answer HTTP
+    assert client.get("/metrics/_stcore/health").status_code == 404
+    assert client.get("/metrics/_stcore/host-config").status_code == 404
+    page = client.get("/metrics", headers={"accept-encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"  # what the middleware must undo
+    assert "__streamlit" not in page.text
+
+
+def test_every_index_html_says_where_the_server_is() -> None:
+    client = TestClient(streamlit_static_files(with_base_url=True))  # no lifespan: static files only answer HTTP
+    for path in ("/", "/metrics", "/tests?x=1"):
+        for encoding in ("gzip", "identity"):
+            page = client.get(path, headers={"accept-encoding": encoding})
+            assert page.status_code == 200
+            assert "content-encoding" not in page.headers
+            assert int(page.headers["content-length"]) == len(page.content)
+            head = page.content.index(b"<head>") + len(b"<head>")
+            assert page.content[head:].startswith(streamlit_internals.BASE_URL_SCRIPT), (path, encoding)
+            assert page.content.count(b"BACKEND_BASE_URL") == 1
+    manifest = client.get("/manifest.json")
+    assert manifest.status_code == 200 and b"BACKEND_BASE_URL" not in manifest.content
+    assert client.get("/metrics/_stcore/health").status_code == 404  # answers other than pages: as they were

@@ -140,7 +140,7 @@ def texts(at: AppTest, kind: str) -> list[str]:
 
 
 def submit(at: AppTest, workflow: str) -> AppTest:
-    """Press the Start button of the workflow's form (in its ▶️ Start… popover)."""
+    """Press the Start button of the workflow's form (in its Start… popover)."""
     button = next(b for b in at.button if b.proto.is_form_submitter and b.proto.form_id == f"start_{workflow}")
     button.click().run()
     assert not at.exception
@@ -163,14 +163,14 @@ def wait_step(rt: Runtime, run_id: int, step: str, status: StepStatus) -> None:
 def test_a_card_per_workflow_with_its_start_form(make_runtime: Factory) -> None:
     make_runtime()
     at = open_page()
-    assert at.title[0].value == "🔀 Workflows"
+    assert at.title[0].value == "Workflows"
     markdown = texts(at, "markdown")
     assert {"**pipeline** · 3 steps", "**solo** · 1 step"} <= set(markdown)
     assert markdown.count("never run") == 3
     captions = texts(at, "caption")
     assert "prepare, train (waits for a gate), report" in captions and "(no description)" in captions
     assert "This workflow takes no parameters." in captions
-    assert "No runs yet: press ▶️ Start… on a workflow." in captions
+    assert "No runs yet: press :material/play_arrow: Start… on a workflow." in captions
     mode = at.selectbox(key="param_pipeline_mode")
     assert mode.options == ["fast", "safe"] and mode.value == "safe" and mode.help == "how to train"
     assert at.number_input(key="param_pipeline_epochs").value == 2
@@ -203,12 +203,18 @@ def test_start_with_params_watch_the_steps_stop_then_restart(make_runtime: Facto
         lambda: "training" in (rt.workflows.detail(run.id).steps[1].log_tail or ""), RUN_TIMEOUT, "train's output"
     )
     rerun(at)
-    assert steps_table(at) == [("prepare", "✅ succeeded"), ("train", "🔄 running"), ("report", "⏳ pending")]
+    assert steps_table(at) == [("prepare", "succeeded"), ("train", "running"), ("report", "pending")]
     figures = at.get("plotly_chart")
     assert len(figures) == 1 and '"prepare"' in figures[0].proto.spec and '"train"' in figures[0].proto.spec
-    assert any(m.startswith(f"🔄 **Run {run.id} of pipeline: running**") for m in texts(at, "markdown"))
+    assert any(
+        m.startswith(f":blue[:material/autorenew:] **Run {run.id} of pipeline: running**")
+        for m in texts(at, "markdown")
+    )
     assert "Parameters: mode=fast, epochs=5" in texts(at, "caption")
-    assert any(m.startswith(f"🔄 **running** · run #{run.id} · 1/3 steps done") for m in texts(at, "markdown"))
+    assert any(
+        m.startswith(f":blue[:material/autorenew:] **running** · run #{run.id} · 1/3 steps done")
+        for m in texts(at, "markdown")
+    )
     assert at.button_group(key=f"log_step_{run.id}").value == "train"  # the log follows the running step
     assert [c.value.strip() for c in at.code] == ["training"]
     at.button_group(key=f"log_step_{run.id}").set_value("prepare").run()
@@ -229,9 +235,11 @@ def test_start_with_params_watch_the_steps_stop_then_restart(make_runtime: Facto
     assert f"Stopped run {run.id} of **pipeline**." in texts(at, "success")
     rerun(at)
     assert at.button_group(key=f"log_step_{run.id}").value == "prepare"  # picked: it stays
-    assert steps_table(at) == [("prepare", "✅ succeeded"), ("train", "⏹️ stopped"), ("report", "⏭️ skipped")]
+    assert steps_table(at) == [("prepare", "succeeded"), ("train", "stopped"), ("report", "skipped")]
     assert "stop_pipeline" not in [b.key for b in at.button]
-    assert any(m.startswith(f"⏹️ **stopped** · run #{run.id}") for m in texts(at, "markdown"))
+    assert any(
+        m.startswith(f":gray[:material/stop_circle:] **stopped** · run #{run.id}") for m in texts(at, "markdown")
+    )
 
     at.button(key="restart_pipeline").click().run()
     assert not at.exception
@@ -244,11 +252,14 @@ def test_start_with_params_watch_the_steps_stop_then_restart(make_runtime: Facto
     gate.touch()
     assert rt.workflows.wait(again.id, RUN_TIMEOUT).status is WorkflowStatus.SUCCEEDED
     rerun(at)
-    assert steps_table(at) == [("prepare", "✅ succeeded"), ("train", "✅ succeeded"), ("report", "✅ succeeded")]
-    assert any(m.startswith(f"✅ **succeeded** · run #{again.id} · 3/3 steps done") for m in texts(at, "markdown"))
+    assert steps_table(at) == [("prepare", "succeeded"), ("train", "succeeded"), ("report", "succeeded")]
+    assert any(
+        m.startswith(f":green[:material/check_circle:] **succeeded** · run #{again.id} · 3/3 steps done")
+        for m in texts(at, "markdown")
+    )
     history = at.dataframe[1].value
     assert list(history["id"]) == [again.id, run.id]
-    assert list(history["status"]) == ["✅ succeeded", "⏹️ stopped"]
+    assert list(history["status"]) == ["succeeded", "stopped"]
     assert "The 2 newest of 2 runs." in texts(at, "caption")
 
 

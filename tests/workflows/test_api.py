@@ -76,6 +76,8 @@ description = "what to work on"
 name = "epochs"
 type = "int"
 default = 2
+min = 1
+max = 50
 [[workflows.params]]
 name = "mode"
 choices = ["fast", "safe"]
@@ -182,6 +184,7 @@ def test_start_with_params_lists_the_active_run_then_succeeds_in_order(
         ("mode", "str", "safe", ["fast", "safe"], False),
     ]
     assert pipeline["params"][0]["description"] == "what to work on"
+    assert (pipeline["params"][1]["min"], pipeline["params"][1]["max"]) == (1, 50)  # the form keeps to them
     assert [(s["name"], s["depends_on"], s["status"]) for s in pipeline["steps"]] == [
         ("prepare", [], "pending"),
         ("train", ["prepare"], "pending"),
@@ -244,6 +247,8 @@ def test_a_second_start_is_a_409_naming_the_running_run_unless_concurrent(client
         ({"target": "t", "mode": "slow"}, ["params.mode: 'slow' is not one of the choices: 'fast', 'safe'"]),
         ({"target": "t", "colour": "red"}, ["params.colour: 'pipeline' has no parameter 'colour'"]),
         ({"epochs": 1}, ["params.target: required"]),
+        ({"target": "t", "epochs": -3}, ["params.epochs: -3 is out of bounds: must be between 1 and 50"]),
+        ({"target": "t", "epochs": "51"}, ["params.epochs: 51 is out of bounds: must be between 1 and 50"]),
         (
             {"colour": "red", "epochs": True, "mode": "slow"},
             [

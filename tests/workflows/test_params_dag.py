@@ -33,9 +33,12 @@ required = true
 name = "count"
 type = "int"
 default = 3
+min = 1
+max = 10
 [[workflows.params]]
 name = "ratio"
 type = "float"
+min = 0
 [[workflows.params]]
 name = "dry_run"
 type = "bool"
@@ -116,6 +119,44 @@ def test_bad_parameters_are_refused_with_a_line_naming_each(echo: WorkflowSuperv
     ]
     assert str(refused.value).startswith("The parameters of 'echo' are not valid: params.extra:")
     assert echo.active() == [] and echo.runs() == (0, [])  # nothing was started or recorded
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"count": -3}, "params.count: -3 is out of bounds: must be between 1 and 10"),
+        ({"count": "11"}, "params.count: 11 is out of bounds: must be between 1 and 10"),
+        ({"ratio": -0.5}, "params.ratio: -0.5 is out of bounds: must be at least 0"),
+    ],
+)
+def test_a_number_outside_its_bounds_is_refused_naming_the_parameter_and_its_bounds(
+    echo: WorkflowSupervisor, params: dict[str, object], error: str
+) -> None:
+    with pytest.raises(BadParams) as refused:
+        echo.start_run("echo", {"target": "t", **params})
+    assert refused.value.errors == [error]
+    assert echo.active() == [] and echo.runs() == (0, [])  # no run was created
+
+
+def test_the_bounds_themselves_are_allowed(echo: WorkflowSupervisor) -> None:
+    run = echo.start_run("echo", {"target": "t", "count": 10, "ratio": 0})
+    assert finished(echo, run.id).status is WorkflowStatus.SUCCEEDED
+    assert (run.params["count"], run.params["ratio"]) == (10, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("param", "says"),
+    [
+        ("type = 'int'\nmin = 5\nmax = 1", "min (5) is above max (1)"),
+        ("type = 'str'\nmin = 1", "min and max are for int and float parameters, not str"),
+        ("type = 'int'\ndefault = 0\nmin = 1", "default: 0 is out of bounds: must be at least 1"),
+    ],
+)
+def test_bounds_that_cannot_work_stop_loading(workflows_config: Callable[..., Config], param: str, says: str) -> None:
+    text = f"[[workflows]]\nname = 'w'\n[[workflows.params]]\nname = 'n'\n{param}\n"
+    with pytest.raises(ConfigError) as bad:
+        workflows_config(text + "[[workflows.steps]]\nname = 's'\nargv = ['true']\n")
+    assert "workflows.0 (w)" in str(bad.value) and says in str(bad.value), str(bad.value)
 
 
 def test_a_cycle_or_a_dangling_dependency_stops_loading_naming_workflow_and_step(
