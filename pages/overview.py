@@ -38,7 +38,8 @@ from dashboard_core.models import (
     WorkflowRunInfo,
 )
 from dashboard_core.units import format_bytes, format_duration
-from ui.widgets import browser_tz, current_caller, icon_text, material, require_runtime, show_cards, show_summary
+from ui.live import live_cards
+from ui.widgets import browser_tz, current_caller, icon_text, material, require_runtime, show_summary
 
 COMPONENTS_PER_ROW = 4
 EVENT_HEADERS = {"when": "When", "severity": "Severity", "source": "About", "message": "What happened"}
@@ -169,7 +170,7 @@ def host(ov: Overview) -> None:
         f"**{h.hostname}** · {h.platform} · {h.cpu_cores} cores · "
         f"{format_bytes(h.memory_total)} memory · up since {clock(h.boot_time, tz, datetime.now(UTC))}"
     )
-    show_cards(rt.live_cards())
+    live_cards(rt.config.sampler.interval_seconds)
 
 
 def dashboard(health: SelfHealth) -> None:
