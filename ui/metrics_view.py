@@ -53,7 +53,8 @@ def _set(view: MetricsView, tz: str) -> None:
 
 
 def _local(ts: pd.Timestamp, tz: str) -> datetime:
-    return ts.tz_convert(tz).tz_localize(None).to_pydatetime()
+    """As the From/To inputs show it: local time, whole minutes (their step)."""
+    return ts.tz_convert(tz).tz_localize(None).floor("min").to_pydatetime()
 
 
 def _as_utc(value: datetime, tz: str) -> pd.Timestamp:
@@ -119,9 +120,12 @@ def _chosen(tz: str) -> None:
 
 def _range_changed(tz: str) -> None:
     view: MetricsView = st.session_state[_VIEW]
+    start, end = st.session_state[_FROM], st.session_state[_TO]
+    if view.fixed is not None and (start, end) == (_local(view.fixed.start, tz), _local(view.fixed.end, tz)):
+        return  # the inputs only rounded a zoom's seconds to their minutes: keep the zoom exact
     st.session_state.pop(_BEFORE_ZOOM, None)
     try:
-        fixed = resolve_window(start=_as_utc(st.session_state[_FROM], tz), end=_as_utc(st.session_state[_TO], tz))
+        fixed = resolve_window(start=_as_utc(start, tz), end=_as_utc(end, tz))
     except (WindowError, ValueError) as exc:
         st.session_state[_PROBLEM] = str(exc)
         return

@@ -37,7 +37,11 @@ class MetricsView:
 
     def params(self) -> dict[str, str]:
         """The URL's query for this view."""
-        out = {"window": self.preset} if self.fixed is None else {"from": iso(self.fixed.start), "to": iso(self.fixed.end)}
+        out = (
+            {"window": self.preset}
+            if self.fixed is None
+            else {"from": iso(self.fixed.start), "to": iso(self.fixed.end)}
+        )
         return out | ({"chart": self.chart} if self.chart else {})
 
     def charts_query(self) -> str:
@@ -55,8 +59,8 @@ class MetricsView:
 def iso(ts: pd.Timestamp) -> str:
     """``2026-12-06T10:00:00Z`` (milliseconds only when there are some)."""
     utc = pd.Timestamp(ts).tz_convert("UTC")
-    spec = "milliseconds" if utc.microsecond else "seconds"
-    return utc.isoformat(timespec=spec).replace("+00:00", "Z")
+    text = utc.isoformat(timespec="milliseconds") if utc.microsecond else utc.isoformat(timespec="seconds")
+    return text.replace("+00:00", "Z")
 
 
 def parse_view(params: Mapping[str, str]) -> MetricsView:

@@ -17,14 +17,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from dashboard_core.metrics import live_feed
-from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep
+from dashboard_core.routes.common import ERRORS, CsvWindow, Responses, RuntimeDep
 from dashboard_core.routes.metrics import history_csv_link
 from dashboard_core.routes.tags import Tag
 
 router = APIRouter(tags=[Tag.METRICS])
 
 PLOTLY_JS = f"/ui/plotly-{plotly.__version__}.min.js"
-_JSON = {200: {"content": {"application/json": {}}, "description": "The payload the page's component draws"}}
+_JSON: Responses = {200: {"content": {"application/json": {}}, "description": "The payload the page's component draws"}}
 Since = Annotated[int | None, Query(description="UTC epoch milliseconds of the newest point the caller has")]
 Tz = Annotated[str, Query(description="IANA time zone of the chart's axis, e.g. Europe/Berlin")]
 
@@ -59,7 +59,9 @@ def cards(rt: RuntimeDep, since: Since = None) -> Response:
     summary="The history charts of a window as Plotly figures, with what it takes to extend them",
 )
 def charts(rt: RuntimeDep, win: CsvWindow, request: Request, tz: Tz = "UTC") -> Response:
-    view = live_feed.ChartsView(win, _zone(tz), live=not (request.query_params.get("start") or request.query_params.get("end")))
+    view = live_feed.ChartsView(
+        win, _zone(tz), live=not (request.query_params.get("start") or request.query_params.get("end"))
+    )
     read = rt.read_history(win)
     figures = rt.figures.figures(read.chart_frame(), view.tz)
     return _json(live_feed.charts_payload(view, read, figures, history_csv_link(win.start, win.end)))
