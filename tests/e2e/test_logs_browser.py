@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server
+from tests.e2e.test_clean_browser import Watch
 from tests.polling import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -79,6 +80,7 @@ def test_a_live_log_follows_the_newest_output_until_the_person_scrolls_up(
     with server.client() as api:
         started = api.post("/api/dashboard/workflows/start", json={"workflow": "ticker", "params": {}})
         assert started.status_code == 200, started.text
+    watch = Watch().attach(page)
     page.goto(f"{server.url}/workflows")
     expect(page.get_by_role("heading", name=re.compile(r"^\W*Workflows$"))).to_be_visible(timeout=FIRST_RENDER_MS)
 
@@ -141,4 +143,5 @@ def test_a_live_log_follows_the_newest_output_until_the_person_scrolls_up(
     (tmp_path / "tick-5").touch()
     expect(line("tick 5")).to_be_in_viewport(timeout=STEP_MS)
     assert at_bottom(box)
+    watch.assert_clean("the live log")  # e.g. no script the page's CSP refused
     (tmp_path / "gate").touch()
