@@ -73,9 +73,10 @@ def is_api(path: str) -> bool:
     return path.startswith(API) or path == API.rstrip("/")
 
 
-# What the Streamlit front end, Plotly and the offline API docs need, and nothing more.
+# What the Streamlit front end, Plotly and the offline API docs need, and nothing more (blob: scripts:
+# Streamlit imports a v2 component's inline JavaScript from a blob URL, e.g. ui/log_view.py's).
 CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; worker-src 'self' blob:; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
