@@ -10,7 +10,6 @@ from dashboard_core.app.caller import Refusal
 from dashboard_core.app.test_views import (
     active_state,
     counts_line,
-    last_lines,
     results_refresh,
     run_label,
     status_text,
@@ -29,6 +28,7 @@ from dashboard_core.testing.reports import (
     slowest,
 )
 from dashboard_core.units import format_seconds
+from ui.log_view import log_view
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
 OUTCOMES = list(OUTCOME_ICON)
@@ -176,8 +176,11 @@ def active_run(page: PageContext, run: RunInfo) -> None:
         if run.message not in ("", "running"):
             timing += f" · {run.message}"
         st.caption(timing + (f" · now: `{run.current_test}`" if run.current_test else ""))
-        tail = last_lines(page.rt.tests.detail(run.id).log_tail)
-        st.code(tail or "(no output yet)", language=None, height=260)
+        detail = page.rt.tests.detail(run.id)
+        log_view(
+            detail.log_tail, earlier=detail.log_tail_cut, stream=str(run.id), key=f"tests_log_{run.id}", height=260,
+            whole_log=(f"api/testing/runs/{run.id}/log", export_name(run, "log")),
+        )  # fmt: skip
 
 
 def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
@@ -249,7 +252,10 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
         )
     if finished:
         with st.expander("Output, last lines", expanded=not run.cases):
-            st.code(run.log_tail or "(no output)", language=None)
+            log_view(
+                run.log_tail, earlier=run.log_tail_cut, stream=str(run.id), key="tests_output", empty="(no output)",
+                whole_log=(f"api/testing/runs/{run.id}/log", export_name(run, "log")) if run.log_path else None,
+            )  # fmt: skip
 
 
 def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo]) -> None:

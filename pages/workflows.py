@@ -14,6 +14,7 @@ from dashboard_core.labels import BLANK, WORKFLOW_ICON
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
 from dashboard_core.units import format_bytes, format_seconds, local_time
 from dashboard_core.workflows.views import card_run, number_field, runs_frame, steps_figure, steps_frame
+from ui.log_view import log_view
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
 page = page_context()
@@ -201,13 +202,12 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
     st.session_state[followed] = running
     picked = st.segmented_control("Log of step", names, key=key) or running
     step = next(s for s in with_logs if s.name == picked)
-    st.code(step.log_tail or "(no output yet)", language=None, height=300)
-    download_link(
-        f"Whole log of {step.name}",
-        f"api/workflows/runs/{run.id}/steps/{step.name}/log",
-        f"{run.workflow}_run-{run.id}_{step.name}.log",
-        key="workflow_log",
-    )
+    whole_log = f"api/workflows/runs/{run.id}/steps/{step.name}/log", f"{run.workflow}_run-{run.id}_{step.name}.log"
+    log_view(
+        step.log_tail, earlier=step.log_tail_cut, stream=f"{run.id}/{step.name}", key="workflow_log_view",
+        whole_log=whole_log,
+    )  # fmt: skip
+    download_link(f"Whole log of {step.name}", *whole_log, key="workflow_log")
 
 
 # -- the page ------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dashboard_core.models import RunCounts, RunInfo, RunStatus
 from dashboard_core.units import local_time
 
-LOG_LINES = 40  # lines of a running run's output shown live
 RESULTS_REFRESH_SECONDS = 2.0  # a running run's results table, as its tests finish
 
 
@@ -49,10 +48,6 @@ def run_label(run: RunInfo | None, tz: str) -> str:
 def active_state(runs: list[RunInfo]) -> list[tuple[int, bool]]:
     """What the cards and results depend on: which runs are active, and which have started."""
     return [(r.id, r.status is RunStatus.QUEUED) for r in runs]
-
-
-def last_lines(text: str, n: int = LOG_LINES) -> str:
-    return "\n".join(text.splitlines()[-n:])
 
 
 def results_refresh(run: RunInfo) -> float | None:

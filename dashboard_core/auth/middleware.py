@@ -74,9 +74,9 @@ def is_api(path: str) -> bool:
     return path.startswith(API) or path == API.rstrip("/")
 
 
-# What the Streamlit front end, Plotly and the offline API docs need, and nothing more.
-# blob: scripts: Streamlit loads a custom component's own code (ui/live) as a blob URL,
-# which only a script already running on this origin can make.
+# What the Streamlit front end, Plotly and the offline API docs need, and nothing more (blob: scripts:
+# Streamlit imports a v2 component's inline JavaScript from a blob URL: ui/live, ui/log_view.py; only a
+# script already running on this origin can make one).
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; worker-src 'self' blob:; "

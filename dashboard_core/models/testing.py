@@ -118,7 +118,8 @@ class RunInfo(BaseModel):
 
 class RunDetail(RunInfo):
     cases: list[CaseInfo] = Field(default_factory=list)
-    log_tail: str = Field("", description="The newest output, up to a few thousand characters.")
+    log_tail: str = Field("", description="The newest whole lines of output, up to a few thousand characters.")
+    log_tail_cut: bool = Field(False, description="Earlier output is not in log_tail: the whole log has it.")
 
 
 class RunPage(BaseModel):

@@ -52,7 +52,12 @@ class StepInfo(BaseModel):
     cpu_percent: float | None = Field(None, description="Running: CPU of its process tree, % of one core.")
     rss: int | None = Field(None, description="Running: resident memory of its process tree, bytes.")
     log_path: str | None = None
-    log_tail: str | None = Field(None, description="The newest output (in a run's detail only).")
+    log_tail: str | None = Field(
+        None, description="The newest whole lines of output, of a service's current attempt (in a run's detail only)."
+    )
+    log_tail_cut: bool | None = Field(
+        None, description="Earlier output is not in log_tail (cut to size, or earlier attempts): the whole log has it."
+    )
 
 
 class WorkflowRunInfo(BaseModel):

@@ -12,6 +12,7 @@ subprocesses today, a distributed engine later, behind the same interface.
 - :mod:`.states`: the state machine of a supervised process, in one table.
 - :mod:`.supervised`: a process under supervision, on any executor.
 - :mod:`.capped_log`, :mod:`.tree`, :mod:`.words`: the log, the process tree, exit codes in words.
+- :mod:`.log_tail`: what a live view shows of a log (whole lines, the current attempt).
 - :mod:`.recovery`, :mod:`.board`: what the test manager and the workflow
   supervisor share (orphans after a crash, the active set, heartbeats, retry on a full disk).
 """

@@ -15,6 +15,8 @@ from collections import deque
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from dashboard_core.processes.log_tail import LogTail, tail_of
+
 
 class LogSink(Protocol):
     def write(self, data: bytes) -> None:
@@ -49,12 +51,25 @@ class CappedLog:
                 while self._tail_bytes - len(self._tail[0]) >= self._tail_room:
                     self._tail_bytes -= len(self._tail.popleft())
 
-    def tail_text(self, max_chars: int = 4000) -> str:
-        """The newest output, for a live view while the run goes on."""
+    def tail(self, max_bytes: int = 4000) -> LogTail:
+        """The newest output, for a live view while the run goes on: the tail in
+        memory, and the end of the head in the file while the tail is short."""
         with self._lock:
-            if self._tail:
-                return b"".join(self._tail)[-max_chars:].decode(errors="replace")
-        return read_tail(self.path, max_chars)
+            if self._file.closed:  # the file is whole: head, the cut, tail
+                return read_tail(self.path, max_bytes)
+            want = max_bytes + 1  # one byte more: the end of the line before, see tail_of
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in reversed(self._tail):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= want:
+                    break
+            data = b"".join(reversed(chunks))[-want:]
+            dropped = self.total - self._file.tell() - self._tail_bytes  # output neither in the head nor the tail
+            if len(data) < want and not dropped:
+                data = _read_end(self.path, want - len(data)) + data
+        return tail_of(data, whole=len(data) < want and not dropped)
 
     def close(self) -> None:
         with self._lock:
@@ -92,12 +107,18 @@ class TailBuffer:
         return next((line for line in reversed(lines) if line), "")
 
 
-def read_tail(path: Path, max_chars: int = 4000) -> str:
-    """The last ``max_chars`` bytes of a log file as text ("" if it is gone)."""
+def read_tail(path: Path, max_bytes: int = 4000) -> LogTail:
+    """The newest output in a log file (none if it is gone)."""
+    data = _read_end(path, max_bytes + 1)
+    return tail_of(data, whole=len(data) <= max_bytes)
+
+
+def _read_end(path: Path, n: int) -> bytes:
+    """The last ``n`` bytes of a file (b"" if it is gone)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - max_chars))
-            return f.read().decode(errors="replace")
+            f.seek(max(0, f.tell() - n))
+            return f.read()
     except OSError:
-        return ""
+        return b""

@@ -32,6 +32,7 @@ from dashboard_core.processes.board import Board
 from dashboard_core.processes.capped_log import read_tail
 from dashboard_core.processes.executor import Executor
 from dashboard_core.processes.local import LocalExecutor
+from dashboard_core.processes.log_tail import LogTail
 from dashboard_core.processes.recovery import interrupted_during, kill_leftover, recover_each
 from dashboard_core.processes.spec import ProcessRecord
 from dashboard_core.store import Store, StoreError
@@ -68,7 +69,7 @@ __all__ = [  # the errors and helpers callers import from here
 log = logging.getLogger(__name__)
 
 ETA_RUNS = 5  # earlier full runs whose median duration predicts the next
-LOG_TAIL_CHARS = 6000
+LOG_TAIL_BYTES = 6000
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,10 +274,12 @@ class SuiteManager:
             if active.run is None:
                 return RunDetail(**info.model_dump())
             cases = results_order([case_info(c) for c in active.run.snapshot().cases])
-            return RunDetail(**info.model_dump(), cases=cases, log_tail=active.run.log.tail_text(LOG_TAIL_CHARS))
+            tail = active.run.log.tail(LOG_TAIL_BYTES)
+            return RunDetail(**info.model_dump(), cases=cases, log_tail=tail.text, log_tail_cut=tail.earlier)
         info = self._stored(run_id)
-        tail = read_tail(Path(info.log_path), LOG_TAIL_CHARS) if info.log_path else ""
-        return RunDetail(**info.model_dump(), cases=results_order(self.history.cases(run_id)), log_tail=tail)
+        tail = read_tail(Path(info.log_path), LOG_TAIL_BYTES) if info.log_path else LogTail()
+        cases = results_order(self.history.cases(run_id))
+        return RunDetail(**info.model_dump(), cases=cases, log_tail=tail.text, log_tail_cut=tail.earlier)
 
     def runs(
         self,

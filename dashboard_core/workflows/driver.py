@@ -27,6 +27,7 @@ from dashboard_core.models import Severity, StepStatus, WorkflowStatus
 from dashboard_core.processes.board import HEARTBEAT_SECONDS, Guard
 from dashboard_core.processes.capped_log import CappedLog
 from dashboard_core.processes.executor import Executor
+from dashboard_core.processes.log_tail import restart_line
 from dashboard_core.processes.spec import ProcessSpec
 from dashboard_core.processes.supervised import StopReason, SupervisedProcess
 from dashboard_core.processes.words import exit_words
@@ -154,7 +155,7 @@ class RunDriver:
             if outcome is not None or self.halted.is_set():
                 return outcome
             if step.log is not None:
-                _write(step.log, f"--- restart {n} after {after} ---\n")
+                _write(step.log, restart_line(n, after))
 
     def _back_off(self, run: RunState, step: StepState, delay: float, exited: str) -> Outcome:
         """Wait out the back-off (a stop ends it at once); the run's outcome if it was stopped."""

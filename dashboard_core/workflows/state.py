@@ -14,11 +14,12 @@ from dashboard_core.config import StepConfig, WorkflowConfig
 from dashboard_core.models import StepInfo, StepStatus, Trigger, WorkflowRunInfo, WorkflowStatus
 from dashboard_core.processes.board import Heartbeat, Outbox
 from dashboard_core.processes.capped_log import CappedLog, read_tail
+from dashboard_core.processes.log_tail import LogTail
 from dashboard_core.processes.supervised import SupervisedProcess
 from dashboard_core.units import from_epoch
 from dashboard_core.workflows.params import Value
 
-LOG_TAIL_CHARS = 4000
+LOG_TAIL_BYTES = 4000
 
 
 @dataclass(eq=False)
@@ -91,9 +92,9 @@ def live_run(run: RunState, now: float, tails: bool = False) -> WorkflowRunInfo:
         tail = None
         if tails:
             if step.log is not None:
-                tail = step.log.tail_text(LOG_TAIL_CHARS)
+                tail = step.log.tail(LOG_TAIL_BYTES)
             else:
-                tail = read_tail(step.log_path, LOG_TAIL_CHARS) if step.log_path else ""
+                tail = read_tail(step.log_path, LOG_TAIL_BYTES) if step.log_path else LogTail()
         steps.append(
             StepInfo(
                 name=step.name,
@@ -109,7 +110,8 @@ def live_run(run: RunState, now: float, tails: bool = False) -> WorkflowRunInfo:
                 cpu_percent=cpu,
                 rss=rss,
                 log_path=str(step.log_path) if step.log_path else None,
-                log_tail=tail,
+                log_tail=tail.text if tail is not None else None,
+                log_tail_cut=tail.earlier if tail is not None else None,
             )
         )
     if run.status.finished:

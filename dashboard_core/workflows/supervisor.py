@@ -45,6 +45,7 @@ from dashboard_core.processes.board import Board
 from dashboard_core.processes.capped_log import read_tail
 from dashboard_core.processes.executor import Executor
 from dashboard_core.processes.local import LocalExecutor
+from dashboard_core.processes.log_tail import LogTail
 from dashboard_core.store import Store, StoreError
 from dashboard_core.workflows.driver import RunDriver
 from dashboard_core.workflows.errors import (
@@ -63,7 +64,7 @@ from dashboard_core.workflows.history import WorkflowHistory
 from dashboard_core.workflows.params import ParamError
 from dashboard_core.workflows.params import resolve as resolve_params
 from dashboard_core.workflows.recovery import recover_runs
-from dashboard_core.workflows.state import LOG_TAIL_CHARS, RunState, StepState, live_run
+from dashboard_core.workflows.state import LOG_TAIL_BYTES, RunState, StepState, live_run
 from dashboard_core.workflows.steps import close_logs, interrupt_unfinished, put_end, request_stop
 
 __all__ = [  # the errors callers import from here
@@ -305,7 +306,8 @@ class WorkflowSupervisor:
                 return live_run(run, self.clock(), tails=True)
         info = self._stored(run_id)
         for step in info.steps:
-            step.log_tail = read_tail(Path(step.log_path), LOG_TAIL_CHARS) if step.log_path else ""
+            tail = read_tail(Path(step.log_path), LOG_TAIL_BYTES) if step.log_path else LogTail()
+            step.log_tail, step.log_tail_cut = tail.text, tail.earlier
         return info
 
     def runs(self, workflow: str | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[WorkflowRunInfo]]:

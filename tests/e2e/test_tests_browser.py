@@ -59,7 +59,7 @@ def test_run_a_suite_watch_it_live_and_see_its_results(
     expect(showing(live, "stProgress", "1 of 3 tests done")).to_be_visible(timeout=RUN_MS)
     expect(showing(live, "stMarkdown", "1 passed · 0 failed · 0 errors")).to_be_visible()
     expect(showing(live, "stCaptionContainer", "test_waits_for_the_gate")).to_be_visible()  # the current test
-    expect(showing(live, "stCode", "test_gated.py")).to_be_visible()  # the log tail
+    expect(live.get_by_role("log").filter(has_text="test_gated.py").first).to_be_visible()  # the log tail
     expect(card(page, "gated").get_by_role("button", name=re.compile("Cancel$")).first).to_be_visible()
     (tmp_path / "gate").touch()
     # The page notices the end by itself and refreshes the card.

@@ -116,7 +116,7 @@ def test_start_a_workflow_watch_a_step_finish_and_stop_it(
         expect(step_row(page, "report")).to_contain_text("pending")
         expect(showing(page, "stCaptionContainer", "Parameters: who=Ada")).to_be_visible()
         expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg').first).to_be_attached()
-        expect(showing(page, "stCode", "waiting for the gate")).to_be_visible(timeout=STEP_MS)  # the live log tail
+        expect(page.get_by_role("log").filter(has_text="waiting for the gate").first).to_be_visible(timeout=STEP_MS)
         pid_file = tmp_path / "wait.pid"
         pid = int(wait_until(lambda: pid_file.exists() and pid_file.read_text(), 30, "the waiting step's pid"))
         assert psutil.pid_exists(pid) and not gone(pid)

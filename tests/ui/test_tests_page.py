@@ -22,6 +22,7 @@ from dashboard_core.models import RunStatus, Trigger
 from dashboard_core.runtime import Runtime
 from tests.polling import wait_until
 from tests.testing.conftest import suites_toml
+from tests.ui.log_views import log_texts, log_views
 
 ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
 PAGE = "../pages/tests.py"
@@ -144,6 +145,9 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
     assert "**1 failed, 7 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error** · exit 1: tests failed" in texts(
         at, "markdown"
     )
+    output = log_views(at)  # the finished run's output, its newest whole lines
+    assert [(v["stream"], v["earlier"]) for v in output] == [(str(demo), False)]
+    assert any("1 failed, 7 passed" in line for line in output[0]["lines"])
     cases = at.dataframe[0].value
     assert len(cases) == 12
     # Failures first, then the order the tests ran.
@@ -212,7 +216,7 @@ def test_cancel_a_running_suite_from_its_card(make_runtime: Factory) -> None:
     assert [p.text for p in progress] == ["1 of 3 tests done"] and progress[0].value == 33
     assert "1 passed · 0 failed · 0 errors · 0 skipped · 0 xfailed · 0 xpassed" in texts(at, "markdown")
     assert any("now: `" in c and "test_waits_for_the_gate" in c for c in texts(at, "caption"))
-    assert any("test_gated.py" in c.value for c in at.code)  # the live log tail
+    assert any("test_gated.py" in text for text in log_texts(at))  # the live log tail
 
     at.button(key="cancel_gated").click().run()
     assert not at.exception

@@ -22,6 +22,7 @@ from dashboard_core.config import load_config
 from dashboard_core.models import StepStatus, Trigger, WorkflowStatus
 from dashboard_core.runtime import Runtime
 from tests.polling import wait_until
+from tests.ui.log_views import log_texts
 
 ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
 PAGE = "../pages/workflows.py"
@@ -216,10 +217,10 @@ def test_start_with_params_watch_the_steps_stop_then_restart(make_runtime: Facto
         for m in texts(at, "markdown")
     )
     assert at.button_group(key=f"log_step_{run.id}").value == "train"  # the log follows the running step
-    assert [c.value.strip() for c in at.code] == ["training"]
+    assert log_texts(at) == ["training"]
     at.button_group(key=f"log_step_{run.id}").set_value("prepare").run()
     assert not at.exception
-    assert [c.value.strip() for c in at.code] == ["prepared fast 5"]
+    assert log_texts(at) == ["prepared fast 5"]
     links = "\n".join(m for m in texts(at, "markdown") if "<a href=" in m)
     assert f'href="api/workflows/runs/{run.id}/steps/prepare/log"' in links
 
@@ -311,4 +312,4 @@ def test_an_empty_required_field_is_refused_naming_it_then_every_type_reaches_th
     assert run.params == {"target": "; rm -rf ~", "ratio": 0.25, "dry_run": True}
     assert rt.workflows.wait(run.id, RUN_TIMEOUT).status is WorkflowStatus.SUCCEEDED
     rerun(at)
-    assert [c.value.strip() for c in at.code] == ["; rm -rf ~ 0.25 true"]
+    assert log_texts(at) == ["; rm -rf ~ 0.25 true"]

@@ -79,6 +79,45 @@ def test_restarts_back_off_exponentially_then_give_up(
     assert finish.severity is Severity.WARNING and "gave up after 4 restarts" in finish.message
 
 
+# Crashes on its first start, serves on the next until a gate appears.
+CRASH_ONCE = """
+first = not pathlib.Path(sys.argv[1]).exists()
+pathlib.Path(sys.argv[1]).touch()
+print("first attempt: boom" if first else "serving", flush=True)
+if first:
+    sys.exit(1)
+wait_for(sys.argv[2])
+"""
+
+
+def test_the_live_tail_of_a_restarted_service_starts_at_its_current_attempt(
+    supervisor_factory: Factory, script: Script, tmp_path: Path
+) -> None:
+    argv = [PY, script("crash_once", CRASH_ONCE), str(tmp_path / "crashed"), str(tmp_path / "gate")]
+    supervisor = supervisor_factory(f"""
+[[workflows]]
+name = "svc"
+service = true
+backoff_seconds = 0.05
+[[workflows.steps]]
+name = "serve"
+argv = {q(argv)}
+""")
+    run_id = supervisor.start_run("svc", {}, Trigger.UI).id
+    step = wait_until(
+        lambda: next((s for s in supervisor.detail(run_id).steps if "serving" in (s.log_tail or "")), None),
+        30,
+        "the second attempt's output in the tail",
+    )
+    assert step.log_tail == "--- restart 1 after exit 1 ---\nserving\n"  # not the first attempt's "boom"
+    assert step.log_tail_cut is True  # the first attempt is in the whole log
+    assert "first attempt: boom" in supervisor.step_log(run_id, "serve").read_text()
+    (tmp_path / "gate").touch()
+    assert finished(supervisor, run_id).status is WorkflowStatus.SUCCEEDED
+    stored = supervisor.detail(run_id).steps[0]  # from the file now
+    assert (stored.log_tail, stored.log_tail_cut) == ("--- restart 1 after exit 1 ---\nserving\n", True)
+
+
 def test_restart_never_ends_the_run_with_the_step(supervisor_factory: Factory, script: Script, tmp_path: Path) -> None:
     starts = tmp_path / "starts"
     supervisor = supervisor_factory(service(script, starts, 1, "restart = 'never'\nbackoff_seconds = 0.05"))
