@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard_core.metrics.export import csv_filename
 from dashboard_core.routes.metrics import HISTORY_CSV
-from ui.live import live_cards, live_charts
+from ui.live import live_cards, live_charts, live_processes
 from ui.metrics_view import current_view, window_row, zoom_to
 from ui.widgets import browser_tz, download_link, require_runtime
 
@@ -45,20 +45,7 @@ live_charts(
 )
 
 
-@st.fragment(run_every=rt.config.sampler.process_interval_seconds)
-def processes() -> None:
-    st.subheader("Processes")
-    st.caption(f"Top {rt.config.sampler.top_n}, refreshed every {rt.config.sampler.process_interval_seconds:g} s.")
-    columns = {
-        "cpu_percent": st.column_config.NumberColumn("CPU %", format="%.1f"),
-        "rss": st.column_config.NumberColumn("RSS", format="bytes"),
-        "memory_percent": st.column_config.NumberColumn("Mem %", format="%.1f"),
-    }
-    by_cpu, by_mem = st.columns(2)
-    by_cpu.markdown("**By CPU**")
-    by_cpu.dataframe(rt.processes_frame("cpu"), hide_index=True, column_config=columns, key="top_cpu")
-    by_mem.markdown("**By memory**")
-    by_mem.dataframe(rt.processes_frame("memory"), hide_index=True, column_config=columns, key="top_mem")
-
-
-processes()
+st.subheader("Processes")
+interval = rt.config.sampler.process_interval_seconds
+st.caption(f"Top {rt.config.sampler.top_n}, refreshed every {interval:g} s. Hover a row for its command line.")
+live_processes(rt.config.sampler.top_n, interval)

@@ -38,7 +38,7 @@ from dashboard_core.models import (
     WorkflowRunInfo,
 )
 from dashboard_core.units import format_bytes, format_duration
-from ui.live import live_cards
+from ui.live import live_cards, redraw_on_change
 from ui.widgets import browser_tz, current_caller, icon_text, material, require_runtime, show_summary
 
 COMPONENTS_PER_ROW = 4
@@ -56,6 +56,7 @@ down_after = 3
 
 rt = require_runtime()
 tz = browser_tz()
+WATCH_SECONDS = 2.0  # how often the page asks whether what it shows has changed
 CHECKED = "overview_checked"  # the outcome of "Check all now", shown once
 st.title("Overview")
 
@@ -210,11 +211,12 @@ def dashboard(health: SelfHealth) -> None:
     )
 
 
-@st.fragment(run_every=2.0)
+@st.fragment
 def live() -> None:
     caller = current_caller(rt)
     ov = queries.overview(rt, caller, events=10)
     now = datetime.now(UTC)
+    redraw_on_change(queries.overview_version(ov, now), WATCH_SECONDS)
     show_summary(summary_cards(ov))
     firing_alerts(ov, now)
     components(ov.components, now, caller)

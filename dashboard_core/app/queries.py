@@ -3,6 +3,9 @@ answer's) read, filtered for who asks. The API and the pages show the same model
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
+
 from dashboard_core.app.caller import Caller
 from dashboard_core.models import Overview
 from dashboard_core.runtime import Runtime
@@ -24,3 +27,13 @@ def overview(rt: Runtime, caller: Caller, events: int = 10) -> Overview:
         workflows=rt.workflows.active(),
         events=rt.events.latest(events, who=caller.principal),
     )
+
+
+def overview_version(ov: Overview, now: datetime) -> str:
+    """What the Overview page shows, as a short digest that changes when any of it
+    does: a component's state or check, an alert, a run, an agent, an event; and
+    once a minute, for its "2 min ago" and its own health. Not the host's newest
+    sample: the page's live cards show that without a rerun. The page redraws only
+    when this changes (``/api/ui/version``), not every 2 s."""
+    shown = ov.model_dump_json(exclude={"host", "dashboard", "latest"})
+    return hashlib.blake2b(f"{shown}|{now:%Y%m%d%H%M}".encode(), digest_size=8).hexdigest()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import zoneinfo
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
@@ -17,7 +18,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from dashboard_core.metrics import live_feed
-from dashboard_core.routes.common import ERRORS, CsvWindow, Responses, RuntimeDep
+from dashboard_core.app import queries
+from dashboard_core.routes.common import ERRORS, CallerDep, CsvWindow, Responses, RuntimeDep
 from dashboard_core.routes.metrics import history_csv_link
 from dashboard_core.routes.tags import Tag
 
@@ -84,6 +86,17 @@ def points(
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
     return _json(live_feed.points_payload(rows, _zone(tz)))
+
+
+@router.get(
+    "/ui/version",
+    response_class=Response,
+    responses={**ERRORS, **_JSON},
+    summary="A digest of what a page shows (`overview`): the page redraws when it changes",
+)
+def version(rt: RuntimeDep, caller: CallerDep) -> Response:
+    ov = queries.overview(rt, caller)
+    return _json({"version": queries.overview_version(ov, datetime.now(UTC))})
 
 
 @router.get(PLOTLY_JS, include_in_schema=False)

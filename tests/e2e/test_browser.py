@@ -87,6 +87,19 @@ def test_plotly_charts_render(server: Server, page: Any) -> None:
     expect(charts.first.locator(".dl-title")).to_have_text("CPU, all cores")
 
 
+def test_the_process_tables_fill_and_refresh(server: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    open_metrics(page, server)
+    by_cpu = page.get_by_test_id("dlProcesses-cpu")
+    expect(by_cpu.locator("tbody tr").first).to_be_visible(timeout=FIRST_RENDER_MS)
+    expect(by_cpu.locator("th")).to_have_text(["PID", "Name", "User", "CPU %", "RSS", "Mem %"])
+    assert page.get_by_test_id("dlProcesses-memory").locator("tbody tr").count() >= 1
+    first = by_cpu.locator("tbody tr").first
+    expect(first.locator("td").nth(4)).to_have_text(re.compile(r"^\d+(\.\d)? (B|KiB|MiB|GiB)$"))
+    expect(first).to_have_attribute("title", re.compile(r"\S"))  # the command line on hover
+
+
 def newest_x(page: Any) -> float | None:
     """The newest x of the first chart's first trace, read from plotly.js itself."""
     return page.evaluate(

@@ -80,11 +80,8 @@ def test_metrics_page_cards_charts_tables(app: AppTest, live_runtime: Runtime) -
     charts = live["charts"]
     assert (charts["query"], charts["live"], charts["feed"]) == ("window=15m", True, "api/ui/charts")
     assert str(charts["plotly"]).startswith("api/ui/plotly-") and url(app) == {"window": "15m"}
-    tables = app.dataframe
-    assert len(tables) == 2
-    top_cpu = tables[0].value
-    assert list(top_cpu.columns[:3]) == ["pid", "name", "user"]
-    assert 0 < len(top_cpu) <= live_runtime.config.sampler.top_n
+    processes = live["processes"]
+    assert processes["feed"] == "api/metrics/processes" and processes["n"] == live_runtime.config.sampler.top_n
 
 
 def test_window_picker_changes_the_window_and_the_url(app: AppTest) -> None:

@@ -29,6 +29,8 @@ export default function (component) {
   };
   document.addEventListener("visibilitychange", onVisible);
   if (data.mode === "cards") startCards(state);
+  else if (data.mode === "processes") startProcesses(state);
+  else if (data.mode === "watch") startWatch(state);
   else startCharts(state, parentElement);
   return () => {
     state.stopped = true;
@@ -208,6 +210,87 @@ function drawSpark(canvas, values, colour) {
   ctx.fillStyle = colour;
   ctx.fill();
   ctx.globalAlpha = 1;
+}
+
+// -- watch: ask the page to redraw when what it shows has changed ---------------------
+
+const RETRIGGER_MS = 15000;
+
+function startWatch(state) {
+  const data = state.data;
+  state.every = data.every_ms;
+  state.triggered = null;
+  state.tick = async () => {
+    const { version } = await getJson(state, data.feed);
+    const again = state.triggered && Date.now() - state.triggered.at > RETRIGGER_MS;
+    if (version !== data.version && (state.triggered?.version !== version || again)) {
+      state.triggered = { version, at: Date.now() };
+      state.setTriggerValue("changed", version); // reruns the fragment that holds this watch
+    }
+  };
+  schedule(state, data.every_ms);
+}
+
+// -- processes -------------------------------------------------------------------------
+
+const PROCESS_COLUMNS = [
+  ["pid", "PID", (v) => String(v)],
+  ["name", "Name", (v) => v],
+  ["user", "User", (v) => v],
+  ["cpu_percent", "CPU %", (v) => v.toFixed(1)],
+  ["rss", "RSS", bytes],
+  ["memory_percent", "Mem %", (v) => v.toFixed(1)],
+];
+
+function bytes(v) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+function startProcesses(state) {
+  const data = state.data;
+  state.every = data.every_ms;
+  if (!state.tables) {
+    state.root.className = "dl-processes";
+    state.tables = {};
+    for (const [by, title] of [["cpu", "By CPU"], ["memory", "By memory"]]) {
+      const box = el("div", "dl-table-box");
+      const table = el("table", "dl-table");
+      table.dataset.testid = `dlProcesses-${by}`;
+      const head = table.createTHead().insertRow();
+      for (const [, label] of PROCESS_COLUMNS) head.append(el("th", "", label));
+      box.append(el("div", "dl-table-title", title), table);
+      state.root.append(box);
+      state.tables[by] = table.createTBody();
+    }
+  }
+  state.tick = async () => {
+    const [cpu, memory] = await Promise.all(
+      ["cpu", "memory"].map((by) => getJson(state, `${data.feed}?by=${by}&n=${data.n}`)),
+    );
+    fillTable(state.tables.cpu, cpu);
+    fillTable(state.tables.memory, memory);
+  };
+  schedule(state, 0);
+}
+
+function fillTable(body, rows) {
+  body.replaceChildren(
+    ...rows.map((row) => {
+      const tr = el("tr");
+      tr.title = row.cmdline || row.name;
+      for (const [key, , format] of PROCESS_COLUMNS) {
+        const td = el("td", typeof row[key] === "number" ? "dl-num" : "", format(row[key]));
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
 }
 
 // -- charts -----------------------------------------------------------------------------
