@@ -146,6 +146,9 @@ def test_an_events_url_cannot_open_what_the_viewer_may_not_see(tmp_path: Path) -
         assert any("`kind=audit` is not a kind of event you can pick here" in w for w in warnings(app))
         assert app.multiselect(key="events_kinds").value == []
         assert "audit" not in set(app.dataframe[0].value["kind"])
+        app.text_input(key="events_source").input("ada").run()  # the audit event's subject: nothing shows
+        assert app.query_params == {"source": "ada"}
+        assert [i.value for i in app.info] == ["No events match."]
         assert page_as("admin", "../pages/events.py").multiselect(key="events_kinds").options[-1] == "audit"
 
 
