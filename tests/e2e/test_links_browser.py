@@ -110,6 +110,7 @@ def test_an_events_url_opens_its_filters_and_a_change_changes_the_url(server: Se
 
 
 def test_an_event_of_a_test_run_opens_that_run(server: Server, page: Any) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
     newest = runs(server)[0]
@@ -118,17 +119,21 @@ def test_an_event_of_a_test_run_opens_that_run(server: Server, page: Any) -> Non
     table = page.get_by_test_id("stDataFrame").first
     expect(table.locator("td", has_text=re.compile(rf"Run {newest} of demo (passed|failed)")).first).to_be_attached()
     # The grid is a canvas: the link is the text at the start of the first row (the first
-    # column), and the grid follows a link only where the pointer has hovered it.
+    # column), and the grid follows a link only where the pointer has hovered it (a redraw
+    # of the live table in between can forget the hover: then point and click again).
     box = table.bounding_box()
     x, y = box["x"] + 20, box["y"] + HEADER_PX + ROW_PX / 2
     canvas = table.get_by_test_id("data-grid-canvas")
-    page.mouse.move(x, y)
-    wait_until(
-        lambda: canvas.evaluate("c => getComputedStyle(c).cursor") == "pointer", 30, "the link under the pointer"
-    )
-    with page.context.expect_page() as opened:
-        page.mouse.click(x, y)
-    run_page = opened.value
+
+    def follow() -> Any:
+        page.mouse.move(x, y - 5)
+        page.mouse.move(x, y)
+        wait_until(lambda: canvas.evaluate("c => getComputedStyle(c).cursor") == "pointer", 10, "the link hovered")
+        with page.context.expect_page(timeout=10_000) as opened:
+            page.mouse.click(x, y)
+        return opened.value
+
+    run_page = wait_until(follow, 90, "the link to open a tab", ignore=(PlaywrightTimeout, AssertionError))
     run_page.wait_for_load_state()
     expect(run_page).to_have_url(re.compile(rf"/tests\?suite=demo&run={newest}$"))
     expect(heading(run_page, "Tests")).to_be_visible(timeout=FIRST_RENDER_MS)
