@@ -6,10 +6,14 @@ import streamlit as st
 
 from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
+from dashboard_core.app.links import events_of
+from dashboard_core.app.urls import AGENTS
+from dashboard_core.app.view_state import one_query, parse_agents
 from dashboard_core.health.timeline import state_intervals, timeline_figure
 from dashboard_core.health.views import agents_frame
 from dashboard_core.labels import AGENT_ICON, BLANK
-from dashboard_core.models import AgentState
+from dashboard_core.models import AgentState, EventKind
+from ui.url_state import keep, opened, page_link
 from ui.widgets import PageContext, material, page_context
 
 page = page_context()
@@ -23,6 +27,17 @@ st.caption(
 )
 
 
+AGENT, ALL_AGENTS = "agents_agent", "All agents"
+names = [a.name for a in rt.agents.agents()]
+linked, fresh = opened(AGENTS, lambda query: parse_agents(query, names))
+if fresh or st.session_state.get(AGENT) not in (ALL_AGENTS, *names):  # a link, a reload, Back; or one removed
+    st.session_state[AGENT] = linked or ALL_AGENTS
+picked = st.selectbox("Agent", [ALL_AGENTS, *names], key=AGENT)
+keep(AGENTS, one_query("agent", None if picked == ALL_AGENTS else picked))
+if picked != ALL_AGENTS:
+    page_link(events_of(EventKind.AGENT, picked))
+
+
 @st.fragment(run_every=2.0)
 def live() -> None:
     overview = rt.agents.overview()
@@ -34,7 +49,7 @@ def live() -> None:
     if not overview.agents:
         st.info("No agent has sent a heartbeat yet, and none is expected (`agents.expected` in dashboard.toml).")
         return
-    frame = agents_frame(overview.agents, now)
+    frame = agents_frame([a for a in overview.agents if picked in (ALL_AGENTS, a.name)], now)
     frame["last_seen"] = frame["last_seen"].dt.tz_convert(tz).dt.tz_localize(None)
     st.dataframe(
         frame,
@@ -52,7 +67,7 @@ def live() -> None:
             "metrics": st.column_config.TextColumn("Metrics", width="medium"),
         },
     )
-    changes = rt.agents.changes(500)
+    changes = [e for e in rt.agents.changes(500) if picked in (ALL_AGENTS, e.source)]
     figure = timeline_figure(state_intervals(changes, now), tz, "Online and offline over time")
     if figure is None:
         st.caption("No agent has changed state yet.")

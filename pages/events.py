@@ -1,12 +1,18 @@
 """Events: every change of state in a time range, newest first, with filters and search."""
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
+from dashboard_core.app.links import event_hrefs
+from dashboard_core.app.urls import EVENTS, to_local, to_utc
+from dashboard_core.app.view_state import EVENTS_WINDOW, EventsView, events_query, parse_events
 from dashboard_core.events import visible_kinds
 from dashboard_core.health.event_rows import event_rows, kind_words, rows_frame
 from dashboard_core.labels import BLANK, SEVERITY_ICON
 from dashboard_core.models import Severity
-from ui.widgets import browser_tz, current_principal, material, require_runtime, window_picker
+from ui.url_state import keep, opened
+from ui.widgets import CUSTOM, browser_tz, current_principal, material, require_runtime, window_picker
 
 rt = require_runtime()
 tz = browser_tz()
@@ -17,10 +23,27 @@ st.caption(
 )
 
 PAGE = 200
+WINDOW, FROM, TO = "events_window", "events_window_from", "events_window_to"  # window_picker's keys
 
-window = window_picker("events_window", default="24h")
-kind_col, text_col = st.columns([1, 1], vertical_alignment="bottom")
-kinds = kind_col.multiselect("Kind", visible_kinds(current_principal(rt)), format_func=kind_words, key="events_kinds")
+allowed = visible_kinds(current_principal(rt))
+view, fresh = opened(EVENTS, lambda query: parse_events(query, allowed, datetime.now(UTC)))
+if fresh:  # a link, a reload, Back: the filters it names
+    st.session_state.update(
+        events_kinds=list(view.kinds),
+        events_severities=list(view.severities),
+        events_source=view.source,
+        events_text=view.text,
+        **{WINDOW: CUSTOM if view.custom else view.window},
+    )
+    if view.start is not None and view.end is not None:
+        st.session_state.update({FROM: to_local(view.start, tz), TO: to_local(view.end, tz)})
+
+window = window_picker(WINDOW, default=EVENTS_WINDOW)
+kind_col, source_col, text_col = st.columns([1, 1, 1], vertical_alignment="bottom")
+kinds = kind_col.multiselect("Kind", allowed, format_func=kind_words, key="events_kinds")
+source = source_col.text_input(
+    "About", placeholder="a component, agent, rule, suite…", key="events_source", help="Exactly this name"
+)
 text = text_col.text_input("Search", placeholder="source or message", key="events_text")
 severity_col, repeats_col = st.columns([3, 1], vertical_alignment="bottom")
 severities = severity_col.pills(
@@ -39,6 +62,25 @@ collapsed = repeats_col.toggle(
 shown = st.session_state.setdefault("events_shown", PAGE)
 
 
+def filters() -> EventsView:
+    """The filters as the widgets hold them now, for the URL."""
+    picked = st.session_state.get(WINDOW) or EVENTS_WINDOW
+    start, end = st.session_state.get(FROM), st.session_state.get(TO)
+    custom = picked == CUSTOM and start is not None and end is not None
+    return EventsView(
+        tuple(kinds),
+        tuple(severities or ()),
+        source.strip(),
+        text.strip(),
+        picked if picked != CUSTOM else EVENTS_WINDOW,
+        to_utc(start, tz) if custom else None,
+        to_utc(end, tz) if custom else None,
+    )
+
+
+keep(EVENTS, events_query(filters()))
+
+
 @st.fragment(run_every=2.0)
 def table() -> None:
     span = window()
@@ -47,17 +89,19 @@ def table() -> None:
         who=current_principal(rt),
         kinds=kinds or None,
         severities=severities or None,
+        source=source.strip() or None,
         text=text.strip() or None,
         start=span.start.to_pydatetime(),
         end=span.end.to_pydatetime(),
     )
     if not events:
-        filtered = kinds or severities or text
+        filtered = kinds or severities or source or text
         st.info("No events match." if filtered else "No events in this time range.")
         return
     rows = event_rows(events, collapsed)
     frame = rows_frame(rows)
     frame["at"] = frame["at"].dt.tz_convert(tz).dt.tz_localize(None)
+    frame.insert(0, "link", event_hrefs([row.newest for row in rows]))  # relative: see dashboard_core/app/urls.py
     st.dataframe(
         frame,
         hide_index=True,
@@ -65,6 +109,7 @@ def table() -> None:
         height="content",
         placeholder=BLANK,
         column_config={
+            "link": st.column_config.LinkColumn("Go to", display_text="^([a-z]+)", width="small"),
             "id": st.column_config.NumberColumn("#", width="small"),
             "at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
             "severity": st.column_config.TextColumn("Severity", width=110),

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Caller, Refusal
+from dashboard_core.app.links import alert_links, component_history
 from dashboard_core.health.overview import (
     clock,
     component_facts,
@@ -39,6 +40,7 @@ from dashboard_core.models import (
 )
 from dashboard_core.units import format_bytes, format_duration
 from ui.live import live_cards, redraw_on_change
+from ui.url_state import link_row, page_link
 from ui.widgets import browser_tz, current_caller, icon_text, material, require_runtime, show_summary
 
 COMPONENTS_PER_ROW = 4
@@ -62,6 +64,7 @@ st.title("Overview")
 
 
 def firing_alerts(ov: Overview, now: datetime) -> None:
+    rules = {r.name: r.rule for r in rt.alerts.rules}
     for alert in ov.firing:
         show = st.error if alert.severity is Severity.CRITICAL else st.warning
         since = clock(alert.fired_at or alert.began_at, tz, now)
@@ -69,6 +72,7 @@ def firing_alerts(ov: Overview, now: datetime) -> None:
             f"**{alert.rule}** · {alert.severity.value} · firing since {since}: {alert.message}",
             icon=material(SEVERITY_ICON[alert.severity]),
         )
+        link_row(alert_links(alert.rule, rules.get(alert.rule), alert, now), key=f"alert_links_{alert.rule}")
 
 
 def component_card(c: ComponentStatus, now: datetime) -> None:
@@ -87,6 +91,7 @@ def component_card(c: ComponentStatus, now: datetime) -> None:
         if failing:
             st.caption(icon_text(Icon("priority_high", "red"), failing))
         st.caption(f"since {clock(c.state_since, tz, now)}" if c.state_since is not None else "not checked yet")
+        page_link(component_history(c.name), label="History")
 
 
 def check_all(caller: Caller) -> None:

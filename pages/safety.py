@@ -4,6 +4,9 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from dashboard_core.app.links import alert_links, events_of, watched
+from dashboard_core.app.urls import SAFETY
+from dashboard_core.app.view_state import one_query, parse_safety
 from dashboard_core.health.overview import (
     alert_duration,
     alert_stats,
@@ -18,7 +21,8 @@ from dashboard_core.labels import (
     SAFETY_ICON,
     SEVERITY_ICON,
 )
-from dashboard_core.models import AlertRecord, AlertState, RuleStatus, Severity
+from dashboard_core.models import AlertRecord, AlertState, EventKind, RuleStatus, Severity
+from ui.url_state import keep, link_row, opened
 from ui.widgets import browser_tz, icon_text, material, require_runtime
 
 ALL_RULES = "All rules"
@@ -51,6 +55,10 @@ st.caption(
 if not rt.alerts.rules:
     st.info(NO_RULES)
     st.stop()
+RULES = {r.name: r.rule for r in rt.alerts.rules}  # parsed: what each watches, for its links
+picked_rule, fresh = opened(SAFETY, lambda query: parse_safety(query, list(RULES)))
+if fresh:  # a link, a reload, Back: the rule it names
+    st.session_state["safety_rule"] = picked_rule or ALL_RULES
 
 
 def firing_alert(alert: AlertRecord, rule: RuleStatus | None, now: datetime) -> None:
@@ -67,6 +75,7 @@ def firing_alert(alert: AlertRecord, rule: RuleStatus | None, now: datetime) -> 
         if rule is not None and rule.description:
             lines.append(f"_{rule.description}_")
         show("  \n".join(lines), icon=material(SEVERITY_ICON[alert.severity]))
+        link_row(alert_links(alert.rule, RULES.get(alert.rule), alert, now))
 
 
 RULE_HEADERS = {
@@ -117,8 +126,15 @@ def live() -> None:
 live()
 
 st.subheader("History")
-names = [r.name for r in rt.alerts.rules]
-picked = st.selectbox("Rule", [ALL_RULES, *names], key="safety_rule")
+picked = st.selectbox("Rule", [ALL_RULES, *RULES], key="safety_rule")
+keep(SAFETY, one_query("rule", None if picked == ALL_RULES else picked))
+config = rt.alerts.rule(picked)
+if config is not None:  # the rule a link named, or picked here: what it says, what it watches
+    st.caption(
+        f"**{config.name}**: `{config.rule}` · {config.severity}"
+        + (f" · {config.description}" if config.description else "")
+    )
+    link_row([watched(RULES[picked], None, datetime.now(UTC)), events_of(EventKind.ALERT, picked)], key="rule_links")
 
 HISTORY_COLUMNS = {
     "rule": "Rule",
@@ -132,6 +148,7 @@ HISTORY_COLUMNS = {
     "max": st.column_config.NumberColumn("Max", format="%.4g"),
     "mean": st.column_config.NumberColumn("Mean", format="%.4g"),
     "message": st.column_config.TextColumn("Message", width="large"),
+    "link": st.column_config.LinkColumn("Go to", display_text="^([a-z]+)", width="small"),
 }
 
 
@@ -141,8 +158,11 @@ def history() -> None:
     if not alerts:
         st.caption("No alert has fired yet." if picked == ALL_RULES else f"{picked} has not fired yet.")
         return
+    now = datetime.now(UTC)
+    frame = history_table(alerts, tz, now)
+    frame["link"] = [watched(RULES[a.rule], a, now).href if a.rule in RULES else None for a in alerts]  # relative
     st.dataframe(
-        history_table(alerts, tz, datetime.now(UTC)),
+        frame,
         hide_index=True,
         placeholder=BLANK,
         key="safety_history",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard_core.app import actions
+from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Refusal
 from dashboard_core.app.test_views import (
     active_state,
@@ -15,6 +15,8 @@ from dashboard_core.app.test_views import (
     status_text,
     when,
 )
+from dashboard_core.app.urls import TESTS
+from dashboard_core.app.view_state import TestsView, parse_tests, place_case, results_query
 from dashboard_core.labels import BLANK, OUTCOME_ICON, RUN_COLOUR, RUN_ICON
 from dashboard_core.models import CaseInfo, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
 from dashboard_core.testing.charts import history_figure
@@ -29,6 +31,7 @@ from dashboard_core.testing.reports import (
 )
 from dashboard_core.units import format_seconds
 from ui.log_view import log_view
+from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
 OUTCOMES = list(OUTCOME_ICON)
@@ -40,6 +43,7 @@ HISTORY_RUNS = 50
 
 # session state
 NOTES, ACTIVE, SUITE, RUN, RUN_LABEL = "tests_notes", "tests_active", "tests_suite", "tests_run", "tests_run_label"
+CASE, FAILURE, SEARCH = "tests_case", "tests_failure", "tests_search"  # the URL's case, then where it shows
 
 NO_SUITES = """No test suites are configured. Add one to `dashboard.toml` and restart the dashboard, e.g.:
 
@@ -260,7 +264,14 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
 
 def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo]) -> None:
     detail = page.rt.tests.detail(run_id)
+    failing = [c.nodeid for c in detail.cases if c.outcome in FAILING]
+    if CASE in st.session_state:  # the test a link named: picked in Failures, or searched
+        picked, search = place_case(st.session_state.pop(CASE), failing)
+        st.session_state.update({k: v for k, v in ((FAILURE, picked), (SEARCH, search)) if v is not None})
     results(page, detail, by_name.get(detail.suite))
+    suite, case = st.session_state.get(SUITE, ALL_SUITES), st.session_state.get(FAILURE)  # the URL follows them
+    shown = TestsView(None if suite == ALL_SUITES else suite, run_id, case if case in failing else None)
+    keep(TESTS, results_query(shown, failing[0] if failing else None))
 
 
 def failure(failing: list[CaseInfo]) -> None:
@@ -316,6 +327,11 @@ if not suites:
     st.info(NO_SUITES)
     st.stop()
 by_name = {s.name: s for s in suites}
+view, fresh = opened(
+    TESTS, lambda query: parse_tests(query, list(by_name), lambda i: queries.run_of_suite(rt, i, None))
+)
+if fresh:  # a link, a reload, Back: the suite, run and test it names (the newest run if none)
+    st.session_state.update({SUITE: view.suite or ALL_SUITES, RUN: view.run, CASE: view.case})
 st.session_state[ACTIVE] = active_state(rt.tests.active())
 show_notes()
 
@@ -349,6 +365,9 @@ suite_choice = suite_col.selectbox("Suite", [ALL_SUITES, *by_name], key=SUITE)
 choices = {
     r.id: r for r in rt.tests.runs(suite=None if suite_choice == ALL_SUITES else suite_choice, limit=RUN_CHOICES).items
 }
+if st.session_state.get(RUN) not in choices:  # an older run a link named stays in the list
+    linked = queries.run_of_suite(rt, st.session_state.get(RUN), None if suite_choice == ALL_SUITES else suite_choice)
+    choices.update({linked.id: linked} if linked is not None else {})
 if not choices:
     run_col.caption(f"No runs yet: press {material('play_arrow')} Run on a suite.")
     shown_suite = suite_choice if suite_choice in by_name else suites[0].name

@@ -8,13 +8,16 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard_core.app import actions
+from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Refusal
+from dashboard_core.app.urls import WORKFLOWS
+from dashboard_core.app.view_state import WorkflowsView, parse_workflows, workflows_query
 from dashboard_core.labels import BLANK, WORKFLOW_ICON
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
 from dashboard_core.units import format_bytes, format_seconds, local_time
 from dashboard_core.workflows.views import card_run, number_field, runs_frame, steps_figure, steps_frame
 from ui.log_view import log_view
+from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
 page = page_context()
@@ -215,6 +218,19 @@ listing = page.rt.workflows.workflows()
 if not listing.workflows:
     st.info(NO_WORKFLOWS)
     st.stop()
+view, fresh = opened(
+    WORKFLOWS,
+    lambda query: parse_workflows(
+        query,
+        [w.name for w in listing.workflows],
+        lambda i: queries.workflow_run(page.rt, i),
+        lambda name: queries.newest_workflow_run(page.rt, name),
+    ),
+)
+if fresh:  # a link, a reload, Back: the run and step it names (the newest run if none)
+    st.session_state[RUN] = view.run
+    if view.run is not None and view.step is not None:
+        st.session_state[f"log_step_{view.run}"] = view.step
 st.session_state[ACTIVE] = [r.id for r in listing.active]
 show_notes()
 
@@ -240,6 +256,9 @@ def live(page: PageContext) -> None:
         return
     st.subheader("Run")
     choices = {r.id: r for r in recent}
+    if st.session_state.get(RUN) not in (None, *choices):  # an older run a link named stays in the list
+        linked = queries.workflow_run(rt, st.session_state[RUN])
+        choices.update({linked.id: linked} if linked is not None else {})
     if st.session_state.get(RUN) not in choices:
         st.session_state[RUN] = next(iter(choices))
     run_id = st.selectbox(
@@ -251,6 +270,9 @@ def live(page: PageContext) -> None:
         label_visibility="collapsed",
     )
     run_view(page, rt.workflows.detail(run_id))
+    step, followed = st.session_state.get(f"log_step_{run_id}"), st.session_state.get(f"log_step_{run_id}_followed")
+    shown = WorkflowsView(choices[run_id].workflow, run_id, step if step != followed else None)
+    keep(WORKFLOWS, workflows_query(shown))  # the URL follows the run and the step picked
 
     st.subheader("History")
     history = runs_frame(recent)

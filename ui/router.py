@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.url_state import note_page
 from ui.widgets import critical_toasts, sidebar_status
 
 # The favicon is a file of ours (served from /media): an emoji is a box without a colour
@@ -28,4 +29,5 @@ page = st.navigation(
 )
 sidebar_status()
 critical_toasts()
+note_page(page.url_path)  # a page just entered reads its URL: see ui/url_state.py
 page.run()

@@ -189,7 +189,9 @@ def test_overview_shows_cards_components_alerts_and_events_and_follows_a_failure
     assert not app.error
     assert ":gray[:material/help:] missing: researcher-1" in [m.value for m in app.markdown]
     assert "**unit**: never run" in [m.value for m in app.markdown]
-    assert len(app.get("page_link")) == 3  # to the Tests, Workflows and Agents pages
+    # to the Tests, Workflows and Agents pages; web's history; cpu-any's rule and chart
+    pages = sorted(link.proto.page for link in app.get("page_link"))
+    assert pages == ["agents", "events", "metrics", "safety", "tests", "workflows"]
 
     table = app.table[0].value
     assert list(table.columns) == ["When", "Severity", "About", "What happened"]

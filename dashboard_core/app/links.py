@@ -1,0 +1,156 @@
+"""Links between the pages: from an alert to its rule and to what it watches (a metric's
+chart over the alert's time, a component's history, an agent, a suite), from an event
+to what it is about, from a component to its history.
+
+A :class:`Link` names a page and a query; pages draw it (``st.page_link``, a link
+column) and its :attr:`Link.href` is relative. A link is built from what the viewer
+already sees (an event read with ``who=`` the viewer), so it tells nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from dashboard_core.app.urls import AGENTS, EVENTS, METRICS, SAFETY, TESTS, WORKFLOWS, Query, href, iso
+from dashboard_core.app.view_state import EventsView, events_query, one_query
+from dashboard_core.health.rules import AgentRule, ComponentRule, MetricRule, Rule, SuiteRule
+from dashboard_core.metrics.charts import CHARTS, ChartSpec
+from dashboard_core.metrics.fields import split_column
+from dashboard_core.models import AlertRecord, Event, EventKind
+
+HISTORY_WINDOW = "7d"  # a component's history: its changes of state over the last week
+RULE_WINDOW = "1h"  # a metric rule's chart when no alert of it is in view
+MIN_PAD = timedelta(minutes=5)  # before and after an alert on its chart, at least
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link to ``page`` (its URL path) with ``query``; ``icon`` a Material Symbols name."""
+
+    label: str
+    page: str
+    query: Query
+    icon: str
+
+    @property
+    def href(self) -> str:
+        return href(self.page, self.query)
+
+
+# -- to a thing ----------------------------------------------------------------------
+def events_of(kind: EventKind, source: str, label: str | None = None) -> Link:
+    """The Events page at the events of one kind about ``source``, the last week."""
+    view = EventsView(kinds=(kind,), source=source, window=HISTORY_WINDOW)
+    return Link(label or f"Events of {source}", EVENTS, events_query(view), "history")
+
+
+def component_history(name: str) -> Link:
+    """A component's history: its changes of state on the Events page."""
+    return events_of(EventKind.COMPONENT, name, f"History of {name}")
+
+
+def agent_link(name: str | None) -> Link:
+    """The Agents page with ``name`` picked (all agents for None)."""
+    return Link(f"Agent {name}" if name else "Agents", AGENTS, one_query("agent", name), "smart_toy")
+
+
+def rule_link(name: str) -> Link:
+    return Link(f"Rule {name}", SAFETY, one_query("rule", name), "shield")
+
+
+def suite_link(suite: str) -> Link:
+    return Link(f"Runs of {suite}", TESTS, one_query("suite", suite), "science")
+
+
+def suite_run_link(suite: str, run_id: int) -> Link:
+    return Link(f"Run {run_id} of {suite}", TESTS, {"suite": [suite], "run": [str(run_id)]}, "science")
+
+
+def workflow_run_link(workflow: str, run_id: int) -> Link:
+    return Link(
+        f"Run {run_id} of {workflow}", WORKFLOWS, {"workflow": [workflow], "run": [str(run_id)]}, "account_tree"
+    )
+
+
+# -- metric charts -------------------------------------------------------------------
+def chart_key(column: str, charts: Sequence[ChartSpec] = CHARTS) -> str | None:
+    """The Metrics chart that draws ``column`` (``disk.percent[/]`` -> ``disk_usage``), if any."""
+    field = split_column(column)[0]
+    return next((spec.key for spec in charts if field in spec.fields), None)
+
+
+def alert_window(alert: AlertRecord, now: datetime) -> tuple[datetime, datetime]:
+    """The time around an alert: from a quarter of its length (at least 5 min) before it
+    began to as long after it ended, or to now while it lasts; whole minutes, so the
+    link stays the same for a minute."""
+    end = alert.ended_at or now
+    pad = max(MIN_PAD, (end - alert.began_at) / 4)
+    start = pd.Timestamp(alert.began_at - pad).floor("min")
+    stop = pd.Timestamp(end + pad if alert.ended_at is not None else end).ceil("min")
+    return start.to_pydatetime(), stop.to_pydatetime()
+
+
+def metrics_link(rule: MetricRule, alert: AlertRecord | None, now: datetime) -> Link:
+    """The Metrics page at the rule's chart: over the alert's time, or the last hour."""
+    chart = chart_key(rule.column)
+    query: Query = {}
+    if alert is not None:
+        start, end = alert_window(alert, now)
+        query = {"from": [iso(start)], "to": [iso(end)]}
+    else:
+        query = {"window": [RULE_WINDOW]}
+    if chart is not None:
+        query["chart"] = [chart]
+    return Link(f"Chart of {rule.column}", METRICS, query, "monitoring")
+
+
+# -- from an alert or an event -------------------------------------------------------
+def watched(rule: Rule, alert: AlertRecord | None, now: datetime) -> Link:
+    """What a rule watches: a metric's chart, a component's history, an agent, a suite."""
+    match rule:
+        case MetricRule():
+            return metrics_link(rule, alert, now)
+        case ComponentRule():
+            return component_history(rule.component)
+        case AgentRule():
+            return agent_link(rule.agent)
+        case SuiteRule():
+            return suite_link(rule.suite)
+
+
+def alert_links(name: str, rule: Rule | None, alert: AlertRecord | None, now: datetime) -> list[Link]:
+    """An alert's (or a rule's) links: the rule on the Safety page, then what it watches."""
+    links = [rule_link(name)]
+    if rule is not None:
+        links.append(watched(rule, alert, now))
+    return links
+
+
+def event_link(event: Event) -> Link | None:
+    """Where an event leads: its test run, workflow run, component's history, agent or
+    rule; None for what has no page (the dashboard itself, the audit log)."""
+    run_id = event.data.get("run_id")
+    run = run_id if isinstance(run_id, int) and not isinstance(run_id, bool) else None
+    match event.kind:
+        case EventKind.TEST_RUN if run is not None:
+            return suite_run_link(event.source, run)
+        case EventKind.WORKFLOW if run is not None:
+            return workflow_run_link(event.source, run)
+        case EventKind.COMPONENT:
+            return component_history(event.source)
+        case EventKind.AGENT:  # one that was forgotten or removed is no longer on the page
+            gone = "forgotten" in event.data or "removed" in event.data
+            return agent_link(None if gone else event.source)
+        case EventKind.ALERT:
+            return rule_link(event.source)
+    return None
+
+
+def event_hrefs(events: Sequence[Event]) -> list[str | None]:
+    """The relative link of each event (None where there is none), for a link column."""
+    links = [event_link(e) for e in events]
+    return [link.href if link is not None else None for link in links]
