@@ -9,7 +9,7 @@ import zoneinfo
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 import pandas as pd
@@ -17,8 +17,8 @@ import plotly
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from dashboard_core.metrics import live_feed
 from dashboard_core.app import queries
+from dashboard_core.metrics import live_feed
 from dashboard_core.routes.common import ERRORS, CallerDep, CsvWindow, Responses, RuntimeDep
 from dashboard_core.routes.metrics import history_csv_link
 from dashboard_core.routes.tags import Tag
@@ -92,9 +92,12 @@ def points(
     "/ui/version",
     response_class=Response,
     responses={**ERRORS, **_JSON},
-    summary="A digest of what a page shows (`overview`): the page redraws when it changes",
+    summary="A digest of what a page part shows (`overview`, or `events`: the newest event's id); "
+    "the part redraws when it changes",
 )
-def version(rt: RuntimeDep, caller: CallerDep) -> Response:
+def version(rt: RuntimeDep, caller: CallerDep, view: Literal["overview", "events"] = "overview") -> Response:
+    if view == "events":
+        return _json({"version": str(rt.events.last_id)})
     ov = queries.overview(rt, caller)
     return _json({"version": queries.overview_version(ov, datetime.now(UTC))})
 

@@ -180,7 +180,7 @@ def test_overview_shows_cards_components_alerts_and_events_and_follows_a_failure
     assert (metric(app, "Tests").value, metric(app, "Tests").delta) == ("0 of 1", "1 never run")
     assert not {"CPU", "Memory", "Disk"} & {m.label for m in app.metric}  # the live cards draw those
     watch = next(json.loads(e.proto.json) for e in app.get("bidi_component") if '"watch"' in e.proto.json)
-    assert watch["feed"] == "api/ui/version" and watch["version"]
+    assert watch["feed"] == "api/ui/version?view=overview" and watch["version"]
 
     card = app.get_by_key("component_web")
     assert ":green[:material/check_circle:] **web** :green-badge[healthy]" in texts(card)
@@ -346,6 +346,9 @@ def test_the_overview_version_follows_what_the_page_shows(live_runtime: Runtime)
     assert overview_version(ov, NOW + timedelta(minutes=1)) != version  # "2 min ago" moves on
     assert overview_version(ov.model_copy(update={"safety": "critical"}), NOW) != version
     assert overview_version(ov.model_copy(update={"events": []}), NOW) != version or not ov.events
+    if ov.components:  # a check that changes nothing but its latency: redrawn within the minute, not now
+        checked = ov.components[0].model_copy(update={"latency_ms": 99.0, "last_checked": NOW})
+        assert overview_version(ov.model_copy(update={"components": [checked, *ov.components[1:]]}), NOW) == version
 
 
 def test_tests_card_counts_suites_whose_last_full_run_passed() -> None:

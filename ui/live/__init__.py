@@ -31,17 +31,27 @@ def live_cards(interval_seconds: float, key: str = "live_cards") -> None:
     _LIVE(key=key, data={"mode": "cards", "feed": "api/ui/cards", "every_ms": round(interval_seconds * 1000)})
 
 
-def redraw_on_change(version: str, every_seconds: float, key: str = "watch") -> None:
+def redraw_on_change(version: str, every_seconds: float, key: str = "watch", view: str = "overview") -> None:
     """Inside a fragment: rerun it when the server's digest of what it shows
     (``/api/ui/version``) differs from ``version``, the digest it was drawn from.
     A tiny request every ``every_seconds`` instead of a rerun of the whole page part."""
-    data = {"mode": "watch", "feed": "api/ui/version", "version": version, "every_ms": round(every_seconds * 1000)}
+    data = {
+        "mode": "watch",
+        "feed": f"api/ui/version?view={view}",
+        "version": version,
+        "every_ms": round(every_seconds * 1000),
+    }
     _LIVE(key=key, data=data, on_changed_change=lambda: None)
 
 
 def live_processes(top_n: int, interval_seconds: float, key: str = "live_processes") -> None:
     """The top processes by CPU and by memory, refreshed at the process scan's interval."""
-    data = {"mode": "processes", "feed": "api/metrics/processes", "n": top_n, "every_ms": round(interval_seconds * 1000)}
+    data = {
+        "mode": "processes",
+        "feed": "api/metrics/processes",
+        "n": top_n,
+        "every_ms": round(interval_seconds * 1000),
+    }
     _LIVE(key=key, data=data)
 
 
