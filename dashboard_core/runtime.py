@@ -256,6 +256,14 @@ class Runtime:
         ``extremes``: also each bucket's min and max, when the tier keeps them."""
         return self._history_reader.read(window, extremes=extremes)
 
+    def history_tail(self, since: pd.Timestamp, step: str) -> pd.DataFrame:
+        """What a live chart at resolution ``step`` (``full``, or a tier's token such
+        as ``10s``) lacks after ``since``; a ValueError names the steps there are."""
+        tiers = {t.token: t for t in (self.history_store.tiers if self.history_store else [])}
+        if step != "full" and step not in tiers:
+            raise ValueError(f"step {step!r} is not a resolution of this dashboard: {', '.join(['full', *tiers])}")
+        return self._history_reader.tail(since, tiers.get(step))
+
     def latest(self) -> LatestSample | None:
         sample = self.sampler.latest
         if sample is None:

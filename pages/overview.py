@@ -39,8 +39,9 @@ from dashboard_core.models import (
     WorkflowRunInfo,
 )
 from dashboard_core.units import format_bytes, format_duration
+from ui.live import live_cards, redraw_on_change
 from ui.url_state import link_row, page_link
-from ui.widgets import browser_tz, current_caller, icon_text, material, require_runtime, show_cards, show_summary
+from ui.widgets import browser_tz, current_caller, icon_text, material, require_runtime, show_summary
 
 COMPONENTS_PER_ROW = 4
 EVENT_HEADERS = {"when": "When", "severity": "Severity", "source": "About", "message": "What happened"}
@@ -57,6 +58,7 @@ down_after = 3
 
 rt = require_runtime()
 tz = browser_tz()
+WATCH_SECONDS = 2.0  # how often the page asks whether what it shows has changed
 CHECKED = "overview_checked"  # the outcome of "Check all now", shown once
 st.title("Overview")
 
@@ -174,7 +176,7 @@ def host(ov: Overview) -> None:
         f"**{h.hostname}** · {h.platform} · {h.cpu_cores} cores · "
         f"{format_bytes(h.memory_total)} memory · up since {clock(h.boot_time, tz, datetime.now(UTC))}"
     )
-    show_cards(rt.live_cards())
+    live_cards(rt.config.sampler.interval_seconds)
 
 
 def dashboard(health: SelfHealth) -> None:
@@ -214,11 +216,12 @@ def dashboard(health: SelfHealth) -> None:
     )
 
 
-@st.fragment(run_every=2.0)
+@st.fragment
 def live() -> None:
     caller = current_caller(rt)
     ov = queries.overview(rt, caller, events=10)
     now = datetime.now(UTC)
+    redraw_on_change(queries.overview_version(ov, now), WATCH_SECONDS)
     show_summary(summary_cards(ov))
     firing_alerts(ov, now)
     components(ov.components, now, caller)

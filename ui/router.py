@@ -28,6 +28,7 @@ page = st.navigation(
     ]
 )
 sidebar_status()
-critical_toasts()
+with st.sidebar:  # the toasts' watch is an element: out of the page's way
+    critical_toasts()
 note_page(page.url_path)  # a page just entered reads its URL: see ui/url_state.py
 page.run()

@@ -22,6 +22,7 @@ from dashboard_core.metrics.figure_cache import Figures
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
 from dashboard_core.models import Severity
 from dashboard_core.runtime import Runtime
+from ui.live import redraw_on_change
 from ui.streamlit_internals import forget_removed_widgets
 
 CUSTOM = "Custom"
@@ -131,14 +132,18 @@ def sidebar_status() -> None:
 TOAST_CHECK_SECONDS = 3.0
 
 
-@st.fragment(run_every=TOAST_CHECK_SECONDS)
+@st.fragment
 def critical_toasts() -> None:
-    """A toast in this browser for each new critical event (component down, critical alert…)."""
+    """A toast in this browser for each new critical event (component down, critical alert…).
+
+    Rerun only when there is a new event (the watch asks every few seconds), not on a
+    timer: each rerun of every open page was a message to draw for every browser."""
     rt = runtime_module.current()
     if rt is None:
         return
     seen = st.session_state.get("toast_seen_id")
     newest = rt.events.last_id
+    redraw_on_change(str(newest), TOAST_CHECK_SECONDS, key="toast_watch", view="events")
     if seen is None:  # a new session: only what happens from now on
         st.session_state["toast_seen_id"] = newest
         return

@@ -3,6 +3,11 @@ answer's) read, filtered for who asks. The API and the pages show the same model
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
 from dashboard_core.app.caller import Caller
 from dashboard_core.models import Overview, RunInfo, WorkflowRunInfo
 from dashboard_core.runtime import Runtime
@@ -26,6 +31,39 @@ def overview(rt: Runtime, caller: Caller, events: int = 10) -> Overview:
         workflows=rt.workflows.active(),
         events=rt.events.latest(events, who=caller.principal),
     )
+
+
+# What moves with every check, heartbeat or second rather than with a change of state:
+# redrawn once a minute (the version's minute), not each time.
+_TICKING = {
+    "last_checked",
+    "latency_ms",
+    "performance_percent",
+    "uptime_24h_percent",
+    "uptime_7d_percent",
+    "last_seen",
+    "metrics",
+    "duration_seconds",
+    "eta_seconds",
+}
+
+
+def overview_version(ov: Overview, now: datetime) -> str:
+    """What the Overview page shows, as a short digest that changes when its state
+    does: a component's state or failures, an alert, a run's progress, an agent
+    coming or going, an event; and once a minute, for its "2 min ago", latencies
+    and its own health. Not the host's newest sample: the page's live cards show
+    that without a rerun. The page redraws only when this changes (``/api/ui/version``)."""
+    shown = json.dumps(_steady(ov.model_dump(mode="json", exclude={"host", "dashboard", "latest"})), sort_keys=True)
+    return hashlib.blake2b(f"{shown}|{now:%Y%m%d%H%M}".encode(), digest_size=8).hexdigest()
+
+
+def _steady(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _steady(v) for k, v in node.items() if k not in _TICKING}
+    if isinstance(node, list):
+        return [_steady(v) for v in node]
+    return node
 
 
 # -- what a page's URL names ---------------------------------------------------------

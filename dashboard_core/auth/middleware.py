@@ -64,8 +64,9 @@ LOGIN, LOGOUT = "/auth/login", "/auth/logout"
 # Liveness probes (for load balancers and the dashboard's own health check): they say "ok", nothing more.
 PUBLIC = {"/api/health", "/_stcore/health"}
 HEARTBEAT = re.compile(r"^/api/agents/[^/]+/heartbeat/?$")
-# API answers are never kept by a browser or a proxy; the API docs' own assets may be.
-API, API_ASSETS = "/api/", "/api/static-offline-docs/"
+# API answers are never kept by a browser or a proxy; the API docs' own assets and the
+# pages' chart library (its version in its path) may be.
+API, API_ASSETS = "/api/", ("/api/static-offline-docs/", "/api/ui/plotly-")
 
 
 def is_api(path: str) -> bool:
@@ -74,7 +75,8 @@ def is_api(path: str) -> bool:
 
 
 # What the Streamlit front end, Plotly and the offline API docs need, and nothing more (blob: scripts:
-# Streamlit imports a v2 component's inline JavaScript from a blob URL, e.g. ui/log_view.py's).
+# Streamlit imports a v2 component's inline JavaScript from a blob URL: ui/live, ui/log_view.py; only a
+# script already running on this origin can make one).
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; worker-src 'self' blob:; "

@@ -16,14 +16,12 @@ import pandas as pd
 
 from dashboard_core.health.event_rows import collapse
 from dashboard_core.labels import SAFETY_COLOUR, SAFETY_ICON, Colour, Icon
-from dashboard_core.metrics.fields import split_column
 from dashboard_core.models import (
     AlertRecord,
     AlertState,
     ComponentState,
     ComponentStatus,
     Event,
-    LatestSample,
     Overview,
     RuleStatus,
     RunInfo,
@@ -31,7 +29,7 @@ from dashboard_core.models import (
     Severity,
     SuiteInfo,
 )
-from dashboard_core.units import format_duration, format_value
+from dashboard_core.units import format_duration
 
 EVENT_COLUMNS = ["when", "severity", "source", "message"]
 RULE_COLUMNS = ["state", "name", "severity", "rule", "value", "since", "message", "webhook_error"]
@@ -77,13 +75,13 @@ def number(value: float | None) -> str:
 
 # -- the summary row -----------------------------------------------------------------
 def summary_cards(overview: Overview) -> list[Summary]:
-    """Safety, components, agents, tests, then the host's CPU, memory and fullest disk."""
+    """Safety, components, agents, tests. (The host's CPU, memory and disk are the live
+    cards of the page's Host part, drawn every sample without a rerun of the page.)"""
     return [
         safety_card(overview.safety, len(overview.firing)),
         components_card(overview.components),
         agents_card(overview.agents.online, overview.agents.total),
         suites_card(overview.suites),
-        *host_cards(overview.latest),
     ]
 
 
@@ -134,32 +132,6 @@ def suites_card(suites: Sequence[SuiteInfo]) -> Summary:
         colour,
         "Suites whose last full run passed.",
     )
-
-
-def host_cards(latest: LatestSample | None) -> list[Summary]:
-    values = latest.values if latest is not None else {}
-    cpu, memory = values.get("cpu.total"), values.get("memory.percent")
-    disks = {split_column(c)[1]: v for c, v in values.items() if split_column(c)[0] == "disk.percent" and v is not None}
-    mount, disk = max(disks.items(), key=lambda kv: kv[1]) if disks else (None, None)
-    return [
-        Summary("CPU", format_value(cpu, "%"), "busy", _load_colour(cpu), "All cores, the latest sample."),
-        Summary(
-            "Memory", format_value(memory, "%"), "in use", _load_colour(memory), "Memory in use, the latest sample."
-        ),
-        Summary(
-            "Disk",
-            format_value(disk, "%"),
-            f"used on {mount}" if mount else "used",
-            _load_colour(disk),
-            "Space used on the fullest mount.",
-        ),
-    ]
-
-
-def _load_colour(percent: float | None) -> Colour:
-    if percent is None:
-        return "gray"
-    return "red" if percent >= 90 else "orange" if percent >= 75 else "green"
 
 
 # -- components ----------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ class Card:
     help: str
     spark: list[float] = field(default_factory=list)
     delta_arrow: DeltaArrow = "auto"  # "off" for no change: no arrow, no colour
+    spark_ms: list[int] = field(default_factory=list)  # each sparkline point's time (UTC epoch ms)
 
 
 # (field name, card label, delta colour): rising use is bad news, so "inverse".
@@ -76,8 +76,10 @@ def _card(recent: pd.DataFrame, column: str, label: str, color: DeltaColor, fiel
             delta, color, arrow = size, "off", "off"
         else:
             delta = ("+" if change > 0 else "-") + size
-    spark = [float(v) for v in series.tail(SPARK_POINTS).to_numpy() if not math.isnan(v)]
-    return Card(label, text, delta, color, fields.label_of(column), spark, arrow)
+    tail = series.tail(SPARK_POINTS).dropna()
+    spark = [float(v) for v in tail.to_numpy()]
+    spark_ms = [int(t) for t in pd.DatetimeIndex(tail.index).as_unit("ns").asi8 // 1_000_000]
+    return Card(label, text, delta, color, fields.label_of(column), spark, arrow, spark_ms)
 
 
 class CardCache:

@@ -96,7 +96,7 @@ def figure_dict(
         return None
     index = time_index(frame)
     x_ns = index.as_unit("ns").asi8
-    x_ms = _wall_ms(index, tz)
+    x_ms = wall_ms(index, tz)
     unit = fields.unit_of(columns[0])
     if spec.kind == "heatmap":
         matrix = frame[columns].to_numpy(dtype=np.float32).T
@@ -112,6 +112,7 @@ def figure_dict(
                 "colorscale": _VIRIDIS,
                 "colorbar": {"title": {"text": unit}, "thickness": 12},
                 "hovertemplate": "core %{y}<br>%{x}<br>%{z:.1f} %<extra></extra>",
+                "meta": columns,  # the frame column of each row of z, for the live chart in the browser
             }
         ]
         yaxis: dict[str, Any] = {"title": {"text": "core"}, "type": "category"}
@@ -128,6 +129,7 @@ def figure_dict(
                     "mode": "lines",
                     "name": _series_name(column, fields),
                     "connectgaps": False,
+                    "meta": column,  # the frame column it draws, for the live chart in the browser
                 }
             )
         yaxis = {"range": list(spec.y_range)} if spec.y_range else {}
@@ -151,7 +153,7 @@ def figure_dict(
     return {"data": traces, "layout": layout}
 
 
-def _wall_ms(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
+def wall_ms(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
     """Epoch-ms of the local wall time in ``tz`` (what the date axis should show)."""
     wall = index.tz_convert(tz).tz_localize(None) if tz != "UTC" else index.tz_localize(None)
     return wall.as_unit("ns").asi8 / 1e6

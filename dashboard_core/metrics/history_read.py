@@ -151,6 +151,17 @@ class HistoryReader:
         recovered(log, "history-read", "Reading metric history from the store works again")
         return read
 
+    def tail(self, since: pd.Timestamp, tier: Tier | None) -> pd.DataFrame:
+        """What a live chart drawn at ``tier``'s resolution (None: every sample)
+        lacks: the samples after ``since``; or, for a tier, the buckets from the
+        one holding ``since`` on (it may have filled since), computed from memory
+        as the tier computes them (the window's newest buckets always are)."""
+        if tier is None:  # `since` is whole milliseconds, sample times are not: from the next millisecond
+            return self.frame.to_frame(since.floor("ms") + pd.Timedelta(1, "ms"))
+        rows = self.frame.to_frame(pd.Timestamp(tier.floor_ms(_ms(since)), unit="ms", tz="UTC"))
+        b = bucket(time_index(rows).as_unit("ns").asi8, rows.to_numpy(dtype=np.float64), list(rows.columns), tier.ms)
+        return pd.DataFrame(b.stat(tier.main_stat), index=_utc_index(b.start_ms * 1_000_000), columns=b.columns)
+
     def _memory(self, window: Window, problem: str = "") -> HistoryRead:
         return HistoryRead(
             self.frame.to_frame(window.start, window.end), sample_interval=self.sample_interval, problem=problem

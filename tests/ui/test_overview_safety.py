@@ -4,6 +4,7 @@ the test), expects an agent and judges real alert rules."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard_core import runtime as runtime_module
+from dashboard_core.app import queries
+from dashboard_core.app.caller import Caller
+from dashboard_core.app.queries import overview_version
+from dashboard_core.auth.principals import OPEN
 from dashboard_core.config import load_config
 from dashboard_core.health.overview import (
     alert_duration,
@@ -23,7 +28,6 @@ from dashboard_core.health.overview import (
     events_table,
     failing_note,
     history_table,
-    host_cards,
     rules_table,
     suites_card,
     uptime_line,
@@ -35,7 +39,6 @@ from dashboard_core.models import (
     ComponentStatus,
     Event,
     EventKind,
-    LatestSample,
     RuleStatus,
     RunInfo,
     RunStatus,
@@ -175,8 +178,9 @@ def test_overview_shows_cards_components_alerts_and_events_and_follows_a_failure
     assert metric(app, "Components").value == "1 of 1"
     assert metric(app, "Agents").value == "0 of 1"
     assert (metric(app, "Tests").value, metric(app, "Tests").delta) == ("0 of 1", "1 never run")
-    assert {"CPU", "Memory", "Disk"} <= {m.label for m in app.metric}
-    assert metric(app, "CPU").value.endswith(" %")
+    assert not {"CPU", "Memory", "Disk"} & {m.label for m in app.metric}  # the live cards draw those
+    watch = next(json.loads(e.proto.json) for e in app.get("bidi_component") if '"watch"' in e.proto.json)
+    assert watch["feed"] == "api/ui/version?view=overview" and watch["version"]
 
     card = app.get_by_key("component_web")
     assert ":green[:material/check_circle:] **web** :green-badge[healthy]" in texts(card)
@@ -332,16 +336,19 @@ def test_component_facts_uptime_and_failing_note() -> None:
     assert uptime_line(status.model_copy(update={"uptime_24h_percent": None})) is None
 
 
-def test_host_cards_pick_the_fullest_disk() -> None:
-    latest = LatestSample(
-        timestamp=NOW,
-        values={"cpu.total": 12.0, "memory.percent": 80.0, "disk.percent[/]": 40.0, "disk.percent[/data]": 95.0},
-    )
-    cpu, memory, disk = host_cards(latest)
-    assert (cpu.value, cpu.colour) == ("12.0 %", "green")
-    assert memory.colour == "orange"
-    assert (disk.value, disk.note, disk.colour) == ("95.0 %", "used on /data", "red")
-    assert [c.value for c in host_cards(None)] == ["—", "—", "—"]
+def test_the_overview_version_follows_what_the_page_shows(live_runtime: Runtime) -> None:
+    """The Overview redraws when its version changes: on a change of what it shows and once
+    a minute, not on every new host sample (its live cards draw those themselves)."""
+    ov = queries.overview(live_runtime, Caller(OPEN, "test"))
+    version = overview_version(ov, NOW)
+    assert overview_version(ov, NOW + timedelta(seconds=59)) == version
+    assert overview_version(ov.model_copy(update={"latest": None}), NOW) == version  # a new sample
+    assert overview_version(ov, NOW + timedelta(minutes=1)) != version  # "2 min ago" moves on
+    assert overview_version(ov.model_copy(update={"safety": "critical"}), NOW) != version
+    assert overview_version(ov.model_copy(update={"events": []}), NOW) != version or not ov.events
+    if ov.components:  # a check that changes nothing but its latency: redrawn within the minute, not now
+        checked = ov.components[0].model_copy(update={"latency_ms": 99.0, "last_checked": NOW})
+        assert overview_version(ov.model_copy(update={"components": [checked, *ov.components[1:]]}), NOW) == version
 
 
 def test_tests_card_counts_suites_whose_last_full_run_passed() -> None:

@@ -1,0 +1,122 @@
+"""What the pages' live cards and charts fetch (``metrics/live_feed.py`` says why),
+and the Plotly library they draw with, served from the installed ``plotly`` package
+so nothing is fetched from outside."""
+
+from __future__ import annotations
+
+import gzip
+import zoneinfo
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+import orjson
+import pandas as pd
+import plotly
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from dashboard_core.app import queries
+from dashboard_core.metrics import live_feed
+from dashboard_core.routes.common import ERRORS, CallerDep, CsvWindow, Responses, RuntimeDep
+from dashboard_core.routes.metrics import history_csv_link
+from dashboard_core.routes.tags import Tag
+
+router = APIRouter(tags=[Tag.METRICS])
+
+PLOTLY_JS = f"/ui/plotly-{plotly.__version__}.min.js"
+_JSON: Responses = {200: {"content": {"application/json": {}}, "description": "The payload the page's component draws"}}
+Since = Annotated[int | None, Query(description="UTC epoch milliseconds of the newest point the caller has")]
+Tz = Annotated[str, Query(description="IANA time zone of the chart's axis, e.g. Europe/Berlin")]
+
+
+def _json(payload: dict[str, Any]) -> Response:
+    body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _zone(tz: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise HTTPException(400, f"tz {tz!r} is not an IANA time zone such as UTC or Europe/Berlin.") from None
+    return tz
+
+
+@router.get(
+    "/ui/cards",
+    response_class=Response,
+    responses={**ERRORS, **_JSON},
+    summary="The live cards: values, changes over a minute, sparklines (only new points after `since`)",
+)
+def cards(rt: RuntimeDep, since: Since = None) -> Response:
+    return _json(live_feed.cards_payload(rt.live_cards(), since))
+
+
+@router.get(
+    "/ui/charts",
+    response_class=Response,
+    responses={**ERRORS, **_JSON},
+    summary="The history charts of a window as Plotly figures, with what it takes to extend them",
+)
+def charts(rt: RuntimeDep, win: CsvWindow, request: Request, tz: Tz = "UTC") -> Response:
+    view = live_feed.ChartsView(
+        win, _zone(tz), live=not (request.query_params.get("start") or request.query_params.get("end"))
+    )
+    read = rt.read_history(win)
+    figures = rt.figures.figures(read.chart_frame(), view.tz)
+    return _json(live_feed.charts_payload(view, read, figures, history_csv_link(win.start, win.end)))
+
+
+@router.get(
+    "/ui/charts/points",
+    response_class=Response,
+    responses={**ERRORS, **_JSON},
+    summary="The charts' rows after `since`, at a resolution (`full` or a tier such as `10s`)",
+)
+def points(
+    rt: RuntimeDep,
+    since: Annotated[int, Query(description="UTC epoch milliseconds of the newest point the chart has")],
+    step: Annotated[str, Query(description="`full`, or the tier the chart is drawn at (its `step`)")] = "full",
+    tz: Tz = "UTC",
+) -> Response:
+    try:
+        rows = rt.history_tail(pd.Timestamp(since, unit="ms", tz="UTC"), step)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return _json(live_feed.points_payload(rows, _zone(tz)))
+
+
+@router.get(
+    "/ui/version",
+    response_class=Response,
+    responses={**ERRORS, **_JSON},
+    summary="A digest of what a page part shows (`overview`, or `events`: the newest event's id); "
+    "the part redraws when it changes",
+)
+def version(rt: RuntimeDep, caller: CallerDep, view: Literal["overview", "events"] = "overview") -> Response:
+    if view == "events":
+        return _json({"version": str(rt.events.last_id)})
+    ov = queries.overview(rt, caller)
+    return _json({"version": queries.overview_version(ov, datetime.now(UTC))})
+
+
+@router.get(PLOTLY_JS, include_in_schema=False)
+def plotly_js(request: Request) -> Response:
+    """plotly.js of the installed plotly package; its version is in the path, so
+    the browser may keep it for good. Gzipped when the browser takes it (4.8 MB
+    becomes 1.4 MB), compressed once and kept."""
+    headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(_plotly_gz(), media_type="text/javascript", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(_plotly_raw(), media_type="text/javascript", headers=headers)
+
+
+def _plotly_raw() -> bytes:
+    return resources.files("plotly").joinpath("package_data/plotly.min.js").read_bytes()
+
+
+@cache
+def _plotly_gz() -> bytes:
+    return gzip.compress(_plotly_raw(), 6)

@@ -1,0 +1,43 @@
+"""A page left open costs little: the live cards, charts and tables fetch only what is new
+over HTTP, and nothing reruns on a timer (the Overview and the toasts redraw when what they
+show changes). Counted on a real server in a real headless Chromium: WebSocket frames while
+nothing changes, and the cards still moving meanwhile."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Server
+from tests.polling import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+FIRST_RENDER_MS = 60_000
+QUIET_SECONDS = 10.0  # the span counted: ten card ticks at the default interval, twenty here
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/"])
+def test_an_open_page_reruns_nothing_while_its_cards_move(server: Server, page: Any, path: str) -> None:
+    from playwright.sync_api import expect
+
+    frames: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _payload: frames.append(time.monotonic())))
+    page.goto(f"{server.url}{path}")
+    cards = page.get_by_test_id("dlCard")
+    expect(cards.nth(3)).to_be_visible(timeout=FIRST_RENDER_MS)
+    # Once the page has drawn: the first run's messages have all come.
+    wait_until(lambda: frames and time.monotonic() - frames[-1] > 3, 60, "the page's first run to end", interval=0.25)
+    before, texts = len(frames), cards.all_inner_texts()
+    start = time.monotonic()
+    moved = wait_until(lambda: cards.all_inner_texts() != texts, 30, "the cards to move (over HTTP)", interval=0.25)
+    assert moved
+    remaining = QUIET_SECONDS - (time.monotonic() - start)
+    if remaining > 0:  # the span to count over, not a synchronisation: nothing is awaited
+        page.wait_for_timeout(remaining * 1000)
+    sent = len(frames) - before
+    # Before: the cards' fragment reran every sample (0.5 s here) and the toasts' every 3 s,
+    # each a handful of frames: 50 and more in 10 s. A component that changed state may redraw once.
+    assert sent <= 4, f"{sent} WebSocket frames in {QUIET_SECONDS:g} s on an idle {path}"
