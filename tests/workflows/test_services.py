@@ -105,7 +105,8 @@ argv = {q(argv)}
 """)
     run_id = supervisor.start_run("svc", {}, Trigger.UI).id
     step = wait_until(
-        lambda: next((s for s in supervisor.detail(run_id).steps if "serving" in (s.log_tail or "")), None),
+        # the whole line: the driver may copy "serving" and its newline in two pieces
+        lambda: next((s for s in supervisor.detail(run_id).steps if "serving\n" in (s.log_tail or "")), None),
         30,
         "the second attempt's output in the tail",
     )
