@@ -378,21 +378,18 @@ async function load(state) {
     const div = el("div", "dl-plot");
     box.append(heading, div);
     grid.append(box);
-    const chart = { key, div, data: figure.data.map(decodeTrace), layout: figure.layout, rev: 0, visible: true };
+    // Not drawn until in view (the observer's first report comes at once): a window of ten
+    // charts draws the two to four on screen first, the rest as they scroll in.
+    const chart = { key, div, data: figure.data.map(decodeTrace), layout: figure.layout, rev: 0, visible: false };
     delete chart.layout.title; // drawn above the plot, where the toolbar cannot cover it
     chart.layout.margin = { ...chart.layout.margin, t: 24 };
     if (chart.layout.height) chart.layout.height -= 12;
+    div.style.height = `${chart.layout.height || 280}px`; // its place kept before it is drawn
     state.charts.set(key, chart);
   }
   restyle(state);
-  for (const chart of state.charts.values()) {
-    state.observer.observe(chart.div.parentElement);
-    chart.div.on("plotly_selected", (event) => {
-      const range = event?.range?.x;
-      if (range && range.length === 2) state.setTriggerValue("zoom", { x: range, chart: chart.key });
-    });
-  }
   if (data.focus && state.charts.has(data.focus)) state.charts.get(data.focus).div.parentElement.scrollIntoView();
+  for (const chart of state.charts.values()) state.observer.observe(chart.div.parentElement);
 }
 
 function axisRange(state) {
@@ -448,7 +445,7 @@ function appendRows(trace, rows, start) {
 function draw(state) {
   const range = axisRange(state);
   for (const chart of state.charts.values()) {
-    if (chart.visible || !chart.drawn) drawChart(state, chart, range);
+    if (chart.visible) drawChart(state, chart, range);
     else chart.stale = true;
   }
 }
@@ -457,6 +454,12 @@ function drawChart(state, chart, range) {
   chart.layout.xaxis = { ...chart.layout.xaxis, type: "date", range, autorange: false };
   chart.layout.datarevision = ++chart.rev;
   state.Plotly.react(chart.div, chart.data, chart.layout, PLOT_CONFIG);
+  if (!chart.drawn) {
+    chart.div.on("plotly_selected", (event) => {
+      const range = event?.range?.x;
+      if (range && range.length === 2) state.setTriggerValue("zoom", { x: range, chart: chart.key });
+    });
+  }
   chart.drawn = true;
   chart.stale = false;
 }
