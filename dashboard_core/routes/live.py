@@ -9,23 +9,22 @@ import zoneinfo
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from importlib.metadata import version as installed_version
 from typing import Annotated, Any, Literal
 
 import orjson
-import pandas as pd
-import plotly
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from dashboard_core.app import queries
-from dashboard_core.metrics import live_feed
 from dashboard_core.routes.common import ERRORS, CallerDep, CsvWindow, Responses, RuntimeDep
 from dashboard_core.routes.metrics import history_csv_link
 from dashboard_core.routes.tags import Tag
 
 router = APIRouter(tags=[Tag.METRICS])
 
-PLOTLY_JS = f"/ui/plotly-{plotly.__version__}.min.js"
+# The installed package's version, read without importing Plotly (an idle server never needs it).
+PLOTLY_JS = f"/ui/plotly-{installed_version('plotly')}.min.js"
 _JSON: Responses = {200: {"content": {"application/json": {}}, "description": "The payload the page's component draws"}}
 Since = Annotated[int | None, Query(description="UTC epoch milliseconds of the newest point the caller has")]
 Tz = Annotated[str, Query(description="IANA time zone of the chart's axis, e.g. Europe/Berlin")]
@@ -51,6 +50,8 @@ def _zone(tz: str) -> str:
     summary="The live cards: values, changes over a minute, sparklines (only new points after `since`)",
 )
 def cards(rt: RuntimeDep, since: Since = None) -> Response:
+    from dashboard_core.metrics import live_feed  # pandas: not loaded until a page asks
+
     return _json(live_feed.cards_payload(rt.live_cards(), since))
 
 
@@ -61,6 +62,8 @@ def cards(rt: RuntimeDep, since: Since = None) -> Response:
     summary="The history charts of a window as Plotly figures, with what it takes to extend them",
 )
 def charts(rt: RuntimeDep, win: CsvWindow, request: Request, tz: Tz = "UTC") -> Response:
+    from dashboard_core.metrics import live_feed  # pandas and Plotly: not loaded until a page asks
+
     view = live_feed.ChartsView(
         win, _zone(tz), live=not (request.query_params.get("start") or request.query_params.get("end"))
     )
@@ -81,6 +84,10 @@ def points(
     step: Annotated[str, Query(description="`full`, or the tier the chart is drawn at (its `step`)")] = "full",
     tz: Tz = "UTC",
 ) -> Response:
+    import pandas as pd
+
+    from dashboard_core.metrics import live_feed
+
     try:
         rows = rt.history_tail(pd.Timestamp(since, unit="ms", tz="UTC"), step)
     except ValueError as exc:
