@@ -193,7 +193,8 @@ def _as_utc(value: datetime, tz: str) -> pd.Timestamp:
 
 
 _LINK_STYLE = (
-    "display:inline-block;padding:0.4rem 0.75rem;border:1px solid rgba(49,51,63,0.2);"
+    # The border is the text's own colour, faded: it shows on the light and the dark theme alike.
+    "display:inline-block;padding:0.4rem 0.75rem;border:1px solid color-mix(in srgb,currentColor 25%,transparent);"
     "border-radius:0.5rem;text-decoration:none;color:inherit;"
 )
 

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 STATUS_COLOURS = {
     "passed": "#21a366",
     "failed": "#d62728",
-    "error": "#8c2d04",
+    "error": "#b5541b",  # a brown that reads on the light and the dark theme (#8c2d04 vanished on dark)
     "timed out": "#ff7f0e",
     "cancelled": "#7f7f7f",
     "interrupted": "#9467bd",

@@ -1,0 +1,142 @@
+"""Dark mode in a real headless Chromium against a real server: the app follows the
+browser's light or dark preference (Playwright emulates ``prefers-color-scheme``), the
+menu's theme switch overrides it, and a chart on a page other than Metrics is drawn dark
+with light text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Server, launch_server
+from tests.polling import wait_until
+from tests.testing.conftest import suites_entries
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+FIRST_RENDER_MS = 60_000  # first page load on a fresh, loaded server
+RUN_SECONDS = 180  # the demo suite and a two-step workflow on a loaded 2-core machine
+
+q = json.dumps  # TOML basic strings are JSON strings
+
+
+def workflow_toml() -> str:
+    step = [sys.executable, "-c", "print('done')"]
+    return f"""
+[[workflows]]
+name = "pipeline"
+[[workflows.steps]]
+name = "first"
+argv = {q(step)}
+[[workflows.steps]]
+name = "second"
+argv = {q(step)}
+depends_on = ["first"]
+"""
+
+
+@pytest.fixture(scope="module")
+def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A dashboard with something on every page: an agent (an event and a timeline), a
+    finished run of the demo suite (its history chart) and of a workflow (its steps chart)."""
+    tmp = tmp_path_factory.mktemp("looks")
+    server = launch_server(tmp, suites_entries(tmp) + workflow_toml())
+    try:
+        with server.client() as api:
+            assert api.post("/api/agents/researcher-1/heartbeat", json={"status": "ok"}).status_code == 200
+            run = api.post("/api/dashboard/testing/run-suite", json={"test_suite": "demo"}).json()["test_id"]
+            flow = api.post("/api/dashboard/workflows/start", json={"workflow": "pipeline"}).json()["run_id"]
+
+            def finished() -> bool:
+                suite = api.get(f"/api/testing/runs/{run}").json()["status"]
+                steps = api.get(f"/api/workflows/runs/{flow}").json()["status"]
+                return suite not in ("queued", "running") and steps not in ("running",)
+
+            wait_until(finished, RUN_SECONDS, "the demo suite's run and the workflow's run to finish", interval=0.5)
+        yield server
+    finally:
+        server.stop()
+
+
+def luminance(css: str) -> float:
+    """Relative luminance (WCAG: 0 black .. 1 white) of a CSS ``rgb()`` or ``rgba()`` colour."""
+    channels = [float(v) / 255 for v in re.findall(r"[\d.]+", css)[:3]]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+APP_BACKGROUND = "() => getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+
+
+def app_luminance(page: Any) -> float:
+    return luminance(page.evaluate(APP_BACKGROUND))
+
+
+def dark(page: Any) -> bool:
+    return app_luminance(page) < 0.1
+
+
+def light(page: Any) -> bool:
+    return app_luminance(page) > 0.8
+
+
+# -- dark mode -------------------------------------------------------------------
+def test_the_app_follows_the_browsers_dark_preference(busy: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{busy.url}/")
+    expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=FIRST_RENDER_MS)
+    wait_until(lambda: dark(page), 30, "a dark page under a dark preference")
+    page.emulate_media(color_scheme="light")  # the preference changes while the page is open
+    wait_until(lambda: light(page), 30, "a light page once the preference is light")
+
+
+def test_the_menus_theme_switch_overrides_the_preference(busy: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{busy.url}/events")
+    expect(page.get_by_test_id("stMainBlockContainer")).to_be_visible(timeout=FIRST_RENDER_MS)
+    wait_until(lambda: dark(page), 30, "a dark page under a dark preference")
+
+    def choose(theme: str) -> None:  # Streamlit's top-right menu: System, Light, Dark
+        page.get_by_test_id("stMainMenuButton").click()
+        page.get_by_test_id("stThemeSwitcher").get_by_role("menuitemradio", name=theme, exact=True).click()
+
+    choose("Light")
+    wait_until(lambda: light(page), 30, "a light page after choosing Light")
+    page.reload()  # the choice is kept in this browser
+    expect(page.get_by_test_id("stMainBlockContainer")).to_be_visible(timeout=FIRST_RENDER_MS)
+    wait_until(lambda: light(page), 30, "still light after a reload")
+    choose("System")
+    wait_until(lambda: dark(page), 30, "dark again after choosing System")
+
+
+# The first chart's background (plotly.js paints it on its first SVG), the fill of its title
+# and of its axis tick labels.
+CHART_COLOURS = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const svg = gd && gd.querySelector('svg.main-svg');
+  const title = gd && gd.querySelector('.gtitle');
+  const tick = gd && gd.querySelector('.ytick text');
+  if (!svg || !title || !tick) return null;
+  return {background: getComputedStyle(svg).backgroundColor, title: getComputedStyle(title).fill,
+          tick: getComputedStyle(tick).fill};
+}"""
+
+
+@pytest.mark.parametrize("path", ["/agents", "/tests", "/workflows"])
+def test_a_chart_is_drawn_dark_with_light_text_in_dark_mode(busy: Server, page: Any, path: str) -> None:
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{busy.url}{path}")
+    colours = wait_until(lambda: page.evaluate(CHART_COLOURS), FIRST_RENDER_MS / 1000, f"a chart on {path}")
+    print(colours)
+    assert luminance(colours["background"]) < 0.1, colours
+    assert luminance(colours["title"]) > 0.5 and luminance(colours["tick"]) > 0.3, colours
