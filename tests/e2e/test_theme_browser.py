@@ -1,7 +1,9 @@
-"""Dark mode in a real headless Chromium against a real server: the app follows the
-browser's light or dark preference (Playwright emulates ``prefers-color-scheme``), the
-menu's theme switch overrides it, and a chart on a page other than Metrics is drawn dark
-with light text.
+"""Dark mode and charts, in a real headless Chromium against a real server.
+
+Dark mode: the app follows the browser's light or dark preference (Playwright emulates
+``prefers-color-scheme``), the menu's theme switch overrides it, and a chart on a page
+other than Metrics is drawn dark with light text. Charts: plotly.js's toolbar (the
+modebar) covers no chart title, at 390 px (a phone) and 1400 px wide.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 FIRST_RENDER_MS = 60_000  # first page load on a fresh, loaded server
 RUN_SECONDS = 180  # the demo suite and a two-step workflow on a loaded 2-core machine
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1400, "height": 1000}
 
 q = json.dumps  # TOML basic strings are JSON strings
 
@@ -140,3 +144,38 @@ def test_a_chart_is_drawn_dark_with_light_text_in_dark_mode(busy: Server, page: 
     print(colours)
     assert luminance(colours["background"]) < 0.1, colours
     assert luminance(colours["title"]) > 0.5 and luminance(colours["tick"]) > 0.3, colours
+
+
+# -- charts ---------------------------------------------------------------------
+# The boxes of the first chart, of its modebar, and of what the modebar must not cover: the
+# title, the subtitle and the legend.
+CHART_BOXES = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const bar = gd && gd.querySelector('.modebar');
+  if (!bar || !gd.querySelector('.gtitle')) return null;
+  return {chart: box(gd), modebar: box(bar),
+          titles: [...gd.querySelectorAll('.gtitle, .gtitle-subtitle')].map(box),
+          legend: [...gd.querySelectorAll('.legend')].map(box)};
+}"""
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1400"])
+def test_the_chart_toolbar_covers_no_title(busy: Server, page: Any, viewport: dict[str, int]) -> None:
+    page.set_viewport_size(viewport)
+    for path in ("/tests", "/workflows", "/agents"):
+        page.goto(f"{busy.url}{path}")
+        chart = page.locator(".js-plotly-plot").first
+        chart.wait_for(timeout=FIRST_RENDER_MS)
+        chart.scroll_into_view_if_needed()
+        chart.hover()  # the modebar shows while the pointer is over the chart
+        boxes = wait_until(lambda: page.evaluate(CHART_BOXES), 30, f"the chart's title and modebar on {path}")
+        print(path, boxes)
+        for covered in [*boxes["titles"], *boxes["legend"]]:
+            assert not overlap(covered, boxes["modebar"]), f"{path}: {boxes}"
+        for title in boxes["titles"]:
+            assert title[2] <= boxes["chart"][2], f"{path}: a title runs past the chart's right edge: {boxes}"
