@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.style import page_style
 from ui.url_state import note_page
 from ui.widgets import critical_toasts, sidebar_status
 
@@ -28,6 +29,7 @@ st.set_page_config(
     layout="wide",
     menu_items={"About": ABOUT},
 )
+page_style()
 
 page = st.navigation(
     [

@@ -1,9 +1,11 @@
-"""Dark mode and charts, in a real headless Chromium against a real server.
+"""Dark mode and a phone, in a real headless Chromium against a real server.
 
 Dark mode: the app follows the browser's light or dark preference (Playwright emulates
 ``prefers-color-scheme``), the menu's theme switch overrides it, and a chart on a page
-other than Metrics is drawn dark with light text. Charts: plotly.js's toolbar (the
-modebar) covers no chart title, at 390 px (a phone) and 1400 px wide.
+other than Metrics is drawn dark with light text. A phone (390 px wide): no page runs
+past the screen's right edge (tables, dataframes and code blocks scroll in their own
+box), the summary cards fill the width, the time presets wrap onto a second row, and
+plotly.js's toolbar (the modebar) covers no chart title.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from dashboard_core.metrics.windows import PRESETS
 from tests.e2e.conftest import Server, launch_server
 from tests.polling import wait_until
 from tests.testing.conftest import suites_entries
@@ -146,7 +149,99 @@ def test_a_chart_is_drawn_dark_with_light_text_in_dark_mode(busy: Server, page: 
     assert luminance(colours["title"]) > 0.5 and luminance(colours["tick"]) > 0.3, colours
 
 
-# -- charts ---------------------------------------------------------------------
+# -- a phone ---------------------------------------------------------------------
+# What shows that each page has drawn what it shows with the busy server's data.
+DRAWN = {
+    "/": "[data-testid=stTable]",
+    "/metrics": "button:has-text('Last 15 min')",
+    "/tests": ".js-plotly-plot",
+    "/workflows": ".js-plotly-plot",
+    "/agents": ".js-plotly-plot",
+    "/safety": "[data-testid=stTable], [data-testid=stAlert]",
+    "/events": "[data-testid=stDataFrame]",
+}
+
+# Everything drawn past the right edge of the window, except inside a table, a dataframe or
+# a code block, which scroll sideways in their own box; and how wide the document is.
+PAST_THE_EDGE = """() => {
+  const edge = window.innerWidth + 1;
+  const scrolls = '[data-testid=stTable], [data-testid=stDataFrame], [data-testid=stCode], pre';
+  const past = [...document.querySelectorAll('[data-testid=stMain] *')].filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.right > edge && !e.closest(scrolls);
+  });
+  return {document: document.documentElement.scrollWidth,
+          past: past.slice(0, 10).map(e => `${e.tagName} ${e.getAttribute('data-testid') || e.getAttribute('class') || ''}`
+            + ` "${(e.textContent || '').trim().slice(0, 40)}" ends at ${Math.round(e.getBoundingClientRect().right)}`)};
+}"""
+
+
+def test_no_page_runs_past_a_phone_screen(busy: Server, page: Any) -> None:
+    page.set_viewport_size(PHONE)
+    for path, drawn in DRAWN.items():
+        page.goto(f"{busy.url}{path}")
+        page.locator(drawn).first.wait_for(timeout=FIRST_RENDER_MS)
+        found = page.evaluate(PAST_THE_EDGE)
+        assert found["document"] <= PHONE["width"] and found["past"] == [], f"{path}: {found}"
+
+
+# The summary cards (the Overview's first row of cards: Safety, Components, ...), each card's
+# left and right edge and top, and the row's left and right edge.
+SUMMARY_CARDS = """() => {
+  const first = document.querySelector('[data-testid=stMetric]');
+  const row = first && first.closest('[data-testid=stHorizontalBlock]');
+  if (!row) return null;
+  const edges = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top}; };
+  return {row: edges(row), cards: [...row.querySelectorAll('[data-testid=stMetric]')].map(edges)};
+}"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1400"])
+def test_the_summary_cards_fill_the_width(busy: Server, page: Any, viewport: dict[str, int]) -> None:
+    page.set_viewport_size(viewport)
+    page.goto(f"{busy.url}/")
+    found = wait_until(lambda: page.evaluate(SUMMARY_CARDS), FIRST_RENDER_MS / 1000, "the summary cards")
+    cards, left, right = found["cards"], found["row"]["left"], found["row"]["right"]
+    # Each row of cards runs from the row's left edge to its right edge (a phone: one card a row).
+    rows: dict[float, list[dict[str, float]]] = {}
+    for card in cards:
+        rows.setdefault(round(card["top"]), []).append(card)
+    full = [row for row in rows.values() if len(row) == len(next(iter(rows.values())))]
+    assert len(cards) >= 7 and full, cards
+    for row in full:
+        assert abs(row[0]["left"] - left) <= 1 and abs(row[-1]["right"] - right) <= 1, (left, right, row)
+    if viewport is PHONE:
+        assert all(len(row) == 1 for row in rows.values()), rows
+
+
+def test_the_time_presets_wrap_on_a_phone(busy: Server, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.set_viewport_size(PHONE)
+    page.goto(f"{busy.url}/metrics")
+    labels = [*PRESETS.values(), "Custom"]
+    for label in labels:
+        button = page.get_by_role("radio", name=label, exact=True)  # a segmented control's options
+        expect(button).to_be_visible(timeout=FIRST_RENDER_MS)
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (label, box)
+
+
+TABLE_BOX = """() => {
+  const t = document.querySelector('[data-testid=stTableStyledTable]');
+  return t && {table: t.getBoundingClientRect().width, box: t.parentElement.clientWidth,
+               scrolls: getComputedStyle(t.parentElement).overflowX};
+}"""
+
+
+def test_a_table_scrolls_on_a_phone_instead_of_squeezing(busy: Server, page: Any) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(f"{busy.url}/")
+    table = wait_until(lambda: page.evaluate(TABLE_BOX), FIRST_RENDER_MS / 1000, "the latest events table")
+    assert table["table"] > PHONE["width"] and table["box"] < PHONE["width"], table
+    assert table["scrolls"] in ("auto", "scroll"), table
+
+
 # The boxes of the first chart, of its modebar, and of what the modebar must not cover: the
 # title, the subtitle and the legend.
 CHART_BOXES = """() => {
