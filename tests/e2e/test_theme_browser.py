@@ -126,6 +126,29 @@ def test_the_menus_theme_switch_overrides_the_preference(busy: Server, page: Any
     wait_until(lambda: dark(page), 30, "dark again after choosing System")
 
 
+LOGIN_COLOURS = """() => [document.body, document.querySelector('form, main')].map(e => {
+  const s = getComputedStyle(e); return {background: s.backgroundColor, text: s.color}; })"""
+
+
+def test_the_login_pages_follow_a_dark_preference(chromium: Any) -> None:
+    """The pages before Streamlit's (the login form, an OIDC refusal) have no theme switch,
+    only the preference; rendered in the browser from the HTML the server sends."""
+    from dashboard_core.auth.login_page import login_html
+    from dashboard_core.auth.oidc import PAGE as REFUSAL
+
+    pages = [login_html("/", "Wrong name or password."), REFUSAL.format(message="Not allowed here.")]
+    for scheme, readable in (("dark", lambda bg, fg: bg < 0.1 and fg > 0.5), ("light", lambda bg, fg: bg > 0.8)):
+        context = chromium.new_context(color_scheme=scheme)
+        try:
+            page = context.new_page()
+            for html in pages:
+                page.set_content(html)
+                for box in page.evaluate(LOGIN_COLOURS):
+                    assert readable(luminance(box["background"]), luminance(box["text"])), (scheme, box)
+        finally:
+            context.close()
+
+
 # The first chart's background (plotly.js paints it on its first SVG), the fill of its title
 # and of its axis tick labels.
 CHART_COLOURS = """() => {
