@@ -230,7 +230,7 @@ def test_the_summary_cards_fill_the_width(busy: Server, page: Any, viewport: dic
     for card in cards:
         rows.setdefault(round(card["top"]), []).append(card)
     full = [row for row in rows.values() if len(row) == len(next(iter(rows.values())))]
-    assert len(cards) >= 7 and full, cards
+    assert len(cards) >= 4 and full, cards  # safety, components, agents, tests
     for row in full:
         assert abs(row[0]["left"] - left) <= 1 and abs(row[-1]["right"] - right) <= 1, (left, right, row)
     if viewport is PHONE:
