@@ -39,7 +39,7 @@ SHOTS = ROOT / "docs" / "images" / "screenshots"
 # Each page's address and what shows that it has drawn its content.
 PAGES = {
     "overview": ("/", "[data-testid=stMetric]"),
-    "metrics": ("/metrics", "[data-testid=stMetric], .js-plotly-plot"),
+    "metrics": ("/metrics", ".js-plotly-plot"),
     "tests": ("/tests", ".js-plotly-plot"),
     "workflows": ("/workflows", ".js-plotly-plot"),
     "agents": ("/agents", ".js-plotly-plot"),

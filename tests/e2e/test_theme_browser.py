@@ -1,11 +1,11 @@
 """Dark mode and a phone, in a real headless Chromium against a real server.
 
 Dark mode: the app follows the browser's light or dark preference (Playwright emulates
-``prefers-color-scheme``), the menu's theme switch overrides it, and a chart on a page
-other than Metrics is drawn dark with light text. A phone (390 px wide): no page runs
-past the screen's right edge (tables, dataframes and code blocks scroll in their own
-box), the summary cards fill the width, the time presets wrap onto a second row, and
-plotly.js's toolbar (the modebar) covers no chart title.
+``prefers-color-scheme``), the menu's theme switch overrides it, a chart on a page other
+than Metrics is drawn dark with light text, and the login pages follow too. A phone
+(390 px wide): no page runs past the screen's right edge (tables, dataframes and code
+blocks scroll in their own box), the summary cards fill the width, the time presets wrap
+onto a second row, and plotly.js's toolbar (the modebar) covers no chart title.
 """
 
 from __future__ import annotations
