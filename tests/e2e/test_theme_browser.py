@@ -184,14 +184,24 @@ DRAWN = {
     "/events": "[data-testid=stDataFrame]",
 }
 
-# Everything drawn past the right edge of the window, except inside a table, a dataframe or
-# a code block, which scroll sideways in their own box; and how wide the document is.
+# Everything drawn past the right edge of the window, except inside a box that scrolls
+# sideways with a scrollbar one can see and itself ends on screen (a table, a dataframe, a
+# code block); and how wide the document is. A row that scrolls with its scrollbar hidden
+# (Streamlit's button groups in a column) counts as past the edge: nothing says it goes on.
 PAST_THE_EDGE = """() => {
   const edge = window.innerWidth + 1;
-  const scrolls = '[data-testid=stTable], [data-testid=stDataFrame], [data-testid=stCode], pre';
-  const past = [...document.querySelectorAll('[data-testid=stMain] *')].filter(e => {
+  const main = document.querySelector('[data-testid=stMain]');  // the page's own scroller: not a box
+  const scrollsInView = e => {
+    for (let a = e.parentElement; a && a !== main; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (['auto', 'scroll'].includes(s.overflowX) && s.scrollbarWidth !== 'none'
+          && a.getBoundingClientRect().right <= edge) return true;
+    }
+    return false;
+  };
+  const past = [...main.querySelectorAll('*')].filter(e => {
     const r = e.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && r.right > edge && !e.closest(scrolls);
+    return r.width > 0 && r.height > 0 && r.right > edge && !scrollsInView(e);
   });
   return {document: document.documentElement.scrollWidth,
           past: past.slice(0, 10).map(e => `${e.tagName} ${e.getAttribute('data-testid') || e.getAttribute('class') || ''}`
