@@ -84,26 +84,28 @@ def workflows_toml(work: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drawn(page: Any, ready: str) -> None:
-    """Until ``ready`` shows and the page's script has finished a run."""
-    page.wait_for_selector(ready, timeout=90_000)
-    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=60_000)
-    page.wait_for_timeout(SETTLE_MS)
+def content_height(page: Any) -> int:
+    return int(page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight"))
 
 
 def shoot(page: Any, url: str, ready: str, path: Path, width: int, max_height: int) -> None:
     """The whole page: the window made as tall as the page's content (Streamlit scrolls its
-    main block, not the document), up to ``max_height``."""
+    main block, not the document), up to ``max_height``. ``ready`` is waited for once the
+    window is that tall: the Metrics charts are drawn only once they are in view."""
     page.set_viewport_size({"width": width, "height": SCREENS[width]})
     page.goto(url, wait_until="domcontentloaded", timeout=60_000)
     # A toast for each critical event that happens while the page is open would sit on the title.
     page.add_style_tag(content="[data-testid=stToastContainer] { display: none !important; }")
-    drawn(page, ready)
-    tall = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
-    height = max(SCREENS[width], min(int(tall), max_height))
-    if height > SCREENS[width]:
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(SETTLE_MS)  # charts redraw at the new size
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=90_000)
+    page.wait_for_timeout(SETTLE_MS)
+    height = SCREENS[width]
+    for _ in range(2):  # again if drawing what came into view made the page taller
+        wanted = max(SCREENS[width], min(content_height(page), max_height))
+        if wanted != height:
+            height = wanted
+            page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_selector(ready, timeout=90_000)
+        page.wait_for_timeout(SETTLE_MS)  # charts and cards finish drawing; a picture, not a test
     page.screenshot(path=str(path))
     small = Image.open(path).convert("RGB").quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT)
     small.save(path, optimize=True)
