@@ -236,6 +236,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
             default=OUTCOMES,
             format_func=lambda o: f"{material(OUTCOME_ICON[o])} {o}",
             key="tests_outcomes",
+            wrap=True,  # in a column they would stay on one row, its end out of sight on a phone
         )
         text = text_col.text_input("Search", placeholder="part of a test name or message", key="tests_search")
         shown = filter_cases(frame, outcomes, text)

@@ -73,6 +73,7 @@ def window_row(view: MetricsView, tz: str) -> bool:
             on_change=_chosen,
             args=(tz,),
             label_visibility="collapsed",
+            wrap=True,  # in a column Streamlit keeps one row that scrolls, its end out of sight on a phone
         )
     if view.fixed is None:
         live: bool = live_col.toggle("Live", value=True, key="live", help="Extend the charts as new samples arrive.")

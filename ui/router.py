@@ -8,13 +8,28 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.style import page_style
 from ui.url_state import note_page
 from ui.widgets import critical_toasts, sidebar_status
 
+ABOUT = """**The dashboard**: this machine's metrics, test suites, workflows, components, agents and
+safety rules, live. The REST API and its reference are at [/api/docs](/api/docs).
+
+**Theme** (above): *System* follows the light or dark setting of your browser or operating
+system; *Light* and *Dark* override it in this browser."""
+
 # The favicon is a file of ours (served from /media): an emoji is a box without a colour
 # emoji font, and a Material icon as page_icon (or a page's, without one) is fetched
-# from fonts.gstatic.com.
-st.set_page_config(page_title="Dashboard", page_icon=str(Path(__file__).parent / "favicon.png"), layout="wide")
+# from fonts.gstatic.com. The About entry is there so that the top-right menu shows at all:
+# with client.toolbarMode = "minimal" (ui/streamlit_config.toml) Streamlit shows it only for
+# items set here, and it holds the theme switch (System, which follows the browser, Light, Dark).
+st.set_page_config(
+    page_title="Dashboard",
+    page_icon=str(Path(__file__).parent / "favicon.png"),
+    layout="wide",
+    menu_items={"About": ABOUT},
+)
+page_style()
 
 page = st.navigation(
     [

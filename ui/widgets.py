@@ -172,6 +172,7 @@ def window_picker(key: str = "window", default: str = "15m") -> Callable[[], Win
         format_func=lambda o: PRESETS.get(o, o),
         key=key,
         label_visibility="collapsed",
+        wrap=True,  # in a column Streamlit keeps one row that scrolls, its end out of sight on a phone
     )
     choice = choice or default
     if choice != CUSTOM:
@@ -193,7 +194,8 @@ def _as_utc(value: datetime, tz: str) -> pd.Timestamp:
 
 
 _LINK_STYLE = (
-    "display:inline-block;padding:0.4rem 0.75rem;border:1px solid rgba(49,51,63,0.2);"
+    # The border is the text's own colour, faded: it shows on the light and the dark theme alike.
+    "display:inline-block;padding:0.4rem 0.75rem;border:1px solid color-mix(in srgb,currentColor 25%,transparent);"
     "border-radius:0.5rem;text-decoration:none;color:inherit;"
 )
 
@@ -228,6 +230,7 @@ def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], No
 
 CARD_WIDTH = 200  # px: four to a row on a laptop, two on a narrow window
 SUMMARY_WIDTH = 230  # px: room for a status word ("warning") and the label's icon
+SUMMARY_KEY = "summary_cards"  # ui/style.py lays them out: equal cards that fill each row
 
 
 def show_cards(cards: list[Card]) -> None:
@@ -251,10 +254,11 @@ def show_cards(cards: list[Card]) -> None:
 
 
 def show_summary(items: Sequence[Summary]) -> None:
-    """Summary cards: a big value and a coloured note under it (no arrow), in
-    one wrapping row like the live cards (columns squeezed the values to "3.…"
-    on a narrow window)."""
-    with st.container(horizontal=True, gap="small"):
+    """Summary cards: a big value and a coloured note under it (no arrow), at
+    least ``SUMMARY_WIDTH`` wide and as many to a row as fit, stretched to fill
+    it (ui/style.py's grid; a phone has one a row): columns squeezed the values
+    to "3.…" on a narrow window, fixed widths left a gap on the right."""
+    with st.container(horizontal=True, gap="small", key=SUMMARY_KEY):
         for item in items:
             st.metric(
                 item.label,
@@ -265,5 +269,5 @@ def show_summary(items: Sequence[Summary]) -> None:
                 help=item.help,
                 icon=material(item.icon) if item.icon else None,
                 border=True,
-                width=SUMMARY_WIDTH,
+                width="stretch",
             )

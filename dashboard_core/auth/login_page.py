@@ -16,6 +16,13 @@ input {{ width: 100%; box-sizing: border-box; padding: .5rem; border: 1px solid 
 button {{ margin-top: 1.2rem; width: 100%; padding: .6rem; border: 0; border-radius: .4rem; background: #ff4b4b; color: white; font-size: 1rem; cursor: pointer; }}
 .error {{ color: #b00020; font-size: .9rem; margin-top: .8rem; }}
 .sso {{ display: block; margin-top: 1rem; padding: .55rem; border: 1px solid #c9ccd1; border-radius: .4rem; text-align: center; color: inherit; text-decoration: none; }}
+:root {{ color-scheme: light dark; }}
+@media (prefers-color-scheme: dark) {{
+body {{ background: #171614; color: #f0efed; }}
+form {{ background: #2a2926; box-shadow: none; }}
+input, .sso {{ border-color: #4a4742; }}
+.error {{ color: #ff8a80; }}
+}}
 </style></head>
 <body><form method="post" action="/auth/login">
 <h1>Dashboard</h1>

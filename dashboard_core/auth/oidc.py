@@ -300,6 +300,11 @@ PAGE = """<!doctype html>
 body {{ font-family: system-ui, sans-serif; background: #f6f7f9; display: grid; place-items: center; min-height: 100vh; margin: 0; }}
 main {{ background: white; padding: 2rem 2.5rem; border-radius: 0.75rem; box-shadow: 0 1px 4px rgba(0,0,0,.12); max-width: 30rem; }}
 h1 {{ font-size: 1.3rem; margin: 0 0 1rem; }}
+:root {{ color-scheme: light dark; }}
+@media (prefers-color-scheme: dark) {{
+body {{ background: #171614; color: #f0efed; }}
+main {{ background: #2a2926; box-shadow: none; }}
+}}
 </style></head>
 <body><main><h1>Dashboard</h1><p role="alert">{message}</p>
 <p><a href="/auth/logout">Log in as someone else</a></p></main></body></html>

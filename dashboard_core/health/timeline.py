@@ -14,6 +14,7 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard_core.figure_title import set_title, title_band
 from dashboard_core.models import Event
 
 STATE_COLOURS = {
@@ -77,11 +78,11 @@ def timeline_figure(intervals: pd.DataFrame, tz: str = "UTC", title: str = "Stat
     names = list(dict.fromkeys(intervals["name"]))
     fig.update_layout(
         barmode="overlay",
-        height=120 + 28 * len(names),
-        margin={"l": 10, "r": 10, "t": 36, "b": 10},
-        title={"text": title, "x": 0, "font": {"size": 14}},
+        height=84 + 28 * len(names) + title_band(),
+        margin={"l": 10, "r": 10, "b": 10},
         xaxis={"type": "date"},
         yaxis={"categoryorder": "array", "categoryarray": names[::-1], "title": None},
         legend={"orientation": "h", "y": -0.2},
     )
+    set_title(fig, title)
     return fig

@@ -11,10 +11,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard_core.figure_title import set_title, title_band
+
 STATUS_COLOURS = {
     "passed": "#21a366",
     "failed": "#d62728",
-    "error": "#8c2d04",
+    "error": "#b5541b",  # a brown that reads on the light and the dark theme (#8c2d04 vanished on dark)
     "timed out": "#ff7f0e",
     "cancelled": "#7f7f7f",
     "interrupted": "#9467bd",
@@ -77,14 +79,7 @@ def history_figure(history: pd.DataFrame, tz: str = "UTC") -> go.Figure | None:
     fig.update_yaxes(title_text="pass rate %", range=[0, 105], row=1, col=1)
     fig.update_yaxes(title_text="seconds", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(type="category", title_text="run", row=2, col=1)
-    fig.update_layout(
-        height=420,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        showlegend=False,
-        title={
-            "text": "Pass rate and duration per run (colour: status; open and hatched: re-runs of failed tests)",
-            "x": 0,
-            "font": {"size": 14},
-        },
-    )
+    fig.update_layout(height=390 + title_band(subtitle=True), margin={"l": 10, "r": 10, "b": 10}, showlegend=False)
+    # The key in a subtitle: on one line with the title it ran past a phone's width.
+    set_title(fig, "Pass rate and duration per run", "colour: status · open, hatched: re-runs of failed tests")
     return fig

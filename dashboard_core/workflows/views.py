@@ -9,6 +9,7 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard_core.figure_title import legend_under_title
 from dashboard_core.health.timeline import COLUMNS, timeline_figure
 from dashboard_core.models import ParamInfo, WorkflowRunInfo
 
@@ -54,7 +55,7 @@ def steps_figure(run: WorkflowRunInfo, now: datetime, tz: str = "UTC") -> go.Fig
     """The run's step timeline (a Gantt chart); None before any step started."""
     figure = timeline_figure(step_intervals(run, now), tz, f"Steps of run {run.id} ({run.workflow})")
     if figure is not None:  # a chart of a few rows is short: below it, the legend would cover the time axis
-        figure.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+        legend_under_title(figure)
     return figure
 
 
