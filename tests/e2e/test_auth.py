@@ -222,7 +222,7 @@ def test_a_viewer_logs_in_in_a_browser_and_sees_no_buttons_that_act(
     expect(page.locator(".st-key-card_demo")).to_be_visible()
     expect(page.locator(".st-key-card_demo").get_by_role("button", name=re.compile("Run$"))).to_have_count(0)
     page.goto(f"{secured.url}/metrics")
-    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("dlChart").first.locator(".js-plotly-plot")).to_be_visible(timeout=60_000)
     assert violations == [], violations
 
 
