@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 import psutil
 
 from dashboard_core.auth.secret_key import data_key
@@ -28,11 +28,8 @@ from dashboard_core.events import EventLog
 from dashboard_core.health.agents import AgentRegistry
 from dashboard_core.health.alerts import AlertEngine
 from dashboard_core.health.monitor import HealthMonitor
-from dashboard_core.metrics.cards import CARD_WINDOW, Card, CardCache
 from dashboard_core.metrics.fields import FieldTable
-from dashboard_core.metrics.figure_cache import FigureCache
-from dashboard_core.metrics.frame import RollingFrame
-from dashboard_core.metrics.history_read import HistoryRead, HistoryReader
+from dashboard_core.metrics.frame import RollingFrame, Rows
 from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.history_writer import HistoryWriter
 from dashboard_core.metrics.processes import ProcessRow, top_processes
@@ -56,6 +53,13 @@ from dashboard_core.store import Store, StoreError, open_store
 from dashboard_core.testing.manager import SuiteManager
 from dashboard_core.units import format_duration
 from dashboard_core.workflows.supervisor import WorkflowSupervisor
+
+if TYPE_CHECKING:  # loaded by the first page or request that needs them (see Runtime.figures)
+    import pandas as pd
+
+    from dashboard_core.metrics.cards import Card, CardCache
+    from dashboard_core.metrics.figure_cache import FigureCache
+    from dashboard_core.metrics.history_read import HistoryRead, HistoryReader
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +110,6 @@ class Runtime:
             if self.history_store is not None
             else None
         )
-        self.figures = FigureCache(self.fields)  # chart figures shared by sessions
-        self._cards = CardCache(self.fields)  # and the live cards
-        self._history_reader = HistoryReader(
-            self.frame,
-            self.history_store,
-            sample_interval=config.sampler.interval_seconds,
-            dtype_of=self._dtype_of,
-        )
         self.started_at: datetime | None = None
         self._started_mono = 0.0
         self._process = psutil.Process()
@@ -126,6 +122,26 @@ class Runtime:
     def _dtype_of(self, column: str) -> str:
         field = self.fields.for_column(column)
         return field.dtype if field else "float32"
+
+    # Built on first use, by a page or a request: an idle server never loads pandas, pyarrow or plotly.
+    @cached_property
+    def figures(self) -> FigureCache:  # chart figures shared by sessions
+        from dashboard_core.metrics.figure_cache import FigureCache
+
+        return FigureCache(self.fields)
+
+    @cached_property
+    def _cards(self) -> CardCache:  # the live cards, shared by sessions
+        from dashboard_core.metrics.cards import CardCache
+
+        return CardCache(self.fields)
+
+    @cached_property
+    def _history_reader(self) -> HistoryReader:
+        from dashboard_core.metrics.history_read import HistoryReader
+
+        interval = self.config.sampler.interval_seconds
+        return HistoryReader(self.frame, self.history_store, sample_interval=interval, dtype_of=self._dtype_of)
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -245,6 +261,8 @@ class Runtime:
     def live_cards(self) -> list[Card]:
         """The cards of the last ~2 minutes (none once the newest sample is older),
         built once per new sample for every session that shows them."""
+        from dashboard_core.metrics.cards import CARD_WINDOW
+
         window = resolve_window(CARD_WINDOW)
         span = self.frame.span()
         key = None if span is None else (span[1], span[1] >= window.start)
@@ -290,6 +308,8 @@ class Runtime:
 
     def processes_frame(self, by: Literal["cpu", "memory"], n: int | None = None) -> pd.DataFrame:
         """The top-N table as a DataFrame, ready for a table widget."""
+        import pandas as pd
+
         rows = [p.model_dump() for p in self.top_processes(by, n)]
         return pd.DataFrame(rows, columns=list(ProcessInfo.model_fields))
 
@@ -308,7 +328,7 @@ class Runtime:
         uptime = time.monotonic() - self._started_mono if self.started_at else 0.0
         times = self._process.cpu_times()
         cpu = times.user + times.system - self._cpu_at_start
-        span = self.frame.span()
+        span = self.frame.span_ns()
         return SelfHealth(
             started_at=self.started_at or datetime.now(UTC),
             uptime_seconds=uptime,
@@ -316,7 +336,7 @@ class Runtime:
             process_interval_seconds=self.config.sampler.process_interval_seconds,
             samples_held=len(self.frame),
             capacity=self.frame.capacity,
-            history_span_seconds=(span[1] - span[0]).total_seconds() if span else 0.0,
+            history_span_seconds=(span[1] - span[0]) / 1e9 if span else 0.0,
             bytes_per_row=self.frame.bytes_per_row,
             sampler_running=self.sampler.alive,
             sampler_cpu_ms_per_sample=status.cpu_ms_per_sample,
@@ -336,8 +356,8 @@ class _AlertInputs:
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
 
-    def history(self, window: Window) -> pd.DataFrame:
-        return self._rt.history(window)
+    def samples(self, start_ns: int, end_ns: int) -> Rows:
+        return self._rt.frame.rows(start_ns, end_ns)
 
     def component_state(self, name: str) -> ComponentState | None:
         status = self._rt.health.status(name)

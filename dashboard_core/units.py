@@ -6,8 +6,6 @@ import math
 from datetime import UTC, datetime
 from typing import overload
 
-import pandas as pd
-
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -60,6 +58,8 @@ def format_seconds(seconds: float) -> str:
 
 def local_time(ts: datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A UTC time as the viewer's clock shows it (``tz``: an IANA name such as ``Europe/Berlin``)."""
+    import pandas as pd  # here: pages call it, an idle server never does (and loads no pandas)
+
     return pd.Timestamp(ts).tz_convert(tz).strftime(fmt)
 
 

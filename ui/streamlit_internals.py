@@ -20,6 +20,11 @@ Patches:
   dropped. Tests: ``tests/ui/test_streamlit_internals.py`` and
   ``tests/ui/test_pages.py::test_live_redraws_do_not_pile_up_widget_state``.
 
+- :func:`register_plotly_theme`: Streamlit registers its Plotly theme while it is
+  imported (``elements/plotly_chart.py``), which loads Plotly's figure classes
+  and validators (16 MiB) into a server that draws nothing until a page opens;
+  ``ui/launch.py`` imports Streamlit without them and calls this once Plotly is
+  imported. Tests: ``tests/ui/test_launch.py``.
 - :class:`BackendBaseUrl`: on a deep link (``/metrics``) Streamlit's front end asks
   ``/metrics/_stcore/health`` and ``/metrics/_stcore/host-config`` first (two 404s in
   the console) as it cannot tell the page from the app's base path. Tests:
@@ -168,6 +173,15 @@ INDEX_MARKER = b'<div id="root"></div>'  # Streamlit's index.html, not another H
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
+
+
+def register_plotly_theme() -> None:
+    """Register Streamlit's Plotly theme (``pio.templates["streamlit"]``, made the
+    default), as importing Streamlit does when Plotly is importable then. Called
+    by ``ui/launch.py`` right after the first import of ``plotly.graph_objects``."""
+    from streamlit.elements.lib.streamlit_plotly_theme import configure_streamlit_plotly_theme
+
+    configure_streamlit_plotly_theme()
 
 
 class BackendBaseUrl:

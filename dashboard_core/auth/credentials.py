@@ -1,24 +1,35 @@
-"""Passwords (argon2, through argon2-cffi) and API tokens (random, stored as SHA-256)."""
+"""Passwords (argon2, through argon2-cffi) and API tokens (random, stored as SHA-256).
+
+argon2 loads with the first password hashed or checked, not with the server: a
+dashboard without users, or before anyone logs in, never needs it."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from functools import cache
+from typing import TYPE_CHECKING
 
 from dashboard_core.auth.principals import Principal
 from dashboard_core.config import AuthConfig
 
-_HASHER = PasswordHasher()
-# Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY = _HASHER.hash("not a password anyone has")
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@cache
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The hasher, and a hash checked against when the name is unknown, so a wrong name
+    costs as long as a wrong password (both made on the first use, whatever the name)."""
+    from argon2 import PasswordHasher
+
+    hasher = PasswordHasher()
+    return hasher, hasher.hash("not a password anyone has")
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def new_token() -> tuple[str, str]:
@@ -35,9 +46,12 @@ def token_digest(token: str) -> str:
 
 
 def check_password(auth: AuthConfig, name: str, password: str) -> Principal | None:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    hasher, dummy = _hasher()
     user = next((u for u in auth.users if u.name == name), None)
     try:
-        _HASHER.verify(user.password_hash if user else _DUMMY, password)
+        hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return None
     return Principal(user.name, user.role, "user") if user else None

@@ -20,7 +20,6 @@ import math
 from typing import Protocol
 
 import numpy as np
-import pandas as pd
 
 from dashboard_core.health.alert_history import AlertHistory
 from dashboard_core.health.alert_state import (
@@ -34,8 +33,7 @@ from dashboard_core.health.alert_state import (
 from dashboard_core.health.compiled_rules import CompiledRule
 from dashboard_core.health.rules import AgentRule, ComponentRule, MetricRule, SuiteRule
 from dashboard_core.metrics.fields import split_column
-from dashboard_core.metrics.frame import time_index
-from dashboard_core.metrics.windows import Window
+from dashboard_core.metrics.frame import Rows
 from dashboard_core.models import AgentInfo, AgentState, AlertRecord, AlertState, ComponentState, RunInfo, RunStatus
 from dashboard_core.units import format_value
 
@@ -61,8 +59,9 @@ Effect = tuple[CompiledRule, str, AlertRecord, str]  # the rule, "fired" or "res
 class AlertInputs(Protocol):
     """What the rules read; the Runtime provides it."""
 
-    def history(self, window: Window) -> pd.DataFrame:
-        """Metric samples with ``window.start <= t <= window.end`` (UTC DatetimeIndex), oldest first."""
+    def samples(self, start_ns: int, end_ns: int) -> Rows:
+        """Metric samples with ``start_ns <= t <= end_ns`` (ns since the epoch, UTC), oldest
+        first, as numpy arrays: the rules run in an idle server, which loads no pandas."""
         ...
 
     def component_state(self, name: str) -> ComponentState | None:
@@ -94,12 +93,12 @@ class RuleJudge:
     def judge_all(self, now: float) -> list[Effect]:
         """Judge every rule at ``now`` (epoch seconds); a rule that fails says so in its message."""
         effects: list[Effect] = []
-        frame = self._frame(now)
+        rows = self._rows(now)
         for rule in self.rules:
             track = self.tracks[rule.name]
             try:
                 if isinstance(rule.rule, MetricRule):
-                    self._judge_samples(rule, track, frame, now)
+                    self._judge_samples(rule, track, rows, now)
                 else:
                     self._judge_now(rule, track, self._observe(rule), now)
                 if track.state is AlertState.FIRING:
@@ -111,7 +110,7 @@ class RuleJudge:
             track.effects.clear()
         return effects
 
-    def _frame(self, now: float) -> pd.DataFrame | None:
+    def _rows(self, now: float) -> Rows | None:
         """One read of the samples every metric rule needs."""
         now_ns = int(now * NS)
         starts = []
@@ -124,23 +123,22 @@ class RuleJudge:
                     starts.append(now_ns - int((rule.rule.seconds + self.gap_seconds) * NS))
         if not starts:
             return None
-        start = min(min(starts), now_ns)
-        window = Window(pd.Timestamp(start, unit="ns", tz="UTC"), pd.Timestamp(now_ns, unit="ns", tz="UTC"))
-        return self.inputs.history(window)
+        return self.inputs.samples(min(min(starts), now_ns), now_ns)
 
-    def _judge_samples(self, rule: CompiledRule, track: RuleTrack, frame: pd.DataFrame | None, now: float) -> None:
+    def _judge_samples(self, rule: CompiledRule, track: RuleTrack, rows: Rows | None, now: float) -> None:
         spec = rule.rule
         assert isinstance(spec, MetricRule)
         now_ns = int(now * NS)
-        columns = _columns_of(spec, [] if frame is None else list(frame.columns))
-        if frame is None or not columns:
+        columns = _columns_of(spec, [] if rows is None else rows.columns)
+        if rows is None or not columns:
             track.holds = None
             track.message = f"no samples of {spec.column} yet"
             return
-        ns = time_index(frame).as_unit("ns").asi8
+        ns = rows.ts_ns
         lo = track.last_ns if track.last_ns is not None else now_ns - int((spec.seconds + self.gap_seconds) * NS) - 1
         picked = (ns > lo) & (ns <= now_ns)
-        values = frame.loc[picked, columns].to_numpy(dtype=np.float64)
+        where = {name: i for i, name in enumerate(rows.columns)}
+        values = rows.values[picked][:, [where[c] for c in columns]]
         times = ns[picked]
         worst, which, satisfied = _judge_rows(spec, values)
         gap_ns = int(self.gap_seconds * NS)

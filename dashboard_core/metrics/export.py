@@ -6,19 +6,21 @@ cells, headers included, are prefixed with a single quote so they show as text.
 Numbers are never touched: ``-3.5`` stays a number.
 
 Writing goes through pyarrow's CSV writer (about 10x faster than
-``DataFrame.to_csv`` for a 24 h frame); timestamps are ISO 8601 UTC.
+``DataFrame.to_csv`` for a 24 h frame); timestamps are ISO 8601 UTC. pandas and
+pyarrow load with the first export: the API imports this module in an idle server.
 """
 
 from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,6 +43,8 @@ _EXACT_INT = 2.0**53  # float64 holds every whole number below this exactly
 def _numbers(values: np.ndarray) -> pa.Array[Any]:
     """Whole-valued float64 columns (byte counts) as integers, so 17179869184 is
     not written 1.7179869184e+10; anything else as it is. NaN stays empty."""
+    import pyarrow as pa
+
     if values.dtype == np.float64:
         missing = np.isnan(values)
         present = values[~missing]
@@ -57,6 +61,10 @@ def csv_filename(prefix: str, start: datetime, end: datetime) -> str:
 
 def frame_to_csv(frame: pd.DataFrame, index_label: str = "timestamp") -> bytes:
     """The frame as CSV bytes: the (datetime) index first, then every column."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     columns: dict[str, pa.Array[Any]] = {}
     if isinstance(frame.index, pd.DatetimeIndex):
         columns[neutralise(index_label)] = pa.array(iso_utc(frame.index), type=pa.string())

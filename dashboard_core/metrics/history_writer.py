@@ -1,8 +1,9 @@
 """The history writer: feeds the store's tiers from the rolling frame.
 
 The rolling frame already holds every sample, so it is the queue: the writer's
-own thread reads the rows appended since its last visit (one ``to_frame`` of a
-few rows), buckets them per tier with numpy and, every ``flush_seconds``,
+own thread reads the rows appended since its last visit (one ``rows`` of a few
+rows, plain numpy: no DataFrame, so an idle server needs no pandas), buckets them
+per tier with numpy and, every ``flush_seconds``,
 writes in one transaction every bucket that changed, including the bucket
 still filling (rewritten at each flush until it is complete). The sampler
 thread never waits on SQLite and does no extra work per sample.
@@ -23,11 +24,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
-
 from dashboard_core.logonce import recovered, warn_once
-from dashboard_core.metrics.frame import RollingFrame, time_index
+from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.tiers import Buckets, Tier, bucket, merge
 
@@ -138,17 +136,14 @@ class HistoryWriter:
     # -- the work --------------------------------------------------------------------
     def pull(self) -> int:
         """Bucket the samples appended since the last pull; how many there were."""
-        start = None if self._last_ns is None else pd.Timestamp(self._last_ns + 1, unit="ns", tz="UTC")
-        rows = self.frame.to_frame(start)
-        if rows.empty:
+        rows = self.frame.rows(None if self._last_ns is None else self._last_ns + 1)
+        if not len(rows):
             return 0
-        ts = time_index(rows).as_unit("ns").asi8
+        ts, values, columns = rows.ts_ns, rows.values, rows.columns
         if self._last_ns is not None and len(ts) >= self.frame.capacity:  # every row held is new: some may be gone
             warn_once(
                 log, "history-lost", "Metric history may have missed samples: the frame turned over between visits"
             )
-        values = rows.to_numpy(dtype=np.float64)
-        columns = list(rows.columns)
         for tier in self.history.tiers:
             pending = merge(self._pending[tier], bucket(ts, values, columns, tier.ms))
             if len(pending) > MAX_PENDING:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: the API and the runtime import this module in an idle server
+    import pandas as pd
 
 # The choices the UI offers, in order; any "<n><s|m|h|d>" is accepted elsewhere.
 PRESETS: dict[str, str] = {
@@ -20,10 +23,16 @@ PRESETS: dict[str, str] = {
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-# What the history readers can hold: pandas' nanosecond timestamps (1677-09-21 to 2262-04-11).
-EARLIEST = pd.Timestamp.min.tz_localize("UTC")
-LATEST = pd.Timestamp.max.tz_localize("UTC")
-_RANGE = f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
+
+
+@cache
+def _bounds() -> tuple[pd.Timestamp, pd.Timestamp, str]:
+    """What the history readers can hold: pandas' nanosecond timestamps (1677-09-21 to
+    2262-04-11), as the earliest, the latest and the two dates in words."""
+    import pandas as pd
+
+    earliest, latest = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+    return earliest, latest, f"{earliest:%Y-%m-%d} to {latest:%Y-%m-%d}"
 
 
 class WindowError(ValueError):
@@ -32,6 +41,8 @@ class WindowError(ValueError):
 
 def parse_span(text: str) -> pd.Timedelta:
     """``"15m"`` -> 15 minutes. Units: s, m, h, d."""
+    import pandas as pd
+
     match = _SPAN.match(text or "")
     if not match:
         raise WindowError(f"window {text!r} is not a span like 5m, 15m, 1h, 6h, 24h or 7d")
@@ -39,7 +50,7 @@ def parse_span(text: str) -> pd.Timedelta:
     if seconds <= 0:
         raise WindowError(f"window {text!r} must be longer than zero")
     if seconds > pd.Timedelta.max.total_seconds():
-        raise WindowError(f"window {text!r} is longer than the time this dashboard can hold ({_RANGE})")
+        raise WindowError(f"window {text!r} is longer than the time this dashboard can hold ({_bounds()[2]})")
     return pd.Timedelta(seconds=seconds)
 
 
@@ -56,6 +67,8 @@ class Window:
 
 
 def _utc(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
@@ -65,8 +78,9 @@ def _utc(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
     if pd.isna(ts):  # Timestamp("NaT") is NaT
         raise WindowError(f"{name} is empty")
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    if not EARLIEST <= ts <= LATEST:
-        raise WindowError(f"{name} {value!r} is outside the time this dashboard can hold ({_RANGE})")
+    earliest, latest, held = _bounds()
+    if not earliest <= ts <= latest:
+        raise WindowError(f"{name} {value!r} is outside the time this dashboard can hold ({held})")
     return ts
 
 
@@ -82,6 +96,9 @@ def resolve_window(
     With a span and a start, the window runs from start for that span; with a
     span and an end, it runs for that span up to end.
     """
+    import pandas as pd
+
+    earliest, latest, held = _bounds()
     now = _utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
     end_ts = _utc(end, "end") if end is not None else None
     start_ts = _utc(start, "start") if start is not None else None
@@ -96,13 +113,13 @@ def resolve_window(
                 end_ts = end_ts if end_ts is not None else now
                 start_ts = end_ts - length
         except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
-            raise WindowError(f"the window reaches outside the time this dashboard can hold ({_RANGE})") from None
+            raise WindowError(f"the window reaches outside the time this dashboard can hold ({held})") from None
     elif start_ts is None:
         raise WindowError("give a window (e.g. 15m) or a start time")
     else:
         end_ts = end_ts if end_ts is not None else now
-    if not (EARLIEST <= start_ts and end_ts <= LATEST):
-        raise WindowError(f"the window reaches outside the time this dashboard can hold ({_RANGE})")
+    if not (earliest <= start_ts and end_ts <= latest):
+        raise WindowError(f"the window reaches outside the time this dashboard can hold ({held})")
     if start_ts >= end_ts:
         raise WindowError(f"start {start_ts.isoformat()} is not before end {end_ts.isoformat()}")
     return Window(start_ts, end_ts)

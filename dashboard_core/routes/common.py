@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
 
@@ -16,6 +15,9 @@ from dashboard_core.metrics.export import frame_to_csv
 from dashboard_core.metrics.windows import Window, WindowError, resolve_window
 from dashboard_core.models import ErrorResponse
 from dashboard_core.runtime import Runtime
+
+if TYPE_CHECKING:  # the API is built at start-up; pandas loads with the first CSV
+    import pandas as pd
 
 # FastAPI's ``responses=``: extra documented answers by status code.
 Responses = dict[int | str, dict[str, object]]

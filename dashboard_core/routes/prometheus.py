@@ -1,26 +1,28 @@
 """Prometheus both ways: ``GET /api/metrics`` for a Prometheus to scrape, and
 the fleet view's reads of a configured Prometheus (its targets, a host's
-history as CSV, which the Metrics page links to)."""
+history as CSV, which the Metrics page links to).
+
+prometheus_client and the fleet's client (pandas) load with the first request
+that needs them: the API is built at start-up, and an idle server needs neither."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from dashboard_core.collector import build_registry
 from dashboard_core.metrics.export import csv_filename
-from dashboard_core.metrics.prometheus_api import PrometheusError
-from dashboard_core.metrics.prometheus_source import PrometheusSource, source_for
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
 from dashboard_core.routes.tags import Tag
 from dashboard_core.runtime import Runtime
+
+if TYPE_CHECKING:
+    from dashboard_core.metrics.prometheus_source import PrometheusSource
 
 FLEET_CSV = "/prometheus/history.csv"
 
@@ -56,6 +58,8 @@ _UPSTREAM: dict[int | str, dict[str, object]] = {
 
 
 def _source(rt: Runtime) -> PrometheusSource:
+    from dashboard_core.metrics.prometheus_source import source_for
+
     source = source_for(rt.config.prometheus)
     if source is None:
         raise HTTPException(404, "No Prometheus server is configured: set prometheus.url in dashboard.toml.")
@@ -70,11 +74,15 @@ router = APIRouter(tags=[Tag.PROMETHEUS])
     response_class=Response,
     responses={
         **ERRORS,
-        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}, "description": "Prometheus text format"},
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
     },
     summary="Every metric in the Prometheus text format, for a Prometheus to scrape",
 )
 def metrics(rt: RuntimeDep) -> Response:  # rt: the dependency answers 503 while starting
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from dashboard_core.collector import build_registry
+
     registry = build_registry(lambda: rt)  # a registry of its own for each scrape, never the global default
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -86,6 +94,8 @@ def metrics(rt: RuntimeDep) -> Response:  # rt: the dependency answers 503 while
     summary="The configured Prometheus' node_exporter targets (up{job=...}): the fleet view's hosts",
 )
 def targets(rt: RuntimeDep) -> list[TargetInfo]:
+    from dashboard_core.metrics.prometheus_api import PrometheusError
+
     try:
         found = _source(rt).targets()
     except PrometheusError as exc:
@@ -111,6 +121,8 @@ def fleet_csv(
     instance: Annotated[str, Query(min_length=1, max_length=500, description="The target's instance label")],
     win: CsvWindow,
 ) -> Response:
+    from dashboard_core.metrics.prometheus_api import PrometheusError
+
     try:
         frame = _source(rt).history(instance, win.start, win.end)
     except PrometheusError as exc:

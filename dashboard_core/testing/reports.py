@@ -1,13 +1,16 @@
 """What the Tests page and the API show about runs: the results table and its
 filters, the slowest tests, a run as CSV or JUnit XML, the history of a suite
-and its flaky tests. Plain functions over the models, no I/O."""
+and its flaky tests. Plain functions over the models, no I/O. pandas loads with
+the first table: the suite manager imports this module in an idle server."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from dashboard_core.metrics.export import frame_to_csv
 from dashboard_core.models import CaseInfo, FlakyTest, RunDetail, RunInfo, RunStatus
@@ -27,12 +30,16 @@ def results_order(cases: Iterable[CaseInfo]) -> list[CaseInfo]:
 
 def cases_frame(cases: Sequence[CaseInfo]) -> pd.DataFrame:
     """One row per test: outcome, node id, seconds, message; in the order given."""
+    import pandas as pd
+
     return pd.DataFrame([c.model_dump(include=set(CASE_COLUMNS)) for c in cases], columns=CASE_COLUMNS)
 
 
 def filter_cases(frame: pd.DataFrame, outcomes: Iterable[str] | None = None, text: str = "") -> pd.DataFrame:
     """Rows whose outcome is one of ``outcomes`` (all if None) and whose node id or
     message contains ``text`` (case-insensitive)."""
+    import pandas as pd
+
     keep = pd.Series(True, index=frame.index)
     if outcomes is not None:
         keep &= frame["outcome"].isin(list(outcomes))
@@ -73,6 +80,8 @@ def export_name(run: RunInfo, extension: str) -> str:
 
 def history_frame(runs: Sequence[RunInfo]) -> pd.DataFrame:
     """Finished runs oldest first: when, status, pass rate (%), duration (s), counts."""
+    import pandas as pd
+
     rows = [
         {
             "id": r.id,

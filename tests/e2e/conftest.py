@@ -161,14 +161,20 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 
 
 def spawn_server(
-    argv: list[str], port: int, config: Path, log_path: Path, headers: dict[str, str] | None = None
+    argv: list[str],
+    port: int,
+    config: Path,
+    log_path: Path,
+    headers: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Server:
-    """Start a server process (``argv``) in its own process group, its output in ``log_path``."""
+    """Start a server process (``argv``) in its own process group, its output in ``log_path``;
+    ``env``: variables added to :func:`hermetic_env`."""
     log_file = log_path.open("wb")
     proc = subprocess.Popen(
         argv,
         cwd=REPO,
-        env=hermetic_env(),
+        env={**hermetic_env(), **(env or {})},
         stdin=subprocess.DEVNULL,
         stdout=log_file,
         stderr=subprocess.STDOUT,

@@ -9,15 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.config import Config, load_config
 from dashboard_core.events import EventLog
 from dashboard_core.health.alerts import RESTART_NOTE, AlertEngine
-from dashboard_core.metrics.frame import RollingFrame
-from dashboard_core.metrics.windows import Window
+from dashboard_core.metrics.frame import RollingFrame, Rows
 from dashboard_core.models import (
     AgentInfo,
     AgentState,
@@ -60,8 +58,8 @@ class Inputs:
         for i, value in enumerate(values):
             self.add(start + i * step, cpu=value)
 
-    def history(self, window: Window) -> pd.DataFrame:
-        return self.frame.to_frame(window.start, window.end)
+    def samples(self, start_ns: int, end_ns: int) -> Rows:
+        return self.frame.rows(start_ns, end_ns)
 
     def component_state(self, name: str) -> ComponentState | None:
         return self.components.get(name)
@@ -467,8 +465,8 @@ class RuntimeInputs:
     def __init__(self, runtime: runtime_module.Runtime) -> None:
         self.runtime = runtime
 
-    def history(self, window: Window) -> pd.DataFrame:
-        return self.runtime.history(window)
+    def samples(self, start_ns: int, end_ns: int) -> Rows:
+        return self.runtime.frame.rows(start_ns, end_ns)
 
     def component_state(self, name: str) -> ComponentState | None:
         return None

@@ -13,15 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.alerts import AlertEngine
 from dashboard_core.health.webhook import WebhookNotifier
-from dashboard_core.metrics.frame import RollingFrame
-from dashboard_core.metrics.windows import Window
+from dashboard_core.metrics.frame import RollingFrame, Rows
 from dashboard_core.models import AgentInfo, AlertRecord, AlertState, ComponentState, RunInfo, Severity
 from dashboard_core.store import Store, open_store
 from tests.polling import wait_until
@@ -212,8 +210,8 @@ class Inputs:
     def __init__(self) -> None:
         self.frame = RollingFrame(1000)
 
-    def history(self, window: Window) -> pd.DataFrame:
-        return self.frame.to_frame(window.start, window.end)
+    def samples(self, start_ns: int, end_ns: int) -> Rows:
+        return self.frame.rows(start_ns, end_ns)
 
     def component_state(self, name: str) -> ComponentState | None:
         return None

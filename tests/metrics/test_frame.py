@@ -97,6 +97,29 @@ def test_the_frame_returned_is_a_copy() -> None:
     assert frame.to_frame()["a"].iloc[0] == 0.0
 
 
+def test_rows_are_the_frames_window_as_float64_arrays() -> None:
+    """What the history writer and the alert rules read instead of a DataFrame: the same
+    rows, columns and values, across the wrap, with a late column and both dtypes."""
+    frame = RollingFrame(6, by_prefix)
+    for i in range(9):  # holds 3..8, wrapped
+        frame.append(i * S, {"a": float(i), "big": i * 1e10 + 1, **({"late": 0.5} if i >= 7 else {})})
+    for start, end in [(None, None), (4 * S, 7 * S), (7 * S, None), (None, 2 * S)]:
+        rows = frame.rows(start, end)
+        df = frame.to_frame(None if start is None else ts(start // S), None if end is None else ts(end // S))
+        assert rows.columns == list(df.columns) == ["a", "big", "late"]
+        assert len(rows) == len(df) and rows.ts_ns.dtype == np.int64 and rows.values.dtype == np.float64
+        assert rows.ts_ns.tolist() == df.index.as_unit("ns").asi8.tolist()
+        np.testing.assert_array_equal(rows.values, df.to_numpy(dtype=np.float64))  # NaN where late had none
+    assert frame.rows(7 * S).values[:, 1].tolist() == [7e10 + 1, 8e10 + 1]  # float64 columns stay exact
+    assert frame.span_ns() == (3 * S, 8 * S) and RollingFrame(3).span_ns() is None
+
+
+def test_rows_are_a_copy() -> None:
+    frame = filled(5, 3)
+    frame.rows().values[0, 0] = -1.0
+    assert frame.rows().values[0, 0] == 0.0
+
+
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         RollingFrame(0)

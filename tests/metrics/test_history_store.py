@@ -479,8 +479,11 @@ def test_alert_rules_keep_reading_every_sample_from_memory(history_config: Confi
         rt.sampler.sample_once()
     window = resolve_window("1h")
     assert rt.read_history(window).resolution == "10 s"  # the page would show the store's buckets...
-    rules_see = runtime_module._AlertInputs(rt).history(window)
-    pd.testing.assert_frame_equal(rules_see, rt.frame.to_frame(window.start, window.end))  # ...rules see samples
+    rules_see = runtime_module._AlertInputs(rt).samples(window.start.value, window.end.value)
+    samples = rt.frame.to_frame(window.start, window.end)  # ...rules see every sample, from memory
+    assert rules_see.columns == list(samples.columns) and len(rules_see) == len(samples) == 3
+    assert (rules_see.ts_ns == samples.index.as_unit("ns").asi8).all()
+    np.testing.assert_array_equal(rules_see.values, samples.to_numpy(dtype=np.float64))
     rt.store.close()
 
 
