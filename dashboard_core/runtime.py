@@ -202,6 +202,7 @@ class Runtime:
 
     def _stop_store_watch(self) -> None:
         self._stopping.set()
+        self.store.recovered.set()  # wakes the watch, which finds no recovery and sees it is stopping
         if self._store_watch is not None:
             self._store_watch.join(timeout=5)
 
@@ -225,8 +226,7 @@ class Runtime:
     def _watch_store(self) -> None:
         """Once the store can be written again after failed writes, say so as an event."""
         while not self._stopping.is_set():
-            if not self.store.recovered.wait(1.0):
-                continue
+            self.store.recovered.wait()  # no timeout: an idle server has no thread waking up for nothing
             for failure, at in self.store.take_recoveries():
                 writes = "write" if failure.count == 1 else "writes"
                 message = (

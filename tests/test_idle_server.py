@@ -7,16 +7,26 @@ measure them). What these tests hold, without timing anything:
   pages or some requests need: pandas (and pyarrow, which pandas loads), Plotly and
   narwhals, tsdownsample, argon2, prometheus_client; together about 90 MiB resident.
   A module-level import of one of them anywhere on that path fails this test;
-  ``tests/e2e/test_idle_server.py`` checks the same of a real server.
+  ``tests/e2e/test_idle_server.py`` checks the same of a real server;
+- no thread of an idle runtime wakes up on a timer but the sampler and the history
+  writer: the others wait for something to do (each wake-up of a Python thread costs
+  CPU, and the sampler's benchmark measures the whole process).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+from dashboard_core.config import Config
+from dashboard_core.models import HeartbeatRequest
+from dashboard_core.runtime import Runtime
+from tests.polling import wait_until
 
 ROOT = Path(__file__).parent.parent
 HEAVY = ("pandas", "pyarrow", "plotly", "narwhals", "tsdownsample", "argon2", "prometheus_client")
@@ -70,3 +80,43 @@ def test_the_check_sees_a_heavy_module_the_start_up_path_loads(tmp_path: Path) -
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.splitlines()[-1]) == ["json", "streamlit"]
+
+
+def _timeout_of(thread: threading.Thread) -> object:
+    """How long the thread's current wait may last: the ``timeout`` of the innermost
+    Python frame (threading's Condition.wait, or the selector of an asyncio loop: -1 is
+    none), or "busy" when it is not waiting."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    if frame is None:
+        return "gone"
+    if frame.f_code.co_name not in ("wait", "select"):
+        return "busy"
+    return frame.f_locals.get("timeout", "busy")
+
+
+def test_an_idle_runtime_has_no_thread_waking_up_but_the_sampler_and_the_history_writer(tmp_path: Path) -> None:
+    """No agent, no alert rule, no run: every other thread waits untimed (or, the health
+    monitor's loop, for its hourly pruning); and each still stops when the runtime does."""
+    before = set(threading.enumerate())
+    rt = Runtime(Config(storage={"data_dir": str(tmp_path)}))
+    rt.sampler.process_interval = math.inf
+    rt.start()
+    try:
+        started = {t.name: t for t in set(threading.enumerate()) - before}
+        assert {"dashboard-sampler", "dashboard-history", "agent-registry", "alert-engine", "store-watch"} <= set(
+            started
+        )
+        quiet = {name: t for name, t in started.items() if name not in ("dashboard-sampler", "dashboard-history")}
+
+        def waits() -> dict[str, object]:
+            return {name: _timeout_of(t) for name, t in quiet.items()}
+
+        def all_quiet() -> bool:
+            return all(w is None or w == -1 or (isinstance(w, float) and w >= 600) for w in waits().values())
+
+        wait_until(all_quiet, 30, "every thread but the sampler and the history writer to wait untimed")
+        rt.agents.heartbeat("probe", HeartbeatRequest())  # an agent online: its TTL needs the registry's timer
+        wait_until(lambda: waits()["agent-registry"] == 1.0, 30, "the registry to watch the online agent's TTL")
+    finally:
+        rt.stop()
+    assert not [name for name, t in started.items() if t.is_alive()]  # stop wakes the untimed waits

@@ -78,6 +78,8 @@ class AgentRegistry:
         self._lock = threading.Lock()
         self._agents: dict[str, _Agent] = {n: _Agent(n, expected=True) for n in config.agents.expected}
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a heartbeat for a registry whose thread sleeps until one
+        self._asleep = False  # the thread waits without a timeout: no agent's state can change with time
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------
@@ -88,6 +90,7 @@ class AgentRegistry:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -129,6 +132,9 @@ class AgentRegistry:
             agent.last_seen = now
             agent.state = AgentState.ONLINE
             info = _info(agent)
+            wake, self._asleep = self._asleep, False
+        if wake:
+            self._wake.set()
         try:
             self.store.execute(
                 "INSERT INTO agents (name, state, status, role, task, metrics, first_seen, last_seen)"
@@ -259,8 +265,16 @@ class AgentRegistry:
         return AgentState.ONLINE if now - agent.last_seen <= self.ttl else AgentState.OFFLINE
 
     def _watch(self) -> None:
+        """Refresh every ``ttl / 4`` (at most 1 s) while time can change an agent's state
+        (one is online, or may be forgotten); else sleep until a heartbeat or stop."""
         every = max(0.05, min(1.0, self.ttl / 4))
-        while not self._stop.wait(every):
+        while not self._stop.is_set():
+            self._wake.clear()
+            with self._lock:
+                self._asleep = not any(a.state is AgentState.ONLINE or not a.expected for a in self._agents.values())
+            self._wake.wait(None if self._asleep else every)
+            if self._stop.is_set():
+                return
             try:
                 self.refresh()
             except Exception:

@@ -106,12 +106,13 @@ class AlertEngine:
             self.notifier.stop()
 
     def _loop(self) -> None:
+        every = self.interval if self.rules else None  # no rules: nothing to wake up for until stop
         while True:
             try:
                 self.evaluate()
             except Exception:
                 log.exception("Evaluating the alert rules failed")
-            if self._stop.wait(self.interval):
+            if self._stop.wait(every):
                 return
 
     def recover(self, now: float | None = None) -> list[AlertRecord]:
