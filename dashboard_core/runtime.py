@@ -306,13 +306,6 @@ class Runtime:
             for r in rows
         ]
 
-    def processes_frame(self, by: Literal["cpu", "memory"], n: int | None = None) -> pd.DataFrame:
-        """The top-N table as a DataFrame, ready for a table widget."""
-        import pandas as pd
-
-        rows = [p.model_dump() for p in self.top_processes(by, n)]
-        return pd.DataFrame(rows, columns=list(ProcessInfo.model_fields))
-
     # -- about the host and ourselves -----------------------------------------
     def host_info(self) -> HostInfo:
         return HostInfo(
