@@ -1,4 +1,5 @@
-"""Child process for bench/sampler_cost.py: run our sampler thread and sleep.
+"""Child process for bench/sampler_cost.py: start a Runtime (the sampler and every
+other background part an idle server runs) and sleep.
 
   --mode host  Runtime with no watch rules, and no process-table scans during the
                run (the sampler scans once when it starts, then never again).

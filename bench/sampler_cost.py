@@ -1,5 +1,7 @@
 """Sampler cost at a 1 s interval: CPU as % of one core and peak RSS, for
-  (a) ours, host metrics only (no watch rules, no process scans during the run),
+  (a) ours, host metrics only (no watch rules, no process scans during the run):
+      a whole started Runtime, so every thread of an idle server counts, not only
+      the sampler's (its history writer, alert engine, agent registry ...),
   (b) ours, full: dashboard.toml's watch rule + one by name, top-N scan every 5 s,
   (c) a minimal psutil loop reading the same host metrics every 1 s,
   (d) Glances 4.5 (`glances --stdout cpu.total,mem.percent -t 1`), installed by
@@ -258,7 +260,8 @@ def print_results(children: list[Child], glances_skip: str | None, seconds: floa
         )
     else:
         results.append(f"SKIPPED  (b) vs Glances: {glances_skip}")
-    print("\n" + "\n".join(results))
+    print("\n" + machine_note() + " (at the end)")
+    print("\n".join(results))
     return all(not r.startswith("FAIL") for r in results)
 
 
