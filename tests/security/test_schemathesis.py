@@ -33,7 +33,8 @@ The API is exercised five ways:
 Nothing is excluded. The WebSocket ``/ws`` is not an OpenAPI operation (it is
 tested in ``tests/test_events.py``); the never-ending event stream
 ``/events/stream`` is read until its first event, or for 0.3 s. One allowance,
-for the CSV exports' ``window``, ``start`` and ``end``: a 400 for a schema-valid
+for the CSV exports' ``window``, ``start`` and ``end`` (and the live charts' feed, its
+``tz`` and ``step`` too): a 400 for a schema-valid
 value is right there (start after end, a date pandas cannot hold, text that is
 not a date: nothing a JSON schema says), so schema-valid requests may get 400.
 
