@@ -122,6 +122,13 @@ def test_metric_frames_are_written_as_pyarrow_writes_them() -> None:
     assert lines[3].split(",")[1] == "" and lines[4].endswith(",")  # NaN: empty, last column too
 
 
+def test_metric_frames_written_a_few_rows_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "_ROWS_AT_ONCE", 4)  # 6 rows: 4, then 2
+    df = mixed_frame()
+    assert frame_to_csv(df) == export._arrow_csv(df, "timestamp")
+    assert len(frame_to_csv(df).decode().splitlines()) == 1 + len(df)
+
+
 def test_metric_frames_in_another_zone_and_one_row() -> None:
     df = mixed_frame().tz_localize(None).tz_localize("UTC").tz_convert("Europe/Berlin").iloc[-1:]
     assert frame_to_csv(df) == export._arrow_csv(df, "timestamp")
