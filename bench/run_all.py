@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -100,13 +101,48 @@ def run(name: str, options: list[str], priority: bool) -> Run:
         preexec_fn=raise_priority if priority else None,  # noqa: PLW1509 - nothing else runs in this process
     ) as child:
         assert child.stdout is not None
-        for line in child.stdout:
-            print(line, end="", flush=True)
-            result.output.append(line.rstrip("\n"))
-        result.code = child.wait()
-    result.seconds = time.monotonic() - t0
-    result.load_after = os.getloadavg()
+        try:
+            for line in child.stdout:
+                print(line, end="", flush=True)
+                result.output.append(line.rstrip("\n"))
+            result.code = child.wait()
+        except KeyboardInterrupt:
+            stop(child, priority)
+            result.output.append("(interrupted)")
+            raise
+        finally:
+            result.seconds = time.monotonic() - t0
+            result.load_after = os.getloadavg()
     return result
+
+
+def stop(child: subprocess.Popen[str], own_session: bool) -> None:
+    """Ctrl-C or SIGTERM: the benchmark and everything it started (a server, a
+    browser) get SIGINT, to clean up as on Ctrl-C; SIGTERM, then SIGKILL, if
+    they have not exited 30 s later. In its own session (--priority) the
+    terminal's Ctrl-C does not reach it: it is sent to its process group."""
+
+    def send(sig: int) -> None:
+        try:
+            if own_session:
+                os.killpg(child.pid, sig)
+            else:
+                child.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+    for sig, grace in ((signal.SIGINT, 30), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        send(sig)
+        try:
+            child.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM: stop as on Ctrl-C (the running benchmark cleans up, the summary is written)."""
+    raise KeyboardInterrupt
 
 
 def git(*args: str) -> str:
@@ -228,12 +264,18 @@ def main() -> int:
     priority_note = priority_available() if args.priority else "off"
     out = args.out or BENCH / "results" / f"{started:%Y%m%dT%H%M%SZ}-{git('rev-parse', '--short', 'HEAD')}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, interrupt)
     runs: list[Run] = []
-    for name in names:
-        full, quick = BENCHMARKS[name]
-        for _ in range(args.runs):
-            runs.append(run(name, quick if args.quick else full, args.priority))
-            out.write_text(summary(runs, args, started, priority_note))  # as it goes: a stopped run keeps its figures
+    try:
+        for name in names:
+            full, quick = BENCHMARKS[name]
+            for _ in range(args.runs):
+                runs.append(run(name, quick if args.quick else full, args.priority))
+                out.write_text(summary(runs, args, started, priority_note))  # as it goes
+    except KeyboardInterrupt:
+        out.write_text(summary(runs, args, started, priority_note + "; interrupted"))
+        print(f"\nInterrupted. Summary of the runs that finished: {out}")
+        return 130
     print(f"\nSummary: {out}")
     for r in runs:
         print(f"  {'ok  ' if r.passed else 'FAIL'} {r.name} ({r.seconds / 60:.1f} min)")

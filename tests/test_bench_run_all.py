@@ -14,6 +14,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.polling import wait_until
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -61,3 +63,52 @@ def test_unknown_names_are_refused(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     with pytest.raises(SystemExit):
         run_all.main()
     assert "unknown benchmark(s) frame_apend; known: frame_append" in capsys.readouterr().err
+
+
+WRAPPER = """
+import importlib.util, sys
+from pathlib import Path
+spec = importlib.util.spec_from_file_location("run_all", {run_all!r})
+run_all = importlib.util.module_from_spec(spec)
+sys.modules["run_all"] = run_all
+spec.loader.exec_module(run_all)
+run_all.BENCH = Path({bench!r})
+run_all.BENCHMARKS = {{"quick": ([], []), "slow": ([], [])}}
+sys.argv = ["run_all.py", "--priority", "--out", {out!r}]
+sys.exit(run_all.main())
+"""
+
+SLOW = """
+import signal, sys, time
+from pathlib import Path
+here = Path(__file__).parent
+def cleaned(*_):
+    (here / "cleaned").write_text("SIGINT")
+    sys.exit(1)
+signal.signal(signal.SIGINT, cleaned)
+(here / "started").write_text("")
+time.sleep(600)
+"""
+
+
+def test_stopping_it_stops_the_benchmark_and_keeps_the_finished_runs(tmp_path: Path) -> None:
+    # With --priority each benchmark runs in a session of its own, where the
+    # terminal's Ctrl-C does not reach: run_all must pass a stop on to it.
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "quick.py").write_text("print('PASS  quick one')\n")
+    (bench / "slow.py").write_text(SLOW)
+    out = tmp_path / "summary.md"
+    wrapper = tmp_path / "wrapper.py"
+    wrapper.write_text(WRAPPER.format(run_all=str(ROOT / "bench" / "run_all.py"), bench=str(bench), out=str(out)))
+    with subprocess.Popen([sys.executable, str(wrapper)], stdout=subprocess.DEVNULL) as proc:
+        try:
+            wait_until(lambda: (bench / "started").exists(), timeout=60, what="the slow benchmark to start")
+            proc.terminate()
+            assert proc.wait(60) == 130
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert (bench / "cleaned").read_text() == "SIGINT"  # it was told to stop, and could clean up
+    text = out.read_text()
+    assert "interrupted" in text and "| quick | 1 |" in text and "PASS  quick one" in text
