@@ -123,8 +123,8 @@ def test_metric_frames_are_written_as_pyarrow_writes_them() -> None:
 
 
 def test_metric_frames_written_a_few_rows_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export, "_ROWS_AT_ONCE", 4)  # 6 rows: 4, then 2
     df = mixed_frame()
+    monkeypatch.setattr(export, "_CELLS_AT_ONCE", 4 * (df.shape[1] + 1))  # 6 rows: 4, then 2
     assert frame_to_csv(df) == export._arrow_csv(df, "timestamp")
     assert len(frame_to_csv(df).decode().splitlines()) == 1 + len(df)
 
