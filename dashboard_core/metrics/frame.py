@@ -7,8 +7,9 @@ per column (a row-major ring needed a transposing copy: twice the time).
 
 Appending is O(1): one C call (an ``itemgetter`` over the known columns,
 grouped by dtype) picks the sample's values, and each block takes its share
-as one strided write: about 3 µs for 31 columns on a quiet 2-core machine,
-where a ``dict.get`` per column and a list per block took 9-12 µs.
+as one strided write: about 3 µs for 31 columns on the 2-core development
+machine, half what a ``dict.get`` per column and a list per block took
+(``bench/frame_append.py``).
 
 A column that first appears late (a new disk, a new interface) is added with
 NaN for every earlier row, so no history is lost; a column that stops being
@@ -93,14 +94,13 @@ class RollingFrame:
     def _pick_changed(self, values: Mapping[str, float]) -> Sequence[float]:
         """A sample with new columns or without some known ones: add the new
         ones (NaN before), then every known column's value, NaN if missing."""
+        added = [(column, self._dtype_of(column)) for column in values if column not in self._known]
         new: dict[str, list[str]] = {}  # dtype -> its new columns
-        for column in values:
-            if column not in self._known:
-                dtype = self._dtype_of(column)
-                if dtype not in self._blocks:
-                    self._blocks[dtype] = _Block(dtype, self.capacity)
-                self._known[column] = self._blocks[dtype]  # in order of appearance, whatever the dtype
-                new.setdefault(dtype, []).append(column)
+        for column, dtype in added:  # (no change before every dtype is known)
+            if dtype not in self._blocks:
+                self._blocks[dtype] = _Block(dtype, self.capacity)
+            self._known[column] = self._blocks[dtype]  # in order of appearance, whatever the dtype
+            new.setdefault(dtype, []).append(column)
         for dtype, columns in new.items():
             self._blocks[dtype].add(columns)
         if new:

@@ -132,3 +132,19 @@ def test_a_single_column_frame() -> None:
     for i in range(4):
         frame.append(i * S, {"only": float(i)})
     assert frame.to_frame()["only"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_column_whose_dtype_cannot_be_told_changes_nothing() -> None:
+    def dtype_of(column: str) -> str:
+        if column == "bad":
+            raise ValueError("no dtype for 'bad'")
+        return "float32"
+
+    frame = RollingFrame(4, dtype_of)
+    frame.append(0, {"a": 1.0})
+    with pytest.raises(ValueError, match="no dtype"):
+        frame.append(S, {"a": 2.0, "b": 3.0, "bad": 4.0})
+    frame.append(2 * S, {"a": 5.0, "b": 6.0})
+    df = frame.to_frame()
+    assert list(df.columns) == ["a", "b"]
+    assert df["a"].tolist() == [1.0, 5.0] and df["b"].isna().tolist() == [True, False]
