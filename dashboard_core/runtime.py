@@ -32,7 +32,7 @@ from dashboard_core.metrics.cards import CARD_WINDOW, Card, CardCache
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.metrics.figure_cache import FigureCache
 from dashboard_core.metrics.frame import RollingFrame
-from dashboard_core.metrics.history_read import HistoryRead, HistoryReader
+from dashboard_core.metrics.history_read import FULL, HistoryRead, HistoryReader
 from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.history_writer import HistoryWriter
 from dashboard_core.metrics.processes import ProcessRow, top_processes
@@ -260,8 +260,8 @@ class Runtime:
         """What a live chart at resolution ``step`` (``full``, or a tier's token such
         as ``10s``) lacks after ``since``; a ValueError names the steps there are."""
         tiers = {t.token: t for t in (self.history_store.tiers if self.history_store else [])}
-        if step != "full" and step not in tiers:
-            raise ValueError(f"step {step!r} is not a resolution of this dashboard: {', '.join(['full', *tiers])}")
+        if step != FULL and step not in tiers:
+            raise ValueError(f"step {step!r} is not a resolution of this dashboard: {', '.join([FULL, *tiers])}")
         return self._history_reader.tail(since, tiers.get(step))
 
     def latest(self) -> LatestSample | None:
