@@ -136,22 +136,24 @@ def row_dicts(columns: list[str], values: np.ndarray, chunk: int = 2_000) -> Ite
         yield [dict(zip(columns, row)) for row in values[lo : lo + chunk].tolist()]
 
 
-def fill(rt: Runtime, rows: int = DAY_ROWS) -> tuple[list[str], float]:
+def fill(rt: Runtime, rows: int = DAY_ROWS) -> tuple[list[str], float, float]:
     """Append ``rows`` realistic samples to ``rt.frame``. Returns the columns and
-    the seconds spent inside ``RollingFrame.append`` only (not building dicts)."""
+    the wall and CPU (this thread's) seconds spent inside ``RollingFrame.append``
+    only (not building dicts)."""
     columns = realistic_columns(rt.fields)
     values = realistic_values(columns, rows)
     ts = timestamps_ns(rows).tolist()
     append = rt.frame.append
-    spent = 0
+    spent = cpu = 0
     i = 0
     for batch in row_dicts(columns, values):
-        t0 = time.perf_counter_ns()
+        c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
         for d in batch:
             append(ts[i], d)
             i += 1
         spent += time.perf_counter_ns() - t0
-    return columns, spent / 1e9
+        cpu += time.thread_time_ns() - c0
+    return columns, spent / 1e9, cpu / 1e9
 
 
 def best_of(repeat: int, fn: Callable[[], T]) -> tuple[float, T]:

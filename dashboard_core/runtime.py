@@ -277,9 +277,11 @@ class Runtime:
     def history_tail(self, since: pd.Timestamp, step: str) -> pd.DataFrame:
         """What a live chart at resolution ``step`` (``full``, or a tier's token such
         as ``10s``) lacks after ``since``; a ValueError names the steps there are."""
+        from dashboard_core.metrics.history_read import FULL
+
         tiers = {t.token: t for t in (self.history_store.tiers if self.history_store else [])}
-        if step != "full" and step not in tiers:
-            raise ValueError(f"step {step!r} is not a resolution of this dashboard: {', '.join(['full', *tiers])}")
+        if step != FULL and step not in tiers:
+            raise ValueError(f"step {step!r} is not a resolution of this dashboard: {', '.join([FULL, *tiers])}")
         return self._history_reader.tail(since, tiers.get(step))
 
     def latest(self) -> LatestSample | None:

@@ -19,8 +19,8 @@ from dashboard_core.metrics.charts import selected_range
 from dashboard_core.metrics.view_state import MetricsView, parse_view
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
 from dashboard_core.units import local_time
+from ui.widgets import CUSTOM, as_utc
 
-CUSTOM = "Custom"
 _VIEW, _URL, _BEFORE_ZOOM, _PROBLEM = "metrics_view", "metrics_url", "metrics_before_zoom", "metrics_range_problem"
 _CHOICE, _FROM, _TO = "window", "window_from", "window_to"
 
@@ -55,10 +55,6 @@ def _set(view: MetricsView, tz: str) -> None:
 def _local(ts: pd.Timestamp, tz: str) -> datetime:
     """As the From/To inputs show it: local time, whole minutes (their step)."""
     return ts.tz_convert(tz).tz_localize(None).floor("min").to_pydatetime()
-
-
-def _as_utc(value: datetime, tz: str) -> pd.Timestamp:
-    return pd.Timestamp(value).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
 
 
 def window_row(view: MetricsView, tz: str) -> bool:
@@ -126,7 +122,7 @@ def _range_changed(tz: str) -> None:
         return  # the inputs only rounded a zoom's seconds to their minutes: keep the zoom exact
     st.session_state.pop(_BEFORE_ZOOM, None)
     try:
-        fixed = resolve_window(start=_as_utc(start, tz), end=_as_utc(end, tz))
+        fixed = resolve_window(start=as_utc(start, tz), end=as_utc(end, tz))
     except (WindowError, ValueError) as exc:
         st.session_state[_PROBLEM] = str(exc)
         return

@@ -182,14 +182,14 @@ def window_picker(key: str = "window", default: str = "15m") -> Callable[[], Win
     start = left.datetime_input("From", value=now - timedelta(hours=1), key=f"{key}_from", step=60)
     end = right.datetime_input("To", value=now, key=f"{key}_to", step=60)
     try:
-        fixed = resolve_window(start=_as_utc(start, tz), end=_as_utc(end, tz))
+        fixed = resolve_window(start=as_utc(start, tz), end=as_utc(end, tz))
     except WindowError as exc:
         st.error(f"That range does not work: {exc}. Showing the last 15 minutes instead.")
         return lambda: resolve_window("15m")
     return lambda: fixed
 
 
-def _as_utc(value: datetime, tz: str) -> pd.Timestamp:
+def as_utc(value: datetime, tz: str) -> pd.Timestamp:
     return pd.Timestamp(value).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
 
 

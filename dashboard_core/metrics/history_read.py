@@ -135,7 +135,7 @@ class HistoryReader:
         if history is None:
             return self._memory(window)
         span = self.frame.span()
-        start_ms, end_ms = _ms(window.start), _ms(window.end)
+        start_ms, end_ms = epoch_ms(window.start), epoch_ms(window.end)
         try:
             if window.seconds / self.sample_interval <= MAX_ROWS and (
                 (span is not None and span[0] <= window.start)
@@ -158,7 +158,7 @@ class HistoryReader:
         as the tier computes them (the window's newest buckets always are)."""
         if tier is None:  # `since` is whole milliseconds, sample times are not: from the next millisecond
             return self.frame.to_frame(since.floor("ms") + pd.Timedelta(1, "ms"))
-        rows = self.frame.to_frame(pd.Timestamp(tier.floor_ms(_ms(since)), unit="ms", tz="UTC"))
+        rows = self.frame.to_frame(pd.Timestamp(tier.floor_ms(epoch_ms(since)), unit="ms", tz="UTC"))
         b = bucket(time_index(rows).as_unit("ns").asi8, rows.to_numpy(dtype=np.float64), list(rows.columns), tier.ms)
         return pd.DataFrame(b.stat(tier.main_stat), index=_utc_index(b.start_ms * 1_000_000), columns=b.columns)
 
@@ -172,7 +172,7 @@ class HistoryReader:
         history: HistoryStore, start_ms: int, span: tuple[pd.Timestamp, pd.Timestamp] | None, end_ms: int
     ) -> bool:
         """Does any tier hold a bucket of the window that ends before memory begins?"""
-        first_ms = _ms(span[0]) if span is not None else end_ms + 1
+        first_ms = epoch_ms(span[0]) if span is not None else end_ms + 1
         return any(history.has_rows(t, start_ms - t.ms + 1, first_ms - t.ms + 1) for t in history.tiers)
 
     def _tiered(
@@ -185,7 +185,7 @@ class HistoryReader:
     ) -> HistoryRead:
         main = tier.main_stat
         stats = [main] + ([s for s in ("min", "max") if s in tier.stats and s != main] if extremes else [])
-        lo, end_ms = tier.ceil_ms(_ms(window.start)), _ms(window.end)
+        lo, end_ms = tier.ceil_ms(epoch_ms(window.start)), epoch_ms(window.end)
         # From `boundary` on, buckets are computed from memory: the newest stored
         # bucket (it may still have been filling) and anything not flushed yet,
         # never before the first bucket memory holds whole (unless the store has
@@ -193,7 +193,7 @@ class HistoryReader:
         if span is None:
             boundary = end_ms + 1
         else:
-            first = _ms(span[0])
+            first = epoch_ms(span[0])
             newest = history.newest_start(tier, end_ms + 1)
             stale = newest is None or newest < tier.floor_ms(first)
             boundary = max(lo, tier.floor_ms(first) if stale else tier.ceil_ms(first), newest or lo)
@@ -237,7 +237,8 @@ def _join(
     return out
 
 
-def _ms(ts: pd.Timestamp) -> int:
+def epoch_ms(ts: pd.Timestamp) -> int:
+    """Epoch milliseconds of a timestamp (bucket starts and windows are kept in them)."""
     return int(pd.Timestamp(ts).as_unit("ns").value // 1_000_000)
 
 

@@ -25,15 +25,9 @@ from dashboard_core.metrics.charts import CHARTS, chart_columns, wall_ms
 from dashboard_core.metrics.figure_cache import Figures
 from dashboard_core.metrics.frame import time_index
 from dashboard_core.metrics.history_read import HistoryRead
+from dashboard_core.metrics.history_read import epoch_ms as ms
 from dashboard_core.metrics.windows import Window
 from dashboard_core.units import local_time
-
-FULL = "full"
-
-
-def ms(ts: pd.Timestamp) -> int:
-    """Epoch milliseconds of a UTC timestamp."""
-    return int(pd.Timestamp(ts).as_unit("ns").value // 1_000_000)
 
 
 def cards_payload(cards: list[Card], since_ms: int | None) -> dict[str, Any]:

@@ -123,3 +123,51 @@ def test_rows_are_a_copy() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         RollingFrame(0)
+
+
+def test_columns_keep_their_order_of_appearance_across_dtypes() -> None:
+    # Values are written per dtype block; the frame must still read back in
+    # the order the columns first appeared, each value in its own column.
+    frame = RollingFrame(4, by_prefix)
+    frame.append(0, {"big1": 1e10, "a": 1.0, "big2": 2e10, "b": 2.0})
+    frame.append(S, {"b": 4.0, "big2": 4e10, "a": 3.0, "big1": 3e10})  # another key order
+    df = frame.to_frame()
+    assert list(df.columns) == ["big1", "a", "big2", "b"]
+    assert df.to_dict("list") == {"big1": [1e10, 3e10], "a": [1.0, 3.0], "big2": [2e10, 4e10], "b": [2.0, 4.0]}
+
+
+def test_a_sample_that_swaps_a_column_for_a_new_one() -> None:
+    # As many values as known columns, but not the same ones: the new column
+    # is added and the missing one reads NaN.
+    frame = RollingFrame(4, by_prefix)
+    frame.append(0, {"a": 1.0, "big": 10.0})
+    frame.append(S, {"a": 2.0, "c": 30.0})
+    frame.append(2 * S, {"a": 3.0, "big": 12.0, "c": 31.0})
+    df = frame.to_frame()
+    assert list(df.columns) == ["a", "big", "c"]
+    assert df["a"].tolist() == [1.0, 2.0, 3.0]
+    assert df["big"].isna().tolist() == [False, True, False] and df["big"].iloc[2] == 12.0
+    assert df["c"].isna().tolist() == [True, False, False] and df["c"].tolist()[1:] == [30.0, 31.0]
+
+
+def test_a_single_column_frame() -> None:
+    frame = RollingFrame(3)
+    for i in range(4):
+        frame.append(i * S, {"only": float(i)})
+    assert frame.to_frame()["only"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_column_whose_dtype_cannot_be_told_changes_nothing() -> None:
+    def dtype_of(column: str) -> str:
+        if column == "bad":
+            raise ValueError("no dtype for 'bad'")
+        return "float32"
+
+    frame = RollingFrame(4, dtype_of)
+    frame.append(0, {"a": 1.0})
+    with pytest.raises(ValueError, match="no dtype"):
+        frame.append(S, {"a": 2.0, "b": 3.0, "bad": 4.0})
+    frame.append(2 * S, {"a": 5.0, "b": 6.0})
+    df = frame.to_frame()
+    assert list(df.columns) == ["a", "b"]
+    assert df["a"].tolist() == [1.0, 5.0] and df["b"].isna().tolist() == [True, False]

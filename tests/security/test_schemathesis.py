@@ -33,7 +33,8 @@ The API is exercised five ways:
 Nothing is excluded. The WebSocket ``/ws`` is not an OpenAPI operation (it is
 tested in ``tests/test_events.py``); the never-ending event stream
 ``/events/stream`` is read until its first event, or for 0.3 s. One allowance,
-for the CSV exports' ``window``, ``start`` and ``end``: a 400 for a schema-valid
+for the CSV exports' ``window``, ``start`` and ``end`` (and the live charts' feed, its
+``tz`` and ``step`` too): a 400 for a schema-valid
 value is right there (start after end, a date pandas cannot hold, text that is
 not a date: nothing a JSON schema says), so schema-valid requests may get 400.
 
@@ -73,8 +74,9 @@ MAX_EXAMPLES = 50
 STATEFUL_SCENARIOS = 100
 STATEFUL_STEPS = 10
 SEED = 20261125
-# Schema-valid values the CSV exports refuse with 400 (see the module's docstring).
-WINDOW_PATHS = "^/(metrics|prometheus)/history\\.csv$"
+# Schema-valid values the CSV exports and the live charts' feed refuse with 400 (see the
+# module's docstring; the feed's `tz` and `step` are names no JSON schema lists either).
+WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?)$"
 ACCEPTED_WITH_400 = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 
 
@@ -263,6 +265,13 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
             ({"query": {"window": "", "start": "", "end": ""}}, 200),
         ],
         "GET /metrics/processes": [({"query": {"by": "memory", "n": 3}}, 200)],
+        "GET /ui/cards": [({}, 200), ({"query": {"since": 0}}, 200)],
+        "GET /ui/charts": [
+            ({"query": {"window": "5m", "tz": "Europe/Berlin"}}, 200),
+            ({"query": {"window": "5m", "tz": "Mars/Olympus"}}, 400),
+        ],
+        "GET /ui/charts/points": [({"query": {"since": 0}}, 200), ({"query": {"since": 0, "step": "3s"}}, 400)],
+        "GET /ui/version": [({}, 200), ({"query": {"view": "events"}}, 200)],
         "POST /dashboard/testing/run-suite": [
             ({"body": {"test_suite": "nope"}}, 404),
             ({"body": {"test_suite": "tiny", "trigger": "cli"}}, 200),  # a new run, or the one going on
