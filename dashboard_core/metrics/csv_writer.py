@@ -1,6 +1,11 @@
 """The CSV writer behind :func:`dashboard_core.metrics.export.frame_to_csv`, loaded with
 the first export (it needs pandas and pyarrow, which an idle server never loads).
 
+A text cell that starts with ``= + - @``, a tab or a carriage return is run as
+a formula by Excel, LibreOffice and Google Sheets (CSV injection, OWASP). Such
+cells, headers included, are prefixed with a single quote so they show as text.
+Numbers are never touched: ``-3.5`` stays a number. Timestamps are ISO 8601 UTC.
+
 A metric frame (a time index, numbers only: a 24 h CSV is 2.7 million numbers)
 has its numbers written by orjson, whose Ryu float formatting is three times
 faster than pyarrow's, as the same shortest text that reads back as the same
@@ -22,8 +27,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from dashboard_core.metrics.export import neutralise
 from dashboard_core.metrics.frame import time_index
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A spreadsheet-safe version of one text cell."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def iso_utc(index: pd.DatetimeIndex) -> np.ndarray:

@@ -1,13 +1,9 @@
 """CSV export of metric history and tables, safe to open in a spreadsheet.
 
-A text cell that starts with ``= + - @``, a tab or a carriage return is run as
-a formula by Excel, LibreOffice and Google Sheets (CSV injection, OWASP). Such
-cells, headers included, are prefixed with a single quote so they show as text.
-Numbers are never touched: ``-3.5`` stays a number.
-
-Timestamps are ISO 8601 UTC. The writer itself is in
-:mod:`dashboard_core.metrics.csv_writer`, loaded with the first export: the API
-imports this module, and an idle server never loads pandas or pyarrow.
+The file names, and the entry point to the writer, which is in
+:mod:`dashboard_core.metrics.csv_writer` (spreadsheet-safe cells, ISO 8601 UTC
+times) and loaded with the first export: the API imports this module, and an
+idle server never loads pandas or pyarrow.
 """
 
 from __future__ import annotations
@@ -17,13 +13,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """A spreadsheet-safe version of one text cell."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_filename(prefix: str, start: datetime, end: datetime) -> str:

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from dashboard_core.metrics import csv_writer
-from dashboard_core.metrics.export import csv_filename, frame_to_csv, neutralise
+from dashboard_core.metrics.csv_writer import neutralise
+from dashboard_core.metrics.export import csv_filename, frame_to_csv
 from dashboard_core.metrics.frame import RollingFrame
 
 
