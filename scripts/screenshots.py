@@ -1,11 +1,11 @@
 """Screenshots of every page at 1440 and 390 px wide, light and dark, for docs/screenshots.md.
 
-Starts the real server on a free port with a copy of ``examples/simulated.toml`` (the
-demo: eight components, four agents, safety rules, the demo suite) and the example
-pipeline of ``dashboard.toml`` (so the Workflows page has a run to show), the simulated
-system beside it (ports 8611-8618), runs the demo suite and the pipeline, and waits for a
-component to be down and a critical alert to fire (about 90 s into the system's first
-cycle). Then headless Chromium opens every page in a browser that prefers light, then
+Starts the demo of ``demo_server.py``: the real server on a free port with a copy of
+``examples/simulated.toml`` (eight components, four agents, safety rules, the demo suite)
+and the example pipeline of ``dashboard.toml`` (so the Workflows page has a run to show),
+the simulated system beside it (ports 8611-8618); runs the demo suite and the pipeline,
+and waits for a component to be down and a critical alert to fire (about 90 s into the
+system's first cycle). Then headless Chromium opens every page in a browser that prefers light, then
 dark, 1440 px and 390 px wide, and saves the whole page (up to ``--max-height`` px) as a
 palette PNG in ``docs/images/screenshots/<page>-<width>-<theme>.png``. Stops everything it
 started, also on error.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tempfile
 import time
@@ -25,15 +24,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from demo_server import ROOT, demo  # the same folder
+from PIL import Image  # Streamlit's own dependency
+from playwright.sync_api import sync_playwright
+
 sys.path.insert(0, str(ROOT))
-
-from docs_screenshots import get, interesting, post, running  # noqa: E402 - the same folder
-from PIL import Image  # noqa: E402 - Streamlit's own dependency
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from tests.localhost import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
-from tests.polling import wait_until  # noqa: E402
+from tests.localhost import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 SHOTS = ROOT / "docs" / "images" / "screenshots"
 # Each page's address and what shows that it has drawn its content.
@@ -120,42 +116,23 @@ def main() -> None:
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    api = f"{base}/api"
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dashboard-screens-") as tmp:
         work = Path(tmp)
-        shutil.copytree(ROOT / "examples", work / "examples", ignore=shutil.ignore_patterns("data", "__pycache__"))
-        config = work / "examples" / "screenshots.toml"
-        config.write_text((ROOT / "examples" / "simulated.toml").read_text(encoding="utf-8") + workflows_toml(work))
-        server = [
-            sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-            "--server.port", str(port), "--server.headless", "true", "--", "--config", str(config),
-        ]  # fmt: skip
-        system = [sys.executable, str(ROOT / "examples" / "simulated_system.py"), "--dashboard", base, "--seed", "7"]
-        started = time.monotonic()
-        with running(server, work / "server.log", cwd=ROOT):
-            wait_until(lambda: get(f"{api}/health")["success"], 120, "the dashboard's health", ignore=(OSError,))
-            with running(system, work / "system.log", cwd=ROOT):
-                post(f"{api}/dashboard/testing/run-suite", {"test_suite": "demo"})
-                run = post(f"{api}/dashboard/workflows/start", {"workflow": "example-pipeline"})["run_id"]
-                print("Waiting for the pipeline, a component down and a critical alert (about 90 s)...", flush=True)
-                wait_until(lambda: get(f"{api}/workflows/runs/{run}")["status"] != "running", 180, "the pipeline")
-                wait_until(lambda: interesting(api), 240, "a component down and a critical alert", interval=2)
-                with sync_playwright() as p:
-                    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                    try:
-                        for theme in THEMES:
-                            context = browser.new_context(color_scheme=theme)
-                            page = context.new_page()
-                            for name in args.pages or PAGES:
-                                path, ready = PAGES[name]
-                                for width in SCREENS:
-                                    shot = SHOTS / f"{name}-{width}-{theme}.png"
-                                    shoot(page, base + path, ready, shot, width, args.max_height)
-                            context.close()
-                    finally:
-                        browser.close()
+        with demo(work, workflows_toml(work), workflow="example-pipeline") as base, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                for theme in THEMES:
+                    context = browser.new_context(color_scheme=theme)
+                    page = context.new_page()
+                    for name in args.pages or PAGES:
+                        path, ready = PAGES[name]
+                        for width in SCREENS:
+                            shot = SHOTS / f"{name}-{width}-{theme}.png"
+                            shoot(page, base + path, ready, shot, width, args.max_height)
+                    context.close()
+            finally:
+                browser.close()
     print(f"Done in {time.monotonic() - started:.0f} s: {SHOTS.relative_to(ROOT)}")
 
 

@@ -69,4 +69,4 @@ def one_ast_parse_at_a_time() -> None:
         with _AST_PARSING:
             return original(*args, **kwargs)
 
-    ast.parse = parse  # type: ignore[assignment]
+    ast.parse = parse
