@@ -47,6 +47,31 @@ class Rows:
     def __len__(self) -> int:
         return len(self.ts_ns)
 
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, self.columns.index(name)]
+
+    def since(self, start_ns: int) -> Rows:
+        """The rows from ``start_ns`` on."""
+        first = int(np.searchsorted(self.ts_ns, start_ns, "left"))
+        return Rows(self.ts_ns[first:], self.columns, self.values[first:])
+
+
+def as_rows(data: Rows | pd.DataFrame) -> Rows:
+    """A metric frame (UTC DatetimeIndex) as :class:`Rows`; Rows as they are. What the
+    chart and card builders read, so the live feed never needs a DataFrame."""
+    if isinstance(data, Rows):
+        return data
+    return Rows(time_index(data).as_unit("ns").asi8, [str(c) for c in data.columns], data.to_numpy(dtype=np.float64))
+
+
+def rows_frame(rows: Rows, dtype_of: DtypeOf) -> pd.DataFrame:
+    """Rows as a metric frame (what :meth:`RollingFrame.to_frame` gives), each column
+    in its field's dtype: for the CSV export and the API's callers that want pandas."""
+    import pandas as pd
+
+    data = {c: rows.values[:, j].astype(dtype_of(c)) for j, c in enumerate(rows.columns)}
+    return pd.DataFrame(data, index=_utc_index(rows.ts_ns), columns=list(rows.columns), copy=False)
+
 
 class _Block:
     """The columns of one dtype: a (columns x capacity) array, each column
