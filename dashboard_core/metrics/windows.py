@@ -69,7 +69,7 @@ def _utc(value: str | datetime, name: str) -> datetime:
         if text in ("", "NaT"):
             raise WindowError(f"{name} is empty")
         try:
-            ts = datetime.fromisoformat(text)
+            ts = _nanosecond_time(text) if _SUB_MICROSECOND.search(text) else datetime.fromisoformat(text)
         except ValueError as exc:
             raise WindowError(
                 f"{name} {value!r} is not a date and time (ISO 8601, e.g. 2026-11-25T08:00:00Z): {exc}"
@@ -77,6 +77,20 @@ def _utc(value: str | datetime, name: str) -> datetime:
     ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     if not _EARLIEST <= ts <= _LATEST:
         raise WindowError(f"{name} {value!r} is outside the time this dashboard can hold ({_HELD})")
+    return ts
+
+
+_SUB_MICROSECOND = re.compile(r"[.,]\d{7,}")
+
+
+def _nanosecond_time(text: str) -> datetime:
+    """A time given to the nanosecond (``datetime`` keeps microseconds): as pandas reads
+    it, which keeps them, so a bound at a sample's exact time still holds that sample."""
+    import pandas as pd
+
+    ts = pd.Timestamp(text)
+    if pd.isna(ts):
+        raise ValueError("not a time")
     return ts
 
 
