@@ -11,16 +11,15 @@ it; a failure names who imported each heavy module."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 
-from tests.e2e.conftest import PYTHON, REPO, START_TIMEOUT, spawn_server
-from tests.e2e.test_idle_server import imported
-from tests.localhost import free_port
+from tests.e2e.conftest import START_TIMEOUT
+from tests.e2e.test_browser import newest_x
+from tests.e2e.test_idle_server import import_logging_server, imported
 from tests.polling import wait_until
 from tests.test_idle_server import HEAVY
 
@@ -45,27 +44,10 @@ def importers(log: str, module: str) -> list[str]:
     return []
 
 
-def newest_x(page: Any) -> float | None:
-    """The newest x of the first chart's first trace, as plotly.js holds it."""
-    return page.evaluate(
-        """() => { const gd = document.querySelector('[data-testid="dlChart"] .js-plotly-plot');
-                   const trace = gd && gd._fullData && gd._fullData[0];
-                   if (!trace || !trace.x || !trace.x.length) return null;
-                   return Number(trace.x[trace.x.length - 1]); }"""
-    )
-
-
 def test_a_server_with_a_live_metrics_tab_loads_no_heavy_module(tmp_path: Path, page: Any) -> None:
     from playwright.sync_api import expect
 
-    config = tmp_path / "dashboard.toml"
-    shutil.copy(REPO / "dashboard.toml", config)
-    shutil.copytree(REPO / "examples", tmp_path / "examples")  # the config's suites and workflows
-    port = free_port()
-    argv = [PYTHON, "-m", "ui.launch", "run", "streamlit_app.py", "--server.port", str(port), "--", "--config"]
-    server = spawn_server(
-        [*argv, str(config)], port, config, tmp_path / "server.log", env={"PYTHONPROFILEIMPORTTIME": "1"}
-    )
+    server = import_logging_server(tmp_path)
     try:
         with server.client() as client:
 
