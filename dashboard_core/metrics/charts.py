@@ -175,7 +175,8 @@ def wall_ms(ts_ns: np.ndarray, tz: str) -> np.ndarray:
     """Epoch-ms (float64) of the local wall time in ``tz`` of each UTC time ``ts_ns``
     (int64 ns): what the date axis should show."""
     ns = np.asarray(ts_ns, dtype=np.int64)
-    return (ns + utc_offsets_ns(ns, tz)) / 1e6
+    wall: np.ndarray = (ns + utc_offsets_ns(ns, tz)) / 1e6
+    return wall
 
 
 def utc_offsets_ns(ns: np.ndarray, tz: str) -> np.ndarray:

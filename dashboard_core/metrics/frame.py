@@ -26,6 +26,7 @@ import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -216,8 +217,8 @@ class RollingFrame:
 
     def to_frame(
         self,
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> pd.DataFrame:
         """Rows with ``start <= timestamp <= end`` (either bound optional), oldest
         first, as a DataFrame indexed by a UTC DatetimeIndex named ``timestamp``."""
@@ -255,7 +256,7 @@ class RollingFrame:
         return picked
 
 
-def _ns(ts: pd.Timestamp | None) -> int | None:
+def _ns(ts: datetime | None) -> int | None:
     if ts is None:
         return None
     import pandas as pd
