@@ -159,7 +159,7 @@ def refuse_open_exposure(config: Config, address: str | None) -> None:
         "are configured, so anyone who can reach it could run commands.\n"
         '  Either keep server.address = "127.0.0.1" in .streamlit/config.toml, or configure [[auth.users]]'
         " (python -m dashboard_core hash-password) and [[auth.tokens]] (python -m dashboard_core new-token)"
-        " in dashboard.toml; see docs/access.md.",
+        ' in dashboard.toml; see docs/access.md.',
         file=sys.stderr,
         flush=True,
     )

@@ -51,11 +51,6 @@ class Rows:
     def column(self, name: str) -> np.ndarray:
         return self.values[:, self.columns.index(name)]
 
-    def since(self, start_ns: int) -> Rows:
-        """The rows from ``start_ns`` on."""
-        first = int(np.searchsorted(self.ts_ns, start_ns, "left"))
-        return Rows(self.ts_ns[first:], self.columns, self.values[first:])
-
 
 def as_rows(data: Rows | pd.DataFrame) -> Rows:
     """A metric frame (UTC DatetimeIndex) as :class:`Rows`; Rows as they are. What the

@@ -85,9 +85,7 @@ def document_error_bodies(api: FastAPI) -> None:
             return api.openapi_schema
         doc = build()  # cached by FastAPI in api.openapi_schema; completed here in place
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-        schemas.setdefault(
-            "ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
-        )
+        schemas.setdefault("ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}"))
         for path, operations in doc.get("paths", {}).items():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})

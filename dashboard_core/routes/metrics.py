@@ -38,9 +38,9 @@ def _iso(ts: datetime) -> str:
 )
 def fields(rt: RuntimeDep) -> list[FieldInfo]:
     return [
-        FieldInfo(name=f.name, unit=f.unit, description=f.description, kind=f.kind, label=f.label) for f in rt.fields
+        FieldInfo(name=f.name, unit=f.unit, description=f.description, kind=f.kind, label=f.label)
+        for f in rt.fields
     ]
-
 
 @router.get(
     "/metrics/latest",
@@ -53,7 +53,6 @@ def latest(rt: RuntimeDep) -> LatestSample:
     if sample is None:
         raise HTTPException(404, "No sample has been taken yet; retry in a second.")
     return sample
-
 
 @router.get(
     HISTORY_CSV,
@@ -79,7 +78,6 @@ def history_csv(rt: RuntimeDep, win: CsvWindow) -> Response:
             413, f"The window holds {len(frame):,} rows, more than csv_max_rows ({limit:,}); ask for a shorter one."
         )
     return csv_download(frame, csv_filename("metrics", win.start, win.end), {"X-Resolution": read.token})
-
 
 @router.get(
     "/metrics/processes",
