@@ -193,11 +193,12 @@ def utc_offsets_ns(ns: np.ndarray, tz: str) -> np.ndarray:
         return 0 if delta is None else (delta.days * 86_400 + delta.seconds) * 1_000_000_000
 
     hours, where = np.unique(ns // _HOUR_NS, return_inverse=True)
-    out = np.empty(len(ns), dtype=np.int64)
-    for i, hour in enumerate(hours.tolist()):
-        first, last = offset(hour * _HOUR_NS), offset((hour + 1) * _HOUR_NS - 1)
+    starts = np.array([offset(h * _HOUR_NS) for h in hours.tolist()], dtype=np.int64)
+    ends = np.array([offset((h + 1) * _HOUR_NS - 1) for h in hours.tolist()], dtype=np.int64)
+    out = starts[where]
+    for i in np.flatnonzero(starts != ends).tolist():  # an hour the clocks change in
         mask = where == i
-        out[mask] = first if first == last else [offset(t) for t in ns[mask].tolist()]
+        out[mask] = [offset(t) for t in ns[mask].tolist()]
     return out
 
 
