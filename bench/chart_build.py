@@ -6,7 +6,7 @@ Metrics page makes (same arguments: a key, a box selection that reruns,
 figure, serialising it with ``plotly.io.to_json``, hashing that spec for the
 element id, filling the protobuf, and sends nothing).
 
-- ours: the figure cache's miss, ``SentFigure.of(figure_dict(...))``: each
+- ours: the figure cache's miss, ``SentFigure.of(sent_form(figure_dict(...)))``: each
   series downsampled to at most 2,000 points (M4, extremes kept), epoch-ms x,
   per-core CPU as a heatmap, a plain dict in the JSON form Streamlit sends;
 - ours, validated: the same chart as a validated plotly ``Figure``
@@ -48,7 +48,8 @@ from _common import DAY_ROWS, best_of, fill, machine_note, realistic_runtime, ta
 
 from dashboard_core.metrics.charts import CHARTS, ChartSpec, build_figure, chart_columns, figure_dict
 from dashboard_core.metrics.fields import FieldTable
-from dashboard_core.metrics.figure_cache import SentFigure
+from dashboard_core.metrics.figure_cache import sent_form
+from dashboard_core.metrics.sent_figure import SentFigure
 
 # Bare mode: not a "missing ScriptRunContext!" warning per call (a filter: Streamlit
 # resets its loggers' levels when it reads its config, at the first call).
@@ -76,7 +77,7 @@ def ours(spec: ChartSpec, frame: pd.DataFrame, fields: FieldTable, tz: str) -> C
     def run() -> Any:
         drawn = figure_dict(spec, frame, fields, tz)
         assert drawn is not None, f"{spec.key}: no figure for a full frame"
-        figure = SentFigure.of(drawn)
+        figure = SentFigure.of(sent_form(drawn))
         draw(figure, f"ours-{spec.key}")
         return figure
 

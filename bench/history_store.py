@@ -202,9 +202,9 @@ def measure_read(folder: Path, rt: Runtime, columns: list[str], repeat: int, now
 
     def charts() -> list[int]:
         read = page.read(window)
-        chart = read.chart_frame()
+        chart = read.chart_rows()
         figs = sent_figures(chart, rt.fields)  # as the figure cache builds them on a miss
-        return [len(pio.to_json(f.to_dict(), validate=False)) for _spec, f in figs]
+        return [len(pio.to_json(f, validate=False)) for _spec, f in figs]
 
     rows_ms, _ = best_of(repeat, lambda: history.read(ONE_MIN, lo, hi))
     store_ms, got = best_of(repeat, lambda: store_only.read(window))

@@ -36,7 +36,7 @@ from dashboard_core.metrics.processes import ProcessRow, top_processes
 from dashboard_core.metrics.sampler import Clock, Sampler
 from dashboard_core.metrics.sources import build_sources
 from dashboard_core.metrics.tiers import tiers_of
-from dashboard_core.metrics.windows import Window, resolve_window
+from dashboard_core.metrics.windows import Window
 from dashboard_core.models import (
     AgentInfo,
     ComponentState,
@@ -261,12 +261,13 @@ class Runtime:
     def live_cards(self) -> list[Card]:
         """The cards of the last ~2 minutes (none once the newest sample is older),
         built once per new sample for every session that shows them."""
-        from dashboard_core.metrics.cards import CARD_WINDOW
+        from dashboard_core.metrics.cards import CARD_SECONDS
 
-        window = resolve_window(CARD_WINDOW)
-        span = self.frame.span()
-        key = None if span is None else (span[1], span[1] >= window.start)
-        return self._cards.cards(key, lambda: self.history(window))
+        end_ns = time.time_ns()
+        start_ns = end_ns - CARD_SECONDS * 1_000_000_000
+        span = self.frame.span_ns()
+        key = None if span is None else (span[1], span[1] >= start_ns)
+        return self._cards.cards(key, lambda: self.frame.rows(start_ns, end_ns))
 
     def read_history(self, window: Window, *, extremes: bool = False) -> HistoryRead:
         """The window across memory and the store, at the finest resolution that
@@ -274,15 +275,16 @@ class Runtime:
         ``extremes``: also each bucket's min and max, when the tier keeps them."""
         return self._history_reader.read(window, extremes=extremes)
 
-    def history_tail(self, since: pd.Timestamp, step: str) -> pd.DataFrame:
+    def history_tail(self, since_ms: int, step: str) -> Rows:
         """What a live chart at resolution ``step`` (``full``, or a tier's token such
-        as ``10s``) lacks after ``since``; a ValueError names the steps there are."""
+        as ``10s``) lacks after ``since_ms`` (UTC epoch ms); a ValueError names the
+        steps there are."""
         from dashboard_core.metrics.history_read import FULL
 
         tiers = {t.token: t for t in (self.history_store.tiers if self.history_store else [])}
         if step != FULL and step not in tiers:
             raise ValueError(f"step {step!r} is not a resolution of this dashboard: {', '.join([FULL, *tiers])}")
-        return self._history_reader.tail(since, tiers.get(step))
+        return self._history_reader.tail(since_ms, tiers.get(step))
 
     def latest(self) -> LatestSample | None:
         sample = self.sampler.latest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from typing import overload
+from zoneinfo import ZoneInfo
 
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -58,9 +59,7 @@ def format_seconds(seconds: float) -> str:
 
 def local_time(ts: datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A UTC time as the viewer's clock shows it (``tz``: an IANA name such as ``Europe/Berlin``)."""
-    import pandas as pd  # here: pages call it, an idle server never does (and loads no pandas)
-
-    return pd.Timestamp(ts).tz_convert(tz).strftime(fmt)
+    return ts.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
 @overload

@@ -91,8 +91,8 @@ def table() -> None:
         severities=severities or None,
         source=source.strip() or None,
         text=text.strip() or None,
-        start=span.start.to_pydatetime(),
-        end=span.end.to_pydatetime(),
+        start=span.start,
+        end=span.end,
     )
     if not events:
         filtered = kinds or severities or source or text

@@ -9,10 +9,10 @@ Live as paused.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import pandas as pd
 import streamlit as st
 
 from dashboard_core.metrics.charts import selected_range
@@ -52,9 +52,9 @@ def _set(view: MetricsView, tz: str) -> None:
         st.session_state[_TO] = _local(view.fixed.end, tz)
 
 
-def _local(ts: pd.Timestamp, tz: str) -> datetime:
+def _local(ts: datetime, tz: str) -> datetime:
     """As the From/To inputs show it: local time, whole minutes (their step)."""
-    return ts.tz_convert(tz).tz_localize(None).floor("min").to_pydatetime()
+    return ts.astimezone(ZoneInfo(tz)).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def window_row(view: MetricsView, tz: str) -> bool:
@@ -108,7 +108,7 @@ def _chosen(tz: str) -> None:
     if choice is None:  # the selected option clicked again: keep it
         _set(view, tz)
     elif choice == CUSTOM:
-        now = pd.Timestamp.now(tz="UTC").floor("min")
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
         fixed = view.fixed or Window(now - timedelta(hours=1), now)
         _set(MetricsView(view.preset, fixed, view.chart), tz)
     else:

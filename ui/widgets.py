@@ -6,8 +6,8 @@ import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import streamlit as st
 
 from dashboard_core import runtime as runtime_module
@@ -15,7 +15,6 @@ from dashboard_core.app.caller import Caller
 from dashboard_core.auth.oidc import display_name, identity_cookie, refusal_sentence, role_for
 from dashboard_core.auth.principals import OPEN, Principal
 from dashboard_core.auth.sessions import COOKIE
-from dashboard_core.health.overview import Summary
 from dashboard_core.labels import SEVERITY_ICON, WAITING, Icon
 from dashboard_core.metrics.cards import Card
 from dashboard_core.metrics.figure_cache import Figures
@@ -24,6 +23,11 @@ from dashboard_core.models import Severity
 from dashboard_core.runtime import Runtime
 from ui.live import redraw_on_change
 from ui.streamlit_internals import forget_removed_widgets
+
+if TYPE_CHECKING:  # the live Metrics page loads no pandas (about 80 MiB with pyarrow)
+    import pandas as pd
+
+    from dashboard_core.health.overview import Summary  # its module loads pandas
 
 CUSTOM = "Custom"
 
@@ -177,6 +181,8 @@ def window_picker(key: str = "window", default: str = "15m") -> Callable[[], Win
     choice = choice or default
     if choice != CUSTOM:
         return lambda: resolve_window(choice)
+    import pandas as pd
+
     now = pd.Timestamp.now(tz=tz).tz_localize(None).floor("min").to_pydatetime()
     left, right = st.columns(2)
     start = left.datetime_input("From", value=now - timedelta(hours=1), key=f"{key}_from", step=60)
@@ -190,6 +196,8 @@ def window_picker(key: str = "window", default: str = "15m") -> Callable[[], Win
 
 
 def as_utc(value: datetime, tz: str) -> pd.Timestamp:
+    import pandas as pd
+
     return pd.Timestamp(value).tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
 
 
@@ -215,12 +223,14 @@ def download_link(label: str, href: str, file_name: str, key: str) -> None:
 
 def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], None]) -> None:
     """Charts two to a row; a box selection on one calls ``on_select(its key)``."""
+    from dashboard_core.metrics.sent_figure import SentFigure
+
     forget_removed_widgets()  # the last redraw's charts
     for row in range(0, len(figures), 2):
         for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
             key = f"{key_prefix}{spec.key}"
             col.plotly_chart(
-                fig,
+                SentFigure.of(fig),
                 key=key,
                 on_select=lambda key=key: on_select(key),
                 selection_mode="box",

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pandas as pd
-
 from dashboard_core.app.urls import AGENTS, EVENTS, METRICS, SAFETY, TESTS, WORKFLOWS, Query, href, iso
 from dashboard_core.app.view_state import EventsView, events_query, one_query
 from dashboard_core.health.rules import AgentRule, ComponentRule, MetricRule, Rule, SuiteRule
@@ -87,6 +85,8 @@ def alert_window(alert: AlertRecord, now: datetime) -> tuple[datetime, datetime]
     """The time around an alert: from a quarter of its length (at least 5 min) before it
     began to as long after it ended, or to now while it lasts; whole minutes, so the
     link stays the same for a minute."""
+    import pandas as pd  # an alert's link: not on the live Metrics page's path
+
     end = alert.ended_at or now
     pad = max(MIN_PAD, (end - alert.began_at) / 4)
     start = pd.Timestamp(alert.began_at - pad).floor("min")

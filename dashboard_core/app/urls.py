@@ -16,10 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import urlencode
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: the Metrics page's path never needs it
+    import pandas as pd
+
 
 # A query string as values: each name, its values in order (``kind=a&kind=b``).
 Query = dict[str, list[str]]
@@ -155,6 +157,8 @@ def one_of(choices: Sequence[str], shown: int = 6) -> str:
 # -- times -------------------------------------------------------------------------
 def iso(at: datetime | pd.Timestamp) -> str:
     """``2026-12-06T10:00:00Z``: a UTC time to the second, as the URLs hold times."""
+    import pandas as pd
+
     ts = pd.Timestamp(at)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     return ts.floor("s").strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -163,6 +167,8 @@ def iso(at: datetime | pd.Timestamp) -> str:
 def utc_time(value: str) -> datetime | None:
     """``2026-12-06T10:00:00Z`` (or any ISO 8601 time; without a zone, UTC) as a UTC
     datetime; None if it is not a time the dashboard can hold."""
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):  # pandas' OutOfBoundsDatetime is a ValueError
@@ -175,11 +181,15 @@ def utc_time(value: str) -> datetime | None:
 
 def to_local(at: datetime, tz: str) -> datetime:
     """A UTC time as the viewer's wall-clock time, without a zone (what a date input holds)."""
+    import pandas as pd
+
     return pd.Timestamp(at).tz_convert(tz).tz_localize(None).to_pydatetime()
 
 
 def to_utc(local: datetime, tz: str) -> datetime:
     """The viewer's wall-clock time (no zone) as a UTC time; a time skipped by a clock
     change moves forward, an ambiguous one is read as the first."""
+    import pandas as pd
+
     ts = pd.Timestamp(local).tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
     return ts.tz_convert("UTC").to_pydatetime()

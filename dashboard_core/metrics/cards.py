@@ -1,18 +1,25 @@
-"""The live metric cards: latest value, change over the last minute, sparkline."""
+"""The live metric cards: latest value, change over the last minute, sparkline.
+
+Built from the frame's numpy rows (:meth:`RollingFrame.rows`), so the live cards
+never load pandas; a DataFrame (the fleet view's remote host) is taken too."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
+import numpy as np
 
 from dashboard_core.metrics.fields import FieldTable, split_column
+from dashboard_core.metrics.frame import Rows, as_rows
 from dashboard_core.units import format_value
 
-CARD_WINDOW = "2m"  # the history a card reads: its delta and sparkline need the last minute
+if TYPE_CHECKING:
+    import pandas as pd
+
+CARD_SECONDS = 120  # the history a card reads: its delta and sparkline need the last minute
 DELTA_SECONDS = 60
 SPARK_POINTS = 60
 
@@ -49,23 +56,25 @@ _CARD_FIELDS: tuple[tuple[str, str, DeltaColor], ...] = (
 )
 
 
-def build_cards(recent: pd.DataFrame, fields: FieldTable) -> list[Card]:
+def build_cards(recent: Rows | pd.DataFrame, fields: FieldTable) -> list[Card]:
     """Cards from the last ~minute of history (oldest first)."""
-    if recent.empty:
+    rows = as_rows(recent)
+    if not len(rows) or not rows.columns:
         return []
-    columns = list(recent.columns)
     cards: list[Card] = []
     for name, label, color in _CARD_FIELDS:
-        for column in (c for c in columns if split_column(c)[0] == name):
-            cards.append(_card(recent, column, label.format(label=split_column(column)[1]), color, fields))
+        for column in (c for c in rows.columns if split_column(c)[0] == name):
+            cards.append(_card(rows, column, label.format(label=split_column(column)[1]), color, fields))
     return cards
 
 
-def _card(recent: pd.DataFrame, column: str, label: str, color: DeltaColor, fields: FieldTable) -> Card:
-    series = recent[column]
+def _card(rows: Rows, column: str, label: str, color: DeltaColor, fields: FieldTable) -> Card:
+    values = rows.column(column)
+    valid = ~np.isnan(values)
+    ts_ns, held = rows.ts_ns[valid], values[valid]
     unit = fields.unit_of(column)
-    value = _last(series)
-    then = _value_at(series, recent.index[-1] - pd.Timedelta(seconds=DELTA_SECONDS))
+    value = float(held[-1]) if len(held) else None
+    then = _value_at(ts_ns, held, int(rows.ts_ns[-1]) - DELTA_SECONDS * 1_000_000_000)
     text = format_value(value, unit)
     delta: str | None = None
     arrow: DeltaArrow = "auto"
@@ -76,9 +85,9 @@ def _card(recent: pd.DataFrame, column: str, label: str, color: DeltaColor, fiel
             delta, color, arrow = size, "off", "off"
         else:
             delta = ("+" if change > 0 else "-") + size
-    tail = series.tail(SPARK_POINTS).dropna()
-    spark = [float(v) for v in tail.to_numpy()]
-    spark_ms = [int(t) for t in pd.DatetimeIndex(tail.index).as_unit("ns").asi8 // 1_000_000]
+    tail = valid[-SPARK_POINTS:]  # the last points, without the missing ones
+    spark = values[-SPARK_POINTS:][tail].tolist()
+    spark_ms = (rows.ts_ns[-SPARK_POINTS:][tail] // 1_000_000).tolist()
     return Card(label, text, delta, color, fields.label_of(column), spark, arrow, spark_ms)
 
 
@@ -98,7 +107,7 @@ class CardCache:
         self._lock = threading.Lock()
         self.builds = 0  # for tests: how often the cache missed
 
-    def cards(self, key: Hashable, recent: Callable[[], pd.DataFrame]) -> list[Card]:
+    def cards(self, key: Hashable, recent: Callable[[], Rows | pd.DataFrame]) -> list[Card]:
         # Held while building, so sessions asking at the same moment wait for one build.
         with self._lock:
             if key is None or key != self._key:
@@ -108,15 +117,9 @@ class CardCache:
             return self._cards
 
 
-def _last(series: pd.Series) -> float | None:
-    valid = series.dropna()
-    return float(valid.iloc[-1]) if len(valid) else None
-
-
-def _value_at(series: pd.Series, when: pd.Timestamp) -> float | None:
-    """The reading nearest before ``when`` (or the oldest one held)."""
-    valid = series.dropna()
-    if len(valid) < 2:
+def _value_at(ts_ns: np.ndarray, values: np.ndarray, when_ns: int) -> float | None:
+    """The reading nearest before ``when_ns`` (or the oldest one held) of the valid readings."""
+    if len(values) < 2:
         return None
-    pos = max(0, int(valid.index.searchsorted(when, "right")) - 1)
-    return float(valid.iloc[pos])
+    pos = max(0, int(np.searchsorted(ts_ns, when_ns, "right")) - 1)
+    return float(values[pos])

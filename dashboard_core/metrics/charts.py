@@ -8,21 +8,27 @@ date axis (an order of magnitude cheaper to serialise than datetime x);
 per-core CPU is a heatmap, which reads better than a line per core. The drag
 mode is a horizontal box select: the page turns a selection into a zoomed
 window and re-downsamples it, so zoom survives live updates.
+
+The figures are plain dicts built from numpy :class:`~dashboard_core.metrics.frame.Rows`
+(a DataFrame is taken too): the live Metrics page's feed never loads pandas or Plotly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
-from plotly.colors import sequential
 
 from dashboard_core.metrics.downsample import MAX_POINTS, bucket_max, downsample_indices
 from dashboard_core.metrics.fields import FieldTable, split_column
-from dashboard_core.metrics.frame import time_index
+from dashboard_core.metrics.frame import Rows, as_rows
+
+if TYPE_CHECKING:  # imported where used: the live Metrics page's feed needs neither
+    import pandas as pd
+    import plotly.graph_objects as go
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +55,10 @@ CHARTS: tuple[ChartSpec, ...] = (
 CHARTS_BY_KEY = {spec.key: spec for spec in CHARTS}
 
 # Spelled out as plotly's validator would: plotly.js also knows "Viridis", but
-# the unvalidated figure should send what the validated one does.
-_VIRIDIS = [[i / (len(sequential.Viridis) - 1), color] for i, color in enumerate(sequential.Viridis)]
+# the unvalidated figure should send what the validated one does. Plotly's
+# plotly.colors.sequential.Viridis (a test checks they agree), without importing Plotly.
+VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
+_VIRIDIS = [[i / (len(VIRIDIS) - 1), color] for i, color in enumerate(VIRIDIS)]
 _HEIGHT = 280
 _LEGEND_ROW = 22  # px per extra pair of legend entries, so many series don't squash the plot
 
@@ -64,20 +72,22 @@ def chart_columns(spec: ChartSpec, columns: list[str]) -> list[str]:
 
 def build_figure(
     spec: ChartSpec,
-    frame: pd.DataFrame,
+    frame: Rows | pd.DataFrame,
     fields: FieldTable,
     tz: str = "UTC",
     max_points: int = MAX_POINTS,
 ) -> go.Figure | None:
     """The chart for ``frame`` (a window of history) as a validated Figure, or
     None if it has no data."""
+    import plotly.graph_objects as go
+
     drawn = figure_dict(spec, frame, fields, tz, max_points)
     return None if drawn is None else go.Figure(drawn)
 
 
 def figure_dict(
     spec: ChartSpec,
-    frame: pd.DataFrame,
+    frame: Rows | pd.DataFrame,
     fields: FieldTable,
     tz: str = "UTC",
     max_points: int = MAX_POINTS,
@@ -91,15 +101,15 @@ def figure_dict(
     time, so x is shifted to the viewer's time zone ``tz`` (downsampling uses
     the true UTC times).
     """
-    columns = chart_columns(spec, list(frame.columns))
-    if not columns or frame.empty:
+    rows = as_rows(frame)
+    columns = chart_columns(spec, rows.columns)
+    if not columns or not len(rows):
         return None
-    index = time_index(frame)
-    x_ns = index.as_unit("ns").asi8
-    x_ms = wall_ms(index, tz)
+    x_ns = rows.ts_ns
+    x_ms = wall_ms(x_ns, tz)
     unit = fields.unit_of(columns[0])
     if spec.kind == "heatmap":
-        matrix = frame[columns].to_numpy(dtype=np.float32).T
+        matrix = rows.values[:, [rows.columns.index(c) for c in columns]].astype(np.float32).T
         starts, reduced = bucket_max(matrix, max_points)
         traces: list[dict[str, Any]] = [
             {
@@ -119,7 +129,7 @@ def figure_dict(
     else:
         traces = []
         for column in columns:
-            y = frame[column].to_numpy()
+            y = rows.column(column).astype(_dtype(fields, column))  # as the frame holds it
             keep = downsample_indices(x_ns, y, max_points)
             traces.append(
                 {
@@ -153,10 +163,43 @@ def figure_dict(
     return {"data": traces, "layout": layout}
 
 
-def wall_ms(index: pd.DatetimeIndex, tz: str) -> np.ndarray:
-    """Epoch-ms of the local wall time in ``tz`` (what the date axis should show)."""
-    wall = index.tz_convert(tz).tz_localize(None) if tz != "UTC" else index.tz_localize(None)
-    return wall.as_unit("ns").asi8 / 1e6
+def _dtype(fields: FieldTable, column: str) -> str:
+    field = fields.for_column(column)
+    return field.dtype if field else "float32"
+
+
+_HOUR_NS = 3_600_000_000_000
+
+
+def wall_ms(ts_ns: np.ndarray, tz: str) -> np.ndarray:
+    """Epoch-ms (float64) of the local wall time in ``tz`` of each UTC time ``ts_ns``
+    (int64 ns): what the date axis should show."""
+    ns = np.asarray(ts_ns, dtype=np.int64)
+    wall: np.ndarray = (ns + utc_offsets_ns(ns, tz)) / 1e6
+    return wall
+
+
+def utc_offsets_ns(ns: np.ndarray, tz: str) -> np.ndarray:
+    """The UTC offset of ``tz`` at each time (int64 ns), from the time zone database:
+    one look-up per hour the times fall in, and one per time only in an hour where
+    the offset changes (a switch to or from summer time)."""
+    if tz == "UTC" or not len(ns):
+        return np.zeros(len(ns), dtype=np.int64)
+    zone = ZoneInfo(tz)
+
+    def offset(t_ns: int) -> int:
+        local = datetime.fromtimestamp(t_ns // 1_000_000_000, UTC).astimezone(zone)
+        delta = local.utcoffset()
+        return 0 if delta is None else (delta.days * 86_400 + delta.seconds) * 1_000_000_000
+
+    hours, where = np.unique(ns // _HOUR_NS, return_inverse=True)
+    starts = np.array([offset(h * _HOUR_NS) for h in hours.tolist()], dtype=np.int64)
+    ends = np.array([offset((h + 1) * _HOUR_NS - 1) for h in hours.tolist()], dtype=np.int64)
+    out = starts[where]
+    for i in np.flatnonzero(starts != ends).tolist():  # an hour the clocks change in
+        mask = where == i
+        out[mask] = [offset(t) for t in ns[mask].tolist()]
+    return out
 
 
 def _series_name(column: str, fields: FieldTable) -> str:
@@ -171,6 +214,7 @@ def selected_range(selection: dict[str, Any] | None, tz: str = "UTC") -> tuple[p
     Plotly reports date-axis values as wall-time strings (or epoch ms) of the
     axis, which shows ``tz`` local time; both forms are accepted.
     """
+
     boxes = (selection or {}).get("box") or []
     if not boxes:
         return None
@@ -184,6 +228,8 @@ def selected_range(selection: dict[str, Any] | None, tz: str = "UTC") -> tuple[p
 
 
 def _to_utc(value: object, tz: str) -> pd.Timestamp | None:
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value, unit="ms") if isinstance(value, int | float) else pd.Timestamp(str(value))
     except (ValueError, TypeError):

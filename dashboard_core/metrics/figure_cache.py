@@ -5,70 +5,49 @@ viewers look at the same window: twenty of them would build the same figures
 twenty times (about 20 ms of the server's one Python thread at a time each,
 which the API then waits behind). Figures are keyed by the frame's content, so
 sessions that read the same samples in the same second share one build, and a
-changed sample, window or time zone is a new key. A cached figure also keeps
-the JSON-shaped dict Streamlit sends (:class:`SentFigure`), so each session's
-copy costs an encoding of strings, not a conversion of the figure.
+changed sample, window or time zone is a new key. A cached figure is the
+JSON-shaped dict Streamlit sends, so each session's copy costs an encoding of
+strings, not a conversion of the figure.
 
 A new sample is a new key, so with live viewers the cache misses about once a
 second. A miss builds plain dicts (``figure_dict``), not plotly Figures, whose
 validators made a miss cost ~30 ms of held GIL for ten 15-minute charts,
 against ~3 ms now; tests check both send the same chart.
+
+A cached figure is the JSON-shaped dict the browser draws (Streamlit's
+``st.plotly_chart`` gets it wrapped in :class:`~dashboard_core.metrics.sent_figure.SentFigure`;
+the live Metrics charts get it as it is from ``/api/ui/charts``), built without Plotly:
+the live Metrics page's feed loads neither Plotly nor pandas (about 90 MiB).
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import threading
 from collections import OrderedDict
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
-import pandas as pd
-import plotly.graph_objects as go
-import plotly.io
 
 from dashboard_core.metrics.charts import CHARTS, ChartSpec, build_figure, figure_dict
 from dashboard_core.metrics.fields import FieldTable
-from dashboard_core.metrics.frame import time_index
+from dashboard_core.metrics.frame import Rows, as_rows
 
-Figures = list[tuple[ChartSpec, go.Figure]]
+if TYPE_CHECKING:  # imported where used: the live Metrics page's feed needs neither
+    import pandas as pd
+    import plotly.graph_objects as go
 
+Figures = list[tuple[ChartSpec, dict[str, Any]]]  # each chart's figure in the form it is sent
 
-class SentFigure(go.Figure):  # type: ignore[misc]  # plotly has no types: go.Figure is Any to mypy
-    """A figure as Streamlit sends it: its JSON-shaped dict and nothing else.
-
-    ``st.plotly_chart`` calls ``to_dict()`` (a deep copy) and encodes the result
-    as JSON, for every session and every redraw: about 10 ms for the ten charts.
-    This dict is already in JSON form (arrays as base64), which leaves each
-    session an encoding of strings and numbers, about 2 ms.
-
-    Only the dict is kept, not the figure's object graph (validators, a copy of
-    the template), and the template keeps the defaults of the trace types the
-    figure draws, not of all 25 it styles, in one copy shared by all figures: a
-    full cache held 25,000 objects for every full garbage collection to walk
-    (which holds the GIL, so the API waits), and now holds 2,000.
-    """
-
-    _sent: dict[str, Any]
-
-    @classmethod
-    def of(cls, figure: go.Figure | dict[str, Any]) -> SentFigure:
-        shell = cls.__new__(cls)  # no Figure.__init__: nothing to build or walk
-        shell._sent = sent_form(figure)
-        return shell
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._sent
-
-    def to_plotly_json(self) -> dict[str, Any]:
-        return self._sent
-
-    def __repr__(self) -> str:
-        return f"SentFigure({self._sent.get('layout', {}).get('title', {}).get('text', '')!r})"
+# Plotly's default template ("plotly") in JSON form, as ``plotly.io.templates["plotly"]``
+# gives it (tests/metrics/test_figure_cache.py checks it still does): read from a file,
+# so a figure is sent as a validated Figure would be without importing Plotly.
+TEMPLATE_FILE = Path(__file__).with_name("plotly_template.json")
 
 
 def sent_form(figure: go.Figure | dict[str, Any]) -> dict[str, Any]:
@@ -77,11 +56,15 @@ def sent_form(figure: go.Figure | dict[str, Any]) -> dict[str, Any]:
     without a template gets the default one, as a Figure made from it would."""
     if isinstance(figure, dict):
         drawn = figure | {"data": [_typed_arrays(trace) for trace in figure.get("data", [])]}
-    else:
-        drawn = figure.to_dict()  # its arrays are typed already
-    sent: dict[str, Any] = orjson.loads(plotly.io.to_json(drawn, validate=False))
+        sent: dict[str, Any] = orjson.loads(
+            orjson.dumps(drawn, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+        )
+    else:  # a validated Figure (tests compare with it): its arrays are typed already
+        import plotly.io
+
+        sent = orjson.loads(plotly.io.to_json(figure.to_dict(), validate=False))
     layout = sent.setdefault("layout", {})
-    template = layout.get("template") or _default_template(plotly.io.templates.default)
+    template = layout.get("template") or default_template()
     if "data" in template:
         kinds = {trace.get("type", "scatter") for trace in sent.get("data", [])}
         template = template | {"data": {kind: v for kind, v in template["data"].items() if kind in kinds}}
@@ -106,10 +89,10 @@ def _typed_arrays(trace: dict[str, Any]) -> dict[str, Any]:
     return typed
 
 
-@functools.cache
-def _default_template(name: str) -> dict[str, Any]:
-    """A named template in JSON form (read only: callers copy what they change)."""
-    template: dict[str, Any] = orjson.loads(plotly.io.json.to_json_plotly(plotly.io.templates[name].to_plotly_json()))
+@cache
+def default_template() -> dict[str, Any]:
+    """Plotly's default template in JSON form (read only: callers copy what they change)."""
+    template: dict[str, Any] = orjson.loads(TEMPLATE_FILE.read_bytes())
     return template
 
 
@@ -128,27 +111,28 @@ def _shared(part: dict[str, Any]) -> dict[str, Any]:
         return _SHARED.setdefault(key, part)
 
 
-def build_figures(frame: pd.DataFrame, fields: FieldTable, tz: str = "UTC") -> Figures:
+def build_figures(frame: Rows | pd.DataFrame, fields: FieldTable, tz: str = "UTC") -> list[tuple[ChartSpec, go.Figure]]:
     """Every chart in :data:`CHARTS` that has data in ``frame``, in order, as
     validated Figures (what the cache's figures are checked against)."""
     built = ((spec, build_figure(spec, frame, fields, tz)) for spec in CHARTS)
     return [(spec, fig) for spec, fig in built if fig is not None]
 
 
-def sent_figures(frame: pd.DataFrame, fields: FieldTable, tz: str = "UTC") -> Figures:
+def sent_figures(frame: Rows | pd.DataFrame, fields: FieldTable, tz: str = "UTC") -> Figures:
     """Every chart in :data:`CHARTS` that has data in ``frame``, in order, in the
     form Streamlit sends, built without plotly's validators."""
-    built = ((spec, figure_dict(spec, frame, fields, tz)) for spec in CHARTS)
-    return [(spec, SentFigure.of(drawn)) for spec, drawn in built if drawn is not None]
+    rows = as_rows(frame)
+    built = ((spec, figure_dict(spec, rows, fields, tz)) for spec in CHARTS)
+    return [(spec, sent_form(drawn)) for spec, drawn in built if drawn is not None]
 
 
-def frame_digest(frame: pd.DataFrame) -> bytes:
-    """A digest of the index, columns and every value (about 1 ms for an hour at 1 s)."""
+def frame_digest(frame: Rows | pd.DataFrame) -> bytes:
+    """A digest of the times, columns and every value (about 1 ms for an hour at 1 s)."""
+    rows = as_rows(frame)
     h = hashlib.blake2b(digest_size=16)
-    h.update(time_index(frame).asi8.tobytes())
-    for name in frame.columns:
-        h.update(str(name).encode())
-        h.update(frame[name].to_numpy().tobytes())
+    h.update(np.ascontiguousarray(rows.ts_ns).tobytes())
+    h.update("\0".join(rows.columns).encode())
+    h.update(np.ascontiguousarray(rows.values).tobytes())
     return h.digest()
 
 
@@ -163,15 +147,16 @@ class FigureCache:
         self._lock = threading.Lock()
         self.builds = 0  # for tests and the benchmark: how often the cache missed
 
-    def figures(self, frame: pd.DataFrame, tz: str = "UTC") -> Figures:
-        key = (tz, frame_digest(frame))
+    def figures(self, frame: Rows | pd.DataFrame, tz: str = "UTC") -> Figures:
+        rows = as_rows(frame)
+        key = (tz, frame_digest(rows))
         # Held while building, so sessions asking at the same moment wait for one build.
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-            built = sent_figures(frame, self.fields, tz)
+            built = sent_figures(rows, self.fields, tz)
             self.builds += 1
             self._items[key] = built
             while len(self._items) > self.size:

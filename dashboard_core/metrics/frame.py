@@ -26,6 +26,7 @@ import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,6 +47,26 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.ts_ns)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, self.columns.index(name)]
+
+
+def as_rows(data: Rows | pd.DataFrame) -> Rows:
+    """A metric frame (UTC DatetimeIndex) as :class:`Rows`; Rows as they are. What the
+    chart and card builders read, so the live feed never needs a DataFrame."""
+    if isinstance(data, Rows):
+        return data
+    return Rows(time_index(data).as_unit("ns").asi8, [str(c) for c in data.columns], data.to_numpy(dtype=np.float64))
+
+
+def rows_frame(rows: Rows, dtype_of: DtypeOf) -> pd.DataFrame:
+    """Rows as a metric frame (what :meth:`RollingFrame.to_frame` gives), each column
+    in its field's dtype: for the CSV export and the API's callers that want pandas."""
+    import pandas as pd
+
+    data = {c: rows.values[:, j].astype(dtype_of(c)) for j, c in enumerate(rows.columns)}
+    return pd.DataFrame(data, index=_utc_index(rows.ts_ns), columns=list(rows.columns), copy=False)
 
 
 class _Block:
@@ -191,8 +212,8 @@ class RollingFrame:
 
     def to_frame(
         self,
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> pd.DataFrame:
         """Rows with ``start <= timestamp <= end`` (either bound optional), oldest
         first, as a DataFrame indexed by a UTC DatetimeIndex named ``timestamp``."""
@@ -230,7 +251,7 @@ class RollingFrame:
         return picked
 
 
-def _ns(ts: pd.Timestamp | None) -> int | None:
+def _ns(ts: datetime | None) -> int | None:
     if ts is None:
         return None
     import pandas as pd

@@ -20,6 +20,10 @@ Timestamps of a tier read are bucket starts. Charts draw the mean (or the one
 statistic a tier keeps); the CSV adds ``column:min`` and ``column:max`` after
 the means when the tier keeps them. Alert rules and live cards do not come
 here: they read recent samples from memory (``Runtime.history``).
+
+A read is numpy rows (:class:`~dashboard_core.metrics.frame.Rows`); its DataFrame is
+built when asked for (the CSV, the API's callers): the live charts, which read the
+default 15 minutes from memory, never load pandas.
 """
 
 from __future__ import annotations
@@ -29,38 +33,57 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from dashboard_core.logonce import recovered, warn_once
-from dashboard_core.metrics.frame import RollingFrame, time_index
+from dashboard_core.metrics.frame import RollingFrame, Rows, rows_frame
 from dashboard_core.metrics.history_store import HistoryStore, TierRows
 from dashboard_core.metrics.tiers import MAX_ROWS, Tier, bucket, format_resolution, pick_tier
 from dashboard_core.metrics.windows import Window
 from dashboard_core.store import StoreError
+
+if TYPE_CHECKING:  # imported where used: a read from memory needs no DataFrame
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
 FULL = "full"
 
 
-@dataclass(frozen=True, slots=True)
+def _float32(_column: str) -> str:
+    return "float32"
+
+
+@dataclass(frozen=True)
 class HistoryRead:
     """A window of history and where it came from.
 
-    ``frame``: UTC DatetimeIndex named ``timestamp`` (sample times, or bucket
-    starts for a tier) and the usual columns (``name`` or ``name[label]``),
-    holding the tier's mean. ``extremes``: ``min``/``max`` frames of the same
-    shape, when asked for and kept by the tier.
+    ``rows``: sample times (or bucket starts for a tier) and the usual columns
+    (``name`` or ``name[label]``), holding the tier's mean. ``extreme_rows``:
+    ``min``/``max`` rows of the same shape, when asked for and kept by the tier.
+    :attr:`frame` and :attr:`extremes` are the same as DataFrames (UTC
+    DatetimeIndex named ``timestamp``, each column in its field's dtype).
     """
 
-    frame: pd.DataFrame
+    rows: Rows
     tier: Tier | None = None  # None: full resolution, every sample
     sources: tuple[str, ...] = ("memory",)
-    extremes: dict[str, pd.DataFrame] = field(default_factory=dict)
+    extreme_rows: dict[str, Rows] = field(default_factory=dict)
     sample_interval: float = 1.0
     problem: str = ""  # why the store could not be read, if it could not
+    dtype_of: Callable[[str], str] = _float32
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return rows_frame(self.rows, self.dtype_of)
+
+    @cached_property
+    def extremes(self) -> dict[str, pd.DataFrame]:
+        return {stat: rows_frame(rows, self.dtype_of) for stat, rows in self.extreme_rows.items()}
 
     @property
     def resolution(self) -> str:
@@ -92,22 +115,26 @@ class HistoryRead:
         """The frame, then ``column:min`` and ``column:max`` when there are extremes."""
         if not self.extremes:
             return self.frame
+        import pandas as pd
+
         parts = [self.frame] + [x.add_suffix(f":{stat}") for stat, x in self.extremes.items()]
         return pd.concat(parts, axis=1)
 
-    def chart_frame(self) -> pd.DataFrame:
-        """The frame with an empty row where buckets are missing (the server was
+    def chart_rows(self) -> Rows:
+        """The rows with an empty one where buckets are missing (the server was
         down), so a chart draws a gap there instead of a straight line."""
-        if self.tier is None or len(self.frame) < 2:
-            return self.frame
-        ns = time_index(self.frame).as_unit("ns").asi8
+        rows = self.rows
+        if self.tier is None or len(rows) < 2:
+            return rows
+        ns = rows.ts_ns
         step = int(self.tier.ms * 1_000_000)
         limit = 3 * max(step, int(self.sample_interval * 1e9))
         gaps = np.flatnonzero(np.diff(ns) > limit)
         if len(gaps) == 0:
-            return self.frame
-        filler = pd.DataFrame(np.nan, index=_utc_index(ns[gaps] + step), columns=self.frame.columns)
-        return pd.concat([self.frame, filler.astype(self.frame.dtypes.to_dict())]).sort_index(kind="stable")
+            return rows
+        at = gaps + 1  # each empty row goes right after the row before its gap
+        values = np.insert(rows.values, at, np.nan, axis=0)
+        return Rows(np.insert(ns, at, ns[gaps] + step), rows.columns, values)
 
 
 _SHORT = {"s": "s", "m": "min", "h": "h"}
@@ -134,11 +161,11 @@ class HistoryReader:
         history = self.history
         if history is None:
             return self._memory(window)
-        span = self.frame.span()
+        span = self.frame.span_ns()
         start_ms, end_ms = epoch_ms(window.start), epoch_ms(window.end)
         try:
             if window.seconds / self.sample_interval <= MAX_ROWS and (
-                (span is not None and span[0] <= window.start)
+                (span is not None and span[0] <= epoch_ns(window.start))
                 or not self._older_in_store(history, start_ms, span, end_ms)
             ):
                 return self._memory(window)
@@ -151,28 +178,26 @@ class HistoryReader:
         recovered(log, "history-read", "Reading metric history from the store works again")
         return read
 
-    def tail(self, since: pd.Timestamp, tier: Tier | None) -> pd.DataFrame:
+    def tail(self, since_ms: int, tier: Tier | None) -> Rows:
         """What a live chart drawn at ``tier``'s resolution (None: every sample)
-        lacks: the samples after ``since``; or, for a tier, the buckets from the
-        one holding ``since`` on (it may have filled since), computed from memory
-        as the tier computes them (the window's newest buckets always are)."""
+        lacks: the samples after ``since_ms`` (UTC epoch ms); or, for a tier, the
+        buckets from the one holding ``since_ms`` on (it may have filled since),
+        computed from memory as the tier computes them (the window's newest
+        buckets always are)."""
         if tier is None:  # `since` is whole milliseconds, sample times are not: from the next millisecond
-            return self.frame.to_frame(since.floor("ms") + pd.Timedelta(1, "ms"))
-        rows = self.frame.to_frame(pd.Timestamp(tier.floor_ms(epoch_ms(since)), unit="ms", tz="UTC"))
-        b = bucket(time_index(rows).as_unit("ns").asi8, rows.to_numpy(dtype=np.float64), list(rows.columns), tier.ms)
-        return pd.DataFrame(b.stat(tier.main_stat), index=_utc_index(b.start_ms * 1_000_000), columns=b.columns)
+            return self.frame.rows((since_ms + 1) * 1_000_000)
+        rows = self.frame.rows(tier.floor_ms(since_ms) * 1_000_000)
+        b = bucket(rows.ts_ns, rows.values, rows.columns, tier.ms)
+        return Rows(b.start_ms * 1_000_000, list(b.columns), np.asarray(b.stat(tier.main_stat), dtype=np.float64))
 
     def _memory(self, window: Window, problem: str = "") -> HistoryRead:
-        return HistoryRead(
-            self.frame.to_frame(window.start, window.end), sample_interval=self.sample_interval, problem=problem
-        )
+        rows = self.frame.rows(epoch_ns(window.start), epoch_ns(window.end))
+        return HistoryRead(rows, sample_interval=self.sample_interval, problem=problem, dtype_of=self.dtype_of)
 
     @staticmethod
-    def _older_in_store(
-        history: HistoryStore, start_ms: int, span: tuple[pd.Timestamp, pd.Timestamp] | None, end_ms: int
-    ) -> bool:
+    def _older_in_store(history: HistoryStore, start_ms: int, span: tuple[int, int] | None, end_ms: int) -> bool:
         """Does any tier hold a bucket of the window that ends before memory begins?"""
-        first_ms = epoch_ms(span[0]) if span is not None else end_ms + 1
+        first_ms = span[0] // 1_000_000 if span is not None else end_ms + 1
         return any(history.has_rows(t, start_ms - t.ms + 1, first_ms - t.ms + 1) for t in history.tiers)
 
     def _tiered(
@@ -180,7 +205,7 @@ class HistoryReader:
         history: HistoryStore,
         window: Window,
         tier: Tier,
-        span: tuple[pd.Timestamp, pd.Timestamp] | None,
+        span: tuple[int, int] | None,  # ns
         extremes: bool,
     ) -> HistoryRead:
         main = tier.main_stat
@@ -193,56 +218,61 @@ class HistoryReader:
         if span is None:
             boundary = end_ms + 1
         else:
-            first = epoch_ms(span[0])
+            first = span[0] // 1_000_000
             newest = history.newest_start(tier, end_ms + 1)
             stale = newest is None or newest < tier.floor_ms(first)
             boundary = max(lo, tier.floor_ms(first) if stale else tier.ceil_ms(first), newest or lo)
         stored = history.read(tier, lo, min(boundary, end_ms + 1), stats) if boundary > lo else None
-        fresh = self._bucketed(tier, boundary, window.end, stats) if boundary <= end_ms else None
+        fresh = self._bucketed(tier, boundary, epoch_ns(window.end), stats) if boundary <= end_ms else None
         sources = tuple(name for name, part in (("store", stored), ("memory", fresh)) if part is not None and len(part))
-        frames = _join(stored, fresh, stats, self.dtype_of)
+        joined = _join(stored, fresh, stats)
         return HistoryRead(
-            frames[main],
+            joined[main],
             tier,
             sources or ("store",),
-            {s: frames[s] for s in stats if s != main},
+            {s: joined[s] for s in stats if s != main},
             self.sample_interval,
+            dtype_of=self.dtype_of,
         )
 
-    def _bucketed(self, tier: Tier, from_ms: int, end: pd.Timestamp, stats: list[str]) -> TierRows:
-        rows = self.frame.to_frame(pd.Timestamp(from_ms, unit="ms", tz="UTC"), end)
-        b = bucket(time_index(rows).as_unit("ns").asi8, rows.to_numpy(dtype=np.float64), list(rows.columns), tier.ms)
+    def _bucketed(self, tier: Tier, from_ms: int, end_ns: int, stats: list[str]) -> TierRows:
+        rows = self.frame.rows(from_ms * 1_000_000, end_ns)
+        b = bucket(rows.ts_ns, rows.values, rows.columns, tier.ms)
         return TierRows(b.start_ms, b.columns, {s: b.stat(s) for s in stats})
 
 
-def _join(
-    stored: TierRows | None, fresh: TierRows | None, stats: list[str], dtype_of: Callable[[str], str]
-) -> dict[str, pd.DataFrame]:
+def _join(stored: TierRows | None, fresh: TierRows | None, stats: list[str]) -> dict[str, Rows]:
     """Store rows then memory rows, per statistic, over the union of their
     columns (memory's order first: the columns the sampler reports now)."""
     parts = [p for p in (stored, fresh) if p is not None]
     columns = list(dict.fromkeys([c for p in reversed(parts) for c in p.columns]))
-    index = _utc_index(np.concatenate([p.start_ms for p in parts] or [np.empty(0, np.int64)]) * 1_000_000)
-    out: dict[str, pd.DataFrame] = {}
+    ts_ns = np.concatenate([p.start_ms for p in parts] or [np.empty(0, np.int64)]).astype(np.int64) * 1_000_000
+    out: dict[str, Rows] = {}
     for stat in stats:
-        data: dict[str, np.ndarray] = {}
-        for c in columns:
-            dtype = np.dtype(dtype_of(c))
-            pieces = []
-            for p in parts:
-                j = p.columns.index(c) if c in p.columns else -1
-                pieces.append(p.stats[stat][:, j] if j >= 0 else np.full(len(p), np.nan))
-            data[c] = np.concatenate(pieces).astype(dtype) if pieces else np.empty(0, dtype)
-        out[stat] = pd.DataFrame(data, index=index, columns=columns, copy=False)
+        values = np.full((len(ts_ns), len(columns)), np.nan, dtype=np.float64)
+        offset = 0
+        for p in parts:
+            for j, c in enumerate(p.columns):
+                values[offset : offset + len(p), columns.index(c)] = p.stats[stat][:, j]
+            offset += len(p)
+        out[stat] = Rows(ts_ns, columns, values)
     return out
 
 
-def epoch_ms(ts: pd.Timestamp) -> int:
+def epoch_ns(ts: datetime) -> int:
+    """Nanoseconds since the epoch of an aware time (a pandas Timestamp keeps its
+    nanoseconds; a naive time is UTC)."""
+    exact = getattr(ts, "value", None)  # pandas' Timestamp: ns since the epoch, UTC
+    if isinstance(exact, int):
+        return exact
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return (ts - _EPOCH) // timedelta(microseconds=1) * 1_000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ms(ts: datetime) -> int:
     """Epoch milliseconds of a timestamp (bucket starts and windows are kept in them)."""
-    return int(pd.Timestamp(ts).as_unit("ns").value // 1_000_000)
-
-
-def _utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"), name="timestamp").tz_localize(
-        "UTC"
-    )
+    return epoch_ns(ts) // 1_000_000

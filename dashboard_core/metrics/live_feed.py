@@ -9,22 +9,24 @@ points after the last one it has, and the charts' rows after the last one drawn
 (at the window's resolution: every sample, or the tier's buckets, the newest of
 which may have filled since, so it is sent again). Payloads are built here,
 as plain JSON-able values, with the arrays as float32 (``orjson`` writes the
-shortest text that reads back the same float32, and NaN as null).
+shortest text that reads back the same float32, and NaN as null), from numpy
+rows and plain figure dicts: a server with a live Metrics tab loads no pandas or
+Plotly (the default 15 minutes are read from memory).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from dashboard_core.metrics.cards import Card
 from dashboard_core.metrics.charts import CHARTS, chart_columns, wall_ms
 from dashboard_core.metrics.figure_cache import Figures
-from dashboard_core.metrics.frame import time_index
-from dashboard_core.metrics.history_read import HistoryRead
+from dashboard_core.metrics.frame import Rows
+from dashboard_core.metrics.history_read import HistoryRead, epoch_ns
 from dashboard_core.metrics.history_read import epoch_ms as ms
 from dashboard_core.metrics.windows import Window
 from dashboard_core.units import local_time
@@ -70,9 +72,9 @@ def charts_payload(view: ChartsView, read: HistoryRead, figures: Figures, csv_li
     """Whole figures of the window, and what the browser needs to extend them:
     the resolution (``step``), the window's bounds in UTC and on the axis (the
     viewer's wall time), and when history begins if it begins inside the window."""
-    index = time_index(read.frame)
-    first = ms(index[0]) if len(index) else None
-    last = ms(index[-1]) if len(index) else None
+    ts_ns = read.rows.ts_ns
+    first = int(ts_ns[0]) // 1_000_000 if len(ts_ns) else None
+    last = int(ts_ns[-1]) // 1_000_000 if len(ts_ns) else None
     start, end = ms(view.window.start), ms(view.window.end)
     step_ms = read.tier.ms if read.tier is not None else round(read.sample_interval * 1000)
     starts_late = first is not None and first - start > 2 * step_ms + 1000
@@ -84,24 +86,27 @@ def charts_payload(view: ChartsView, read: HistoryRead, figures: Figures, csv_li
         "step_ms": step_ms,
         "first": first,
         "last": last,
-        "history_starts": local_time(index[0], view.tz) if starts_late else None,
+        "history_starts": local_time(_utc(int(ts_ns[0])), view.tz) if starts_late else None,
         "resolution": read.description,
-        "rows": len(read.frame),
+        "rows": len(read.rows),
         "csv": csv_link,
-        "charts": [{"key": spec.key, "title": spec.title, "figure": fig.to_dict()} for spec, fig in figures],
+        "charts": [{"key": spec.key, "title": spec.title, "figure": fig} for spec, fig in figures],
     }
 
 
-def points_payload(rows: pd.DataFrame, tz: str) -> dict[str, Any]:
+def points_payload(rows: Rows, tz: str) -> dict[str, Any]:
     """New rows of the chart columns: UTC ms (for the next ``since``), axis x (wall ms) and the values."""
-    drawn = sorted({c for spec in CHARTS for c in chart_columns(spec, list(rows.columns))})
-    index = time_index(rows)
+    drawn = sorted({c for spec in CHARTS for c in chart_columns(spec, rows.columns)})
     return {
-        "t": (index.as_unit("ns").asi8 // 1_000_000).astype(np.int64),
-        "x": wall_ms(index, tz).astype(np.int64),
-        "columns": {c: rows[c].to_numpy(dtype=np.float32) for c in drawn},
+        "t": (rows.ts_ns // 1_000_000).astype(np.int64),
+        "x": wall_ms(rows.ts_ns, tz).astype(np.int64),
+        "columns": {c: rows.column(c).astype(np.float32) for c in drawn},
     }
 
 
-def _wall(ts: pd.Timestamp, tz: str) -> int:
-    return int(wall_ms(pd.DatetimeIndex([ts]), tz)[0])
+def _wall(ts: datetime, tz: str) -> int:
+    return int(wall_ms(np.array([epoch_ns(ts)]), tz)[0])
+
+
+def _utc(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(microsecond=ns % 1_000_000_000 // 1000)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlencode
-
-import pandas as pd
 
 from dashboard_core.metrics.charts import CHARTS_BY_KEY
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
@@ -56,9 +55,9 @@ class MetricsView:
         return self.charts_query()
 
 
-def iso(ts: pd.Timestamp) -> str:
+def iso(ts: datetime) -> str:
     """``2026-12-06T10:00:00Z`` (milliseconds only when there are some)."""
-    utc = pd.Timestamp(ts).tz_convert("UTC")
+    utc = ts.astimezone(UTC)
     text = utc.isoformat(timespec="milliseconds") if utc.microsecond else utc.isoformat(timespec="seconds")
     return text.replace("+00:00", "Z")
 

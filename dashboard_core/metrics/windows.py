@@ -1,14 +1,13 @@
-"""Time windows: ``"15m"``-style spans and explicit ranges, resolved to UTC bounds."""
+"""Time windows: ``"15m"``-style spans and explicit ranges, resolved to UTC bounds.
+
+Plain ``datetime`` (a pandas Timestamp, which is one, is taken too): the API and
+the live Metrics page resolve windows without loading pandas."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # imported where used: the API and the runtime import this module in an idle server
-    import pandas as pd
+from datetime import UTC, datetime, timedelta
 
 # The choices the UI offers, in order; any "<n><s|m|h|d>" is accepted elsewhere.
 PRESETS: dict[str, str] = {
@@ -25,81 +24,89 @@ _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-@cache
-def _bounds() -> tuple[pd.Timestamp, pd.Timestamp, str]:
-    """What the history readers can hold: pandas' nanosecond timestamps (1677-09-21 to
-    2262-04-11), as the earliest, the latest and the two dates in words."""
-    import pandas as pd
-
-    earliest, latest = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
-    return earliest, latest, f"{earliest:%Y-%m-%d} to {latest:%Y-%m-%d}"
+# What the history readers can hold: pandas' nanosecond timestamps (1677-09-21 to
+# 2262-04-11), to the microsecond inside them.
+_EARLIEST = datetime(1677, 9, 21, 0, 12, 43, 145225, tzinfo=UTC)
+_LATEST = datetime(2262, 4, 11, 23, 47, 16, 854775, tzinfo=UTC)
+_HELD = f"{_EARLIEST:%Y-%m-%d} to {_LATEST:%Y-%m-%d}"
+_LONGEST_SECONDS = (2**63 - 1) / 1e9  # pandas' longest Timedelta
 
 
 class WindowError(ValueError):
     """A window the user asked for that makes no sense; the message says why."""
 
 
-def parse_span(text: str) -> pd.Timedelta:
+def parse_span(text: str) -> timedelta:
     """``"15m"`` -> 15 minutes. Units: s, m, h, d."""
-    import pandas as pd
-
     match = _SPAN.match(text or "")
     if not match:
         raise WindowError(f"window {text!r} is not a span like 5m, 15m, 1h, 6h, 24h or 7d")
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise WindowError(f"window {text!r} must be longer than zero")
-    if seconds > pd.Timedelta.max.total_seconds():
-        raise WindowError(f"window {text!r} is longer than the time this dashboard can hold ({_bounds()[2]})")
-    return pd.Timedelta(seconds=seconds)
+    if seconds > _LONGEST_SECONDS:
+        raise WindowError(f"window {text!r} is longer than the time this dashboard can hold ({_HELD})")
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A resolved window: both bounds are UTC timestamps, ``start < end``."""
+    """A resolved window: both bounds are aware UTC datetimes, ``start < end``."""
 
-    start: pd.Timestamp
-    end: pd.Timestamp
+    start: datetime
+    end: datetime
 
     @property
     def seconds(self) -> float:
         return (self.end - self.start).total_seconds()
 
 
-def _utc(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
+def _utc(value: str | datetime, name: str) -> datetime:
+    if isinstance(value, datetime) and value == value:  # NaT is a datetime unequal to itself
+        ts = value
+    else:
+        text = str(value).strip()
+        if text in ("", "NaT"):
+            raise WindowError(f"{name} is empty")
+        try:
+            ts = _nanosecond_time(text) if _SUB_MICROSECOND.search(text) else datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise WindowError(
+                f"{name} {value!r} is not a date and time (ISO 8601, e.g. 2026-11-25T08:00:00Z): {exc}"
+            ) from None
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    if not _EARLIEST <= ts <= _LATEST:
+        raise WindowError(f"{name} {value!r} is outside the time this dashboard can hold ({_HELD})")
+    return ts
+
+
+_SUB_MICROSECOND = re.compile(r"[.,]\d{7,}")
+
+
+def _nanosecond_time(text: str) -> datetime:
+    """A time given to the nanosecond (``datetime`` keeps microseconds): as pandas reads
+    it, which keeps them, so a bound at a sample's exact time still holds that sample."""
     import pandas as pd
 
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise WindowError(
-            f"{name} {value!r} is not a date and time (ISO 8601, e.g. 2026-11-25T08:00:00Z): {exc}"
-        ) from None
-    if pd.isna(ts):  # Timestamp("NaT") is NaT
-        raise WindowError(f"{name} is empty")
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    earliest, latest, held = _bounds()
-    if not earliest <= ts <= latest:
-        raise WindowError(f"{name} {value!r} is outside the time this dashboard can hold ({held})")
+    ts = pd.Timestamp(text)
+    if pd.isna(ts):
+        raise ValueError("not a time")
     return ts
 
 
 def resolve_window(
     span: str | None = None,
-    start: str | pd.Timestamp | None = None,
-    end: str | pd.Timestamp | None = None,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
     *,
-    now: pd.Timestamp | None = None,
+    now: datetime | None = None,
 ) -> Window:
     """A span ending now, or an explicit range (``end`` defaults to now).
 
     With a span and a start, the window runs from start for that span; with a
     span and an end, it runs for that span up to end.
     """
-    import pandas as pd
-
-    earliest, latest, held = _bounds()
-    now = _utc(now, "now") if now is not None else pd.Timestamp.now(tz="UTC")
+    now = _utc(now, "now") if now is not None else datetime.now(UTC)
     end_ts = _utc(end, "end") if end is not None else None
     start_ts = _utc(start, "start") if start is not None else None
     if span is not None:
@@ -112,14 +119,14 @@ def resolve_window(
             else:
                 end_ts = end_ts if end_ts is not None else now
                 start_ts = end_ts - length
-        except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
-            raise WindowError(f"the window reaches outside the time this dashboard can hold ({held})") from None
+        except (OverflowError, ValueError):  # past datetime's years 1 to 9999 (or pandas' bounds)
+            raise WindowError(f"the window reaches outside the time this dashboard can hold ({_HELD})") from None
     elif start_ts is None:
         raise WindowError("give a window (e.g. 15m) or a start time")
     else:
         end_ts = end_ts if end_ts is not None else now
-    if not (earliest <= start_ts and end_ts <= latest):
-        raise WindowError(f"the window reaches outside the time this dashboard can hold ({held})")
+    if not (_EARLIEST <= start_ts and end_ts <= _LATEST):
+        raise WindowError(f"the window reaches outside the time this dashboard can hold ({_HELD})")
     if start_ts >= end_ts:
         raise WindowError(f"start {start_ts.isoformat()} is not before end {end_ts.isoformat()}")
     return Window(start_ts, end_ts)

@@ -50,7 +50,7 @@ def _zone(tz: str) -> str:
     summary="The live cards: values, changes over a minute, sparklines (only new points after `since`)",
 )
 def cards(rt: RuntimeDep, since: Since = None) -> Response:
-    from dashboard_core.metrics import live_feed  # pandas: not loaded until a page asks
+    from dashboard_core.metrics import live_feed  # not loaded until a page asks
 
     return _json(live_feed.cards_payload(rt.live_cards(), since))
 
@@ -62,13 +62,13 @@ def cards(rt: RuntimeDep, since: Since = None) -> Response:
     summary="The history charts of a window as Plotly figures, with what it takes to extend them",
 )
 def charts(rt: RuntimeDep, win: CsvWindow, request: Request, tz: Tz = "UTC") -> Response:
-    from dashboard_core.metrics import live_feed  # pandas and Plotly: not loaded until a page asks
+    from dashboard_core.metrics import live_feed  # not loaded until a page asks
 
     view = live_feed.ChartsView(
         win, _zone(tz), live=not (request.query_params.get("start") or request.query_params.get("end"))
     )
     read = rt.read_history(win)
-    figures = rt.figures.figures(read.chart_frame(), view.tz)
+    figures = rt.figures.figures(read.chart_rows(), view.tz)
     return _json(live_feed.charts_payload(view, read, figures, history_csv_link(win.start, win.end)))
 
 
@@ -84,12 +84,10 @@ def points(
     step: Annotated[str, Query(description="`full`, or the tier the chart is drawn at (its `step`)")] = "full",
     tz: Tz = "UTC",
 ) -> Response:
-    import pandas as pd
-
     from dashboard_core.metrics import live_feed
 
     try:
-        rows = rt.history_tail(pd.Timestamp(since, unit="ms", tz="UTC"), step)
+        rows = rt.history_tail(since, step)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
     return _json(live_feed.points_payload(rows, _zone(tz)))

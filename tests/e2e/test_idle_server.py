@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from tests.e2e.conftest import PYTHON, REPO, START_TIMEOUT, spawn_server
+from tests.e2e.conftest import PYTHON, REPO, START_TIMEOUT, Server, spawn_server
 from tests.localhost import free_port
 from tests.polling import wait_until
 from tests.test_idle_server import HEAVY
@@ -37,15 +37,21 @@ def imported(log: str) -> set[str]:
     return {line.rsplit("|", 1)[1].strip() for line in log.splitlines() if line.startswith("import time:")}
 
 
-def test_a_real_idle_server_loads_no_heavy_module(tmp_path: Path) -> None:
-    config = tmp_path / "dashboard.toml"
+def import_logging_server(directory: Path) -> Server:
+    """The server as ``dashboard serve`` starts it, with a copy of the default config in
+    ``directory``, its import log in its output."""
+    config = directory / "dashboard.toml"
     shutil.copy(REPO / "dashboard.toml", config)
-    shutil.copytree(REPO / "examples", tmp_path / "examples")  # the config's suites and workflows
+    shutil.copytree(REPO / "examples", directory / "examples")  # the config's suites and workflows
     port = free_port()
     argv = [PYTHON, "-m", "ui.launch", "run", "streamlit_app.py", "--server.port", str(port), "--", "--config"]
-    server = spawn_server(
-        [*argv, str(config)], port, config, tmp_path / "server.log", env={"PYTHONPROFILEIMPORTTIME": "1"}
+    return spawn_server(
+        [*argv, str(config)], port, config, directory / "server.log", env={"PYTHONPROFILEIMPORTTIME": "1"}
     )
+
+
+def test_a_real_idle_server_loads_no_heavy_module(tmp_path: Path) -> None:
+    server = import_logging_server(tmp_path)
     try:
         with server.client() as client:
 

@@ -7,7 +7,15 @@ import pandas as pd
 import plotly.io as pio
 
 from dashboard_core.config import Config
-from dashboard_core.metrics.charts import CHARTS, CHARTS_BY_KEY, build_figure, chart_columns, selected_range
+from dashboard_core.metrics.charts import (
+    CHARTS,
+    CHARTS_BY_KEY,
+    VIRIDIS,
+    build_figure,
+    chart_columns,
+    selected_range,
+    wall_ms,
+)
 from dashboard_core.metrics.downsample import MAX_POINTS
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.metrics.frame import RollingFrame
@@ -107,3 +115,18 @@ def test_box_selection_becomes_a_utc_range() -> None:
     assert selected_range({"box": []}) is None
     assert selected_range(None) is None
     assert selected_range({"box": [{"x": ["junk", "2026-11-25"]}]}) is None
+
+
+def test_the_heatmap_colours_are_plotlys_viridis() -> None:
+    from plotly.colors import sequential
+
+    assert list(VIRIDIS) == sequential.Viridis
+
+
+def test_wall_time_follows_the_time_zone_across_a_clock_change() -> None:
+    """The axis shows local wall time, computed without pandas: the same as pandas'
+    conversion, in a window across the end of summer time (two 02:30 in Berlin)."""
+    index = pd.date_range("2026-10-25T00:00:00Z", periods=3 * 3600 // 7, freq="7s", tz="UTC")
+    want = index.tz_convert("Europe/Berlin").tz_localize(None).as_unit("ns").asi8 / 1e6
+    np.testing.assert_array_equal(wall_ms(index.as_unit("ns").asi8, "Europe/Berlin"), want)
+    np.testing.assert_array_equal(wall_ms(index.as_unit("ns").asi8, "UTC"), index.as_unit("ns").asi8 / 1e6)

@@ -10,7 +10,8 @@ import threading
 import plotly.io as pio
 
 from dashboard_core.metrics.charts import CHARTS
-from dashboard_core.metrics.figure_cache import FigureCache, build_figures, frame_digest, sent_form
+from dashboard_core.metrics.figure_cache import FigureCache, build_figures, default_template, frame_digest, sent_form
+from dashboard_core.metrics.sent_figure import SentFigure
 
 from .test_charts import day_frame, field_table
 
@@ -37,7 +38,7 @@ def test_a_changed_value_window_or_time_zone_is_a_new_build() -> None:
     assert cache.builds == 4
     assert frame_digest(frame) != frame_digest(changed)
     # and the Tokyo figures really are Tokyo's, not a neighbour's
-    assert tokyo[0][1].to_dict() == sent_form(build_figures(frame, field_table(), "Asia/Tokyo")[0][1])
+    assert tokyo[0][1] == sent_form(build_figures(frame, field_table(), "Asia/Tokyo")[0][1])
 
 
 def test_the_cache_keeps_only_the_last_few_frames() -> None:
@@ -73,14 +74,14 @@ def test_a_cached_figure_sends_the_same_chart_as_a_plain_one() -> None:
     plain = build_figures(frame, field_table(), "Europe/Berlin")
     assert len(cached) == len(plain)
     for (_, sent), (_, fig) in zip(cached, plain):
-        got = json.loads(pio.to_json(sent.to_dict(), validate=False))
+        got = json.loads(pio.to_json(SentFigure.of(sent).to_dict(), validate=False))
         want = json.loads(pio.to_json(fig, validate=False))
         drawn = {trace["type"] for trace in want["data"]}
         all_defaults = want["layout"]["template"].pop("data")
         assert len(all_defaults) > len(drawn)  # the template styles many more types than a chart draws
         assert got["layout"]["template"].pop("data") == {k: v for k, v in all_defaults.items() if k in drawn}
         assert got == want
-        assert sent.to_dict() is sent.to_dict()  # made once
+        assert SentFigure.of(sent).to_dict() is sent  # made once, wrapped as it is for st.plotly_chart
 
 
 def test_the_cache_keeps_dicts_not_figure_objects() -> None:
@@ -91,9 +92,10 @@ def test_the_cache_keeps_dicts_not_figure_objects() -> None:
     cached = FigureCache(field_table()).figures(frame, "UTC")
     plain = build_figures(frame, field_table(), "UTC")
     for (_, sent), (_, fig) in zip(cached, plain):
-        assert vars(sent) == {"_sent": sent.to_dict()}
+        assert type(sent) is dict
+        assert vars(SentFigure.of(sent)) == {"_sent": sent}
         assert tracked(sent) * 2 < tracked(fig)
-    lines = [sent.to_dict() for spec, sent in cached if spec.kind == "line"]
+    lines = [sent for spec, sent in cached if spec.kind == "line"]
     assert len(lines) > 1 and all(d["layout"]["template"] is lines[0]["layout"]["template"] for d in lines)
 
 
@@ -108,3 +110,11 @@ def tracked(obj: object) -> int:
         seen.add(id(o))
         todo.extend(gc.get_referents(o))
     return len(seen)
+
+
+def test_the_shipped_template_is_plotlys_default() -> None:
+    """Figures are sent with Plotly's default template read from a file (the live feed
+    never imports Plotly): it must be what the installed Plotly has."""
+    assert pio.templates.default == "plotly"
+    want = json.loads(pio.json.to_json_plotly(pio.templates["plotly"].to_plotly_json()))
+    assert default_template() == want

@@ -125,14 +125,16 @@ def test_a_tier_tail_resends_the_bucket_that_may_have_filled() -> None:
         frame.append(int((T0 + i) * 1e9), {"cpu.total": float(v)})
     tier = Tier(seconds=10, keep_days=1, stats=("mean", "min", "max"))
     reader = HistoryReader(frame, None, sample_interval=1)
-    since = pd.Timestamp(T0 + 42, unit="s", tz="UTC")  # inside the bucket starting at +40
-    tail = reader.tail(since, tier)
-    assert tail.index[0] == pd.Timestamp(T0 + 40, unit="s", tz="UTC") and len(tail) == 6  # +40 ... +90
+    since_ms = (T0 + 42) * 1000  # inside the bucket starting at +40
+    tail = reader.tail(since_ms, tier)
+    assert tail.ts_ns[0] == (T0 + 40) * 1_000_000_000 and len(tail) == 6  # +40 ... +90
     ts = ((T0 + np.arange(95)) * 1e9).astype(np.int64)
     want = bucket(ts, values.reshape(-1, 1), ["cpu.total"], 10_000).stat("mean")[4:, 0]
-    np.testing.assert_allclose(tail["cpu.total"].to_numpy(), want, rtol=1e-6)
-    assert len(reader.tail(since, None)) == 95 - 43  # every sample after since
-    assert len(reader.tail(since + pd.Timedelta(0.4, "ms"), None)) == 95 - 43  # a sample at .0004 s is drawn
+    np.testing.assert_allclose(tail.column("cpu.total"), want, rtol=1e-6)
+    assert len(reader.tail(since_ms, None)) == 95 - 43  # every sample after since
+    frame.append(int((T0 + 95) * 1e9) + 400_000, {"cpu.total": 1.0})  # at +95.0004 s
+    assert len(reader.tail((T0 + 94) * 1000, None)) == 1  # it is after +94 s
+    assert len(reader.tail((T0 + 95) * 1000, None)) == 0  # the browser has it: `since` is its time in whole ms
 
 
 def test_a_view_round_trips_through_its_url() -> None:
