@@ -8,12 +8,21 @@ import json
 import threading
 
 import plotly.io as pio
+import pytest
 
 from dashboard_core.metrics.charts import CHARTS
 from dashboard_core.metrics.figure_cache import FigureCache, build_figures, default_template, frame_digest, sent_form
 from dashboard_core.metrics.sent_figure import SentFigure
 
 from .test_charts import day_frame, field_table
+
+
+@pytest.fixture(autouse=True)
+def plotly_default_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache sends Plotly's own default template (from a file, without importing
+    Plotly); a plain Figure takes whatever default is set, which is Streamlit's once
+    Streamlit's Plotly support was imported in this process (by another test)."""
+    monkeypatch.setattr(pio.templates, "default", "plotly")
 
 
 def test_same_frame_is_one_build_and_the_same_figures() -> None:
@@ -115,6 +124,5 @@ def tracked(obj: object) -> int:
 def test_the_shipped_template_is_plotlys_default() -> None:
     """Figures are sent with Plotly's default template read from a file (the live feed
     never imports Plotly): it must be what the installed Plotly has."""
-    assert pio.templates.default == "plotly"
     want = json.loads(pio.json.to_json_plotly(pio.templates["plotly"].to_plotly_json()))
     assert default_template() == want
