@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import overload
+from typing import Literal, overload
 from zoneinfo import ZoneInfo
 
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -55,6 +55,20 @@ def format_duration(seconds: float) -> str:
 def format_seconds(seconds: float) -> str:
     """Test-run durations: ``2.3 s`` under a minute, then as :func:`format_duration`."""
     return f"{seconds:.1f} s" if seconds < 60 else format_duration(seconds)
+
+
+def utc_iso(at: datetime, timespec: Literal["seconds", "auto", "microseconds"] = "seconds") -> str:
+    """``2026-12-06T10:00:00Z``: a time in UTC (a naive one is taken as UTC), to the
+    second (what shareable URLs hold), with milliseconds when it has some (``auto``:
+    a zoomed span), or to the microsecond (a CSV link that must cover exactly)."""
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if timespec == "seconds":
+        text = utc.replace(microsecond=0).isoformat(timespec="seconds")
+    elif timespec == "auto":
+        text = utc.isoformat(timespec="milliseconds" if utc.microsecond else "seconds")
+    else:
+        text = utc.isoformat(timespec="microseconds")
+    return text.replace("+00:00", "Z")
 
 
 def local_time(ts: datetime, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

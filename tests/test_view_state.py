@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dashboard_core.app.urls import PAGES, Query, canonical, href, iso, to_local, to_utc, utc_time
+from dashboard_core.app.urls import PAGES, Query, canonical, href, to_local, to_utc, utc_time
 from dashboard_core.app.view_state import (
     EventsView,
     TestsView,
@@ -37,6 +37,7 @@ from dashboard_core.models import (
     WorkflowRunInfo,
     WorkflowStatus,
 )
+from dashboard_core.units import utc_iso
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 ALL_KINDS = list(EventKind)
@@ -87,7 +88,7 @@ def test_times_read_as_utc_and_go_to_the_viewers_clock_and_back() -> None:
     assert utc_time("2026-12-06T10:00") == datetime(2026, 12, 6, 10, tzinfo=UTC)  # no zone: UTC
     for bad in ("yesterday-ish", "2026-13-01", "99999-01-01", "1", ""):
         assert utc_time(bad) is None, bad
-    assert iso(datetime(2026, 12, 6, 10, 0, 7, 999, tzinfo=UTC)) == "2026-12-06T10:00:07Z"
+    assert utc_iso(datetime(2026, 12, 6, 10, 0, 7, 999, tzinfo=UTC)) == "2026-12-06T10:00:07Z"
     local = to_local(datetime(2026, 7, 1, 10, tzinfo=UTC), "Europe/Paris")
     assert local == datetime(2026, 7, 1, 12) and local.tzinfo is None
     assert to_utc(local, "Europe/Paris") == datetime(2026, 7, 1, 10, tzinfo=UTC)

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dashboard_core.app.urls import AGENTS, EVENTS, METRICS, SAFETY, TESTS, WORKFLOWS, Query, href, iso
+from dashboard_core.app.urls import AGENTS, EVENTS, METRICS, SAFETY, TESTS, WORKFLOWS, Query, href
 from dashboard_core.app.view_state import EventsView, events_query, one_query
 from dashboard_core.health.rules import AgentRule, ComponentRule, MetricRule, Rule, SuiteRule
 from dashboard_core.metrics.charts import CHARTS, ChartSpec
 from dashboard_core.metrics.fields import split_column
 from dashboard_core.models import AlertRecord, Event, EventKind
+from dashboard_core.units import utc_iso
 
 HISTORY_WINDOW = "7d"  # a component's history: its changes of state over the last week
 RULE_WINDOW = "1h"  # a metric rule's chart when no alert of it is in view
@@ -100,7 +101,7 @@ def metrics_link(rule: MetricRule, alert: AlertRecord | None, now: datetime) -> 
     query: Query = {}
     if alert is not None:
         start, end = alert_window(alert, now)
-        query = {"from": [iso(start)], "to": [iso(end)]}
+        query = {"from": [utc_iso(start)], "to": [utc_iso(end)]}
     else:
         query = {"window": [RULE_WINDOW]}
     if chart is not None:

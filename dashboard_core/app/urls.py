@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:  # imported where used: the Metrics page's path never needs it
-    import pandas as pd
+    pass
 
 
 # A query string as values: each name, its values in order (``kind=a&kind=b``).
@@ -155,15 +155,6 @@ def one_of(choices: Sequence[str], shown: int = 6) -> str:
 
 
 # -- times -------------------------------------------------------------------------
-def iso(at: datetime | pd.Timestamp) -> str:
-    """``2026-12-06T10:00:00Z``: a UTC time to the second, as the URLs hold times."""
-    import pandas as pd
-
-    ts = pd.Timestamp(at)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.floor("s").strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def utc_time(value: str) -> datetime | None:
     """``2026-12-06T10:00:00Z`` (or any ISO 8601 time; without a zone, UTC) as a UTC
     datetime; None if it is not a time the dashboard can hold."""

@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard_core.app.urls import Parsed, Query, QueryIn, Reader, compact, iso, one_of
+from dashboard_core.app.urls import Parsed, Query, QueryIn, Reader, compact, one_of
 from dashboard_core.metrics.windows import PRESETS
 from dashboard_core.models import EventKind, RunInfo, Severity, WorkflowRunInfo
+from dashboard_core.units import utc_iso
 
 EVENTS_WINDOW = "24h"  # the Events page's time range when its URL names none
 NEWEST = "showing the newest run"
@@ -77,7 +78,7 @@ def _time_range(r: Reader, now: datetime) -> tuple[str, datetime | None, datetim
     if start is None or end is None:
         return window, None, None
     if start >= end:
-        r.note("from", iso(start), f"is not before `to={iso(end)}`", instead)
+        r.note("from", utc_iso(start), f"is not before `to={utc_iso(end)}`", instead)
         return window, None, None
     return window, start, end
 
@@ -91,8 +92,8 @@ def events_query(view: EventsView) -> Query:
             "source": view.source,
             "q": view.text,
             "window": view.window if not custom and view.window != EVENTS_WINDOW else None,
-            "from": iso(view.start) if custom and view.start is not None else None,
-            "to": iso(view.end) if custom and view.end is not None else None,
+            "from": utc_iso(view.start) if custom and view.start is not None else None,
+            "to": utc_iso(view.end) if custom and view.end is not None else None,
         }
     )
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from dashboard_core.metrics.charts import CHARTS_BY_KEY
 from dashboard_core.metrics.windows import PRESETS, Window, WindowError, resolve_window
+from dashboard_core.units import utc_iso
 
 DEFAULT_PRESET = "15m"
 
@@ -39,7 +39,7 @@ class MetricsView:
         out = (
             {"window": self.preset}
             if self.fixed is None
-            else {"from": iso(self.fixed.start), "to": iso(self.fixed.end)}
+            else {"from": utc_iso(self.fixed.start, "auto"), "to": utc_iso(self.fixed.end, "auto")}
         )
         return out | ({"chart": self.chart} if self.chart else {})
 
@@ -47,19 +47,12 @@ class MetricsView:
         """The query the charts' feed (``/api/ui/charts``) takes for this window."""
         if self.fixed is None:
             return urlencode({"window": self.preset})
-        return urlencode({"start": iso(self.fixed.start), "end": iso(self.fixed.end)})
+        return urlencode({"start": utc_iso(self.fixed.start, "auto"), "end": utc_iso(self.fixed.end, "auto")})
 
     def csv_query(self) -> str:
         """The CSV export of what is shown: a preset is resolved when the link is
         followed, so a page left open for an hour still exports the last 15 minutes."""
         return self.charts_query()
-
-
-def iso(ts: datetime) -> str:
-    """``2026-12-06T10:00:00Z`` (milliseconds only when there are some)."""
-    utc = ts.astimezone(UTC)
-    text = utc.isoformat(timespec="milliseconds") if utc.microsecond else utc.isoformat(timespec="seconds")
-    return text.replace("+00:00", "Z")
 
 
 def parse_view(params: Mapping[str, str]) -> MetricsView:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -13,6 +13,7 @@ from dashboard_core.metrics.export import csv_filename
 from dashboard_core.models import ErrorResponse, FieldInfo, LatestSample, ProcessInfo
 from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
 from dashboard_core.routes.tags import Tag
+from dashboard_core.units import utc_iso
 
 HISTORY_CSV = "/metrics/history.csv"
 
@@ -22,12 +23,8 @@ router = APIRouter(tags=[Tag.METRICS])
 def history_csv_link(start: datetime, end: datetime) -> str:
     """A page-relative link to the CSV of a window, for an ``<a download>``:
     the server streams the file, so no copy is held per browser session."""
-    query = urlencode({"start": _iso(start), "end": _iso(end)})
+    query = urlencode({"start": utc_iso(start, "microseconds"), "end": utc_iso(end, "microseconds")})
     return f"api{HISTORY_CSV}?{query}"
-
-
-def _iso(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @router.get(
@@ -38,9 +35,9 @@ def _iso(ts: datetime) -> str:
 )
 def fields(rt: RuntimeDep) -> list[FieldInfo]:
     return [
-        FieldInfo(name=f.name, unit=f.unit, description=f.description, kind=f.kind, label=f.label)
-        for f in rt.fields
+        FieldInfo(name=f.name, unit=f.unit, description=f.description, kind=f.kind, label=f.label) for f in rt.fields
     ]
+
 
 @router.get(
     "/metrics/latest",
@@ -53,6 +50,7 @@ def latest(rt: RuntimeDep) -> LatestSample:
     if sample is None:
         raise HTTPException(404, "No sample has been taken yet; retry in a second.")
     return sample
+
 
 @router.get(
     HISTORY_CSV,
@@ -78,6 +76,7 @@ def history_csv(rt: RuntimeDep, win: CsvWindow) -> Response:
             413, f"The window holds {len(frame):,} rows, more than csv_max_rows ({limit:,}); ask for a shorter one."
         )
     return csv_download(frame, csv_filename("metrics", win.start, win.end), {"X-Resolution": read.token})
+
 
 @router.get(
     "/metrics/processes",

@@ -7,7 +7,7 @@ that needs them: the API is built at start-up, and an idle server needs neither.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode
 
@@ -20,6 +20,7 @@ from dashboard_core.models import ErrorResponse
 from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
 from dashboard_core.routes.tags import Tag
 from dashboard_core.runtime import Runtime
+from dashboard_core.units import utc_iso
 
 if TYPE_CHECKING:
     from dashboard_core.metrics.prometheus_source import PrometheusSource
@@ -37,17 +38,15 @@ class TargetInfo(BaseModel):
 
 def fleet_csv_link(instance: str, start: datetime, end: datetime) -> str:
     """A page-relative link to a remote host's history as CSV (for an ``<a download>``)."""
-    query = urlencode({"instance": instance, "start": _iso(start), "end": _iso(end)})
+    query = urlencode(
+        {"instance": instance, "start": utc_iso(start, "microseconds"), "end": utc_iso(end, "microseconds")}
+    )
     return f"api{FLEET_CSV}?{query}"
 
 
 def fleet_csv_filename(instance: str, start: datetime, end: datetime) -> str:
     """``metrics_web-1_9100_20261125T080000Z_20261125T081500Z.csv``."""
     return csv_filename(f"metrics_{_safe(instance)}", start, end)
-
-
-def _iso(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 _UPSTREAM: dict[int | str, dict[str, object]] = {

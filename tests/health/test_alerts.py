@@ -74,7 +74,6 @@ class Inputs:
 COLUMNS = {"cpu": "cpu.total", "root": "disk.percent[/]", "data": "disk.percent[/data]"}
 
 
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     store = open_store(tmp_path)

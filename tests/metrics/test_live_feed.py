@@ -17,10 +17,11 @@ from dashboard_core.metrics.charts import CHARTS_BY_KEY
 from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.history_read import HistoryReader
 from dashboard_core.metrics.tiers import Tier, bucket
-from dashboard_core.metrics.view_state import MetricsView, iso, parse_view
+from dashboard_core.metrics.view_state import MetricsView, parse_view
 from dashboard_core.metrics.windows import Window
 from dashboard_core.routes.live import PLOTLY_JS
 from dashboard_core.runtime import Runtime
+from dashboard_core.units import utc_iso
 from tests.polling import wait_until
 
 
@@ -76,7 +77,12 @@ def test_charts_come_whole_with_what_it_takes_to_extend_them(client: TestClient,
     # Berlin is an hour or two ahead of UTC: the axis shows the viewer's wall time.
     assert body["offset"] in (3_600_000, 7_200_000)
 
-    fixed = get(client, "/ui/charts", start=iso(live_runtime.history().index[0]), end=iso(pd.Timestamp.now("UTC")))
+    fixed = get(
+        client,
+        "/ui/charts",
+        start=utc_iso(live_runtime.history().index[0], "auto"),
+        end=utc_iso(pd.Timestamp.now("UTC"), "auto"),
+    )
     assert fixed["window"]["live"] is False and fixed["history_starts"] is None
 
 
