@@ -16,12 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 from urllib.parse import urlencode
-
-if TYPE_CHECKING:  # imported where used: the Metrics page's path never needs it
-    pass
-
 
 # A query string as values: each name, its values in order (``kind=a&kind=b``).
 Query = dict[str, list[str]]
