@@ -114,6 +114,8 @@ def test_the_charts_draw_lines_and_the_heatmap_with_the_cartesian_bundle(server:
         ".filter(p => p.includes('plotly'))"
     )
     assert loaded and all(re.fullmatch(r"/api/ui/plotly-cartesian-[\d.]+\.min\.js", p) for p in loaded), loaded
+    kept = page.request.get(server.url + loaded[0]).headers["cache-control"]  # through the auth middleware
+    assert "immutable" in kept and "no-store" not in kept, kept
     assert not [w for w in warnings if "plotly" in w.lower() or "trace type" in w.lower()], warnings
 
 
