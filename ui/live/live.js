@@ -91,8 +91,8 @@ function showProblem(state, text) {
     state.problem.setAttribute("role", "status");
     state.root.prepend(state.problem);
   }
-  state.problem.textContent = text || "";
-  state.problem.hidden = !text;
+  setText(state.problem, text || "");
+  if (state.problem.hidden !== !text) state.problem.hidden = !text; // every tick: written only on a change
 }
 
 // -- cards ------------------------------------------------------------------------------
