@@ -45,6 +45,8 @@ _TICKING = {
     "metrics",
     "duration_seconds",
     "eta_seconds",
+    "cpu_percent",  # a running step's process tree, sampled every few seconds: the Overview does not show it
+    "rss",
 }
 
 

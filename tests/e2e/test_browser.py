@@ -90,6 +90,35 @@ def test_plotly_charts_render(server: Server, page: Any) -> None:
     expect(charts.first.locator(".dl-title")).to_have_text("CPU, all cores")
 
 
+HEATMAP_DRAWN = """() => { const gd = document.querySelector('#chart-cpu_cores .js-plotly-plot');
+    const trace = gd && gd._fullData && gd._fullData[0];
+    return !!trace && trace.type === 'heatmap' && trace.visible !== false
+        && !!gd.querySelector('.heatmaplayer image'); }"""
+
+
+def test_the_charts_draw_lines_and_the_heatmap_with_the_cartesian_bundle(server: Server, page: Any) -> None:
+    """The page loads plotly.js's cartesian bundle (1.5 MB, not the full 4.8 MB) from this
+    server, and it knows every trace the charts use: lines and the per-core heatmap."""
+    from playwright.sync_api import expect
+
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type in ("warning", "error") else None)
+    open_metrics(page, server)
+    expect(page.locator("#chart-cpu .js-plotly-plot .scatterlayer .js-line").first).to_be_attached(
+        timeout=FIRST_RENDER_MS
+    )
+    page.locator("#chart-cpu_cores").scroll_into_view_if_needed()
+    page.wait_for_function(HEATMAP_DRAWN, timeout=FIRST_RENDER_MS)
+    loaded = page.evaluate(
+        "() => performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)"
+        ".filter(p => p.includes('plotly'))"
+    )
+    assert loaded and all(re.fullmatch(r"/api/ui/plotly-cartesian-[\d.]+\.min\.js", p) for p in loaded), loaded
+    kept = page.request.get(server.url + loaded[0]).headers["cache-control"]  # through the auth middleware
+    assert "immutable" in kept and "no-store" not in kept, kept
+    assert not [w for w in warnings if "plotly" in w.lower() or "trace type" in w.lower()], warnings
+
+
 def test_the_process_tables_fill_and_refresh(server: Server, page: Any) -> None:
     from playwright.sync_api import expect
 

@@ -4,7 +4,10 @@ buckets computed the way the store's writer computes them."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -19,7 +22,7 @@ from dashboard_core.metrics.history_read import HistoryReader
 from dashboard_core.metrics.tiers import Tier, bucket
 from dashboard_core.metrics.view_state import MetricsView, parse_view
 from dashboard_core.metrics.windows import Window
-from dashboard_core.routes.live import PLOTLY_JS
+from dashboard_core.routes.live import PLOTLY_JS, PLOTLY_JS_VERSION
 from dashboard_core.runtime import Runtime
 from dashboard_core.units import utc_iso
 from tests.polling import wait_until
@@ -111,11 +114,25 @@ def test_bad_points_queries_say_what_is_wrong(client: TestClient, params: dict[s
     assert says in response.text
 
 
-def test_the_chart_library_is_served_here_and_kept_by_the_browser(client: TestClient) -> None:
+# plotly.js-cartesian-dist-min 4.1.1's plotly-cartesian.min.js (dashboard_core/assets/README.md).
+CARTESIAN_SHA256 = "79542150855a52c567260e3137095dbe2b744e6d702a5cabe67da246942fba7a"
+
+
+def test_the_chart_library_is_the_cartesian_bundle_served_here_and_kept_by_the_browser(client: TestClient) -> None:
+    """The charts draw only scatter and heatmap traces: plotly.js's cartesian bundle
+    (1.5 MB to parse, not the full 4.8 MB), gzipped, its version in its path."""
     response = client.get(PLOTLY_JS, headers={"Accept-Encoding": "gzip"})
-    assert response.status_code == 200 and response.content.startswith(b"/**\n* plotly.js v")
-    assert response.headers["content-encoding"] == "gzip"
+    assert response.status_code == 200 and response.headers["content-encoding"] == "gzip"
+    assert hashlib.sha256(response.content).hexdigest() == CARTESIAN_SHA256  # httpx has unzipped it
     assert "immutable" in response.headers["cache-control"]
+    assert PLOTLY_JS == f"/ui/plotly-cartesian-{PLOTLY_JS_VERSION}.min.js"
+
+
+def test_the_chart_library_is_the_plotly_js_the_python_package_builds_figures_for() -> None:
+    """After an upgrade of ``plotly`` the vendored bundle must follow (its README says how)."""
+    with resources.files("plotly").joinpath("package_data/plotly.min.js").open("rb") as script:
+        bundled = re.search(rb"plotly\.js v(\S+)", script.read(200))
+    assert bundled is not None and bundled.group(1).decode() == PLOTLY_JS_VERSION
 
 
 T0 = 1_800_000_000  # a multiple of 60 s

@@ -39,12 +39,17 @@ from dashboard_core.models import (
     ComponentStatus,
     Event,
     EventKind,
+    Overview,
     RuleStatus,
     RunInfo,
     RunStatus,
     Severity,
+    StepInfo,
+    StepStatus,
     SuiteInfo,
     Trigger,
+    WorkflowRunInfo,
+    WorkflowStatus,
 )
 from dashboard_core.runtime import Runtime
 from tests.polling import wait_until
@@ -349,6 +354,24 @@ def test_the_overview_version_follows_what_the_page_shows(live_runtime: Runtime)
     if ov.components:  # a check that changes nothing but its latency: redrawn within the minute, not now
         checked = ov.components[0].model_copy(update={"latency_ms": 99.0, "last_checked": NOW})
         assert overview_version(ov.model_copy(update={"components": [checked, *ov.components[1:]]}), NOW) == version
+
+
+def test_a_running_steps_sampled_resources_do_not_redraw_the_overview(live_runtime: Runtime) -> None:
+    """A running service's CPU and memory are sampled every few seconds and the Overview
+    does not show them: the page reran every other second while the demo's service ran."""
+    ov = queries.overview(live_runtime, Caller(OPEN, "test"))
+
+    def running(step: StepInfo) -> Overview:
+        run = WorkflowRunInfo(
+            id=1, workflow="svc", trigger=Trigger.SYSTEM, status=WorkflowStatus.RUNNING, started_at=NOW, steps=[step]
+        )
+        return ov.model_copy(update={"workflows": [run]})
+
+    step = StepInfo(name="serve", status=StepStatus.RUNNING, started_at=NOW, cpu_percent=3.0, rss=14_647_296)
+    version = overview_version(running(step), NOW)
+    assert overview_version(running(step.model_copy(update={"cpu_percent": 0.0, "rss": 10_051_584})), NOW) == version
+    backing_off = step.model_copy(update={"status": StepStatus.BACKING_OFF, "cpu_percent": None, "rss": None})
+    assert overview_version(running(backing_off), NOW) != version
 
 
 def test_tests_card_counts_suites_whose_last_full_run_passed() -> None:

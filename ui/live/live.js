@@ -91,8 +91,8 @@ function showProblem(state, text) {
     state.problem.setAttribute("role", "status");
     state.root.prepend(state.problem);
   }
-  state.problem.textContent = text || "";
-  state.problem.hidden = !text;
+  setText(state.problem, text || "");
+  if (state.problem.hidden !== !text) state.problem.hidden = !text; // every tick: written only on a change
 }
 
 // -- cards ------------------------------------------------------------------------------
@@ -105,7 +105,19 @@ function startCards(state) {
     state.root.dataset.testid = "dlCards";
     state.cards = new Map();
     state.t = null;
+    // Each canvas's size in device pixels, kept here, so a tick never reads layout.
+    state.sizes = new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        const shown = entry.target.shownCard;
+        const ratio = window.devicePixelRatio || 1;
+        shown.size = [Math.round(entry.contentRect.width * ratio), Math.round(entry.contentRect.height * ratio)];
+        shown.drawn = null;
+        drawSpark(state, shown, true);
+      }
+    });
   }
+  state.colours = new Map(); // per tone, read again after a theme change (which calls this again)
+  for (const shown of state.cards.values()) drawSpark(state, shown, true);
   state.tick = async () => {
     const since = state.t === null ? "" : `?since=${state.t}`;
     const payload = await getJson(state, data.feed + since);
@@ -121,12 +133,19 @@ function drawCards(state, payload) {
     state.t = null; // a card came or went (a disk was mounted): fetch them whole next time
     return;
   }
-  if (payload.whole) {
-    for (const card of state.cards.values()) card.node.remove();
+  if (payload.whole && labels.join("\n") !== known.join("\n")) {
+    for (const card of state.cards.values()) {
+      state.sizes.unobserve(card.canvas);
+      card.node.remove();
+    }
     state.cards.clear();
   }
+  if (performance.now() - (state.coloursAt ?? -Infinity) > SPARK_EVERY_MS) {
+    state.colours.clear(); // a theme that changed after this was called shows within seconds
+    state.coloursAt = performance.now();
+  }
   state.empty ??= el("div", "dl-empty", "Waiting for the first samples…");
-  state.empty.hidden = payload.cards.length > 0;
+  if (state.empty.hidden !== payload.cards.length > 0) state.empty.hidden = payload.cards.length > 0;
   if (!state.empty.isConnected) state.root.append(state.empty);
   for (const card of payload.cards) {
     let shown = state.cards.get(card.label);
@@ -134,8 +153,10 @@ function drawCards(state, payload) {
       shown = makeCard(card);
       state.cards.set(card.label, shown);
       state.root.append(shown.node);
+      state.sizes.observe(shown.canvas);
     }
-    updateCard(shown, card);
+    if (payload.whole) shown.spark = [];
+    updateCard(state, shown, card);
   }
   if (payload.t !== null) state.t = payload.t;
 }
@@ -145,31 +166,47 @@ function makeCard(card) {
   node.dataset.testid = "dlCard";
   const label = el("div", "dl-label", card.label);
   label.dataset.testid = "dlCardLabel";
-  label.title = card.help ? `${card.label}: ${card.help}` : card.label;
   const value = el("div", "dl-value");
   value.dataset.testid = "dlCardValue";
   const delta = el("div", "dl-delta");
   delta.dataset.testid = "dlCardDelta";
+  const arrow = el("span", "dl-arrow");
+  const change = el("span");
+  const since = el("span", "dl-since");
+  delta.append(arrow, change, since);
   const canvas = el("canvas", "dl-spark");
   canvas.setAttribute("aria-hidden", "true");
   node.append(label, value, delta, canvas);
-  return { node, value, delta, canvas, spark: [] };
+  const shown = { node, label, value, delta, arrow, change, since, canvas, spark: [], size: null, drawn: null };
+  canvas.shownCard = shown;
+  return shown;
 }
 
-function updateCard(shown, card) {
-  shown.value.textContent = card.value;
+// A text or attribute is written only when it differs from what is shown: an unchanged
+// card costs the browser no style, layout or paint work.
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function setAttr(node, name, value) {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
+function updateCard(state, shown, card) {
+  setAttr(shown.label, "title", card.help ? `${card.label}: ${card.help}` : card.label);
+  setText(shown.value, card.value);
   const sign = card.delta ? card.delta.trim()[0] : "";
   const tone = deltaTone(card.color, card.arrow, sign);
-  shown.delta.className = `dl-delta dl-${tone}`;
-  shown.delta.replaceChildren();
-  if (card.delta) {
-    const arrow = card.arrow === "off" || (sign !== "+" && sign !== "-") ? "" : sign === "+" ? "↑ " : "↓ ";
-    shown.delta.append(el("span", "dl-arrow", arrow), el("span", "", card.delta), el("span", "dl-since", " vs 1 min ago"));
-    shown.delta.dataset.arrow = arrow ? "yes" : "no";
-  }
+  setAttr(shown.delta, "class", `dl-delta dl-${tone}`);
+  const arrow = !card.delta || card.arrow === "off" || (sign !== "+" && sign !== "-") ? "" : sign === "+" ? "↑ " : "↓ ";
+  setText(shown.arrow, arrow);
+  setText(shown.change, card.delta || "");
+  setText(shown.since, card.delta ? " vs 1 min ago" : "");
+  setAttr(shown.delta, "data-arrow", arrow ? "yes" : "no");
+  shown.tone = tone;
   shown.spark.push(...card.spark);
   shown.spark.splice(0, Math.max(0, shown.spark.length - SPARK_POINTS));
-  drawSpark(shown.canvas, shown.spark, getComputedStyle(shown.delta).color);
+  drawSpark(state, shown, false);
 }
 
 function deltaTone(color, arrow, sign) {
@@ -178,11 +215,38 @@ function deltaTone(color, arrow, sign) {
   return (color === "inverse") === up ? "bad" : "good";
 }
 
-function drawSpark(canvas, values, colour) {
+function toneColour(state, shown) {
+  if (!state.colours.has(shown.tone)) state.colours.set(shown.tone, getComputedStyle(shown.delta).color);
+  return state.colours.get(shown.tone);
+}
+
+// The line in whole device pixels: a sample that moves it by less than a pixel, or a
+// series that stays flat, leaves the canvas as it is (no repaint). Otherwise it is
+// redrawn at most every SPARK_EVERY_MS, so twelve cards do not repaint every second.
+const SPARK_EVERY_MS = 5000;
+
+function drawSpark(state, shown, now) {
+  if (!shown.size) return; // not laid out yet: the ResizeObserver draws it
+  const [width, height] = shown.size;
   const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth * ratio;
-  const height = canvas.clientHeight * ratio;
+  const values = shown.spark;
   if (!width || !height) return;
+  let low = Math.min(...values);
+  let high = Math.max(...values);
+  if (high - low < 1e-9) {
+    low -= 1;
+    high += 1;
+  }
+  const step = width / (SPARK_POINTS - 1);
+  const x0 = (SPARK_POINTS - values.length) * step;
+  const ys = values.map((v) => Math.round(height - 2 * ratio - ((v - low) / (high - low)) * (height - 4 * ratio)));
+  const colour = toneColour(state, shown);
+  const key = `${colour}|${values.length}|${ys.join(",")}`;
+  if (key === shown.drawn) return;
+  if (!now && shown.drawnAt && performance.now() - shown.drawnAt < SPARK_EVERY_MS) return;
+  shown.drawn = key;
+  shown.drawnAt = performance.now();
+  const canvas = shown.canvas;
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
     canvas.height = height;
@@ -190,21 +254,13 @@ function drawSpark(canvas, values, colour) {
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, width, height);
   if (values.length < 2) return;
-  let low = Math.min(...values);
-  let high = Math.max(...values);
-  if (high - low < 1e-9) {
-    low -= 1;
-    high += 1;
-  }
-  const x = (i) => (i / (SPARK_POINTS - 1)) * width + (SPARK_POINTS - values.length) * (width / (SPARK_POINTS - 1));
-  const y = (v) => height - 2 * ratio - ((v - low) / (high - low)) * (height - 4 * ratio);
   ctx.beginPath();
-  values.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
+  ys.forEach((y, i) => (i ? ctx.lineTo(x0 + i * step, y) : ctx.moveTo(x0, y)));
   ctx.strokeStyle = colour;
   ctx.lineWidth = 1.5 * ratio;
   ctx.stroke();
-  ctx.lineTo(x(values.length - 1), height);
-  ctx.lineTo(x(0), height);
+  ctx.lineTo(x0 + (values.length - 1) * step, height);
+  ctx.lineTo(x0, height);
   ctx.closePath();
   ctx.globalAlpha = 0.15;
   ctx.fillStyle = colour;
@@ -279,18 +335,19 @@ function startProcesses(state) {
   schedule(state, 0);
 }
 
+// Rows are kept and only the cells whose text changed are written: a scan that moves
+// nothing repaints nothing.
 function fillTable(body, rows) {
-  body.replaceChildren(
-    ...rows.map((row) => {
-      const tr = el("tr");
-      tr.title = row.cmdline || row.name;
-      for (const [key, , format] of PROCESS_COLUMNS) {
-        const td = el("td", typeof row[key] === "number" ? "dl-num" : "", format(row[key]));
-        tr.append(td);
-      }
-      return tr;
-    }),
-  );
+  while (body.rows.length > rows.length) body.deleteRow(-1);
+  rows.forEach((row, i) => {
+    const tr = body.rows[i] ?? body.insertRow();
+    setAttr(tr, "title", row.cmdline || row.name);
+    PROCESS_COLUMNS.forEach(([key, , format], c) => {
+      const td = tr.cells[c] ?? tr.insertCell();
+      setAttr(td, "class", typeof row[key] === "number" ? "dl-num" : "");
+      setText(td, format(row[key]));
+    });
+  });
 }
 
 // -- charts -----------------------------------------------------------------------------
