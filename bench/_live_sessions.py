@@ -8,13 +8,19 @@ here in hex). Then it does what Streamlit's frontend does by itself: for every
 ``auto_rerun`` the server announces (a fragment's ``run_every``), it asks for
 that fragment's rerun at that interval, with the message the real page sent
 for its own reruns (its widget states, time zone, URL). Every message that
-comes back is parsed and counted; nothing is drawn. To the server these are
-browsers. Sessions open at random moments within the first ``SPREAD`` seconds,
-as viewers would, so their timers do not tick in step.
+comes back is parsed and counted; nothing is drawn. And it polls what the
+page's live component fetches over HTTP (issue 22 moved the live parts there),
+at the shipped config's intervals: the cards with the newest point it has
+(every 1 s), the charts' new points (every 5 s, after the charts whole once),
+both process tables (every 5 s), and the critical-event version the sidebar's
+toasts watch (every 3 s). A cards answer with a newer sample is an update;
+updates are counted like messages. To the server these are browsers. Sessions
+open at random moments within the first ``SPREAD`` seconds, as viewers would,
+so their timers do not tick in step.
 
 Once every session has its first message, the process writes OUT.ready; from
-then on it counts, for SECONDS, and then writes OUT (JSON: messages per
-session and the seconds counted). Not a benchmark by itself.
+then on it counts, for SECONDS, and then writes OUT (JSON: messages and card
+updates per session and the seconds counted). Not a benchmark by itself.
 
 Run: python bench/_live_sessions.py WS_URL PAGE_REQUEST_HEX RERUN_HEX SESSIONS SECONDS OUT.json
 """
@@ -28,12 +34,15 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 SPREAD = 5.0  # seconds over which the sessions open: the longest fragment interval on the page
 OPEN_TIMEOUT = 120.0
+# What the live component polls, and how often (the shipped config's intervals).
+CARDS_S, POINTS_S, PROCESSES_S, TOASTS_S = 1.0, 5.0, 5.0, 3.0
 
 
 def fragment_rerun(template: BackMsg, fragment_id: str) -> bytes:
@@ -63,12 +72,14 @@ class LiveSession:
         self.rerun = rerun
         self.received = 0
         self.counted = 0  # received since counting started
+        self.updates = 0  # cards answers with a newer sample, since counting started
         self.first = asyncio.Event()
         self.errors: list[str] = []
         self._timers: dict[str, asyncio.Task[None]] = {}
 
     async def run(self, delay: float, clock: Clock) -> None:
         await asyncio.sleep(delay)  # this viewer opens the page a little later than the last
+        polling = asyncio.create_task(self.poll(clock))
         try:
             async with websockets.connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=60) as ws:
                 await ws.send(self.page_request.SerializeToString())
@@ -92,8 +103,45 @@ class LiveSession:
             self.errors.append(f"{type(exc).__name__}: {exc}")
             self.first.set()
         finally:
+            polling.cancel()
             for fragment_id in list(self._timers):
                 self._stop(fragment_id)
+
+    async def poll(self, clock: Clock) -> None:
+        """The page's live component: its HTTP requests, each on its own schedule."""
+        base = self.url.replace("ws://", "http://").removesuffix("/_stcore/stream") + "/api"
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            try:
+                await asyncio.gather(self._cards(http, clock), self._charts(http), self._every_s(
+                    http, PROCESSES_S, ["/metrics/processes?by=cpu&n=10", "/metrics/processes?by=memory&n=10"]
+                ), self._every_s(http, TOASTS_S, ["/ui/version?view=events"]))  # fmt: skip
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                self.errors.append(f"live feed: {type(exc).__name__}: {exc}")
+
+    async def _cards(self, http: httpx.AsyncClient, clock: Clock) -> None:
+        newest = None
+        while True:
+            answer = await http.get("/ui/cards", params={} if newest is None else {"since": newest})
+            body = answer.raise_for_status().json()
+            if body["t"] is not None and (newest is None or body["t"] > newest):
+                newest = body["t"]
+                self.updates += clock.counting
+            await asyncio.sleep(CARDS_S)
+
+    async def _charts(self, http: httpx.AsyncClient) -> None:
+        whole = (await http.get("/ui/charts", params={"window": "15m", "tz": "UTC"})).raise_for_status().json()
+        since, step = whole["last"] or 0, whole["step"]
+        while True:
+            await asyncio.sleep(POINTS_S)
+            asked = {"since": since, "step": step, "tz": "UTC"}
+            points = (await http.get("/ui/charts/points", params=asked)).raise_for_status().json()
+            since = max([since, *points["t"]])
+
+    async def _every_s(self, http: httpx.AsyncClient, seconds: float, paths: list[str]) -> None:
+        while True:
+            for path in paths:
+                (await http.get(path)).raise_for_status()
+            await asyncio.sleep(seconds)
 
     def _every(self, ws: websockets.ClientConnection, fragment_id: str, interval: float) -> None:
         self._stop(fragment_id)  # a full rerun announces its timers again: one per fragment, as the frontend keeps
@@ -128,6 +176,7 @@ async def main(url: str, page_hex: str, rerun_hex: str, sessions: int, seconds: 
     result = {
         "seconds": time.monotonic() - started,
         "counted": [s.counted for s in live],
+        "updates": [s.updates for s in live],
         "errors": [e for s in live for e in s.errors],
     }
     out.write_text(json.dumps(result))
