@@ -19,7 +19,7 @@ from typing import Any
 import _common  # noqa: F401 - puts the repository on sys.path (for tests.localhost)
 import psutil
 
-from tests.localhost import CHROMIUM_ARGS
+from tests.localhost import CHROMIUM_ARGS, stop
 
 # Nothing leaves the machine: every host name but the loopback fails to resolve
 # (Netdata's dashboard asks for its registry and cloud; this network refuses them anyway).
@@ -245,13 +245,7 @@ def wait_netdata(proc: subprocess.Popen[bytes], port: int, workdir: Path, timeou
 
 def stop_netdata(proc: subprocess.Popen[bytes], workdir: Path) -> None:
     """SIGTERM, then SIGKILL to the session we started if anything of it is left."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    stop(proc)
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # its plugins, if netdata left any behind
     except ProcessLookupError:

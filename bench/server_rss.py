@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ import psutil
 from _common import ROOT, machine_note, table, verdict
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.localhost import free_port, launch_chromium
+from tests.localhost import free_port, launch_chromium, stop
 
 MIB = 2**20
 GROWTH_LIMIT = 0.10
@@ -192,14 +191,7 @@ def record(pid: int, page: Page, minutes: float, every: float) -> list[tuple[flo
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+    stop(proc)
 
 
 def growth(curve: list[tuple[float, int]]) -> tuple[bool, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -20,7 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.localhost import free_port  # noqa: E402
+from tests.localhost import free_port, stop  # noqa: E402
 from tests.polling import wait_until  # noqa: E402
 
 
@@ -32,13 +31,7 @@ def running(argv: list[str], log: Path, **kwargs: Any) -> Iterator[subprocess.Po
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop(proc)
 
 
 def get(url: str) -> Any:

@@ -1,9 +1,12 @@
-"""Real things on this machine that tests and benchmarks share: a free loopback
-port and Debian's Chromium with the flags this closed network needs."""
+"""Real things on this machine that tests, benchmarks and scripts share: a free
+loopback port, Debian's Chromium with the flags this closed network needs, and
+stopping a process they started."""
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +35,15 @@ def free_port() -> int:
 def launch_chromium(playwright: Any) -> Any:
     """A headless Debian Chromium through Playwright (``sync_playwright()`` handle)."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def stop(proc: subprocess.Popen[bytes], grace: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
