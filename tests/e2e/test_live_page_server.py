@@ -53,7 +53,8 @@ def test_a_server_with_a_live_metrics_tab_loads_no_heavy_module(tmp_path: Path, 
 
             def sampling() -> bool:
                 assert server.proc.poll() is None, f"the server exited:\n{server.output()[-3000:]}"
-                return client.get("/api/metrics/latest").json()["values"].get("cpu.total") is not None
+                response = client.get("/api/metrics/latest")  # a 404 until the first sample
+                return response.status_code == 200 and response.json()["values"].get("cpu.total") is not None
 
             wait_until(sampling, START_TIMEOUT * 2, "the server to sample", ignore=(httpx.HTTPError, ValueError))
 
