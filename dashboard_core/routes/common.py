@@ -85,7 +85,9 @@ def document_error_bodies(api: FastAPI) -> None:
             return api.openapi_schema
         doc = build()  # cached by FastAPI in api.openapi_schema; completed here in place
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-        schemas.setdefault("ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}"))
+        schemas.setdefault(
+            "ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
         for path, operations in doc.get("paths", {}).items():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
@@ -143,12 +145,12 @@ def csv_download(frame: pd.DataFrame, filename: str, headers: dict[str, str] | N
     return download(frame_to_csv(frame), "text/csv; charset=utf-8", filename, headers)
 
 
-def _csv_window(
+def _query_window(
     window: Annotated[str | None, Query(description="A span ending now (or at end): 5m, 15m, 1h, 6h, 24h, 7d")] = None,
     start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
 ) -> Window:
-    """The span a CSV export asks for: ``window``, or ``start``/``end``; the last 15 minutes if neither.
+    """The span a request asks for (a CSV export, the marks): ``window``, or ``start``/``end``; the last 15 minutes if neither.
     An empty value (``?start=``, as a form with a blank field sends it) counts as not given."""
     window, start, end = window or None, start or None, end or None
     try:
@@ -157,4 +159,4 @@ def _csv_window(
         raise HTTPException(400, str(exc)) from None
 
 
-CsvWindow = Annotated[Window, Depends(_csv_window)]
+QueryWindow = Annotated[Window, Depends(_query_window)]

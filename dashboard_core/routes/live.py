@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from dashboard_core.app import queries
-from dashboard_core.routes.common import ERRORS, CallerDep, CsvWindow, Responses, RuntimeDep
+from dashboard_core.routes.common import ERRORS, CallerDep, QueryWindow, Responses, RuntimeDep
 from dashboard_core.routes.metrics import history_csv_link
 from dashboard_core.routes.tags import Tag
 
@@ -74,7 +74,7 @@ def cards(rt: RuntimeDep, since: Since = None) -> Response:
     responses={**ERRORS, **_JSON},
     summary="The history charts of a window as Plotly figures, with what it takes to extend them",
 )
-def charts(rt: RuntimeDep, win: CsvWindow, request: Request, tz: Tz = "UTC") -> Response:
+def charts(rt: RuntimeDep, win: QueryWindow, request: Request, tz: Tz = "UTC") -> Response:
     from dashboard_core.metrics import live_feed  # not loaded until a page asks
 
     view = live_feed.ChartsView(

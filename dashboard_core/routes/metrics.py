@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from dashboard_core.metrics.export import csv_filename
 from dashboard_core.models import ErrorResponse, FieldInfo, LatestSample, ProcessInfo
-from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
+from dashboard_core.routes.common import ERRORS, QueryWindow, RuntimeDep, csv_download
 from dashboard_core.routes.tags import Tag
 from dashboard_core.units import utc_iso
 
@@ -67,7 +67,7 @@ def latest(rt: RuntimeDep) -> LatestSample:
     },
     summary="Metric history as CSV",
 )
-def history_csv(rt: RuntimeDep, win: CsvWindow) -> Response:
+def history_csv(rt: RuntimeDep, win: QueryWindow) -> Response:
     read = rt.read_history(win, extremes=True)
     frame = read.csv_frame()
     limit = rt.config.api.csv_max_rows

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from dashboard_core.metrics.export import csv_filename
 from dashboard_core.models import ErrorResponse
-from dashboard_core.routes.common import ERRORS, CsvWindow, RuntimeDep, csv_download
+from dashboard_core.routes.common import ERRORS, QueryWindow, RuntimeDep, csv_download
 from dashboard_core.routes.tags import Tag
 from dashboard_core.runtime import Runtime
 from dashboard_core.units import utc_iso
@@ -118,7 +118,7 @@ def targets(rt: RuntimeDep) -> list[TargetInfo]:
 def fleet_csv(
     rt: RuntimeDep,
     instance: Annotated[str, Query(min_length=1, max_length=500, description="The target's instance label")],
-    win: CsvWindow,
+    win: QueryWindow,
 ) -> Response:
     from dashboard_core.metrics.prometheus_api import PrometheusError
 

@@ -74,9 +74,9 @@ MAX_EXAMPLES = 50
 STATEFUL_SCENARIOS = 100
 STATEFUL_STEPS = 10
 SEED = 20261125
-# Schema-valid values the CSV exports and the live charts' feed refuse with 400 (see the
+# Schema-valid values the CSV exports, the live charts' feed and the marks refuse with 400 (see the
 # module's docstring; the feed's `tz` and `step` are names no JSON schema lists either).
-WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?)$"
+WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?|timeline/marks)$"
 ACCEPTED_WITH_400 = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 
 
@@ -273,6 +273,11 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         ],
         "GET /ui/charts/points": [({"query": {"since": 0}}, 200), ({"query": {"since": 0, "step": "3s"}}, 400)],
         "GET /ui/version": [({}, 200), ({"query": {"view": "events"}}, 200)],
+        "GET /timeline/marks": [
+            ({"query": {"start": "2026-01-01T00:00:00Z"}}, 200),
+            ({"query": {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}}, 400),
+            ({"query": {"window": "24h"}}, 200),
+        ],
         "POST /dashboard/testing/run-suite": [
             ({"body": {"test_suite": "nope"}}, 404),
             ({"body": {"test_suite": "tiny", "trigger": "cli"}}, 200),  # a new run, or the one going on
