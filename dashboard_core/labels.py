@@ -65,6 +65,7 @@ KIND_WORDS = {
     EventKind.WORKFLOW: "workflow",
     EventKind.SYSTEM: "system",
     EventKind.AUDIT: "audit",
+    EventKind.ANNOTATION: "annotation",
 }
 SEVERITY_ICON = {
     Severity.INFO: Icon("info", "blue"),

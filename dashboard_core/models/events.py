@@ -18,6 +18,7 @@ class EventKind(StrEnum):
     WORKFLOW = "workflow"  # a workflow started or stopped
     SYSTEM = "system"  # the dashboard itself
     AUDIT = "audit"  # who did what, when, from where (admins only)
+    ANNOTATION = "annotation"  # an annotation was added, edited or deleted
 
 
 class Event(BaseModel):
