@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match
 
 from dashboard_core import NAME, __version__
 from dashboard_core.api_docs import SWAGGER_PARAMETERS, add_redoc
@@ -48,6 +48,17 @@ def flat_routes(app: FastAPI | APIRouter) -> list[BaseRoute]:
     return found
 
 
+def allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method the request's path answers, for a 405's ``Allow``: Starlette names only
+    the first route's, and a path may have several (``GET`` and ``POST /api/annotations``)."""
+    methods: set[str] = set()
+    for route in flat_routes(app):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     api = FastAPIOffline(
         title=f"{NAME} API",
@@ -61,9 +72,12 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     api.state.get_runtime = get_runtime
 
     @api.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         body = ErrorResponse(message=str(exc.detail))
-        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(api, request)}
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
     @api.exception_handler(Refusal)
     async def _refused(_request: Request, exc: Refusal) -> JSONResponse:
