@@ -9,6 +9,8 @@ already sees (an event read with ``who=`` the viewer), so it tells nothing more.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -105,9 +107,16 @@ def workflow_run_href(workflow: str, run_id: int) -> str:
     )
 
 
-def annotations_href(start: datetime, end: datetime) -> str:
-    """``annotations_link(start, end).href`` without encoding a query (its values need none)."""
-    return f"{EVENTS}?kind={EventKind.ANNOTATION.value}&from={utc_iso(start - MIN_PAD)}&to={utc_iso(end + MIN_PAD)}"
+def annotations_href(start: float, end: float) -> str:
+    """``annotations_link(start, end).href`` for epoch seconds, without datetimes or encoding
+    (its values need none): a tenth of the time, for the thousand annotations of a month."""
+    pad = MIN_PAD.total_seconds()
+    return f"{EVENTS}?kind={EventKind.ANNOTATION.value}&from={_iso_z(start - pad)}&to={_iso_z(end + pad)}"
+
+
+def _iso_z(epoch: float) -> str:
+    """``utc_iso`` of an epoch time (to the second, truncated)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.floor(epoch)))
 
 
 # -- metric charts -------------------------------------------------------------------

@@ -67,55 +67,60 @@ class _Change:
     message: str
 
 
-def _state_events(store: Store, kind: EventKind, start: float, end: float) -> list[tuple[int, float, str, str, str]]:
+# One change event, its data read by SQLite: (id, at, source, message, to, forgotten, removed);
+# ``forgotten`` the JSON list of the agents forgotten at once, if it is such an event.
+_Row = tuple[int, float, str, str, str | None, str | None, int | None]
+_DATA = (
+    "CASE WHEN json_valid(data) THEN json_extract(data, '$.to') END,"
+    " CASE WHEN json_valid(data) THEN json_extract(data, '$.forgotten') END,"
+    " CASE WHEN json_valid(data) THEN json_extract(data, '$.removed') END"
+)
+
+
+def _state_events(store: Store, kind: EventKind, start: float, end: float) -> list[_Row]:
     """The events of ``kind`` in [start, end] and the last one of each source before
-    ``start``, oldest first: (id, at, source, message, data)."""
+    ``start``, oldest first (what each says is read in SQL: no JSON parsed in Python)."""
     rows = store.all(
-        "SELECT id, at, source, message, data FROM events WHERE kind = :kind AND at >= :start AND at <= :end"
-        " UNION ALL SELECT id, at, source, message, data FROM events WHERE id IN"
+        f"SELECT id, at, source, message, {_DATA} FROM events WHERE kind = :kind AND at >= :start AND at <= :end"
+        f" UNION ALL SELECT id, at, source, message, {_DATA} FROM events WHERE id IN"
         " (SELECT MAX(id) FROM events WHERE kind = :kind AND at < :start GROUP BY source)"
         " ORDER BY at, id",
         {"kind": kind.value, "start": start, "end": end},
     )
-    return [(r["id"], r["at"], r["source"], r["message"], r["data"]) for r in rows]
+    return [tuple(r) for r in rows]
 
 
-def _component_changes(event_id: int, at: float, source: str, message: str, data: dict[str, object]) -> list[_Change]:
-    to = data.get("to")
+def _component_changes(row: _Row) -> list[_Change]:
+    event_id, at, source, message, to, _, _ = row
     return [_Change(event_id, at, source, to if isinstance(to, str) else None, message)]
 
 
-def _agent_changes(event_id: int, at: float, source: str, message: str, data: dict[str, object]) -> list[_Change]:
-    forgotten = data.get("forgotten")
-    if isinstance(forgotten, list):  # one event for every agent forgotten at once
-        return [_Change(event_id, at, str(name), None, message) for name in forgotten]
-    if data.get("removed"):
+def _agent_changes(row: _Row) -> list[_Change]:
+    event_id, at, source, message, to, forgotten, removed = row
+    if forgotten is not None:  # one event for every agent forgotten at once
+        try:
+            names = json.loads(forgotten)
+        except ValueError:
+            names = []
+        return [_Change(event_id, at, str(name), None, message) for name in names if isinstance(names, list)]
+    if removed:
         return [_Change(event_id, at, source, None, message)]
-    to = data.get("to")
     return [_Change(event_id, at, source, to if isinstance(to, str) else None, message)]
 
 
-Split = Callable[[int, float, str, str, dict[str, object]], list[_Change]]
+Split = Callable[[_Row], list[_Change]]
 
 
-def _bad_spans(
-    events: Iterable[tuple[int, float, str, str, str]], split: Split, bad: frozenset[str]
-) -> list[tuple[_Change, float | None]]:
+def _bad_spans(events: Iterable[_Row], split: Split, bad: frozenset[str]) -> list[tuple[_Change, float | None]]:
     """The spans each subject spent in a ``bad`` state: the change that began it and
     when it ended (None: it goes on). A change to another state ends it."""
     open_: dict[str, _Change] = {}
     spans: list[tuple[_Change, float | None]] = []
-    for event_id, at, source, message, raw in events:
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue
-        if not isinstance(data, dict):
-            continue
-        for change in split(event_id, at, source, message, data):
+    for row in events:
+        for change in split(row):
             began = open_.pop(change.subject, None)
             if began is not None:
-                spans.append((began, at))
+                spans.append((began, change.at))
             if change.to in bad:
                 open_[change.subject] = change
     spans.extend((began, None) for began in open_.values())
@@ -127,7 +132,7 @@ _AGENT_BAD = frozenset({AgentState.OFFLINE.value, AgentState.MISSING.value})
 
 
 def _state_marks(
-    events: list[tuple[int, float, str, str, str]],
+    events: list[_Row],
     split: Split,
     bad: frozenset[str],
     make: Callable[[_Change], tuple[MarkKind, str, str, str]],
