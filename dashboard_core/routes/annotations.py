@@ -59,9 +59,7 @@ def list_annotations(
     window: Annotated[str | None, Query(description="A span ending now (or at end): 1h, 24h, 7d")] = None,
     start: Annotated[str | None, Query(description="ISO 8601 start (UTC if no offset)")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 end (UTC if no offset); default now")] = None,
-    tags: Annotated[
-        list[str] | None, Query(max_length=MAX_TAGS, description="Only those with every one of these tags")
-    ] = None,
+    tags: Annotated[list[str], Query(max_length=MAX_TAGS, description="Only those with every one of these tags")] = [],  # noqa: B006  (FastAPI copies a default)
     limit: Annotated[int, Query(ge=1, le=MAX_LIST, description="At most this many")] = MAX_LIST,
 ) -> list[Annotation]:
     window, start, end = window or None, start or None, end or None  # ?start= from a blank form field
@@ -69,7 +67,7 @@ def list_annotations(
         span = resolve_window(window if (window or start) else DEFAULT_WINDOW, start, end)
     except WindowError as exc:
         raise HTTPException(400, str(exc)) from None
-    return annotation_store(rt).between(span.start, span.end, [t.strip() for t in tags or () if t.strip()], limit)
+    return annotation_store(rt).between(span.start, span.end, [t.strip() for t in tags if t.strip()], limit)
 
 
 @router.get(
