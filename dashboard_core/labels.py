@@ -64,8 +64,8 @@ KIND_WORDS = {
     EventKind.TEST_RUN: "test run",
     EventKind.WORKFLOW: "workflow",
     EventKind.SYSTEM: "system",
-    EventKind.AUDIT: "audit",
     EventKind.ANNOTATION: "annotation",
+    EventKind.AUDIT: "audit",
 }
 SEVERITY_ICON = {
     Severity.INFO: Icon("info", "blue"),
