@@ -8,7 +8,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 MAX_TEXT = 2000
 MAX_TAGS = 20
@@ -18,7 +28,19 @@ MAX_EPOCH_MS = int(LATEST.timestamp() * 1000)
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-EpochMs = Annotated[int, Field(ge=0, le=MAX_EPOCH_MS)]
+# Strict: a JSON number, never the text "5" or true (pydantic's lax int would take both).
+EpochMs = Annotated[int, Strict(), Field(ge=0, le=MAX_EPOCH_MS)]
+GrafanaId = Annotated[int, Strict()]
+
+
+def _text_only(value: object) -> object:
+    """A time in a body is ISO 8601 text: pydantic's lax datetime would take a number too."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 time as text, e.g. 2026-12-06T10:00:00Z")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_text_only)]
 
 
 class Annotation(BaseModel):
@@ -35,15 +57,17 @@ class Annotation(BaseModel):
 class _Times(BaseModel):
     """The times of a body: ``start``/``end`` (ISO 8601) or Grafana's ``time``/``timeEnd``."""
 
-    model_config = ConfigDict(extra="ignore")  # Grafana's other fields (dashboardUID, panelId, data...)
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is named in the 422, not dropped
 
-    start: datetime | None = Field(None, description="When it happened (ISO 8601, UTC if no offset).")
-    end: datetime | None = Field(None, description="Its end, for a span; leave out (or null) for a point.")
+    start: IsoTime | None = Field(None, description="When it happened (ISO 8601, UTC if no offset).")
+    end: IsoTime | None = Field(None, description="Its end, for a span; leave out (or null) for a point.")
     time: EpochMs | None = Field(None, description="Grafana's field: `start` in epoch milliseconds.")
     timeEnd: EpochMs | None = Field(None, description="Grafana's field: `end` in epoch milliseconds.")  # noqa: N815
     dashboardUID: str | None = Field(None, description="Grafana's field, ignored.", max_length=200)  # noqa: N815
-    dashboardId: int | None = Field(None, description="Grafana's field, ignored.")  # noqa: N815
-    panelId: int | None = Field(None, description="Grafana's field, ignored.")  # noqa: N815
+    dashboardId: GrafanaId | None = Field(None, description="Grafana's field, ignored.")  # noqa: N815
+    panelId: GrafanaId | None = Field(None, description="Grafana's field, ignored.")  # noqa: N815
+    data: dict[str, object] | None = Field(None, description="Grafana's field, ignored.")
+    isRegion: StrictBool | None = Field(None, description="Older Grafana's field, ignored (`timeEnd` makes a span).")  # noqa: N815
 
     @field_validator("start", "end")
     @classmethod
