@@ -10,6 +10,7 @@ may change them, and the audit line, are the application layer's
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -19,8 +20,10 @@ from dashboard_core.app.links import annotations_href
 from dashboard_core.events import EventLog
 from dashboard_core.models import EventKind
 from dashboard_core.models.annotations import Annotation, AnnotationPatch, AnnotationRequest
-from dashboard_core.store import Store
+from dashboard_core.store import Store, StoreError
 from dashboard_core.timeline.mark_model import NOTE, Mark, MarkKind, utc
+
+log = logging.getLogger(__name__)
 
 MAX_LIST = 1000
 _COLUMNS = "id, start_at, end_at, text, tags, author, created_at, updated_at"
@@ -102,17 +105,17 @@ class Annotations:
         first_line = note.text.splitlines()[0] if note.text else ""
         short = first_line if len(first_line) <= 80 else first_line[:79] + "…"
         tags = f" [{', '.join(note.tags)}]" if note.tags else ""
-        self.events.publish(
-            EventKind.ANNOTATION,
-            author,
-            f"{author} {action} annotation {note.id}: {short}{tags}",
-            data={
-                "annotation_id": note.id,
-                "action": action,
-                "start": note.start.isoformat(),
-                "end": note.end.isoformat() if note.end is not None else None,
-            },
-        )
+        data: dict[str, object] = {
+            "annotation_id": note.id,
+            "action": action,
+            "start": note.start.isoformat(),
+            "end": note.end.isoformat() if note.end is not None else None,
+        }
+        message = f"{author} {action} annotation {note.id}: {short}{tags}"
+        try:
+            self.events.publish(EventKind.ANNOTATION, author, message, data=data)
+        except StoreError as exc:  # the event is a witness: the change itself is saved
+            log.warning("Cannot record the event %r: %s", message, exc)
 
 
 def annotation_marks(store: Store, start: float, end: float, now: float) -> list[Mark]:
