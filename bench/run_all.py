@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "csv_export": ([], []),
     "chart_build": ([], []),
     "history_store": ([], ["--flushes", "120"]),
+    "timeline_read": ([], ["--repeat", "3"]),
     "runner_overhead": ([], ["--repeat", "5"]),
     "sampler_cost": (["--seconds", "300"], ["--seconds", "60"]),
     "login_flood": ([], []),

@@ -16,12 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match
 
 from dashboard_core import NAME, __version__
 from dashboard_core.api_docs import SWAGGER_PARAMETERS, add_redoc
 from dashboard_core.app.caller import Refusal, as_refusal
 from dashboard_core.models import ErrorResponse
+from dashboard_core.routes import annotations as annotation_routes  # the name `annotations` is __future__'s
 from dashboard_core.routes import dashboard, events, health, live, metrics, prometheus, testing, timeline, workflows
 from dashboard_core.routes.common import document_error_bodies
 from dashboard_core.routes.tags import DESCRIPTIONS, OPENAPI_TAGS
@@ -31,7 +32,7 @@ from dashboard_core.testing.manager import SuiteError
 from dashboard_core.workflows.supervisor import WorkflowError
 
 RuntimeGetter = Callable[[], Runtime | None]
-ROUTERS = (dashboard, metrics, live, testing, health, events, timeline, workflows, prometheus)
+ROUTERS = (dashboard, metrics, live, testing, health, events, timeline, annotation_routes, workflows, prometheus)
 DESCRIPTION = "Everything the dashboard shows and does, for scripts and other programs, by area:\n\n" + "\n".join(
     f"- **{tag.value}**: {text}" for tag, text in DESCRIPTIONS.items()
 )
@@ -47,6 +48,17 @@ def flat_routes(app: FastAPI | APIRouter) -> list[BaseRoute]:
     return found
 
 
+def allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method the request's path answers, for a 405's ``Allow``: Starlette names only
+    the first route's, and a path may have several (``GET`` and ``POST /api/annotations``)."""
+    methods: set[str] = set()
+    for route in flat_routes(app):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     api = FastAPIOffline(
         title=f"{NAME} API",
@@ -60,9 +72,12 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
     api.state.get_runtime = get_runtime
 
     @api.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         body = ErrorResponse(message=str(exc.detail))
-        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(api, request)}
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
     @api.exception_handler(Refusal)
     async def _refused(_request: Request, exc: Refusal) -> JSONResponse:

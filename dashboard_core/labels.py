@@ -64,6 +64,7 @@ KIND_WORDS = {
     EventKind.TEST_RUN: "test run",
     EventKind.WORKFLOW: "workflow",
     EventKind.SYSTEM: "system",
+    EventKind.ANNOTATION: "annotation",
     EventKind.AUDIT: "audit",
 }
 SEVERITY_ICON = {

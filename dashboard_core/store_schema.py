@@ -157,4 +157,25 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE test_cases ADD COLUMN ordinal INTEGER;
     """,
+    # 7: annotations (a person's or a CI job's note on the time axis: a point if end_at is
+    # NULL, else a span), and the indexes the time axis' marks read a window through
+    # (events of one kind in a window; runs, alerts and annotations by when they end)
+    """
+    CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        start_at REAL NOT NULL,
+        end_at REAL,
+        text TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '[]',
+        author TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX annotations_by_start ON annotations (start_at);
+    CREATE INDEX annotations_by_end ON annotations (COALESCE(end_at, start_at));
+    CREATE INDEX events_by_kind_time ON events (kind, at);
+    CREATE INDEX test_runs_by_end ON test_runs (ended_at);
+    CREATE INDEX workflow_runs_by_end ON workflow_runs (ended_at);
+    CREATE INDEX alerts_by_end ON alerts (ended_at);
+    """,
 ]

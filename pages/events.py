@@ -11,15 +11,17 @@ from dashboard_core.events import visible_kinds
 from dashboard_core.health.event_rows import event_rows, kind_words, rows_frame
 from dashboard_core.labels import BLANK, SEVERITY_ICON
 from dashboard_core.models import Severity
+from ui.annotations_panel import annotations_section
 from ui.url_state import keep, opened
-from ui.widgets import CUSTOM, browser_tz, current_principal, material, require_runtime, window_picker
+from ui.widgets import CUSTOM, browser_tz, current_caller, current_principal, material, require_runtime, window_picker
 
 rt = require_runtime()
 tz = browser_tz()
 st.title("Events")
 st.caption(
-    "Component health, agents, alerts, test runs and workflows. The same events stream from "
-    "`GET /api/events/stream` (Server-Sent Events) and `/api/ws`."
+    "Component health, agents, alerts, test runs, workflows and annotations. The same events stream from "
+    "`GET /api/events/stream` (Server-Sent Events) and `/api/ws`; the annotations of the time range are "
+    "[below](#annotations)."
 )
 
 PAGE = 200
@@ -127,3 +129,5 @@ table()
 if st.button(f"Show {PAGE} more", key="events_more"):
     st.session_state["events_shown"] = shown + PAGE
     st.rerun()
+
+annotations_section(rt, current_caller(rt), tz, window)

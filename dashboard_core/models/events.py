@@ -17,6 +17,7 @@ class EventKind(StrEnum):
     TEST_RUN = "test_run"  # a run started or finished
     WORKFLOW = "workflow"  # a workflow started or stopped
     SYSTEM = "system"  # the dashboard itself
+    ANNOTATION = "annotation"  # an annotation was added, edited or deleted
     AUDIT = "audit"  # who did what, when, from where (admins only)
 
 

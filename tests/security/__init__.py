@@ -20,8 +20,10 @@ from starlette.applications import Starlette
 
 from dashboard_core.config import Config, load_config
 from dashboard_core.models import HeartbeatRequest, Trigger
+from dashboard_core.models.annotations import AnnotationRequest
 from dashboard_core.runtime import Runtime
 from dashboard_core.server import middleware
+from dashboard_core.timeline.annotations import Annotations
 from tests.polling import wait_until
 
 PY = sys.executable
@@ -175,7 +177,8 @@ def served(
 
 def prepare(rt: Runtime) -> dict[str, int]:
     """Something for requests to find: a finished run of each suite, a finished
-    workflow run, an agent that sent a heartbeat and a first sample. Their ids."""
+    workflow run, an agent that sent a heartbeat, a first sample and two annotations
+    (one to read and edit, one to delete). Their ids."""
     tiny = rt.tests.run_suite("tiny", Trigger.API).run.id
     assert rt.tests.wait(tiny, 120).status.value == "passed"
     formulas = rt.tests.run_suite("formulas", Trigger.API).run.id
@@ -184,4 +187,12 @@ def prepare(rt: Runtime) -> dict[str, int]:
     assert rt.workflows.wait(workflow, 60).status.value == "succeeded"
     rt.agents.heartbeat("researcher-1", HeartbeatRequest(status="busy", task="reading", metrics={"papers": 3}))
     wait_until(lambda: rt.latest() is not None, 30, "the first sample")
-    return {"tiny": tiny, "formulas": formulas, "workflow": workflow}
+    return {"tiny": tiny, "formulas": formulas, "workflow": workflow, **annotations_to_find(rt)}
+
+
+def annotations_to_find(rt: Runtime) -> dict[str, int]:
+    """Two new annotations: one to read and edit, one to delete. Their ids."""
+    notes = Annotations(rt.store, rt.events)
+    annotation = notes.create(AnnotationRequest(text="deploy v1", tags=["deploy"]), "tests").id
+    doomed = notes.create(AnnotationRequest(text="to delete"), "tests").id
+    return {"annotation": annotation, "annotation_to_delete": doomed}

@@ -147,6 +147,7 @@ POSTS = {  # every POST that takes a body, and a well-formed one (refused by nam
     "/dashboard/testing/run-suite": {"test_suite": "nope"},
     "/agents/researcher-1/heartbeat": {"status": "ok"},
     "/dashboard/workflows/start": {"workflow": "nope"},
+    "/annotations": {"text": ""},
 }
 MALFORMED = [
     b"",
@@ -219,6 +220,14 @@ WRONG_BODIES = [
     ("/dashboard/workflows/start", {"workflow": "hello", "params": {"times": 1.5}}, "params.times"),
     ("/dashboard/workflows/start", {"workflow": "hello", "params": {"greeting": "a\x00b"}}, "params.greeting"),
     ("/dashboard/workflows/start", {"workflow": "hello", "params": {"nope": 1}}, "params.nope"),
+    ("/annotations", {"text": 5}, "body.text"),
+    ("/annotations", {"text": "x" * 2001}, "body.text"),
+    ("/annotations", {"text": "deploy", "tags": "deploy"}, "body.tags"),
+    ("/annotations", {"text": "deploy", "tags": ["x"] * 21}, "body.tags"),
+    ("/annotations", {"text": "deploy", "time": "noon"}, "body.time"),
+    ("/annotations", {"text": "deploy", "time": -1}, "body.time"),
+    ("/annotations", {"text": "deploy", "start": "yesterday"}, "body.start"),
+    ("/annotations", {"text": "deploy", "txt": "typo"}, "body.txt"),
 ]
 
 

@@ -36,7 +36,9 @@ tested in ``tests/test_events.py``); the never-ending event stream
 for the CSV exports' ``window``, ``start`` and ``end`` (and the live charts' feed, its
 ``tz`` and ``step`` too): a 400 for a schema-valid
 value is right there (start after end, a date pandas cannot hold, text that is
-not a date: nothing a JSON schema says), so schema-valid requests may get 400.
+not a date: nothing a JSON schema says), so schema-valid requests may get 400;
+and for the annotations' bodies, a 422 for times that do not work together (a
+span that ends before it starts, ``start`` and Grafana's ``time`` both given).
 
 The figures (operations, calls, statuses, failures) are printed at the end of
 the module; ``-s`` shows them, and a summary line is written in any case.
@@ -58,7 +60,7 @@ from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.runtime import Runtime
 from dashboard_core.server import ApiFirst, api_mount
-from tests.security import MAX_BODY, auth_toml, bearer, prepare, security_config, served
+from tests.security import MAX_BODY, annotations_to_find, auth_toml, bearer, prepare, security_config, served
 
 schemathesis = pytest.importorskip("schemathesis", reason="comes with the test requirements (bash scripts/test.sh)")
 
@@ -78,6 +80,10 @@ SEED = 20261125
 # module's docstring; the feed's `tz` and `step` are names no JSON schema lists either).
 WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?|timeline/marks)$"
 ACCEPTED_WITH_400 = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
+# Schema-valid annotation bodies refused with 422: a span that ends before it starts, `start` and
+# Grafana's `time` both given, a time outside 1970 to 2262, a text or tag of spaces only.
+ANNOTATION_PATHS = "^/annotations(/\\{annotation_id\\})?$"
+ACCEPTED_WITH_422 = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
 
 
 class _Current:
@@ -104,6 +110,10 @@ CONFIG = SchemathesisConfig.from_dict(
             {
                 "include-path-regex": WINDOW_PATHS,
                 "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_400}},
+            },
+            {
+                "include-path-regex": ANNOTATION_PATHS,
+                "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
             },
         ],
     }
@@ -251,7 +261,7 @@ Known = list[tuple[dict[str, Any], int | tuple[int, ...]]]  # (Case arguments, e
 
 def known_values(ids: dict[str, int]) -> dict[str, Known]:
     """One or more requests per operation, with what each must answer."""
-    tiny, formulas, run = ids["tiny"], ids["formulas"], ids["workflow"]
+    tiny, formulas, run, note = ids["tiny"], ids["formulas"], ids["workflow"], ids["annotation"]
     beat = {"status": "ok", "role": "reviewer", "task": "<b>reading</b>", "metrics": {"papers": 4}}
     return {
         "GET /": [({}, 200)],
@@ -273,6 +283,29 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         ],
         "GET /ui/charts/points": [({"query": {"since": 0}}, 200), ({"query": {"since": 0, "step": "3s"}}, 400)],
         "GET /ui/version": [({}, 200), ({"query": {"view": "events"}}, 200)],
+        "POST /annotations": [
+            ({"body": {"text": "deploy v2", "tags": ["deploy", "ci"], "start": "2026-01-01T10:00:00Z"}}, 200),
+            ({"body": {"time": 1767261600000, "timeEnd": 1767265200000, "text": "Grafana's", "panelId": 2}}, 200),
+            ({"body": {"text": "backwards", "time": 1767265200000, "timeEnd": 1767261600000}}, 422),
+            ({"body": {"text": ""}}, 422),
+        ],
+        "GET /annotations": [
+            ({"query": {"tags": ["deploy"]}}, 200),
+            ({"query": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"}}, 200),
+            ({"query": {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}}, 400),
+        ],
+        "GET /annotations/{annotation_id}": [
+            ({"path_parameters": {"annotation_id": note}}, 200),
+            ({"path_parameters": {"annotation_id": 2**62}}, 404),
+        ],
+        "PATCH /annotations/{annotation_id}": [
+            ({"path_parameters": {"annotation_id": note}, "body": {"text": "deploy v1 (edited)", "end": None}}, 200),
+            ({"path_parameters": {"annotation_id": 2**62}, "body": {"text": "nobody"}}, 404),
+        ],
+        "DELETE /annotations/{annotation_id}": [
+            ({"path_parameters": {"annotation_id": ids["annotation_to_delete"]}}, 200),
+            ({"path_parameters": {"annotation_id": 2**62}}, 404),
+        ],
         "GET /timeline/marks": [
             ({"query": {"start": "2026-01-01T00:00:00Z"}}, 200),
             ({"query": {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}}, 400),
@@ -344,11 +377,14 @@ def cases_for(label: str, ids: dict[str, int]) -> list[tuple[schemathesis.Case, 
 
 
 def test_the_known_values_cover_every_operation() -> None:
-    assert sorted(known_values({"tiny": 1, "formulas": 2, "workflow": 1})) == OPERATIONS
+    ids = {"tiny": 1, "formulas": 2, "workflow": 1, "annotation": 1, "annotation_to_delete": 2}
+    assert sorted(known_values(ids)) == OPERATIONS
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
-def test_known_values(label: str, ids: dict[str, int]) -> None:
+def test_known_values(label: str, ids: dict[str, int], runtime: Runtime) -> None:
+    if label.endswith("/annotations/{annotation_id}"):  # the passes before may have deleted those prepared
+        ids = {**ids, **annotations_to_find(runtime)}
     for case, status in cases_for(label, ids):
         response = validate("known values", case)
         FIGURES.record("known values", label, response.status_code)
