@@ -157,4 +157,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE test_cases ADD COLUMN ordinal INTEGER;
     """,
+    # 8: process snapshots: the top processes of each process-table scan, a batch of
+    # consecutive scans per row, packed and compressed (dashboard_core.metrics.snapshot_codec)
+    """
+    CREATE TABLE process_snapshots (
+        ts INTEGER PRIMARY KEY,
+        last_ts INTEGER NOT NULL,
+        scans INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    """,
 ]
