@@ -266,6 +266,10 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
             ({"query": {"window": "", "start": "", "end": ""}}, 200),
         ],
         "GET /metrics/processes": [({"query": {"by": "memory", "n": 3}}, 200)],
+        "GET /metrics/processes/at": [
+            ({"query": {"at": "2026-01-01T00:00:00Z"}}, 200),  # none kept then: a note says why
+            ({"query": {"at": "yesterday"}}, 400),
+        ],
         "GET /ui/cards": [({}, 200), ({"query": {"since": 0}}, 200)],
         "GET /ui/charts": [
             ({"query": {"window": "5m", "tz": "Europe/Berlin"}}, 200),
