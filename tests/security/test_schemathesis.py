@@ -74,9 +74,9 @@ MAX_EXAMPLES = 50
 STATEFUL_SCENARIOS = 100
 STATEFUL_STEPS = 10
 SEED = 20261125
-# Schema-valid values the CSV exports, the live charts' feed and the marks refuse with 400 (see the
-# module's docstring; the feed's `tz` and `step` are names no JSON schema lists either).
-WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?|timeline/marks)$"
+# Schema-valid values the CSV exports, the live charts' feed, the marks and a moment's processes refuse
+# with 400 (see the module's docstring; the feed's `tz` and `step` are names no JSON schema lists either).
+WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?|timeline/marks|metrics/processes/at)$"
 ACCEPTED_WITH_400 = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 
 
