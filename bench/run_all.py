@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "csv_export": ([], []),
     "chart_build": ([], []),
     "history_store": ([], ["--flushes", "120"]),
+    "process_snapshots": ([], ["--seconds", "20", "--hours", "2"]),
     "runner_overhead": ([], ["--repeat", "5"]),
     "sampler_cost": (["--seconds", "300"], ["--seconds", "60"]),
     "login_flood": ([], []),
