@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard_core.metrics.process_snapshots import TABLE, ProcessSnapshots, pick
+from dashboard_core.config import Config
+from dashboard_core.metrics.process_snapshots import TABLE, ProcessSnapshots, keep_seconds, pick
 from dashboard_core.metrics.processes import ProcessRow
 from dashboard_core.metrics.snapshot_codec import Scan, SnapshotDamaged, decode, encode
 from dashboard_core.store import Store
@@ -165,3 +166,17 @@ def test_a_store_that_refuses_writes_keeps_them_in_memory_until_it_takes_them(st
     snaps.tick()
     assert snaps.status.last_error is None and snaps.count() == 3 and snaps._held() == []
     assert moment(snaps, store, NOW + 125).at == datetime.fromtimestamp(NOW + 125, UTC)  # from the file
+
+
+@pytest.mark.parametrize(
+    ("history", "days"),
+    [
+        ({}, 7.0),  # the default 10 s tier
+        ({"tiers": [{"seconds": 5, "keep_days": 2}, {"seconds": 10, "keep_days": 3}]}, 3.0),
+        ({"tiers": [{"seconds": 30, "keep_days": 4}, {"seconds": 60, "keep_days": 30}]}, 4.0),  # the finest
+        ({"enabled": False}, 0.5),  # as long as the charts reach back: sampler.history_hours
+    ],
+)
+def test_snapshots_are_kept_as_long_as_the_10s_tier(history: dict[str, object], days: float) -> None:
+    config = Config(sampler={"history_hours": 12}, history=history)
+    assert keep_seconds(config) == days * 86_400
