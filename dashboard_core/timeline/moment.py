@@ -89,8 +89,8 @@ def _why_none(
         )
     if at_ms < now_ms - snapshots.keep_ms:
         return (
-            f"{moment} is older than process snapshots are kept ({format_duration(snapshots.keep_ms / 1000)}, "
-            "as long as the 10 s history tier)."
+            f"{moment} is older than process snapshots are kept ({format_duration(snapshots.keep_ms / 1000)}): "
+            "they have been deleted."
         )
     oldest = snapshots.oldest()
     if oldest is None:

@@ -174,7 +174,7 @@ def test_moments_without_a_snapshot_say_why(live: tuple[Runtime, TestClient]) ->
     wait_until(lambda: newest_scan(rt), timeout=60, what="the first process scan")
     now = datetime.now(UTC)
     for when, why in [
-        (now - timedelta(days=30), "is older than process snapshots are kept (7 d 0 h 0 min, as long as the 10 s"),
+        (now - timedelta(days=30), "is older than process snapshots are kept (7 d 0 h 0 min): they have been deleted"),
         (now - timedelta(hours=1), "is before the first process snapshot"),
         (now + timedelta(days=1), "is in the future"),
     ]:
