@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from dashboard_core.config import Config
+from dashboard_core.metrics.fields import FieldTable
+from dashboard_core.metrics.frame import RollingFrame
 from dashboard_core.metrics.process_snapshots import TABLE, ProcessSnapshots, keep_seconds, pick
 from dashboard_core.metrics.processes import ProcessRow
+from dashboard_core.metrics.sampler import Sampler
 from dashboard_core.metrics.snapshot_codec import Scan, SnapshotDamaged, decode, encode
 from dashboard_core.store import Store
 from dashboard_core.timeline.moment import ProcessMoment, moment_at
@@ -180,3 +183,17 @@ def test_a_store_that_refuses_writes_keeps_them_in_memory_until_it_takes_them(st
 def test_snapshots_are_kept_as_long_as_the_10s_tier(history: dict[str, object], days: float) -> None:
     config = Config(sampler={"history_hours": 12}, history=history)
     assert keep_seconds(config) == days * 86_400
+
+
+def test_a_scan_listener_that_fails_stops_neither_the_scans_nor_the_other_listeners() -> None:
+    sampler = Sampler([], RollingFrame(10), FieldTable([]), interval=0.1, process_interval=0)
+    seen: list[tuple[int, int]] = []
+
+    def broken(ts_ns: int, rows: list[ProcessRow]) -> None:
+        raise RuntimeError("boom")
+
+    sampler.scan_listeners += [broken, lambda ts_ns, rows: seen.append((ts_ns, len(rows)))]
+    sampler.sample_once()
+    sampler.sample_once()
+    assert sampler.status.scans == 2 and len(seen) == 2
+    assert seen[0][1] > 0 and seen[1][0] >= seen[0][0]  # the real process table, at the scan's time
