@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "chart_build": ([], []),
     "history_store": ([], ["--flushes", "120"]),
     "timeline_read": ([], ["--repeat", "3"]),
+    "process_snapshots": ([], ["--seconds", "20", "--hours", "2"]),
     "runner_overhead": ([], ["--repeat", "5"]),
     "sampler_cost": (["--seconds", "300"], ["--seconds", "60"]),
     "login_flood": ([], []),

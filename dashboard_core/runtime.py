@@ -32,7 +32,8 @@ from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.metrics.frame import RollingFrame, Rows
 from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.history_writer import HistoryWriter
-from dashboard_core.metrics.processes import ProcessRow, top_processes
+from dashboard_core.metrics.process_snapshots import ProcessSnapshots, keep_seconds, process_info
+from dashboard_core.metrics.processes import top_processes
 from dashboard_core.metrics.sampler import Clock, Sampler
 from dashboard_core.metrics.sources import build_sources
 from dashboard_core.metrics.tiers import tiers_of
@@ -97,6 +98,8 @@ class Runtime:
             watched=watched,
             clock=clock,
         )
+        self.snapshots = ProcessSnapshots(self.store, top_n=config.sampler.top_n, keep_seconds=keep_seconds(config))
+        self.sampler.scan_listeners.append(self.snapshots.record)  # "what ran at a moment", kept in the store
         # Long history: coarser tiers in the store, fed from the frame by their own thread.
         history = config.history
         self.history_store = HistoryStore(self.store, tiers_of(history.tiers)) if history.enabled else None
@@ -158,6 +161,8 @@ class Runtime:
             self.sessions.load()
             if self.history_writer is not None:  # stopped after the sampler: it writes what the sampler took last
                 self._start_part("history writer", self.history_writer.start, self.history_writer.stop)
+            # Stopped after the sampler: it writes what the sampler scanned last.
+            self._start_part("process snapshots", self.snapshots.start, self.snapshots.stop)
             self._start_part("sampler", self.sampler.start, self.sampler.stop)
             self._start_part("suite manager", self.tests.start, self.tests.stop)
             self._start_part("workflow supervisor", self.workflows.start, self.workflows.stop)
@@ -296,19 +301,7 @@ class Runtime:
         )
 
     def top_processes(self, by: Literal["cpu", "memory"], n: int | None = None) -> list[ProcessInfo]:
-        rows: list[ProcessRow] = top_processes(self.sampler.processes, n or self.config.sampler.top_n, by)
-        return [
-            ProcessInfo(
-                pid=r.pid,
-                name=r.name,
-                user=r.user,
-                cpu_percent=r.cpu_percent,
-                rss=int(r.rss),
-                memory_percent=r.memory_percent,
-                cmdline=r.cmdline,
-            )
-            for r in rows
-        ]
+        return [process_info(r) for r in top_processes(self.sampler.processes, n or self.config.sampler.top_n, by)]
 
     # -- about the host and ourselves -----------------------------------------
     def host_info(self) -> HostInfo:

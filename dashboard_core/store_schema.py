@@ -178,4 +178,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX workflow_runs_by_end ON workflow_runs (ended_at);
     CREATE INDEX alerts_by_end ON alerts (ended_at);
     """,
+    # 8: process snapshots: the top processes of each process-table scan, a batch of
+    # consecutive scans per row, packed and compressed (dashboard_core.metrics.snapshot_codec)
+    """
+    CREATE TABLE process_snapshots (
+        ts INTEGER PRIMARY KEY,
+        last_ts INTEGER NOT NULL,
+        scans INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    """,
 ]

@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dashboard_core.logonce import recovered, warn_once
@@ -109,6 +109,8 @@ class Sampler:
         self._thread: threading.Thread | None = None
         self._rates = RateConverter()
         self._scanner = ProcessScanner()
+        # Told of every scan (its wall time in ns, its rows) on this thread: keep it cheap.
+        self.scan_listeners: list[Callable[[int, list[ProcessRow]], None]] = []
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -216,6 +218,12 @@ class Sampler:
         if self.watched is not None:
             self.watched.rematch(rows)
         self._processes = rows
+        ts_ns = self.clock.wall_ns(self.clock.monotonic())
+        for listener in self.scan_listeners:
+            try:
+                listener(ts_ns, rows)
+            except Exception as exc:  # noqa: BLE001 - a listener must not stop the scans
+                warn_once(log, f"scan listener:{listener!r}", "A process-scan listener failed: %s", exc)
         self.status.scans += 1
         self.status.scan_costs.append(time.thread_time() - cpu0)
 

@@ -80,6 +80,12 @@ def _utc(value: str | datetime, name: str) -> datetime:
     return ts
 
 
+def parse_time(value: str | datetime, name: str) -> datetime:
+    """One point in time (ISO 8601, UTC if no offset) as an aware UTC datetime; a
+    :class:`WindowError` names ``name`` and says what is wrong."""
+    return _utc(value, name)
+
+
 _SUB_MICROSECOND = re.compile(r"[.,]\d{7,}")
 
 

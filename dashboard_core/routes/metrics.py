@@ -1,8 +1,8 @@
-"""Metric routes: the fields, the newest sample, history as CSV, the top processes."""
+"""Metric routes: the fields, the newest sample, history as CSV, the top processes (now or at a moment)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -10,9 +10,11 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from dashboard_core.metrics.export import csv_filename
+from dashboard_core.metrics.windows import WindowError, parse_time
 from dashboard_core.models import ErrorResponse, FieldInfo, LatestSample, ProcessInfo
-from dashboard_core.routes.common import ERRORS, QueryWindow, RuntimeDep, csv_download
+from dashboard_core.routes.common import ERRORS, QueryWindow, RuntimeDep, Viewer, csv_download
 from dashboard_core.routes.tags import Tag
+from dashboard_core.timeline.moment import ProcessMoment, moment_at
 from dashboard_core.units import utc_iso
 
 HISTORY_CSV = "/metrics/history.csv"
@@ -90,3 +92,29 @@ def processes(
     n: Annotated[int, Query(ge=1, le=500)] = 10,
 ) -> list[ProcessInfo]:
     return rt.top_processes(by, n)
+
+
+@router.get(
+    "/metrics/processes/at",
+    response_model=ProcessMoment,
+    responses=ERRORS,
+    summary="The top processes and the runs going on at a moment",
+)
+def processes_at(
+    rt: RuntimeDep,
+    _who: Viewer,
+    at: Annotated[str, Query(description="ISO 8601 time (UTC if no offset), e.g. 2026-12-06T10:00:00Z")],
+) -> ProcessMoment:
+    try:
+        moment = parse_time(at, "at")
+    except WindowError as exc:
+        raise HTTPException(400, str(exc)) from None
+    sampler = rt.config.sampler
+    return moment_at(
+        rt.snapshots,
+        rt.store,
+        moment,
+        scan_interval=sampler.process_interval_seconds,
+        top_n=sampler.top_n,
+        now=datetime.now(UTC),
+    )

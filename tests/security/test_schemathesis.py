@@ -76,9 +76,9 @@ MAX_EXAMPLES = 50
 STATEFUL_SCENARIOS = 100
 STATEFUL_STEPS = 10
 SEED = 20261125
-# Schema-valid values the CSV exports, the live charts' feed and the marks refuse with 400 (see the
-# module's docstring; the feed's `tz` and `step` are names no JSON schema lists either).
-WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?|timeline/marks)$"
+# Schema-valid values the CSV exports, the live charts' feed, the marks and a moment's processes refuse
+# with 400 (see the module's docstring; the feed's `tz` and `step` are names no JSON schema lists either).
+WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?|timeline/marks|metrics/processes/at)$"
 ACCEPTED_WITH_400 = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 # Schema-valid annotation bodies refused with 422: a span that ends before it starts, `start` and
 # Grafana's `time` both given, a time outside 1970 to 2262, a text or tag of spaces only.
@@ -276,6 +276,10 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
             ({"query": {"window": "", "start": "", "end": ""}}, 200),
         ],
         "GET /metrics/processes": [({"query": {"by": "memory", "n": 3}}, 200)],
+        "GET /metrics/processes/at": [
+            ({"query": {"at": "2026-01-01T00:00:00Z"}}, 200),  # none kept then: a note says why
+            ({"query": {"at": "yesterday"}}, 400),
+        ],
         "GET /ui/cards": [({}, 200), ({"query": {"since": 0}}, 200)],
         "GET /ui/charts": [
             ({"query": {"window": "5m", "tz": "Europe/Berlin"}}, 200),
