@@ -9,10 +9,12 @@ from dashboard_core.app.caller import Refusal
 from dashboard_core.app.links import events_of
 from dashboard_core.app.urls import AGENTS
 from dashboard_core.app.view_state import one_query, parse_agents
-from dashboard_core.health.timeline import state_intervals, timeline_figure
+from dashboard_core.health.timeline import state_intervals, time_span, timeline_figure
 from dashboard_core.health.views import agents_frame
 from dashboard_core.labels import AGENT_ICON, BLANK
 from dashboard_core.models import AgentState, EventKind
+from dashboard_core.timeline.marks import marks_between
+from ui.chart_marks import marked_chart
 from ui.url_state import keep, opened, page_link
 from ui.widgets import PageContext, material, page_context
 
@@ -68,11 +70,13 @@ def live() -> None:
         },
     )
     changes = [e for e in rt.agents.changes(500) if picked in (ALL_AGENTS, e.source)]
-    figure = timeline_figure(state_intervals(changes, now), tz, "Online and offline over time")
+    intervals = state_intervals(changes, now)
+    figure = timeline_figure(intervals, tz, "Online and offline over time")
     if figure is None:
         st.caption("No agent has changed state yet.")
     else:
-        st.plotly_chart(figure, key="agents_timeline", config={"displaylogo": False})
+        marks = marks_between(rt.store, *time_span(intervals), now=now).marks
+        marked_chart(figure, marks, tz, "agents_timeline")
 
 
 def remove(page: PageContext) -> None:
