@@ -236,7 +236,7 @@ def show_charts(
     from ui.chart_marks import CONFIG, follow_click, mark_toggles, remember_click
 
     forget_removed_widgets()  # the last redraw's charts
-    kinds = mark_toggles(marks, key_prefix)
+    kinds = mark_toggles(marks, key_prefix.rstrip("_"))
 
     def selected(key: str) -> None:
         if not remember_click(key):

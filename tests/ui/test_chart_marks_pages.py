@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
 from streamlit.testing.v1 import AppTest
 
 from dashboard_core import runtime as runtime_module
@@ -26,6 +27,7 @@ from dashboard_core.runtime import Runtime
 from dashboard_core.testing.history import RunHistory
 from dashboard_core.timeline.figure_marks import MARK_TAG
 from dashboard_core.timeline.marks import BAD, GOOD
+from tests.metrics.test_prometheus_source import FakePrometheus, node_answers
 
 ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
 TIMEOUT = 60  # a loaded 2-core machine renders Plotly figures slowly
@@ -162,3 +164,27 @@ def test_a_clicked_mark_opens_its_page(rt: Runtime) -> None:
     assert not app.exception, app.exception
     assert app.title[0].value == "Tests"
     assert app.query_params == {"suite": "smoke", "run": str(run_id)}
+
+
+def test_a_fleet_hosts_charts_show_this_dashboards_marks_with_one_row_of_toggles(
+    write_config: Callable[[str], Path],
+) -> None:
+    prom = FakePrometheus()
+    prom.answer = node_answers
+    try:
+        config = load_config(write_config(f'[sampler]\ninterval_seconds = 0.1\n[prometheus]\nurl = "{prom.url}"\n'))
+        with runtime_module.running(config) as runtime:
+            start = datetime.now(UTC) - timedelta(minutes=2)
+            run_id = finished_run(runtime, "smoke", start, start + timedelta(minutes=1))
+            app = AppTest.from_file(ROUTER, default_timeout=TIMEOUT)
+            app.session_state["metrics_host"] = "web-1:9100"
+            app.switch_page("../pages/metrics.py").run()
+            assert not app.exception, app.exception
+            specs = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+            assert len(specs) > 2
+            assert all(bands(s) == [GOOD] and links(s) == [f"tests?suite=smoke&run={run_id}"] for s in specs)
+            assert app.button_group(key="fleet_chart_marks").options == ["Test runs"]
+            modes = {PlotlyChart.SelectionMode.Name(m) for m in app.get("plotly_chart")[0].proto.selection_mode}
+            assert modes == {"POINTS", "BOX"}  # a click opens a mark, a drag still zooms
+    finally:
+        prom.close()
