@@ -89,10 +89,12 @@ def marked_chart(
     axis: Axis | None = None,
     where: Any = st,
 ) -> None:
-    """The toggles, then ``figure`` with the marks shown; a click on a mark opens it."""
+    """The toggles, then ``figure`` (a ``go.Figure``) with the marks shown; a click on a
+    mark opens it. A click elsewhere selects a bar or point too, which would dim the rest
+    of the chart: its traces keep their colours."""
     kinds = mark_toggles(marks, key, where)
     drawn = add_marks(figure, marks, tz, kinds, axis)
-
+    drawn.update_traces(unselected={"marker": {"opacity": 1}}, selector=lambda t: t.type in ("bar", "scatter"))
     where.plotly_chart(drawn, key=key, on_select=lambda: remember_click(key), selection_mode="points", config=CONFIG)
     follow_click()
 

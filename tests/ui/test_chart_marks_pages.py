@@ -98,6 +98,8 @@ def test_the_agent_timeline_shows_a_test_run_with_a_toggle_that_hides_it_on_ever
     app = opened("../pages/agents.py")
     spec = chart(app, "Online and offline")
     assert bands(spec) == [GOOD] and links(spec) == [f"tests?suite=smoke&run={run_id}"]
+    own = [t for t in spec["data"] if t.get("name") != "marks"]
+    assert own and all(t["unselected"] == {"marker": {"opacity": 1}} for t in own)  # a click dims nothing
     toggles = app.button_group(key="agents_timeline_marks")
     assert toggles.options == ["Test runs"] and toggles.value == ["test_run"]
 
