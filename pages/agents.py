@@ -75,8 +75,9 @@ def live() -> None:
     if figure is None:
         st.caption("No agent has changed state yet.")
     else:
-        marks = marks_between(rt.store, *time_span(intervals), now=now).marks
-        marked_chart(figure, marks, tz, "agents_timeline")
+        shown = time_span(intervals)
+        marks = marks_between(rt.store, *shown, now=now).marks
+        marked_chart(figure, marks, tz, "agents_timeline", window=shown)
 
 
 def remove(page: PageContext) -> None:

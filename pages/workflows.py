@@ -175,9 +175,10 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
         st.caption(run.message)
     figure = steps_figure(run, now, tz)
     if figure is not None:  # what else happened meanwhile; not the run itself (the chart is it)
-        marks = marks_between(page.rt.store, *run_span(run, now), now=now).marks
+        shown = run_span(run, now)
+        marks = marks_between(page.rt.store, *shown, now=now).marks
         here = workflow_run_link(run.workflow, run.id).href
-        marked_chart(figure, elsewhere(marks, here), tz, "workflow_gantt")
+        marked_chart(figure, elsewhere(marks, here), tz, "workflow_gantt", window=shown)
     table = steps_frame(run)
     for column in ("started", "ended"):
         table[column] = table[column].dt.tz_convert(tz).dt.tz_localize(None)

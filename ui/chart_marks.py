@@ -87,13 +87,14 @@ def marked_chart(
     key: str,
     *,
     axis: Axis | None = None,
+    window: tuple[datetime, datetime] | None = None,
     where: Any = st,
 ) -> None:
     """The toggles, then ``figure`` (a ``go.Figure``) with the marks shown; a click on a
     mark opens it. A click elsewhere selects a bar or point too, which would dim the rest
     of the chart: its traces keep their colours."""
     kinds = mark_toggles(marks, key, where)
-    drawn = add_marks(figure, marks, tz, kinds, axis)
+    drawn = add_marks(figure, marks, tz, kinds, axis, window)
     drawn.update_traces(unselected={"marker": {"opacity": 1}}, selector=lambda t: t.type in ("bar", "scatter"))
     where.plotly_chart(drawn, key=key, on_select=lambda: remember_click(key), selection_mode="points", config=CONFIG)
     follow_click()
@@ -113,5 +114,6 @@ def component_timeline(rt: Runtime, who: Principal, source: str | None, window: 
     intervals = state_intervals(events, end)
     figure = timeline_figure(intervals, tz, "State over time")
     if figure is not None:
-        marks = marks_between(rt.store, *time_span(intervals), now=now).marks
-        marked_chart(figure, marks, tz, "events_component_timeline")
+        shown = time_span(intervals)
+        marks = marks_between(rt.store, *shown, now=now).marks
+        marked_chart(figure, marks, tz, "events_component_timeline", window=shown)

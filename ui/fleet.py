@@ -118,6 +118,7 @@ def show_remote_host(rt: Runtime, target: Target, tz: str) -> None:
         show_cards(build_cards(frame[frame.index >= frame.index[-1] - pd.Timedelta(minutes=2)], rt.fields))
         marks = marks_between(rt.store, shown.start, shown.end).marks  # this machine's: its runs, alerts, notes
         figures = rt.figures.figures(frame, tz)
-        show_charts(figures, "fleet_chart_", lambda key: _zoom_to(key, target.instance, tz), marks, tz)
+        span = (shown.start, shown.end)
+        show_charts(figures, "fleet_chart_", lambda key: _zoom_to(key, target.instance, tz), marks, tz, span)
 
     remote_charts()

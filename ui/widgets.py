@@ -228,9 +228,11 @@ def show_charts(
     on_select: Callable[[str], None],
     marks: Sequence[Mark] = (),
     tz: str = "UTC",
+    window: tuple[datetime, datetime] | None = None,
 ) -> None:
-    """Charts two to a row, the ``marks`` on each (a toggle per kind above them all);
-    a box selection on one calls ``on_select(its key)``, a click on a mark opens it."""
+    """Charts two to a row, the ``marks`` on each (cut to ``window``; a toggle per kind
+    above them all); a box selection on one calls ``on_select(its key)``, a click on a
+    mark opens it."""
     from dashboard_core.metrics.sent_figure import SentFigure
     from dashboard_core.timeline.figure_marks import add_marks
     from ui.chart_marks import CONFIG, follow_click, mark_toggles, remember_click
@@ -246,7 +248,7 @@ def show_charts(
         for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
             key = f"{key_prefix}{spec.key}"
             col.plotly_chart(
-                SentFigure.of(add_marks(fig, marks, tz, kinds)),
+                SentFigure.of(add_marks(fig, marks, tz, kinds, window=window)),
                 key=key,
                 on_select=lambda key=key: selected(key),
                 selection_mode=("points", "box"),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 MARK_TAG = "timeline-mark"  # customdata[0] of a mark's hover target: tells it from the chart's own points
 BAND_OPACITY = 0.16
 POINT_SIZE = 11
+MAX_DRAWN = 400  # marks on one chart, the newest: more are a solid wall of bands, and slow to draw
 _WALL = "%Y-%m-%d %H:%M:%S.%f"
 
 F = TypeVar("F")
@@ -73,9 +74,12 @@ def elsewhere(marks: Iterable[Mark], here: str) -> list[Mark]:
 @dataclass(frozen=True, slots=True)
 class TimeAxis:
     """A date axis showing the viewer's wall-clock time (how every time chart here is
-    drawn: Plotly has no time zones, so x holds local times)."""
+    drawn: Plotly has no time zones, so x holds local times). With a ``window``, a band
+    is cut to it (a test run that began before the chart's time would widen its axis;
+    its hover still says when it began)."""
 
     tz: str = "UTC"
+    window: tuple[datetime, datetime] | None = None
 
     def wall(self, at: datetime) -> datetime:
         return at.astimezone(ZoneInfo(self.tz)).replace(tzinfo=None)
@@ -164,13 +168,16 @@ def _parts(marks: Sequence[Mark], axis: Axis) -> _Parts:
         if isinstance(axis, RunAxis):
             _by_run(parts, mark, axis)
             continue
-        start = axis.wall(mark.start)
+        first, last = axis.window or (mark.start, mark.end or mark.start)
         if mark.end is None or mark.end <= mark.start:
-            x = _time(start)
-            parts.shapes.append(_line(x, mark.colour))
-            parts.points.append((x, mark))
+            if first <= mark.start <= last:
+                x = _time(axis.wall(mark.start))
+                parts.shapes.append(_line(x, mark.colour))
+                parts.points.append((x, mark))
             continue
-        end = axis.wall(mark.end)
+        if mark.start >= last or mark.end <= first:
+            continue
+        start, end = axis.wall(max(mark.start, first)), axis.wall(min(mark.end, last))
         parts.shapes.append(_band(_time(start), _time(end), mark.colour))
         width = (end - start) / timedelta(milliseconds=1)
         parts.bars.append((_time(start + (end - start) / 2), width, mark))
@@ -274,16 +281,18 @@ def add_marks(
     tz: str = "UTC",
     kinds_shown: Collection[MarkKind] | None = None,
     axis: Axis | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ) -> F:
     """``figure`` with the ``marks`` of ``kinds_shown`` (all for None) drawn on it.
 
     A ``go.Figure`` gets them in place (and is returned); a dict is not changed (a
     cached figure is shared by every session) and a new one is returned. ``axis``:
-    where a mark goes on x, a date axis in ``tz`` unless said otherwise. A figure
-    with nothing to draw is returned as it is.
+    where a mark goes on x, a date axis in ``tz`` (its bands cut to ``window``, the
+    chart's time) unless said otherwise. The newest :data:`MAX_DRAWN` are drawn. A
+    figure with nothing to draw is returned as it is.
     """
-    drawn = [m for m in marks if kinds_shown is None or m.kind in kinds_shown]
-    parts = _parts(drawn, axis or TimeAxis(tz))
+    drawn = [m for m in marks if kinds_shown is None or m.kind in kinds_shown][-MAX_DRAWN:]
+    parts = _parts(drawn, axis or TimeAxis(tz, window))
     if not parts.shapes:
         return figure
     if isinstance(figure, dict):

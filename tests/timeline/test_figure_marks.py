@@ -22,6 +22,7 @@ from dashboard_core.testing.charts import history_figure
 from dashboard_core.testing.history import RunHistory
 from dashboard_core.timeline.figure_marks import (
     MARK_TAG,
+    MAX_DRAWN,
     Run,
     RunAxis,
     add_marks,
@@ -227,3 +228,20 @@ def test_the_band_moves_with_the_viewers_time_zone_as_the_data_does(tz: str) -> 
     figure = add_marks(go.Figure(), [span()], tz)
     local = T0.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S.000")
     assert figure.layout.shapes[0].x0 == local
+
+
+def test_a_band_is_cut_to_the_charts_window_and_a_point_outside_it_left_out() -> None:
+    window = (T0 + timedelta(minutes=1), T0 + timedelta(minutes=4))
+    figure = add_marks(line_figure(), [span(minutes=10), point()], "UTC", window=window)
+    (band,) = figure["layout"]["shapes"]  # the annotation at 12:05 is after the window
+    assert (band["x0"], band["x1"]) == ("2026-12-01 12:01:00.000", "2026-12-01 12:04:00.000")
+    bar = marks_trace(figure, "bar")
+    assert bar["width"] == [180_000.0] and "12:00:00 – 12:10:00" in bar["hovertext"][0]  # the hover says it all
+
+
+def test_only_the_newest_marks_are_drawn_on_one_chart() -> None:
+    at = [T0 + timedelta(minutes=i) for i in range(MAX_DRAWN + 6)]
+    many = [span(key=f"test_run:{i}", start=at[i], end=at[i + 1]) for i in range(MAX_DRAWN + 5)]
+    figure = add_marks(go.Figure(), many, "UTC")
+    keys = [d[2] for d in next(t for t in figure.data if t.type == "bar").customdata]
+    assert len(keys) == MAX_DRAWN and keys[0] == "test_run:5" and keys[-1] == f"test_run:{MAX_DRAWN + 4}"
