@@ -2,9 +2,9 @@
 timelines, a workflow run's steps, a suite's history).
 
 A span is a translucent band from its start to its end over the whole plot
-(``layout.shapes`` in paper height, under the data) and a point is a dotted line at
-its time; each also gets a hover and click target, in traces of their own on a hidden
-y axis from 0 to 1 laid over the plot: an invisible bar as wide as the band (so
+(``layout.shapes`` in paper height, over the data: a timeline's bars would hide it)
+and a point is a dotted line at its time; each also gets a hover and click target, in
+traces of their own on a hidden y axis from 0 to 1 laid over the plot: an invisible bar as wide as the band (so
 hovering anywhere in it says what it is, and a click anywhere in it opens it) and a
 marker at the top of a point's line. Their ``customdata`` is ``[MARK_TAG, href, key]``:
 a click's selection names the mark's page (:func:`clicked_href`).
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 MARK_TAG = "timeline-mark"  # customdata[0] of a mark's hover target: tells it from the chart's own points
 BAND_OPACITY = 0.16
 POINT_SIZE = 11
+LABEL_BACKGROUND, LABEL_TEXT = "#ffffff", "#262730"  # Streamlit's light theme: readable on either
 MAX_DRAWN = 400  # marks on one chart, the newest: more are a solid wall of bands, and slow to draw
 _WALL = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -205,7 +206,7 @@ def _band(x0: Any, x1: Any, colour: str) -> dict[str, Any]:
         "fillcolor": colour,
         "opacity": BAND_OPACITY,
         "line": {"width": 0},
-        "layer": "below",
+        "layer": "above",
     }
 
 
@@ -219,7 +220,7 @@ def _line(x: Any, colour: str) -> dict[str, Any]:
         "y0": 0,
         "y1": 1,
         "line": {"color": colour, "width": 1.5, "dash": "dot"},
-        "layer": "below",
+        "layer": "above",
     }
 
 
@@ -237,7 +238,7 @@ def _traces(parts: _Parts, tz: str, y_axis: str) -> list[dict[str, Any]]:
                 "width": [w for _, w, _ in parts.bars],
                 "marker": {"color": "rgba(0,0,0,0)", "line": {"width": 0}},
                 "hovertext": [hover_text(m, tz) for m in marks],
-                "hoverlabel": {"bgcolor": [m.colour for m in marks]},
+                "hoverlabel": _label(marks),
                 "customdata": [_data(m) for m in marks],
                 **common,
             }
@@ -252,13 +253,19 @@ def _traces(parts: _Parts, tz: str, y_axis: str) -> list[dict[str, Any]]:
                 "y": [0.97] * len(marks),
                 "marker": {"color": [m.colour for m in marks], "size": POINT_SIZE, "symbol": "triangle-down"},
                 "hovertext": [hover_text(m, tz) for m in marks],
-                "hoverlabel": {"bgcolor": [m.colour for m in marks]},
+                "hoverlabel": _label(marks),
                 "customdata": [_data(m) for m in marks],
                 "cliponaxis": False,
                 **common,
             }
         )
     return traces
+
+
+def _label(marks: Sequence[Mark]) -> dict[str, Any]:
+    """A hover box in the page's own colours, framed in each mark's: white on an orange
+    or grey mark was hard to read, and Streamlit's theme greys a label's text."""
+    return {"bgcolor": LABEL_BACKGROUND, "bordercolor": [m.colour for m in marks], "font": {"color": LABEL_TEXT}}
 
 
 def _data(mark: Mark) -> list[str]:

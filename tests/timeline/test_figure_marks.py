@@ -88,7 +88,7 @@ def test_a_span_is_a_band_in_the_viewers_time_with_a_hover_target_that_links_to_
     band = figure["layout"]["shapes"][-1]
     assert (band["x0"], band["x1"]) == ("2026-12-01 13:00:00.000", "2026-12-01 13:02:00.000")
     assert band["yref"] == "paper" and (band["y0"], band["y1"]) == (0, 1)
-    assert band["fillcolor"] == GOOD and band["layer"] == "below" and 0 < band["opacity"] < 1
+    assert band["fillcolor"] == GOOD and band["layer"] == "above" and 0 < band["opacity"] < 1
     bar = marks_trace(figure, "bar")
     assert bar["x"] == ["2026-12-01 13:01:00.000"] and bar["width"] == [120_000.0]  # ms on a date axis
     assert bar["customdata"] == [[MARK_TAG, "tests?suite=smoke&run=7", "test_run:7"]]
