@@ -17,7 +17,6 @@ import streamlit as st
 
 from dashboard_core.app.urls import parse_href
 from dashboard_core.auth.principals import Principal
-from dashboard_core.health.timeline import state_intervals, time_span, timeline_figure
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import EventKind
 from dashboard_core.runtime import Runtime
@@ -106,6 +105,8 @@ STATE_EVENTS = 500  # a component's changes of state read for its timeline, newe
 def component_timeline(rt: Runtime, who: Principal, source: str | None, window: Window, tz: str) -> None:
     """Components' state over the window (one, if ``source`` names it) with the marks:
     what the Events page draws above a component's history (``component_history``)."""
+    from dashboard_core.health.timeline import state_intervals, time_span, timeline_figure  # Plotly: when drawn
+
     now = datetime.now(UTC)
     end = min(now, window.end)
     events = rt.events.latest(
