@@ -298,8 +298,11 @@ def add_marks(
     chart's time) unless said otherwise. The newest :data:`MAX_DRAWN` are drawn. A
     figure with nothing to draw is returned as it is.
     """
-    drawn = [m for m in marks if kinds_shown is None or m.kind in kinds_shown][-MAX_DRAWN:]
-    parts = _parts(drawn, axis or TimeAxis(tz, window))
+    axis = axis or TimeAxis(tz, window)
+    drawn = [m for m in marks if kinds_shown is None or m.kind in kinds_shown]
+    if isinstance(axis, RunAxis):  # before the cap: only those over a run are drawn
+        drawn = [m for m in drawn if axis.span(m) is not None]
+    parts = _parts(drawn[-MAX_DRAWN:], axis)
     if not parts.shapes:
         return figure
     if isinstance(figure, dict):

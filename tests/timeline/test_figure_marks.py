@@ -245,3 +245,13 @@ def test_only_the_newest_marks_are_drawn_on_one_chart() -> None:
     figure = add_marks(go.Figure(), many, "UTC")
     keys = [d[2] for d in next(t for t in figure.data if t.type == "bar").customdata]
     assert len(keys) == MAX_DRAWN and keys[0] == "test_run:5" and keys[-1] == f"test_run:{MAX_DRAWN + 4}"
+
+
+def test_by_run_the_cap_counts_only_the_marks_over_a_run() -> None:
+    run = Run("#1", T0, T0 + timedelta(minutes=1))
+    later = [
+        span(key=f"alert:{i}", start=T0 + timedelta(hours=1, minutes=i), end=T0 + timedelta(hours=2))
+        for i in range(MAX_DRAWN)
+    ]
+    figure = add_marks(go.Figure(), [span(minutes=1), *later], "UTC", axis=RunAxis((run,)))
+    assert [d[2] for t in figure.data for d in t.customdata] == ["test_run:7"]
