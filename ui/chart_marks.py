@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard_core.app.links import component_history
 from dashboard_core.app.urls import parse_href
 from dashboard_core.auth.principals import Principal
 from dashboard_core.metrics.windows import Window
@@ -24,6 +25,7 @@ from dashboard_core.timeline.figure_marks import (
     Axis,
     add_marks,
     clicked_href,
+    elsewhere,
     hidden_after,
     kind_label,
     offered_kinds,
@@ -116,5 +118,6 @@ def component_timeline(rt: Runtime, who: Principal, source: str | None, window: 
     figure = timeline_figure(intervals, tz, "State over time")
     if figure is not None:
         shown = time_span(intervals)
-        marks = marks_between(rt.store, *shown, now=now).marks
-        marked_chart(figure, marks, tz, "events_component_timeline", window=shown)
+        marks = marks_between(rt.store, *shown, now=now).marks  # not the components' own states: the bars are them
+        drawn = elsewhere(marks, *(component_history(name).href for name in set(intervals["name"])))
+        marked_chart(figure, drawn, tz, "events_component_timeline", window=shown)

@@ -64,11 +64,14 @@ def hidden_after(offered: Sequence[MarkKind], picked: Collection[MarkKind], hidd
     return {v for v in hidden if v not in offered_values} | (offered_values - picked_values)
 
 
-def elsewhere(marks: Iterable[Mark], here: str) -> list[Mark]:
-    """The marks that lead somewhere else than ``here`` (a page's relative link) or a
-    part of it: a run's steps chart leaves out the run's own mark and its steps' (the
-    chart is them already), a suite's history its runs (its columns)."""
-    return [m for m in marks if not (m.href == here or (m.href or "").startswith(here + "&"))]
+def elsewhere(marks: Iterable[Mark], *here: str) -> list[Mark]:
+    """The marks that lead somewhere else than ``here`` (pages' relative links) or a
+    part of one: a chart leaves out what it draws itself. A run's steps chart leaves out
+    the run's own mark and its steps' and restarts' (its bars are their states), a
+    suite's history its runs (its columns), a state timeline the states of what it draws
+    (an agent offline, a component down: its bars)."""
+    parts = tuple(h + "&" for h in here)
+    return [m for m in marks if not (m.href in here or (m.href or "").startswith(parts))]
 
 
 # -- where a mark goes on the x axis ---------------------------------------------------

@@ -176,6 +176,8 @@ def test_the_runs_own_marks_are_left_out_of_its_chart() -> None:
     marks = [span(), span(key="test_run:70", href="tests?suite=smoke&run=70"), point()]
     assert [m.key for m in elsewhere(marks, "tests?suite=smoke&run=7")] == ["test_run:70", "annotation:1"]
     assert [m.key for m in elsewhere(marks, "tests?suite=smoke")] == ["annotation:1"]
+    assert [m.key for m in elsewhere(marks, "tests?suite=smoke&run=7", "events?kind=annotation")] == ["test_run:70"]
+    assert elsewhere(marks) == marks
 
 
 def test_by_run_a_mark_covers_the_runs_it_overlaps_and_is_left_out_between_runs() -> None:
