@@ -6,13 +6,16 @@ import streamlit as st
 
 from dashboard_core.app import actions
 from dashboard_core.app.caller import Refusal
-from dashboard_core.app.links import events_of
+from dashboard_core.app.links import agent_link, events_of
 from dashboard_core.app.urls import AGENTS
 from dashboard_core.app.view_state import one_query, parse_agents
-from dashboard_core.health.timeline import state_intervals, timeline_figure
+from dashboard_core.health.timeline import state_intervals, time_span, timeline_figure
 from dashboard_core.health.views import agents_frame
 from dashboard_core.labels import AGENT_ICON, BLANK
 from dashboard_core.models import AgentState, EventKind
+from dashboard_core.timeline.figure_marks import elsewhere
+from dashboard_core.timeline.marks import marks_between
+from ui.chart_marks import marked_chart
 from ui.url_state import keep, opened, page_link
 from ui.widgets import PageContext, material, page_context
 
@@ -68,11 +71,15 @@ def live() -> None:
         },
     )
     changes = [e for e in rt.agents.changes(500) if picked in (ALL_AGENTS, e.source)]
-    figure = timeline_figure(state_intervals(changes, now), tz, "Online and offline over time")
+    intervals = state_intervals(changes, now)
+    figure = timeline_figure(intervals, tz, "Online and offline over time")
     if figure is None:
         st.caption("No agent has changed state yet.")
     else:
-        st.plotly_chart(figure, key="agents_timeline", config={"displaylogo": False})
+        shown = time_span(intervals)
+        marks = marks_between(rt.store, *shown, now=now).marks  # not the agents' own states: the bars are them
+        drawn = elsewhere(marks, *(agent_link(name).href for name in set(intervals["name"])))
+        marked_chart(figure, drawn, tz, "agents_timeline", window=shown)
 
 
 def remove(page: PageContext) -> None:

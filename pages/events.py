@@ -10,8 +10,9 @@ from dashboard_core.app.view_state import EVENTS_WINDOW, EventsView, events_quer
 from dashboard_core.events import visible_kinds
 from dashboard_core.health.event_rows import event_rows, kind_words, rows_frame
 from dashboard_core.labels import BLANK, SEVERITY_ICON
-from dashboard_core.models import Severity
+from dashboard_core.models import EventKind, Severity
 from ui.annotations_panel import annotations_section
+from ui.chart_marks import component_timeline
 from ui.url_state import keep, opened
 from ui.widgets import CUSTOM, browser_tz, current_caller, current_principal, material, require_runtime, window_picker
 
@@ -86,6 +87,8 @@ keep(EVENTS, events_query(filters()))
 @st.fragment(run_every=2.0)
 def table() -> None:
     span = window()
+    if list(kinds) == [EventKind.COMPONENT]:  # a component's history: its states over time, then its changes
+        component_timeline(rt, current_principal(rt), source.strip() or None, span, tz)
     events = rt.events.latest(
         shown,
         who=current_principal(rt),

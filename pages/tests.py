@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Refusal
+from dashboard_core.app.links import suite_link
 from dashboard_core.app.test_views import (
     active_state,
     counts_line,
@@ -29,7 +30,10 @@ from dashboard_core.testing.reports import (
     pass_rate_spark,
     slowest,
 )
+from dashboard_core.timeline.figure_marks import elsewhere, history_axis
+from dashboard_core.timeline.marks import marks_between
 from dashboard_core.units import format_seconds
+from ui.chart_marks import marked_chart
 from ui.log_view import log_view
 from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
@@ -293,11 +297,14 @@ def history(page: PageContext, suite: str) -> None:
     rt, tz = page.rt, page.tz
     st.subheader(f"History of {suite}")
     chart, flaky_col = st.columns([3, 2])
-    figure = history_figure(history_frame(rt.tests.recent(suite, HISTORY_RUNS)), tz)
+    runs = history_frame(rt.tests.recent(suite, HISTORY_RUNS))
+    figure = history_figure(runs, tz)
     if figure is None:
         chart.caption(f"No finished runs of {suite} yet.")
-    else:
-        chart.plotly_chart(figure, key="tests_history", config={"displaylogo": False})
+    else:  # what else happened during these runs; not the runs themselves (the chart's columns)
+        axis = history_axis(runs)
+        marks = elsewhere(marks_between(rt.store, *axis.window()).marks, suite_link(suite).href)
+        marked_chart(figure, marks, tz, "tests_history", axis=axis, where=chart)
     window = rt.config.testing.flaky_window
     flaky_col.markdown("**Flaky tests**")
     flaky = rt.tests.flaky(suite)

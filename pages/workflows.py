@@ -10,12 +10,16 @@ import streamlit as st
 
 from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Refusal
+from dashboard_core.app.links import workflow_run_link
 from dashboard_core.app.urls import WORKFLOWS
 from dashboard_core.app.view_state import WorkflowsView, parse_workflows, workflows_query
 from dashboard_core.labels import BLANK, WORKFLOW_ICON
 from dashboard_core.models import ParamInfo, StepStatus, Trigger, WorkflowInfo, WorkflowRunInfo
+from dashboard_core.timeline.figure_marks import elsewhere
+from dashboard_core.timeline.marks import marks_between
 from dashboard_core.units import format_bytes, format_seconds, local_time
-from dashboard_core.workflows.views import card_run, number_field, runs_frame, steps_figure, steps_frame
+from dashboard_core.workflows.views import card_run, number_field, run_span, runs_frame, steps_figure, steps_frame
+from ui.chart_marks import marked_chart
 from ui.log_view import log_view
 from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
@@ -170,8 +174,11 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
     if run.message and run.message != run.status.value:
         st.caption(run.message)
     figure = steps_figure(run, now, tz)
-    if figure is not None:
-        st.plotly_chart(figure, key="workflow_gantt", config={"displaylogo": False})
+    if figure is not None:  # what else happened meanwhile; not the run itself (the chart is it)
+        shown = run_span(run, now)
+        marks = marks_between(page.rt.store, *shown, now=now).marks
+        here = workflow_run_link(run.workflow, run.id).href
+        marked_chart(figure, elsewhere(marks, here), tz, "workflow_gantt", window=shown)
     table = steps_frame(run)
     for column in ("started", "ended"):
         table[column] = table[column].dt.tz_convert(tz).dt.tz_localize(None)

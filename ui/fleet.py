@@ -20,6 +20,7 @@ from dashboard_core.metrics.prometheus_source import Target, source_for
 from dashboard_core.metrics.windows import Window
 from dashboard_core.routes.prometheus import fleet_csv_filename, fleet_csv_link
 from dashboard_core.runtime import Runtime
+from dashboard_core.timeline.marks import marks_between
 from dashboard_core.units import local_time
 from ui.widgets import download_link, show_cards, show_charts, window_picker
 
@@ -115,6 +116,9 @@ def show_remote_host(rt: Runtime, target: Target, tz: str) -> None:
             st.warning(f"Prometheus holds no samples of {target.instance} in this window.")
             return
         show_cards(build_cards(frame[frame.index >= frame.index[-1] - pd.Timedelta(minutes=2)], rt.fields))
-        show_charts(rt.figures.figures(frame, tz), "fleet_chart_", lambda key: _zoom_to(key, target.instance, tz))
+        marks = marks_between(rt.store, shown.start, shown.end).marks  # this machine's: its runs, alerts, notes
+        figures = rt.figures.figures(frame, tz)
+        span = (shown.start, shown.end)
+        show_charts(figures, "fleet_chart_", lambda key: _zoom_to(key, target.instance, tz), marks, tz, span)
 
     remote_charts()

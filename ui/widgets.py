@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the live Metrics page loads no pandas (about 80 MiB with py
     import pandas as pd
 
     from dashboard_core.health.overview import Summary  # its module loads pandas
+    from dashboard_core.timeline.marks import Mark
 
 CUSTOM = "Custom"
 
@@ -221,21 +222,39 @@ def download_link(label: str, href: str, file_name: str, key: str) -> None:
     )
 
 
-def show_charts(figures: Figures, key_prefix: str, on_select: Callable[[str], None]) -> None:
-    """Charts two to a row; a box selection on one calls ``on_select(its key)``."""
+def show_charts(
+    figures: Figures,
+    key_prefix: str,
+    on_select: Callable[[str], None],
+    marks: Sequence[Mark] = (),
+    tz: str = "UTC",
+    window: tuple[datetime, datetime] | None = None,
+) -> None:
+    """Charts two to a row, the ``marks`` on each (cut to ``window``; a toggle per kind
+    above them all); a box selection on one calls ``on_select(its key)``, a click on a
+    mark opens it."""
     from dashboard_core.metrics.sent_figure import SentFigure
+    from dashboard_core.timeline.figure_marks import add_marks
+    from ui.chart_marks import CONFIG, follow_click, mark_toggles, remember_click
 
     forget_removed_widgets()  # the last redraw's charts
+    kinds = mark_toggles(marks, key_prefix.rstrip("_"))
+
+    def selected(key: str) -> None:
+        if not remember_click(key):
+            on_select(key)
+
     for row in range(0, len(figures), 2):
         for col, (spec, fig) in zip(st.columns(2), figures[row : row + 2]):
             key = f"{key_prefix}{spec.key}"
             col.plotly_chart(
-                SentFigure.of(fig),
+                SentFigure.of(add_marks(fig, marks, tz, kinds, window=window)),
                 key=key,
-                on_select=lambda key=key: on_select(key),
-                selection_mode="box",
-                config={"displaylogo": False},
+                on_select=lambda key=key: selected(key),
+                selection_mode=("points", "box"),
+                config=CONFIG,
             )
+    follow_click()
 
 
 CARD_WIDTH = 200  # px: four to a row on a laptop, two on a narrow window

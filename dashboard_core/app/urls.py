@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 # A query string as values: each name, its values in order (``kind=a&kind=b``).
 Query = dict[str, list[str]]
@@ -55,6 +55,16 @@ def href(page: str, query: QueryIn | None = None) -> str:
     encoded = urlencode(pairs, safe=":")
     path = page or "./"
     return f"{path}?{encoded}" if encoded else path
+
+
+def parse_href(link: str) -> tuple[str, Query] | None:
+    """The page and query of a relative link :func:`href` made (``tests?suite=unit&run=12``),
+    for ``st.switch_page``; None for a link to no page of this app (an absolute URL, another path)."""
+    parts = urlsplit(link)
+    page = "" if parts.path in ("", "./") else parts.path
+    if parts.scheme or parts.netloc or page not in PAGES:
+        return None
+    return page, parse_qs(parts.query, keep_blank_values=False)
 
 
 def canonical(query: QueryIn) -> str:

@@ -53,6 +53,12 @@ def state_intervals(events: Iterable[Event], now: datetime) -> pd.DataFrame:
     return frame.sort_values(["name", "start"], kind="stable").reset_index(drop=True)
 
 
+def time_span(intervals: pd.DataFrame) -> tuple[datetime, datetime]:
+    """From the first interval's start to the last one's end: the time a timeline shows
+    (and the window of the marks drawn on it). ``intervals`` must not be empty."""
+    return intervals["start"].min().to_pydatetime(), intervals["end"].max().to_pydatetime()
+
+
 def timeline_figure(intervals: pd.DataFrame, tz: str = "UTC", title: str = "State over time") -> go.Figure | None:
     """Horizontal bars from start to end per name, coloured by state (local time on the axis)."""
     if intervals.empty:

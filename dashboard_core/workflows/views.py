@@ -59,6 +59,11 @@ def steps_figure(run: WorkflowRunInfo, now: datetime, tz: str = "UTC") -> go.Fig
     return figure
 
 
+def run_span(run: WorkflowRunInfo, now: datetime) -> tuple[datetime, datetime]:
+    """The time a run's steps chart shows: from the run's start to its end (or now)."""
+    return run.started_at, run.ended_at or now
+
+
 def steps_frame(run: WorkflowRunInfo) -> pd.DataFrame:
     rows = [
         {
