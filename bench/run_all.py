@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "frame_append": ([], []),
     "csv_export": ([], []),
     "chart_build": ([], []),
+    "marks_payload": ([], []),
     "history_store": ([], ["--flushes", "120"]),
     "runner_overhead": ([], ["--repeat", "5"]),
     "sampler_cost": (["--seconds", "300"], ["--seconds", "60"]),
