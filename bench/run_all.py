@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "frame_append": ([], []),
     "csv_export": ([], []),
     "chart_build": ([], []),
+    "marks_payload": ([], []),
     "history_store": ([], ["--flushes", "120"]),
     "timeline_read": ([], ["--repeat", "3"]),
     "process_snapshots": ([], ["--seconds", "20", "--hours", "2"]),

@@ -7,6 +7,7 @@ from dashboard_core.routes.metrics import HISTORY_CSV
 from ui.live import live_cards, live_charts, live_processes
 from ui.metrics_view import current_view, window_row, zoom_to
 from ui.widgets import browser_tz, download_link, require_runtime
+from ui.window_story import story_panel
 
 rt = require_runtime()
 tz = browser_tz()
@@ -26,6 +27,7 @@ live_cards(rt.config.sampler.interval_seconds)
 
 view = current_view(tz)
 live = window_row(view, tz)
+story_panel(rt, view, tz)
 if view.live:
     st.caption("Drag across a chart to zoom into that span; it is redrawn at full detail.")
 shown = view.fixed

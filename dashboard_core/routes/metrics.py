@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from dashboard_core.metrics.export import csv_filename
-from dashboard_core.metrics.windows import WindowError, parse_time
+from dashboard_core.metrics.history_read import HistoryRead
+from dashboard_core.metrics.windows import Window, WindowError, parse_time
 from dashboard_core.models import ErrorResponse, FieldInfo, LatestSample, ProcessInfo
 from dashboard_core.routes.common import ERRORS, QueryWindow, RuntimeDep, Viewer, csv_download
 from dashboard_core.routes.tags import Tag
+from dashboard_core.runtime import Runtime
 from dashboard_core.timeline.moment import ProcessMoment, moment_at
 from dashboard_core.units import utc_iso
+
+if TYPE_CHECKING:  # loaded with the first CSV
+    import pandas as pd
 
 HISTORY_CSV = "/metrics/history.csv"
 
@@ -70,6 +75,13 @@ def latest(rt: RuntimeDep) -> LatestSample:
     summary="Metric history as CSV",
 )
 def history_csv(rt: RuntimeDep, win: QueryWindow) -> Response:
+    frame, read = history_csv_frame(rt, win)
+    return csv_download(frame, csv_filename("metrics", win.start, win.end), {"X-Resolution": read.token})
+
+
+def history_csv_frame(rt: Runtime, win: Window) -> tuple[pd.DataFrame, HistoryRead]:
+    """The window's history as the CSV holds it (and the read it came from); a 413
+    past ``csv_max_rows``. Shared with the evidence bundle, whose metrics.csv is this CSV."""
     read = rt.read_history(win, extremes=True)
     frame = read.csv_frame()
     limit = rt.config.api.csv_max_rows
@@ -77,7 +89,7 @@ def history_csv(rt: RuntimeDep, win: QueryWindow) -> Response:
         raise HTTPException(
             413, f"The window holds {len(frame):,} rows, more than csv_max_rows ({limit:,}); ask for a shorter one."
         )
-    return csv_download(frame, csv_filename("metrics", win.start, win.end), {"X-Resolution": read.token})
+    return frame, read
 
 
 @router.get(

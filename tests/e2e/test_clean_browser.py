@@ -43,7 +43,7 @@ class Watch:
 
     def attach(self, page: Any) -> Watch:
         page.on("console", self._console)
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.method} {r.url}: {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.request.method} {r.url}: {r.status}"))
         page.on("request", self._request)
         return self
@@ -52,6 +52,12 @@ class Watch:
         if message.type in ("error", "warning"):
             said = self.vega if "Infinite extent" in message.text else self.console
             said.append(f"{message.type}: {message.text} ({message.location.get('url', '')})")
+
+    def _failed(self, request: Any) -> None:
+        # The Metrics charts' event stream stays open while the page is: leaving the page ends it.
+        if request.failure == "net::ERR_ABORTED" and urlsplit(request.url).path == "/api/events/stream":
+            return
+        self.failed.append(f"{request.method} {request.url}: {request.failure}")
 
     def _request(self, request: Any) -> None:
         url = urlsplit(request.url)

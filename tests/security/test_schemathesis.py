@@ -76,9 +76,10 @@ MAX_EXAMPLES = 50
 STATEFUL_SCENARIOS = 100
 STATEFUL_STEPS = 10
 SEED = 20261125
-# Schema-valid values the CSV exports, the live charts' feed, the marks and a moment's processes refuse
-# with 400 (see the module's docstring; the feed's `tz` and `step` are names no JSON schema lists either).
-WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?|timeline/marks|metrics/processes/at)$"
+# Schema-valid values the CSV exports, the live charts' feed, the marks, a window's story and
+# bundle, and a moment's processes refuse with 400 (see the module's docstring; the feed's `tz`
+# and `step` are names no JSON schema lists either).
+WINDOW_PATHS = "^/((metrics|prometheus)/history\\.csv|ui/charts(/points)?|timeline/(marks|story|bundle\\.zip)|metrics/processes/at)$"
 ACCEPTED_WITH_400 = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 # Schema-valid annotation bodies refused with 422: a span that ends before it starts, `start` and
 # Grafana's `time` both given, a time outside 1970 to 2262, a text or tag of spaces only.
@@ -314,6 +315,14 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
             ({"query": {"start": "2026-01-01T00:00:00Z"}}, 200),
             ({"query": {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}}, 400),
             ({"query": {"window": "24h"}}, 200),
+        ],
+        "GET /timeline/story": [
+            ({"query": {"window": "5m"}}, 200),
+            ({"query": {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}}, 400),
+        ],
+        "GET /timeline/bundle.zip": [
+            ({"query": {"window": "5m"}}, 200),
+            ({"query": {"window": "1000000d"}}, 400),
         ],
         "POST /dashboard/testing/run-suite": [
             ({"body": {"test_suite": "nope"}}, 404),

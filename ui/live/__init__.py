@@ -16,12 +16,14 @@ from typing import Any
 import streamlit as st
 
 from dashboard_core.routes.live import PLOTLY_JS
+from dashboard_core.timeline.marks import KIND_LABELS
 
 _HERE = Path(__file__).parent
 _LIVE = st.components.v2.component(
     "dashboard_live",
     css=(_HERE / "live.css").read_text(encoding="utf-8"),
-    js=(_HERE / "live.js").read_text(encoding="utf-8"),
+    # one module: the charts' marks (marks.js) use live.js's helpers
+    js="\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("live.js", "marks.js")),
     isolate_styles=False,  # Plotly styles its toolbar and hover labels from the document's head
 )
 
@@ -67,7 +69,8 @@ def live_charts(
 ) -> Any:
     """The history charts of the window ``query`` (``window=15m``, or ``start=…&end=…``):
     extended every ``refresh_seconds`` while ``live``; a box selection on a chart
-    calls ``on_zoom`` with the component's ``zoom`` value set."""
+    calls ``on_zoom`` with the component's ``zoom`` value set. The window's marks
+    (``/api/timeline/marks``) are drawn on every chart, a chip per kind to hide them."""
     data = {
         "mode": "charts",
         "feed": "api/ui/charts",
@@ -78,5 +81,6 @@ def live_charts(
         "live": live,
         "refresh_ms": round(refresh_seconds * 1000),
         "focus": focus,
+        "mark_kinds": {kind.value: label for kind, label in KIND_LABELS.items()},
     }
     return _LIVE(key=key, data=data, on_zoom_change=on_zoom)

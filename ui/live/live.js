@@ -6,6 +6,8 @@
 // the cards and charts are never remounted, and only what is new is fetched
 // (dashboard_core/metrics/live_feed.py): the cards' new values every sample, the
 // charts' new rows every refresh. Nothing is fetched while the tab is hidden.
+// The charts' marks (what happened when: runs, alerts, annotations) are in marks.js,
+// which ui/live/__init__.py appends to this file.
 
 const STATES = new WeakMap();
 const SPARK_POINTS = 60;
@@ -36,6 +38,7 @@ export default function (component) {
     state.stopped = true;
     clearTimeout(state.timer);
     state.controller?.abort();
+    if (data.mode === "charts") stopMarks(state);
     document.removeEventListener("visibilitychange", onVisible);
   };
 }
@@ -357,15 +360,19 @@ function startCharts(state, parentElement) {
   const config = JSON.stringify(data);
   state.every = data.refresh_ms;
   state.themeOf = () => theme(parentElement);
+  startMarks(state);
   if (state.config === config && state.charts) {
     restyle(state); // the theme may be what changed
+    refreshMarks(state); // the event stream was closed in between: what it missed
     state.tick = () => extend(state);
     if (data.live) schedule(state, data.refresh_ms);
     return;
   }
   state.config = config;
+  state.marks.json = ""; // a new window (or time zone): its marks are drawn afresh
   state.tick = async () => {
     await load(state);
+    refreshMarks(state);
     state.tick = () => extend(state);
   };
   schedule(state, 0);
@@ -408,6 +415,7 @@ async function load(state) {
     note.dataset.testid = "dlHistoryStarts";
     head.append(note);
   }
+  head.append(marksChips(state));
   state.root.append(head);
   if (!payload.charts.length) {
     state.root.append(el("div", "dl-empty", "No samples in this window yet."));
@@ -432,21 +440,23 @@ async function load(state) {
     box.dataset.key = key;
     box.id = `chart-${key}`;
     const heading = el("div", "dl-title", title);
+    const wrap = el("div", "dl-plot-wrap");
     const div = el("div", "dl-plot");
-    box.append(heading, div);
+    wrap.append(div);
+    box.append(heading, wrap);
     grid.append(box);
     // Not drawn until in view (the observer's first report comes at once): a window of ten
     // charts draws the two to four on screen first, the rest as they scroll in.
-    const chart = { key, div, data: figure.data.map(decodeTrace), layout: figure.layout, rev: 0, visible: false };
+    const chart = { key, box, div, data: figure.data.map(decodeTrace), layout: figure.layout, rev: 0, visible: false };
     delete chart.layout.title; // drawn above the plot, where the toolbar cannot cover it
-    chart.layout.margin = { ...chart.layout.margin, t: 24 };
-    if (chart.layout.height) chart.layout.height -= 12;
+    chart.layout.margin = { ...chart.layout.margin, t: LANE_TOP }; // the marks' lane sits above the plot area
+    chart.lane = markLane(state, chart, wrap);
     div.style.height = `${chart.layout.height || 280}px`; // its place kept before it is drawn
     state.charts.set(key, chart);
   }
   restyle(state);
-  if (data.focus && state.charts.has(data.focus)) state.charts.get(data.focus).div.parentElement.scrollIntoView();
-  for (const chart of state.charts.values()) state.observer.observe(chart.div.parentElement);
+  if (data.focus && state.charts.has(data.focus)) state.charts.get(data.focus).box.scrollIntoView();
+  for (const chart of state.charts.values()) state.observer.observe(chart.box);
 }
 
 function axisRange(state) {
@@ -466,6 +476,7 @@ async function extend(state) {
     for (const trace of chart.data) appendRows(trace, rows, start);
   }
   if (rows.t.length) state.last = rows.t[rows.t.length - 1];
+  extendMarks(state);
   draw(state);
 }
 
@@ -510,12 +521,16 @@ function draw(state) {
 function drawChart(state, chart, range) {
   chart.layout.xaxis = { ...chart.layout.xaxis, type: "date", range, autorange: false };
   chart.layout.datarevision = ++chart.rev;
-  state.Plotly.react(chart.div, chart.data, chart.layout, PLOT_CONFIG);
+  chart.layout.shapes = markShapes(state, chart);
+  chart.layout.clickanywhere = true; // a click anywhere on the plot says when: see openMoment
+  chart.range = range;
+  state.Plotly.react(chart.div, chart.data, chart.layout, PLOT_CONFIG).then(() => placeLane(state, chart));
   if (!chart.drawn) {
     chart.div.on("plotly_selected", (event) => {
       const range = event?.range?.x;
       if (range && range.length === 2) state.setTriggerValue("zoom", { x: range, chart: chart.key });
     });
+    hookMarks(state, chart);
   }
   chart.drawn = true;
   chart.stale = false;
