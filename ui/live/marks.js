@@ -112,18 +112,34 @@ async function refreshMarks(state) {
     document.addEventListener("visibilitychange", again);
     return;
   }
-  const query = marksQuery(state);
-  state.marksController?.abort();
-  const controller = new AbortController();
-  state.marksController = controller;
-  let page;
-  try {
-    const response = await fetch(`api/timeline/marks?${query}`, { credentials: "same-origin", signal: controller.signal });
-    if (!response.ok) return; // no marks drawn is better than a chart in error
-    page = await response.json();
-  } catch (_) {
+  // One read at a time: a change while one is on its way asks again when it ends (its answer
+  // may be of an older window), rather than aborting it (a wasted request, and a failed one
+  // in the browser's log).
+  if (state.marksController) {
+    state.marks.again = true;
     return;
   }
+  const controller = new AbortController();
+  state.marksController = controller;
+  let page = null;
+  try {
+    const response = await fetch(`api/timeline/marks?${marksQuery(state)}`, {
+      credentials: "same-origin",
+      signal: controller.signal,
+    });
+    if (response.ok) page = await response.json(); // no marks drawn is better than a chart in error
+  } catch (_) {
+    page = null;
+  } finally {
+    state.marksController = null;
+  }
+  if (state.stopped) return;
+  if (state.marks.again) {
+    state.marks.again = false;
+    refreshMarks(state);
+    return;
+  }
+  if (!page) return;
   const json = JSON.stringify(page.marks);
   if (json === state.marks.json) return; // nothing new: nothing redrawn
   state.marks.json = json;
