@@ -228,18 +228,45 @@ function fillChips(state) {
 // -- drawing ----------------------------------------------------------------------------
 
 // Bands under the lines (above a heatmap, which would hide them), dotted lines for points.
+// Overlapping spans of one colour are drawn as one band: a dozen components down at once
+// would otherwise stack their translucency into an opaque wash over the data (each keeps
+// its own handle in the lane).
 function markShapes(state, chart) {
   if (!state.marks) return [];
   if (!state.marks.shapes) {
-    const build = (layer, opacity) =>
-      shownMarks(state).map((m) =>
-        m.xe === null
-          ? { type: "line", xref: "x", yref: "paper", x0: m.xs, x1: m.xs, y0: 0, y1: 1, layer, line: { color: m.colour, width: 1.5, dash: "dot" } }
-          : { type: "rect", xref: "x", yref: "paper", x0: m.xs, x1: m.xe, y0: 0, y1: 1, layer, opacity, fillcolor: m.colour, line: { width: 0 } },
-      );
+    const shown = shownMarks(state);
+    const bands = unionByColour(shown.filter((m) => m.xe !== null));
+    const build = (layer, opacity) => [
+      ...bands.map(([colour, x0, x1]) => (
+        { type: "rect", xref: "x", yref: "paper", x0, x1, y0: 0, y1: 1, layer, opacity, fillcolor: colour, line: { width: 0 } }
+      )),
+      ...shown.filter((m) => m.xe === null).map((m) => (
+        { type: "line", xref: "x", yref: "paper", x0: m.xs, x1: m.xs, y0: 0, y1: 1, layer, line: { color: m.colour, width: 1.5, dash: "dot" } }
+      )),
+    ];
     state.marks.shapes = { below: build("below", 0.15), above: build("above", 0.2) };
   }
   return chart.data.some((t) => t.type === "heatmap") ? state.marks.shapes.above : state.marks.shapes.below;
+}
+
+// [colour, start, end] per run of overlapping spans of one colour.
+function unionByColour(spans) {
+  const out = [];
+  const byColour = new Map();
+  for (const m of spans) (byColour.get(m.colour) ?? byColour.set(m.colour, []).get(m.colour)).push(m);
+  for (const [colour, list] of byColour) {
+    list.sort((a, b) => a.xs - b.xs);
+    let [x0, x1] = [list[0].xs, list[0].xe];
+    for (const m of list.slice(1)) {
+      if (m.xs <= x1) x1 = Math.max(x1, m.xe);
+      else {
+        out.push([colour, x0, x1]);
+        [x0, x1] = [m.xs, m.xe];
+      }
+    }
+    out.push([colour, x0, x1]);
+  }
+  return out;
 }
 
 function markLane(state, chart, wrap) {
