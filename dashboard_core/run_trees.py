@@ -10,6 +10,7 @@ nothing runs; the event log wakes it when a test run or a workflow run starts.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from dashboard_core.events import EventLog
@@ -22,6 +23,7 @@ from dashboard_core.testing.manager import SuiteManager
 from dashboard_core.workflows.supervisor import WorkflowSupervisor
 
 _WAKING = {EventKind.TEST_RUN, EventKind.WORKFLOW}
+READ_CACHE_RUNS = 4  # runs whose stored series are kept in memory once read (a day of a tree: ~4 MB)
 
 
 class RunTrees:
@@ -32,6 +34,8 @@ class RunTrees:
         self.log = ResourceLog(store)
         self.sampler = TreeSampler(self.targets, self.log.write)
         self._unsubscribe: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+        self._read: dict[tuple[str, int], tuple[int, dict[str | None, list[ResourceSample]]]] = {}  # newest last
 
     def start(self) -> None:
         self._unsubscribe = self.events.subscribe(self._heard)
@@ -67,14 +71,24 @@ class RunTrees:
 
     def series(self, kind: str, run_id: int) -> dict[str | None, list[ResourceSample]]:
         """A run's series by step (None for a test run): what the store has, then what
-        is still waiting to be written."""
+        is still waiting to be written. What was read of the store is kept for the
+        runs read last, so a page that refreshes every second reads only new rows."""
         waiting = self.sampler.pending(kind, run_id)  # first: a flush in between is then read from the store
-        stored = self.log.read(kind, run_id)
+        with self._lock:
+            last, known = self._read.pop((kind, run_id), (0, {}))
+        new, last = self.log.read(kind, run_id, last)
+        for step, samples in new.items():
+            known[step] = known.get(step, []) + samples
+        with self._lock:
+            self._read[(kind, run_id)] = (last, known)
+            while len(self._read) > READ_CACHE_RUNS:
+                self._read.pop(next(iter(self._read)))
+        series = {step: list(samples) for step, samples in known.items()}
         for key, pending in waiting.items():
-            have = stored.setdefault(key.step, [])
+            have = series.setdefault(key.step, [])
             newest = have[-1].at if have else float("-inf")
             have.extend(s for s in pending if s.at > newest)  # written meanwhile: counted once
-        return {step: samples for step, samples in sorted(stored.items(), key=_by_step) if samples}
+        return {step: samples for step, samples in sorted(series.items(), key=_by_step) if samples}
 
 
 def _root(record: ProcessRecord | None) -> tuple[int | None, float | None]:

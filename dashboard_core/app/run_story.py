@@ -5,10 +5,11 @@ history, at the resolution that covers it), with a one-sentence summary."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
+import numpy as np
 import psutil
 
 from dashboard_core.metrics.frame import Rows
@@ -20,6 +21,7 @@ from dashboard_core.units import format_bytes, format_seconds
 
 PAD_SHARE = 0.05  # of the run's span, each side
 PAD_MIN_SECONDS, PAD_MAX_SECONDS = 5.0, 60.0
+MAX_POINTS = 1500  # per series in the API and on the chart: a day's run at 2 s is thinned to 1-minute buckets
 HOST_COLUMNS = {"cpu.total": "cpu_percent", "memory.percent": "memory_percent", "memory.used": "memory_used_bytes"}
 
 
@@ -44,7 +46,7 @@ def pad(start: datetime, end: datetime) -> timedelta:
 
 def _story(
     rt: Runtime,
-    kind: str,
+    kind: Literal["test", "workflow"],
     run_id: int,
     start: datetime | None,
     end: datetime | None,
@@ -67,12 +69,13 @@ def _story(
     story.end = end = end or datetime.now(UTC)
     series = rt.run_trees.series(kind, run_id)
     rank = {step: i for i, step in enumerate(order)}
-    story.trees = [tree_series(step, series[step]) for step in sorted(series, key=lambda s: rank.get(s, len(rank)))]
+    steps = sorted(series, key=lambda s: rank.get(s, len(rank)))
+    story.trees = [tree_series(step, series[step]) for step in steps]
     edge = pad(start, end)
     read = rt.read_history(Window(start - edge, end + edge))
     story.host, story.host_resolution = host_points(read.rows), read.resolution
     if story.trees:
-        _totals(story)
+        _totals(story, [series[step] for step in steps])
         story.summary = summary(story)
     else:
         story.note = _nothing_sampled(running, (end - start).total_seconds(), interval)
@@ -80,6 +83,7 @@ def _story(
 
 
 def tree_series(step: str | None, samples: list[ResourceSample]) -> TreeSeries:
+    """The figures from every sample; the points at most :data:`MAX_POINTS` (:func:`thin`)."""
     points = [
         TreeSample(
             at=datetime.fromtimestamp(s.at, UTC),
@@ -88,7 +92,7 @@ def tree_series(step: str | None, samples: list[ResourceSample]) -> TreeSeries:
             rss_bytes=s.rss_bytes,
             processes=s.processes,
         )
-        for s in samples
+        for s in thin(samples)
     ]
     peak = max(samples, key=lambda s: s.rss_bytes)
     return TreeSeries(
@@ -101,6 +105,26 @@ def tree_series(step: str | None, samples: list[ResourceSample]) -> TreeSeries:
     )
 
 
+def thin(samples: list[ResourceSample], limit: int = MAX_POINTS) -> list[ResourceSample]:
+    """A long run's samples in at most ``limit`` buckets of consecutive samples, each
+    its last time and CPU seconds, the CPU % over the bucket, and its highest memory
+    and process count (a peak stays in sight)."""
+    if len(samples) <= limit:
+        return samples
+    size = -(-len(samples) // limit)
+    thinned: list[ResourceSample] = []
+    for i in range(0, len(samples), size):
+        bucket, last = samples[i : i + size], samples[min(i + size, len(samples)) - 1]
+        before = samples[i - 1] if i else None
+        if before is not None and last.at > before.at:
+            cpu = (last.cpu_seconds - before.cpu_seconds) / (last.at - before.at) * 100
+        else:
+            cpu = sum(s.cpu_percent for s in bucket) / len(bucket)
+        rss, processes = max(s.rss_bytes for s in bucket), max(s.processes for s in bucket)
+        thinned.append(ResourceSample(last.at, cpu, last.cpu_seconds, rss, processes))
+    return thinned
+
+
 def _mean_cpu(samples: list[ResourceSample]) -> float:
     """CPU % of one core between the first sample and the last (the one sample's, if one)."""
     first, last = samples[0], samples[-1]
@@ -109,20 +133,21 @@ def _mean_cpu(samples: list[ResourceSample]) -> float:
     return (last.cpu_seconds - first.cpu_seconds) / (last.at - first.at) * 100
 
 
-def _totals(story: RunResources) -> None:
-    """The trees together: they are sampled on the same ticks, so their samples share times."""
-    rss: dict[datetime, int] = {}
-    for tree in story.trees:
-        for s in tree.samples:
+def _totals(story: RunResources, series: list[list[ResourceSample]]) -> None:
+    """The trees together, from every sample: they are sampled on the same ticks, so
+    their samples share times."""
+    rss: dict[float, int] = {}
+    for samples in series:
+        for s in samples:
             rss[s.at] = rss.get(s.at, 0) + s.rss_bytes
     story.peak_rss_bytes = max(rss.values())
-    story.cpu_seconds = sum(t.cpu_seconds or 0.0 for t in story.trees)
-    first, last = min(t.samples[0].at for t in story.trees), max(t.samples[-1].at for t in story.trees)
-    used = sum(t.samples[-1].cpu_seconds - t.samples[0].cpu_seconds for t in story.trees)
+    story.cpu_seconds = sum(samples[-1].cpu_seconds for samples in series)
+    first, last = min(samples[0].at for samples in series), max(samples[-1].at for samples in series)
+    used = sum(samples[-1].cpu_seconds - samples[0].cpu_seconds for samples in series)
     if last > first:
-        story.mean_cpu_percent = used / (last - first).total_seconds() * 100
+        story.mean_cpu_percent = used / (last - first) * 100
     else:  # one tick: each tree's one sample
-        story.mean_cpu_percent = sum(t.mean_cpu_percent or 0.0 for t in story.trees)
+        story.mean_cpu_percent = sum(samples[0].cpu_percent for samples in series)
 
 
 def summary(story: RunResources) -> str:
@@ -143,19 +168,22 @@ def summary(story: RunResources) -> str:
     return text + "."
 
 
-def host_points(rows: Rows) -> list[HostPoint]:
-    """The host's CPU and memory columns of a history read, NaN as null."""
+def host_points(rows: Rows, limit: int = MAX_POINTS) -> list[HostPoint]:
+    """The host's CPU and memory columns of a history read, NaN as null; a long read
+    in at most ``limit`` buckets (each its start, the mean CPU and the highest memory)."""
     where = {field: rows.columns.index(column) for column, field in HOST_COLUMNS.items() if column in rows.columns}
-    return [
-        HostPoint(
-            at=datetime.fromtimestamp(int(ts) / 1e9, UTC), **{f: _number(rows.values[i, j]) for f, j in where.items()}
-        )
-        for i, ts in enumerate(rows.ts_ns)
-    ]
-
-
-def _number(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
+    size = max(1, -(-len(rows) // limit))
+    points = []
+    for i in range(0, len(rows), size):
+        values = {}
+        for field, j in where.items():
+            bucket = rows.values[i : i + size, j]
+            bucket = bucket[~np.isnan(bucket)]
+            values[field] = (
+                None if not len(bucket) else float(bucket.mean() if field == "cpu_percent" else bucket.max())
+            )
+        points.append(HostPoint(at=datetime.fromtimestamp(int(rows.ts_ns[i]) / 1e9, UTC), **values))
+    return points
 
 
 def _nothing_sampled(running: bool, seconds: float, interval: float) -> str:

@@ -5,6 +5,7 @@ memory over the same span (``GET /api/testing/runs/{id}/resources``,
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,7 +37,7 @@ class HostPoint(BaseModel):
 
 
 class RunResources(BaseModel):
-    kind: str = Field(description="test or workflow")
+    kind: Literal["test", "workflow"] = Field(description="A test run's story, or a workflow run's.")
     run_id: int
     start: datetime | None = Field(None, description="The run's start; null if it never started.")
     end: datetime | None = Field(None, description="The run's end, or now while it runs.")

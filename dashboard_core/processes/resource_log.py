@@ -87,16 +87,19 @@ class ResourceLog:
                 rows,
             )
 
-    def read(self, kind: str, run_id: int) -> dict[str | None, list[ResourceSample]]:
-        """The run's series by step (None for a test run), each oldest first."""
-        if kind == "test":
-            sql = "SELECT NULL AS step, samples FROM run_resources WHERE test_run_id = ? ORDER BY first_at"
-        else:
-            sql = "SELECT step, samples FROM run_resources WHERE workflow_run_id = ? ORDER BY step, first_at"
+    def read(self, kind: str, run_id: int, after: int = 0) -> tuple[dict[str | None, list[ResourceSample]], int]:
+        """The run's series by step (None for a test run), each oldest first, from the
+        chunks written after row ``after``; and the last row read (to read on from)."""
+        column = "test_run_id" if kind == "test" else "workflow_run_id"
+        rows = self.store.all(
+            f"SELECT rowid, step, samples FROM run_resources WHERE {column} = ? AND rowid > ? ORDER BY first_at",
+            (run_id, after),
+        )
         series: dict[str | None, list[ResourceSample]] = {}
-        for row in self.store.all(sql, (run_id,)):
+        for row in rows:
             series.setdefault(row["step"], []).extend(unpack(row["samples"]))
-        return series
+            after = max(after, int(row["rowid"]))
+        return series, after
 
 
 def _columns(key: RunKey) -> tuple[int | None, int | None, str | None]:

@@ -59,14 +59,20 @@ def test_series_by_run_and_step_oldest_first_and_deleted_with_their_run(store: S
     first, second = samples(20)[:10], samples(20)[10:]
     log.write([(RunKey.test(run), second), (RunKey.workflow(flow, "test"), first)])
     log.write([(RunKey.test(run), first), (RunKey.test(other), second), (RunKey.workflow(flow, "build"), second)])
-    assert log.read("test", run) == {None: first + second}  # by time, not by when written
-    assert log.read("workflow", flow) == {"build": second, "test": first}
-    assert log.read("test", flow + 100) == {}
+    assert log.read("test", run)[0] == {None: first + second}  # by time, not by when written
+    assert log.read("workflow", flow)[0] == {"build": second, "test": first}
+    assert log.read("test", flow + 100) == ({}, 0)
+    # Read on from the last row read: only what was written since.
+    _, last = log.read("test", run)
+    more = samples(25)[20:]
+    log.write([(RunKey.test(run), more)])
+    assert log.read("test", run, last)[0] == {None: more}
+    assert log.read("test", run, log.read("test", run)[1]) == ({}, log.read("test", run)[1])
 
     store.execute("DELETE FROM test_runs WHERE id = ?", (run,))
     store.execute("DELETE FROM workflow_runs WHERE id = ?", (flow,))
-    assert log.read("test", run) == {} and log.read("workflow", flow) == {}
-    assert log.read("test", other) == {None: second}
+    assert log.read("test", run)[0] == {} and log.read("workflow", flow)[0] == {}
+    assert log.read("test", other)[0] == {None: second}
     assert store.one("SELECT count(*) FROM run_resources")[0] == 1
 
 
@@ -82,4 +88,4 @@ def test_an_hour_of_one_tree_costs_under_50_kb(store: Store) -> None:
     store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     grown = pages() - before
     assert 1800 * SAMPLE.size < grown < HOUR_BYTES, grown
-    assert len(log.read("test", run)[None]) == 1800
+    assert len(log.read("test", run)[0][None]) == 1800

@@ -135,11 +135,11 @@ def test_a_test_run_keeps_its_tree_s_memory_peak_and_cpu(rt: Runtime, client: Te
     run = rt.tests.wait(run_id, TIMEOUT)
     assert run.status is RunStatus.PASSED and run.started_at and run.ended_at
     # Written to the store (not only waiting in memory) once the run ended.
-    wait_until(lambda: rt.run_trees.log.read("test", run_id), TIMEOUT, "the series in the store")
+    wait_until(lambda: rt.run_trees.log.read("test", run_id)[0], TIMEOUT, "the series in the store")
     story = resources(client, path)
     tree = check_story(story, None, run.started_at, run.ended_at)
     assert len(story["trees"]) == 1 and tree["samples"][-1]["rss_bytes"] < tree["peak_rss_bytes"] + MIB
-    stored = [s.at for s in rt.run_trees.log.read("test", run_id)[None]]
+    stored = [s.at for s in rt.run_trees.log.read("test", run_id)[0][None]]
     assert [datetime.fromisoformat(s["at"]).timestamp() for s in tree["samples"]] == pytest.approx(stored)
 
 
@@ -150,7 +150,7 @@ def test_a_workflow_step_keeps_its_tree_too(rt: Runtime, client: TestClient, gat
     gate.touch()
     run = rt.workflows.wait(run_id, TIMEOUT)
     assert run.status.value == "succeeded" and run.ended_at is not None
-    wait_until(lambda: "eat" in rt.run_trees.log.read("workflow", run_id), TIMEOUT, "the step's series in the store")
+    wait_until(lambda: "eat" in rt.run_trees.log.read("workflow", run_id)[0], TIMEOUT, "the step's series in the store")
     story = resources(client, path)
     check_story(story, "eat", run.started_at, run.ended_at)
     assert [t["step"] for t in story["trees"]][0] == "eat"  # in the workflow's order
