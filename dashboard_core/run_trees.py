@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from dashboard_core.events import EventLog
-from dashboard_core.models import Event, EventKind, StepStatus
+from dashboard_core.models import Event, EventKind, RunInfo, StepStatus
 from dashboard_core.processes.resource_log import ResourceLog, ResourceSample, RunKey
 from dashboard_core.processes.spec import ProcessRecord
 from dashboard_core.processes.tree_sampler import Target, TreeSampler
@@ -39,13 +39,19 @@ class RunTrees:
 
     def start(self) -> None:
         self._unsubscribe = self.events.subscribe(self._heard)
+        self.tests.listeners.append(self._run_told)  # told even when the event cannot be stored
         self.sampler.start()
 
     def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._run_told in self.tests.listeners:
+            self.tests.listeners.remove(self._run_told)
         self.sampler.stop()
+
+    def _run_told(self, _run: RunInfo) -> None:
+        self.sampler.wake()
 
     def _heard(self, event: Event) -> None:
         if event.kind in _WAKING:
