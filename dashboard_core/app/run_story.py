@@ -64,7 +64,11 @@ def _story(
         cpu_cores=psutil.cpu_count() or 1,
     )
     if start is None:
-        story.note = "This run never started: it had no process to sample."
+        story.note = (
+            "Not started yet: its processes are sampled once it runs."
+            if running
+            else "This run never started: it had no process to sample."
+        )
         return story
     story.end = end = end or datetime.now(UTC)
     series = rt.run_trees.series(kind, run_id)

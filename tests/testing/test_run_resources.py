@@ -176,3 +176,5 @@ def test_unknown_runs_are_404_and_a_run_without_samples_says_why(rt: Runtime, cl
     never = rt.tests.history.insert("hungry", Trigger.API, now, ["pytest"])
     rt.tests.history.update(never, status=RunStatus.CANCELLED, ended_at=now)
     assert resources(client, f"/testing/runs/{never}/resources")["note"].startswith("This run never started")
+    queued = rt.tests.history.insert("hungry", Trigger.API, now, ["pytest"])
+    assert resources(client, f"/testing/runs/{queued}/resources")["note"].startswith("Not started yet")
