@@ -204,7 +204,7 @@ class TreeSampler:
         used = max(0.0, reading.cpu_seconds - meter.last_cpu)
         elapsed = now - meter.last_at
         meter.total += used
-        meter.last_cpu, meter.last_at = max(meter.last_cpu, reading.cpu_seconds), now
+        meter.last_cpu, meter.last_at = reading.cpu_seconds, now  # after a drop, growth from here counts
         percent = used / elapsed * 100 if elapsed > 0 else 0.0
         return ResourceSample(now, percent, meter.total, reading.rss_bytes, reading.processes)
 

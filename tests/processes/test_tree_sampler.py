@@ -40,6 +40,38 @@ FAMILY = textwrap.dedent(
         p.wait()
     """
 )
+# The root starts a middle process, which starts a burner (0.3 s of CPU) and, at gate 1,
+# exits without waiting for it: the burner leaves the tree (to init), taking its time
+# along. The root reaps the middle one, then at gate 2 burns 0.3 s of CPU itself.
+ORPHANING = textwrap.dedent(
+    """
+    import pathlib, subprocess, sys, time
+    def wait_for(name):
+        deadline = time.monotonic() + 120
+        while not (folder / name).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    def burn(seconds):
+        start = time.process_time()
+        while time.process_time() - start < seconds:
+            pass
+    folder = pathlib.Path(sys.argv[1])
+    if sys.argv[2] == "burner":
+        burn(0.3)
+        (folder / "burnt").touch()
+        time.sleep(120)
+    elif sys.argv[2] == "middle":
+        burner = subprocess.Popen([sys.executable, __file__, str(folder), "burner"])
+        wait_for("gate1")
+        sys.exit(0)  # not waiting for the burner: it goes to init
+    else:
+        subprocess.run([sys.executable, __file__, str(folder), "middle"])
+        (folder / "reaped").touch()
+        wait_for("gate2")
+        burn(0.3)
+        (folder / "done").touch()
+        time.sleep(120)
+    """
+)
 # Forks children that exit at once, for ever: members vanish between the listing and the reading.
 CHURN = "import os\nwhile True:\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n    os.waitpid(pid, 0)\n"
 
@@ -205,3 +237,31 @@ def test_the_thread_sleeps_while_nothing_runs_and_a_wake_makes_it_look(
     finally:
         sampler.stop()
     assert not sampler._thread or not sampler._thread.is_alive()  # noqa: SLF001
+
+
+def test_cpu_that_leaves_the_tree_is_no_reason_to_miss_what_comes_after(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    script = tmp_path / "orphaning.py"
+    script.write_text(ORPHANING)
+    root = spawn(started, str(script), str(tmp_path), "root")
+    key = RunKey.test(5)
+    written = Written()
+    sampler = TreeSampler(lambda: [target(key, root)], written, flush_seconds=3600)
+    try:
+        wait_until(lambda: (tmp_path / "burnt").exists(), 60, "the burner to burn")
+        sampler.tick()  # the burner's time counts while it is in the tree
+        (tmp_path / "gate1").touch()
+        wait_until(lambda: (tmp_path / "reaped").exists(), 60, "the middle process to end")
+        sampler.tick()  # the burner has left: the tree's total drops
+        (tmp_path / "gate2").touch()
+        wait_until(lambda: (tmp_path / "done").exists(), 60, "the root to burn")
+        sampler.tick()
+    finally:
+        for proc in psutil.process_iter(["cmdline"]):
+            if proc.info["cmdline"] and str(script) in proc.info["cmdline"]:
+                proc.kill()  # the orphaned burner is nobody's child here
+    sampler.flush()
+    first, dropped, last = written.of(key)
+    assert first.cpu_seconds >= 0.25 and dropped.cpu_seconds == first.cpu_seconds  # never goes back
+    assert last.cpu_seconds >= first.cpu_seconds + 0.25  # the root's own 0.3 s after the drop
