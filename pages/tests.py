@@ -261,7 +261,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
         )
-    run_story(test_run_story(page.rt, run.id), page.tz, key="tests_resources")
+    run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
     if finished:
         with st.expander("Output, last lines", expanded=not run.cases):
             log_view(

@@ -203,7 +203,7 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
             "message": st.column_config.TextColumn("What happened", width="large"),
         },
     )
-    run_story(workflow_run_story(page.rt, run.id), tz, key="workflow_resources")
+    run_story(workflow_run_story(page.rt, run), tz, key="workflow_resources")
     with_logs = [s for s in run.steps if s.log_path]
     if not with_logs:
         return

@@ -14,6 +14,7 @@ import psutil
 
 from dashboard_core.metrics.frame import Rows
 from dashboard_core.metrics.windows import Window
+from dashboard_core.models import RunInfo, WorkflowRunInfo
 from dashboard_core.models.resources import HostPoint, RunResources, TreeSample, TreeSeries
 from dashboard_core.processes.resource_log import ResourceSample
 from dashboard_core.runtime import Runtime
@@ -25,17 +26,19 @@ MAX_POINTS = 1500  # per series in the API and on the chart: a day's run at 2 s 
 HOST_COLUMNS = {"cpu.total": "cpu_percent", "memory.percent": "memory_percent", "memory.used": "memory_used_bytes"}
 
 
-def test_run_story(rt: Runtime, run_id: int) -> RunResources:
-    """Raises :class:`~dashboard_core.testing.errors.UnknownRun` for an unknown run."""
-    run = rt.tests.run(run_id)
-    return _story(rt, "test", run_id, run.started_at, run.ended_at, not run.status.finished, [None])
+def test_run_story(rt: Runtime, run: RunInfo | int) -> RunResources:
+    """The story of a test run (a page passes the run it shows; the API its id).
+    Raises :class:`~dashboard_core.testing.errors.UnknownRun` for an unknown id."""
+    run = rt.tests.run(run) if isinstance(run, int) else run
+    return _story(rt, "test", run.id, run.started_at, run.ended_at, not run.status.finished, [None])
 
 
-def workflow_run_story(rt: Runtime, run_id: int) -> RunResources:
-    """Raises :class:`~dashboard_core.workflows.errors.UnknownWorkflowRun` for an unknown run."""
-    run = rt.workflows.run(run_id)
+def workflow_run_story(rt: Runtime, run: WorkflowRunInfo | int) -> RunResources:
+    """The story of a workflow run, a tree per step (a page passes the run it shows).
+    Raises :class:`~dashboard_core.workflows.errors.UnknownWorkflowRun` for an unknown id."""
+    run = rt.workflows.run(run) if isinstance(run, int) else run
     steps = [s.name for s in run.steps]
-    return _story(rt, "workflow", run_id, run.started_at, run.ended_at, not run.status.finished, steps)
+    return _story(rt, "workflow", run.id, run.started_at, run.ended_at, not run.status.finished, steps)
 
 
 def pad(start: datetime, end: datetime) -> timedelta:
