@@ -19,9 +19,7 @@ T0 = 1_800_000_000.0
 
 def day(n: int = 43_200) -> list[ResourceSample]:
     """A day at 2 s: one core busy half the time, one spike of memory."""
-    return [
-        ResourceSample(T0 + 2 * i, 50.0, 1.0 * (i + 1), (900 if i == 20_001 else 100) * 2**20, 3) for i in range(n)
-    ]
+    return [ResourceSample(T0 + 2 * i, 50.0, 1.0 * (i + 1), (900 if i == 20_001 else 100) * 2**20, 3) for i in range(n)]
 
 
 def test_a_day_is_thinned_to_the_limit_keeping_its_peak_and_cpu_seconds() -> None:
