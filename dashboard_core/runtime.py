@@ -1,7 +1,8 @@
 """The Runtime: the one object per server process that owns background work.
 
-It is built from the config, started by the st.App lifespan and stopped on shutdown. Pages and API handlers only
-read from it or ask it to act; they find it through :func:`current` (a test installs its own with :func:`install`).
+It is built from the config, started by the st.App lifespan and stopped on
+shutdown. Pages and API handlers only read from it or ask it to act; they find
+it through :func:`current` (a test installs its own with :func:`install`).
 """
 
 from __future__ import annotations
