@@ -50,6 +50,7 @@ from dashboard_core.models import (
     SelfHealth,
     Severity,
 )
+from dashboard_core.run_trees import RunTrees
 from dashboard_core.store import Store, StoreError, open_store
 from dashboard_core.testing.manager import SuiteManager
 from dashboard_core.units import format_duration
@@ -85,6 +86,7 @@ class Runtime:
         self.tests.listeners.append(self._run_event)
         self.agents = AgentRegistry(config, self.store, self.events)
         self.workflows = WorkflowSupervisor(config, self.store, self.events)
+        self.run_trees = RunTrees(self.store, self.tests, self.workflows, self.events)  # each run's own resources
         self.health = HealthMonitor(config, self.store, self.events, base_url=base_url)
         sources, watched = build_sources(config)
         self.fields = FieldTable([f for s in sources for f in s.fields])
@@ -164,6 +166,7 @@ class Runtime:
             # Stopped after the sampler: it writes what the sampler scanned last.
             self._start_part("process snapshots", self.snapshots.start, self.snapshots.stop)
             self._start_part("sampler", self.sampler.start, self.sampler.stop)
+            self._start_part("run trees", self.run_trees.start, self.run_trees.stop)  # stops after the runs did
             self._start_part("suite manager", self.tests.start, self.tests.stop)
             self._start_part("workflow supervisor", self.workflows.start, self.workflows.stop)
             self._start_part("agent registry", self.agents.start, self.agents.stop)

@@ -188,4 +188,21 @@ MIGRATIONS: list[str] = [
         data BLOB NOT NULL
     );
     """,
+    # 9: each run's process tree over time (CPU, resident memory, processes), packed
+    # samples in chunks (dashboard_core.processes.resource_log). A row is a test run's
+    # or a workflow step's, and goes with it. Older runs have none.
+    """
+    CREATE TABLE run_resources (
+        test_run_id INTEGER REFERENCES test_runs(id) ON DELETE CASCADE,
+        workflow_run_id INTEGER,
+        step TEXT,
+        first_at REAL NOT NULL,
+        samples BLOB NOT NULL,
+        FOREIGN KEY (workflow_run_id, step) REFERENCES workflow_steps(run_id, step) ON DELETE CASCADE,
+        CHECK ((test_run_id IS NULL) <> (workflow_run_id IS NULL))
+    );
+    CREATE INDEX run_resources_by_test_run ON run_resources (test_run_id, first_at) WHERE test_run_id IS NOT NULL;
+    CREATE INDEX run_resources_by_workflow_run ON run_resources (workflow_run_id, step, first_at)
+        WHERE workflow_run_id IS NOT NULL;
+    """,
 ]

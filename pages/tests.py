@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Refusal
 from dashboard_core.app.links import suite_link
+from dashboard_core.app.run_story import test_run_story
 from dashboard_core.app.test_views import (
     active_state,
     counts_line,
@@ -35,6 +36,7 @@ from dashboard_core.timeline.marks import marks_between
 from dashboard_core.units import format_seconds
 from ui.chart_marks import marked_chart
 from ui.log_view import log_view
+from ui.run_story import run_story
 from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
@@ -259,6 +261,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
         )
+    run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
     if finished:
         with st.expander("Output, last lines", expanded=not run.cases):
             log_view(

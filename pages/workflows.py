@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Refusal
 from dashboard_core.app.links import workflow_run_link
+from dashboard_core.app.run_story import workflow_run_story
 from dashboard_core.app.urls import WORKFLOWS
 from dashboard_core.app.view_state import WorkflowsView, parse_workflows, workflows_query
 from dashboard_core.labels import BLANK, WORKFLOW_ICON
@@ -21,6 +22,7 @@ from dashboard_core.units import format_bytes, format_seconds, local_time
 from dashboard_core.workflows.views import card_run, number_field, run_span, runs_frame, steps_figure, steps_frame
 from ui.chart_marks import marked_chart
 from ui.log_view import log_view
+from ui.run_story import run_story
 from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
@@ -201,6 +203,7 @@ def run_view(page: PageContext, run: WorkflowRunInfo) -> None:
             "message": st.column_config.TextColumn("What happened", width="large"),
         },
     )
+    run_story(workflow_run_story(page.rt, run), tz, key="workflow_resources")
     with_logs = [s for s in run.steps if s.log_path]
     if not with_logs:
         return

@@ -33,6 +33,7 @@ SLOW_MODULES = {
     "testing/test_junit.py",
     "testing/test_manager.py",
     "testing/test_progress.py",
+    "testing/test_run_resources.py",
     "testing/test_runner.py",
     "ui/test_tests_page.py",
     "workflows/test_api.py",

@@ -103,9 +103,9 @@ def test_an_idle_runtime_has_no_thread_waking_up_but_the_sampler_and_the_history
     rt.start()
     try:
         started = {t.name: t for t in set(threading.enumerate()) - before}
-        assert {"dashboard-sampler", "dashboard-history", "agent-registry", "alert-engine", "store-watch"} <= set(
-            started
-        )
+        assert {
+            "dashboard-sampler", "dashboard-history", "agent-registry", "alert-engine", "store-watch", "run-trees",
+        } <= set(started)  # fmt: skip
         quiet = {name: t for name, t in started.items() if name not in ("dashboard-sampler", "dashboard-history")}
 
         def waits() -> dict[str, object]:

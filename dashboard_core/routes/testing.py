@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, Response
 
 from dashboard_core.app import actions
+from dashboard_core.app.run_story import test_run_story
 from dashboard_core.models import (
     ErrorResponse,
     FlakyTest,
@@ -20,6 +21,7 @@ from dashboard_core.models import (
     SuiteInfo,
     Trigger,
 )
+from dashboard_core.models.resources import RunResources
 from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, download, not_found
 from dashboard_core.routes.tags import Tag
 from dashboard_core.testing.reports import export_name, run_csv, run_junit
@@ -136,3 +138,13 @@ def run_cases_csv(rt: RuntimeDep, run_id: RunId) -> Response:
 def run_junit_xml(rt: RuntimeDep, run_id: RunId) -> Response:
     run = rt.tests.detail(run_id)
     return download(run_junit(run), "application/xml", export_name(run, "xml"))
+
+
+@router.get(
+    "/testing/runs/{run_id}/resources",
+    response_model=RunResources,
+    responses={**ERRORS, **_NOT_FOUND},
+    summary="The run's own process tree over time (CPU, memory) and the host's CPU and memory meanwhile",
+)
+def run_resources(rt: RuntimeDep, run_id: RunId) -> RunResources:
+    return test_run_story(rt, run_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
 
 from dashboard_core.app import actions
+from dashboard_core.app.run_story import workflow_run_story
 from dashboard_core.models import (
     ErrorResponse,
     Trigger,
@@ -17,6 +18,7 @@ from dashboard_core.models import (
     WorkflowStartRequest,
     WorkflowStartResponse,
 )
+from dashboard_core.models.resources import RunResources
 from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, not_found
 from dashboard_core.routes.tags import Tag
 
@@ -108,3 +110,13 @@ def step_log(rt: RuntimeDep, run_id: WorkflowRunId, step: StepName) -> FileRespo
     path = rt.workflows.step_log(run_id, step)
     name = f"{rt.workflows.run(run_id).workflow}_run-{run_id}_{step}.log"
     return FileResponse(path, media_type="text/plain; charset=utf-8", filename=name)
+
+
+@router.get(
+    "/workflows/runs/{run_id}/resources",
+    response_model=RunResources,
+    responses={**ERRORS, **_NOT_FOUND},
+    summary="The run's steps' process trees over time (CPU, memory) and the host's CPU and memory meanwhile",
+)
+def run_resources(rt: RuntimeDep, run_id: WorkflowRunId) -> RunResources:
+    return workflow_run_story(rt, run_id)

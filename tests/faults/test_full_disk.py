@@ -222,6 +222,7 @@ _FILLERS: list[tuple[str, Callable[[int, float], tuple[Any, ...]]]] = [
         lambda i, t: (t,),
     ),
     ("INSERT INTO workflow_steps (run_id, step, status) VALUES (1000000000, ?, 'skipped')", lambda i, t: (f"z{i}",)),
+    ("INSERT INTO run_resources (test_run_id, first_at, samples) VALUES (1000000000, ?, x'01')", lambda i, t: (t,)),
 ]
 
 
@@ -258,6 +259,7 @@ def test_a_full_store_keeps_the_dashboard_serving_and_saying_so(
     assert api.post("/agents/scout/heartbeat", json={"task": "reading"}).status_code == 200
     wait_until(lambda: get(api, "/components/switch")["state"] == "healthy", 30, "the switch to be healthy")
     before_run = get(api, f"/testing/runs/{run_id}")
+    wait_until(lambda: not rt.run_trees.sampler.pending("test", run_id), 30, "the run's resources to be stored")
     before = wait_until(
         lambda: (e := events(api)) and {"test_run", "agent", "component"} <= {x["kind"] for x in e} and e,
         30,

@@ -342,6 +342,10 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "GET /testing/runs/{run_id}/log": [({"path_parameters": {"run_id": tiny}}, 200)],
         "GET /testing/runs/{run_id}/cases.csv": [({"path_parameters": {"run_id": formulas}}, 200)],
         "GET /testing/runs/{run_id}/junit.xml": [({"path_parameters": {"run_id": formulas}}, 200)],
+        "GET /testing/runs/{run_id}/resources": [
+            ({"path_parameters": {"run_id": tiny}}, 200),
+            ({"path_parameters": {"run_id": 2**62}}, 404),
+        ],
         "POST /agents/{name}/heartbeat": [
             ({"path_parameters": {"name": "researcher-1"}, "body": beat}, 200),
             ({"path_parameters": {"name": "researcher-1"}, "body": {"metrics": {"papers": False}}}, 422),
@@ -373,6 +377,10 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "POST /dashboard/workflows/{run_id}/restart": [({"path_parameters": {"run_id": 2**62}}, 404)],
         "GET /workflows/runs": [({"query": {"workflow": "hello"}}, 200), ({"query": {"workflow": "nope"}}, 404)],
         "GET /workflows/runs/{run_id}": [({"path_parameters": {"run_id": run}}, 200)],
+        "GET /workflows/runs/{run_id}/resources": [
+            ({"path_parameters": {"run_id": run}}, 200),
+            ({"path_parameters": {"run_id": 2**62}}, 404),
+        ],
         "GET /workflows/runs/{run_id}/steps/{step}/log": [
             ({"path_parameters": {"run_id": run, "step": "say"}}, 200),
             ({"path_parameters": {"run_id": run, "step": "..%2F..%2Fetc%2Fpasswd"}}, 404),
