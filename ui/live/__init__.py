@@ -81,6 +81,8 @@ def live_charts(
         "live": live,
         "refresh_ms": round(refresh_seconds * 1000),
         "focus": focus,
-        "mark_kinds": {kind.value: label for kind, label in KIND_LABELS.items()},
+        # (kind, label) pairs in a tuple, not a dict: Streamlit checks a dict or list in a
+        # component's data for a DataFrame, which imports pandas (a live tab loads none)
+        "mark_kinds": tuple((kind.value, label) for kind, label in KIND_LABELS.items()),
     }
     return _LIVE(key=key, data=data, on_zoom_change=on_zoom)

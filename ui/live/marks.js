@@ -196,7 +196,7 @@ function fillChips(state) {
   if (!row) return;
   const counts = new Map();
   for (const mark of state.marks.list) counts.set(mark.kind, (counts.get(mark.kind) ?? 0) + 1);
-  const labels = state.data.mark_kinds ?? {};
+  const labels = Object.fromEntries(state.data.mark_kinds ?? []);
   const kinds = Object.keys(labels).filter((k) => counts.has(k));
   for (const k of counts.keys()) if (!kinds.includes(k)) kinds.push(k);
   row.replaceChildren();
