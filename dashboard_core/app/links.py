@@ -114,6 +114,17 @@ def annotations_href(start: float, end: float) -> str:
     return f"{EVENTS}?kind={EventKind.ANNOTATION.value}&from={_iso_z(start - pad)}&to={_iso_z(end + pad)}"
 
 
+@lru_cache(maxsize=1024)
+def _events_of_href(kind: EventKind, source: str) -> str:
+    return Link("Events", EVENTS, events_query(EventsView(kinds=(kind,), source=source)), "history").href
+
+
+def events_span_href(kind: EventKind, source: str, start: float, end: float) -> str:
+    """The Events page at ``kind``'s events about ``source`` from ``start`` to ``end`` (epoch
+    seconds, to the second): as ``events_query`` writes it, its prefix encoded once."""
+    return f"{_events_of_href(kind, source)}&from={_iso_z(start)}&to={_iso_z(end)}"
+
+
 def _iso_z(epoch: float) -> str:
     """``utc_iso`` of an epoch time (to the second, truncated)."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.floor(epoch)))

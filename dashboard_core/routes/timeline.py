@@ -31,8 +31,18 @@ def marks(
     _who: Viewer,
     window: QueryWindow,
     kind: Annotated[list[MarkKind] | None, Query(description="Only these kinds (all when left out)")] = None,
+    width: Annotated[
+        int | None,
+        Query(
+            ge=50,
+            le=20_000,
+            description="The chart's width in pixels: neighbouring marks of one kind, thing and outcome, each "
+            "narrower than a pixel, come as one mark that says how many (all marks one by one when left out)",
+        ),
+    ] = None,
 ) -> MarkPage:
-    return marks_between(rt.store, window.start, window.end, kind, datetime.now(UTC))
+    resolution = window.seconds / width if width else None
+    return marks_between(rt.store, window.start, window.end, kind, datetime.now(UTC), resolution_s=resolution)
 
 
 @router.get(

@@ -315,6 +315,8 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
             ({"query": {"start": "2026-01-01T00:00:00Z"}}, 200),
             ({"query": {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}}, 400),
             ({"query": {"window": "24h"}}, 200),
+            ({"query": {"window": "24h", "width": 1000}}, 200),
+            ({"query": {"window": "24h", "width": 10}}, 422),
         ],
         "GET /timeline/story": [
             ({"query": {"window": "5m"}}, 200),

@@ -32,3 +32,9 @@ def test_an_unknown_kind_is_refused_with_the_known_ones(client: TestClient) -> N
     response = client.get("/timeline/marks", params={"start": "2026-01-01T00:00:00Z", "kind": "bogus"})
     assert response.status_code == 422
     assert "test_run" in str(response.json()["errors"])
+
+
+def test_a_width_below_a_useful_chart_is_refused(client: TestClient) -> None:
+    response = client.get("/timeline/marks", params={"window": "24h", "width": 10})
+    assert response.status_code == 422
+    assert "width" in str(response.json()["errors"])

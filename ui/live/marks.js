@@ -17,6 +17,7 @@
 const LANE_H = 10; // px: the lane of handles above the plot area
 const LANE_TOP = 40; // px: the plot's top margin: the lane sits in it, below the toolbar
 const MARK_EVENTS = ["test_run", "workflow", "alert", "component", "agent", "annotation"];
+const MARKS_MIN_WIDTH = 300; // px: the marks' resolution before a chart is laid out (a phone's plot)
 const MARKS_SETTLE_MS = 150; // events come in bursts (a run's start and its first results): one fetch for a burst
 const HIDDEN_KEY = "dashboard.marks.hidden";
 const POINT_HIT_PX = 5;
@@ -94,11 +95,15 @@ function stopMarks(state) {
 }
 
 // A live window's marks up to the server's now (the browser's clock may differ from it).
+// The widest chart's plot width: marks narrower than a pixel there come merged (a 30-day
+// window of a suite run every 10 minutes is thousands of bands, most on one pixel).
 function marksQuery(state) {
   const p = state.payload;
   const iso = (ms) => new Date(ms).toISOString();
-  if (!state.data.live || !p.window.live) return `start=${iso(p.window.start)}&end=${iso(p.window.end)}`;
-  return `start=${iso(Date.now() + state.skew - p.window.span)}`;
+  const widths = [...(state.charts?.values() ?? [])].map((c) => c.div?._fullLayout?._size?.w ?? 0);
+  const width = `&width=${Math.round(Math.max(MARKS_MIN_WIDTH, ...widths))}`;
+  if (!state.data.live || !p.window.live) return `start=${iso(p.window.start)}&end=${iso(p.window.end)}${width}`;
+  return `start=${iso(Date.now() + state.skew - p.window.span)}${width}`;
 }
 
 async function refreshMarks(state) {
