@@ -3,9 +3,11 @@
 (``GET /api/timeline/marks``). Both are measured in one run, through the API as the
 server serves it (its gzip middleware, the browser's ``Accept-Encoding: gzip``), on
 a real (never started) Runtime whose memory holds 24 h at 1 s (``_common.py``'s
-realistic host) and whose store holds a busy 24 h of marks: a test run every 10
-minutes (144 runs of 3 minutes, one in five failed), and whatever other kinds of
-mark the store's readers find (none more in this data set).
+realistic host) and whose store holds a busy 24 h of marks of every kind, as
+``bench/timeline_read.py`` fills a day: a suite every 10 minutes, a 3-step
+workflow every hour, service restarts, alerts, component flaps, agents going
+offline, and 33 annotations (a thousand a month). The marks are asked for as the
+Metrics page asks (``width=1000``; at 24 h nothing that size merges).
 
 Both sizes are printed as sent (gzip) and as JSON (uncompressed), with the marks'
 share of the charts' payload.
@@ -13,7 +15,7 @@ share of the charts' payload.
 Target (issue 23): a 24 h chart's payload grows by at most 10 % with its marks,
 both as sent and uncompressed.
 
-Run: .venv/bin/python bench/marks_payload.py [--runs-every 10]
+Run: .venv/bin/python bench/marks_payload.py
 """
 
 from __future__ import annotations
@@ -21,44 +23,20 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from _common import DAY_ROWS, WATCHED, fill, machine_note, table, verdict
 from fastapi.testclient import TestClient
 from starlette.middleware.gzip import GZipMiddleware
+from timeline_read import fill as fill_marks
 
 from dashboard_core.api import create_api
 from dashboard_core.config import Config, SamplerConfig, WatchConfig
 from dashboard_core.config.metrics import StorageConfig
-from dashboard_core.models.testing import RunCounts, RunStatus, Trigger
 from dashboard_core.runtime import Runtime
-from dashboard_core.testing.history import RunHistory
 
 TARGET = 0.10  # the marks may add at most 10 % to the charts' payload
-
-
-def busy_day(rt: Runtime, every_minutes: int) -> int:
-    """A test run every ``every_minutes`` over the last 24 h, each 3 minutes; the count."""
-    runs = RunHistory(rt.store)
-    now = datetime.now(UTC)
-    start = now - timedelta(hours=24)
-    n = 0
-    at = start
-    while at < now - timedelta(minutes=3):
-        failed = n % 5 == 4
-        run = runs.insert("integration" if n % 2 else "smoke", Trigger.API, at, ["pytest", "-q"])
-        counts = RunCounts(collected=120, done=120, passed=118 if failed else 120, failed=2 if failed else 0)
-        runs.update(
-            run,
-            status=RunStatus.FAILED if failed else RunStatus.PASSED,
-            started_at=at,
-            ended_at=at + timedelta(minutes=3),
-            counts=counts,
-        )
-        n += 1
-        at += timedelta(minutes=every_minutes)
-    return n
 
 
 def measure(client: TestClient, url: str) -> tuple[int, int]:
@@ -70,8 +48,7 @@ def measure(client: TestClient, url: str) -> tuple[int, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs-every", type=int, default=10, help="minutes between test runs in the busy day")
-    args = parser.parse_args()
+    parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = Config(
             sampler=SamplerConfig(history_hours=DAY_ROWS / 3600),
@@ -80,12 +57,15 @@ def main() -> int:
         )
         rt = Runtime(config)
         fill(rt, DAY_ROWS)
-        runs = busy_day(rt, args.runs_every)
-        print(f"24 h in memory at 1 s ({DAY_ROWS:,} rows); {runs} test runs in the store")
+        counts = fill_marks(rt.store, datetime.now(UTC).timestamp(), days=1, annotations=33)
+        print(
+            f"24 h in memory at 1 s ({DAY_ROWS:,} rows); in the store: "
+            + ", ".join(f"{n:,} {w}" for w, n in counts.items())
+        )
         print(machine_note() + "\n")
         with TestClient(GZipMiddleware(create_api(lambda: rt), minimum_size=1000)) as client:
             charts_gz, charts_raw = measure(client, "/ui/charts?window=24h&tz=Europe/Berlin")
-            marks_url = "/timeline/marks?window=24h"
+            marks_url = "/timeline/marks?window=24h&width=1000"
             marks_gz, marks_raw = measure(client, marks_url)
             count = len(client.get(marks_url).json()["marks"])
         rt.store.close()
