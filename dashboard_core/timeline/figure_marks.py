@@ -168,9 +168,10 @@ class _Parts:
 
 def _parts(marks: Sequence[Mark], axis: Axis) -> _Parts:
     parts = _Parts([], [], [])
+    spans: list[tuple[str, Any, Any]] = []  # (colour, x0, x1) of each band, drawn merged
     for mark in marks:
         if isinstance(axis, RunAxis):
-            _by_run(parts, mark, axis)
+            _by_run(parts, spans, mark, axis)
             continue
         first, last = axis.window or (mark.start, mark.end or mark.start)
         if mark.end is None or mark.end <= mark.start:
@@ -182,19 +183,40 @@ def _parts(marks: Sequence[Mark], axis: Axis) -> _Parts:
         if mark.start >= last or mark.end <= first:
             continue
         start, end = axis.wall(max(mark.start, first)), axis.wall(min(mark.end, last))
-        parts.shapes.append(_band(_time(start), _time(end), mark.colour))
+        spans.append((mark.colour, start, end))
         width = (end - start) / timedelta(milliseconds=1)
         parts.bars.append((_time(start + (end - start) / 2), width, mark))
+    on_time = not isinstance(axis, RunAxis)
+    for colour, x0, x1 in _union_by_colour(spans):
+        parts.shapes.append(_band(_time(x0), _time(x1), colour) if on_time else _band(x0, x1, colour))
     return parts
 
 
-def _by_run(parts: _Parts, mark: Mark, axis: RunAxis) -> None:
+def _by_run(parts: _Parts, spans: list[tuple[str, Any, Any]], mark: Mark, axis: RunAxis) -> None:
     hit = axis.span(mark)
     if hit is None:
         return
     first, last = hit
-    parts.shapes.append(_band(first - 0.5, last + 0.5, mark.colour))  # a category axis: shapes take indices
+    spans.append((mark.colour, first - 0.5, last + 0.5))  # a category axis: shapes take indices
     parts.points.append((axis.runs[first].category, mark))
+
+
+def _union_by_colour(spans: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:
+    """Overlapping bands of one colour as one: a dozen components down at once would
+    stack their translucency into an opaque wash over the chart (each mark keeps its
+    own hover target)."""
+    merged: list[tuple[str, Any, Any]] = []
+    for colour in dict.fromkeys(c for c, _, _ in spans):
+        runs = sorted((x0, x1) for c, x0, x1 in spans if c == colour)
+        x0, x1 = runs[0]
+        for a, b in runs[1:]:
+            if a <= x1:
+                x1 = max(x1, b)
+            else:
+                merged.append((colour, x0, x1))
+                x0, x1 = a, b
+        merged.append((colour, x0, x1))
+    return merged
 
 
 def _band(x0: Any, x1: Any, colour: str) -> dict[str, Any]:

@@ -257,3 +257,17 @@ def test_by_run_the_cap_counts_only_the_marks_over_a_run() -> None:
     ]
     figure = add_marks(go.Figure(), [span(minutes=1), *later], "UTC", axis=RunAxis((run,)))
     assert [d[2] for t in figure.data for d in t.customdata] == ["test_run:7"]
+
+
+def test_overlapping_bands_of_one_colour_are_drawn_as_one_each_keeping_its_hover() -> None:
+    """A dozen components down at once stacked their translucency into an opaque wash."""
+    at = [T0 + timedelta(minutes=i) for i in range(12)]
+    marks = [span(key=f"test_run:{i}", start=t, end=t + timedelta(minutes=10)) for i, t in enumerate(at)]
+    later = T0 + timedelta(hours=2)
+    apart = span(key="test_run:99", start=later, end=later + timedelta(minutes=2))
+    drawn = add_marks({"data": [], "layout": {}}, [*marks, apart])
+    rects = [s for s in drawn["layout"]["shapes"] if s["type"] == "rect"]
+    assert len(rects) == 2
+    assert rects[0]["x0"].startswith("2026-12-01 12:00") and rects[0]["x1"].startswith("2026-12-01 12:21")
+    hover = [t for t in drawn["data"] if t.get("type") == "bar"]
+    assert sum(len(t["x"]) for t in hover) == 13
