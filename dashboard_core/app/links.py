@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -186,11 +186,16 @@ def alert_links(name: str, rule: Rule | None, alert: AlertRecord | None, now: da
     return links
 
 
+def run_of(data: Mapping[str, object]) -> int | None:
+    """The run id an event's data names, None if it names none (or not as a whole number)."""
+    run_id = data.get("run_id")
+    return run_id if isinstance(run_id, int) and not isinstance(run_id, bool) else None
+
+
 def event_link(event: Event) -> Link | None:
     """Where an event leads: its test run, workflow run, component's history, agent or
     rule; None for what has no page (the dashboard itself, the audit log)."""
-    run_id = event.data.get("run_id")
-    run = run_id if isinstance(run_id, int) and not isinstance(run_id, bool) else None
+    run = run_of(event.data)
     match event.kind:
         case EventKind.TEST_RUN if run is not None:
             return suite_run_link(event.source, run)

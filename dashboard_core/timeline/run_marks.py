@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from dashboard_core.app.links import suite_run_href, workflow_run_href
+from dashboard_core.app.links import run_of, suite_run_href, workflow_run_href
 from dashboard_core.models import EventKind, RunStatus, StepStatus, WorkflowStatus
 from dashboard_core.store import Store
 from dashboard_core.timeline.mark_model import BAD, BUSY, GOOD, GREY, WARN, Mark, MarkKind, span_end, utc
@@ -160,8 +160,7 @@ def restart_marks(store: Store, start: float, end: float, now: float) -> list[Ma
     marks = []
     for row in rows:
         data = json.loads(row["data"])
-        run_id, step, n = data.get("run_id"), data.get("step", "?"), data.get("restarts")
-        run = run_id if isinstance(run_id, int) and not isinstance(run_id, bool) else None
+        run, step, n = run_of(data), data.get("step", "?"), data.get("restarts")
         marks.append(
             Mark(
                 kind=MarkKind.RESTART,
