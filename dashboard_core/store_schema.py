@@ -205,4 +205,20 @@ MIGRATIONS: list[str] = [
     CREATE INDEX run_resources_by_workflow_run ON run_resources (workflow_run_id, step, first_at)
         WHERE workflow_run_id IS NOT NULL;
     """,
+    # 12: flaky verdicts and quarantine. retries: the times pytest-rerunfailures re-ran a test
+    # within its run; quarantined: the test was in quarantine when its run's verdict was made
+    # (its failure did not fail the run). test_quarantine: a suite's tests in quarantine now,
+    # with who put them there, when and why (dashboard_core.testing.quarantine).
+    """
+    ALTER TABLE test_cases ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE test_cases ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE test_quarantine (
+        suite TEXT NOT NULL,
+        nodeid TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (suite, nodeid)
+    );
+    """,
 ]

@@ -11,6 +11,20 @@ from pydantic import Field, model_validator
 from dashboard_core.config.base import NAME_PATTERN, _Strict
 
 
+class QualityGates(_Strict):
+    """Limits a green run must also keep to, or it is failed (Allure 3's quality gates): CI can
+    use ``run-suite``'s exit code. Only full runs are held to them (not a re-run of failed tests)."""
+
+    max_failures: int | None = Field(
+        None, ge=0, description="Most failed or errored tests, quarantined ones included; none = no limit."
+    )
+    min_tests: int | None = Field(None, ge=1, description="Fewest tests collected; none = no limit.")
+    min_pass_rate: float | None = Field(
+        None, ge=0, le=100, description="Lowest pass rate in %: passed of passed, failed and errored; none = no limit."
+    )
+    max_duration_seconds: float | None = Field(None, gt=0, description="Longest wall time of a run; none = no limit.")
+
+
 class SuiteConfig(_Strict):
     """One test suite the dashboard can run: pytest with arguments, or any command
     that writes JUnit XML. Never run through a shell."""
@@ -33,6 +47,9 @@ class SuiteConfig(_Strict):
     cwd: Path = Field(Path("."), description="Working directory, relative to the config file.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     timeout_seconds: float | None = Field(1800.0, gt=0, description="Stop the run after this long; none = never.")
+    gates: QualityGates = Field(
+        default_factory=QualityGates, description="Quality gates: a green run that breaks one is failed."
+    )
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> SuiteConfig:
@@ -61,6 +78,9 @@ class TestingConfig(_Strict):
         5_000_000, ge=10_000, description="Largest log kept per run; the head and tail are kept, the middle cut."
     )
     flaky_window: int = Field(10, ge=2, le=200, description="Runs looked at to find flaky tests.")
+    flaky_recovery_runs: int = Field(
+        5, ge=1, le=200, description="Passes in a row (no retry) after which a flaky test is no longer flaky."
+    )
 
     @property
     def concurrency(self) -> int:

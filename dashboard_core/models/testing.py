@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dashboard_core.models.quarantine import Quarantined
+
 
 class RunStatus(StrEnum):
     QUEUED = "queued"
@@ -81,6 +83,10 @@ class CaseInfo(BaseModel):
     traceback: str | None = None
     ordinal: int = Field(
         0, ge=0, description="Where the test is in the order the tests ran (0 first); cases are listed failures first."
+    )
+    retries: int = Field(0, ge=0, description="Times pytest-rerunfailures ran it again within this run.")
+    quarantined: bool = Field(
+        False, description="In quarantine when the run ended: its failure did not fail the run's verdict."
     )
 
 
@@ -168,5 +174,16 @@ class FlakyTest(BaseModel):
     passed: int
     failed: int
     flips: int = Field(description="Times its outcome changed between pass and fail, oldest to newest.")
-    history: str = Field(description="Outcomes oldest to newest: P pass, F fail or error, - not run.")
+    history: str = Field(
+        description="Outcomes oldest to newest: P pass, R passed on a retry, F fail or error, - not run."
+    )
     last_outcome: CaseOutcome
+    # Verdicts beyond the flip count (flaky, broken, recovered; retries; quarantine).
+    verdict: Literal["flaky", "broken", "recovered"] = Field(
+        "flaky",
+        description="flaky: its outcome flipped, or it passed only on a retry; broken: it failed in every run"
+        " it ran in; recovered: flaky before, then passed testing.flaky_recovery_runs runs in a row.",
+    )
+    retries: int = Field(0, description="Retries within these runs (pytest-rerunfailures), all runs together.")
+    passes_in_a_row: int = Field(0, description="Passes without a retry since it last failed or was retried.")
+    quarantine: Quarantined | None = Field(None, description="Set while the test is in quarantine.")

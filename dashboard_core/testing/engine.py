@@ -18,6 +18,7 @@ from dashboard_core.processes.executor import Executor
 from dashboard_core.store import StoreError
 from dashboard_core.testing.history import RunHistory
 from dashboard_core.testing.live import ActiveRun, case_info, final_results, live_info
+from dashboard_core.testing.quarantine import Quarantine
 from dashboard_core.testing.runner import SuiteRun
 from dashboard_core.testing.suites import run_spec
 
@@ -165,7 +166,7 @@ class RunEngine:
     def finish(self, a: ActiveRun) -> bool:
         """Save the finished run (once the store takes it), forget it and tell; False if not saved yet."""
         if a.final is None:
-            final = final_results(a)  # reads a command suite's JUnit XML
+            final = final_results(a, Quarantine(self.history.store).nodeids(a.suite.name))  # reads JUnit XML too
             with self.guard:
                 a.final = final
             if final.cases:

@@ -89,11 +89,15 @@ class RunHistory:
 
     def save_cases(self, run_id: int, cases: Iterable[CaseInfo]) -> None:
         self.store.executemany(
-            "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback, ordinal)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback, ordinal,"
+            " retries, quarantined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, nodeid) DO UPDATE SET outcome = excluded.outcome, duration = excluded.duration,"
-            " message = excluded.message, traceback = excluded.traceback, ordinal = excluded.ordinal",
-            [(run_id, c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal) for c in cases],
+            " message = excluded.message, traceback = excluded.traceback, ordinal = excluded.ordinal,"
+            " retries = excluded.retries, quarantined = excluded.quarantined",
+            [
+                (run_id, c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal, c.retries, c.quarantined)
+                for c in cases
+            ],
         )
 
     # -- reading -----------------------------------------------------------------
@@ -124,7 +128,7 @@ class RunHistory:
     def cases(self, run_id: int) -> list[CaseInfo]:
         """The run's cases in the order they ran (``ordinal`` 0, 1, ...)."""
         rows = self.store.all(
-            "SELECT nodeid, outcome, duration, message, traceback FROM test_cases WHERE run_id = ?"
+            "SELECT nodeid, outcome, duration, message, traceback, retries, quarantined FROM test_cases WHERE run_id = ?"
             " ORDER BY ordinal, rowid",  # a run saved before ordinals: the order its rows were written
             (run_id,),
         )
@@ -141,6 +145,26 @@ class RunHistory:
     def unfinished(self) -> list[sqlite3.Row]:
         """Runs the store says are queued or running (after a crash: none is)."""
         return self.store.all("SELECT * FROM test_runs WHERE status IN (?, ?) ORDER BY id", ACTIVE)
+
+    # -- flaky verdicts ------------------------------------------------------------
+    def attempts(self, run_ids: Sequence[int]) -> list[tuple[int, str, str, int]]:
+        """(run id, node id, outcome, retries) of every case of these runs."""
+        if not run_ids:
+            return []
+        marks = ",".join("?" * len(run_ids))
+        rows = self.store.all(
+            f"SELECT run_id, nodeid, outcome, retries FROM test_cases WHERE run_id IN ({marks})", run_ids
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def ran_in_suite(self, suite: str, nodeid: str) -> bool:
+        """Whether any recorded run of the suite has this test."""
+        row = self.store.one(
+            "SELECT 1 FROM test_cases JOIN test_runs ON test_runs.id = test_cases.run_id"
+            " WHERE test_cases.nodeid = ? AND test_runs.suite = ? LIMIT 1",
+            (nodeid, suite),
+        )
+        return row is not None
 
 
 def run_from_row(row: sqlite3.Row) -> RunInfo:

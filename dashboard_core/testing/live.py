@@ -5,6 +5,7 @@ JUnit XML)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,10 @@ from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, Trigg
 from dashboard_core.processes.board import Heartbeat, Outbox
 from dashboard_core.testing.junit import JunitError, counts_of, parse_junit
 from dashboard_core.testing.progress import CaseResult
+from dashboard_core.testing.run_verdict import final_verdict
 from dashboard_core.testing.runner import SuiteRun
+
+FINISHING = "finishing: its verdict is being made"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,8 @@ def live_info(a: ActiveRun, queue_position: int | None, concurrency: int) -> Run
     status, message, counts = run.status, run.message or ("stopping…" if run.stopping else "running"), snap.counts
     if a.final is not None:  # its results, while the store cannot take them yet
         status, message, counts = a.final.status, a.final.message, a.final.counts
+    elif finished:  # ended, its verdict not made yet (quarantine and gates may change the tool's)
+        status, message = RunStatus.RUNNING, FINISHING
     return RunInfo(
         **base,
         status=status,
@@ -98,8 +104,9 @@ def live_info(a: ActiveRun, queue_position: int | None, concurrency: int) -> Run
     )
 
 
-def final_results(a: ActiveRun) -> Final:
-    """The finished run's verdict, counts and cases, and the columns to save."""
+def final_results(a: ActiveRun, held: Collection[str] = frozenset()) -> Final:
+    """The finished run's verdict, counts and cases, and the columns to save; ``held``: the
+    suite's tests in quarantine."""
     run = a.run
     assert run is not None
     snap = run.snapshot()
@@ -107,6 +114,10 @@ def final_results(a: ActiveRun) -> Final:
     counts, status, message = snap.counts, run.status, run.message
     if a.suite.kind == "command":
         cases, counts, status, message = _junit_results(run, status, message)
+    duration = (run.ended_at - run.started_at).total_seconds() if run.ended_at and run.started_at else None
+    status, message, cases = final_verdict(
+        status, message, counts, cases, held=held, gates=a.suite.gates, full_run=a.selection is None, duration=duration
+    )
     values: dict[str, Any] = dict(
         status=status,
         message=message,
@@ -129,6 +140,7 @@ def case_info(c: CaseResult) -> CaseInfo:
         message=c.message,
         traceback=c.traceback,
         ordinal=c.ordinal,
+        retries=c.retries,
     )
 
 

@@ -49,8 +49,10 @@ from dashboard_core.testing.errors import (
 )
 from dashboard_core.testing.history import RunFilter, RunHistory
 from dashboard_core.testing.live import ActiveRun, case_info, eta_seconds
-from dashboard_core.testing.reports import flaky_tests, results_order
+from dashboard_core.testing.quarantine import Quarantine
+from dashboard_core.testing.reports import results_order
 from dashboard_core.testing.suites import command_preview
+from dashboard_core.testing.verdicts import suite_verdicts
 
 __all__ = [  # the errors and helpers callers import from here
     "CannotRerun",
@@ -301,9 +303,12 @@ class SuiteManager:
         return self.history.recent_finished(suite, n)
 
     def flaky(self, suite: str, n: int | None = None) -> list[FlakyTest]:
-        """Tests whose outcome flipped between pass and fail in the suite's last ``n`` runs."""
+        """The flaky, broken and recovered tests of the suite's last ``n`` runs (default
+        ``testing.flaky_window``), those in quarantine marked."""
         runs = self.recent(suite, n or self.config.testing.flaky_window)
-        return flaky_tests(runs, self.history.outcomes([r.id for r in runs]))
+        attempts = self.history.attempts([r.id for r in runs])
+        held = Quarantine(self.history.store).entries(suite)
+        return suite_verdicts(runs, attempts, self.config.testing.flaky_recovery_runs, held)
 
     def log_file(self, run_id: int) -> Path:
         info = self.run(run_id)

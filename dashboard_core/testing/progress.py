@@ -39,6 +39,7 @@ class CaseResult:
     message: str | None = None  # the failure or skip reason, one paragraph
     traceback: str | None = None  # the failure as pytest prints it
     ordinal: int = 0  # the order the cases first reported in: 0 first
+    retries: int = 0  # times pytest-rerunfailures ran it again within the run
 
 
 @dataclass(slots=True)
@@ -51,6 +52,7 @@ class Progress:
     cases: dict[str, CaseResult] = field(default_factory=dict)
     session_done: bool = False
     exit_status: int | None = None
+    retrying: dict[str, Retry] = field(default_factory=dict)  # tests re-run by pytest-rerunfailures
 
     def apply(self, record: dict[str, Any]) -> None:
         """Fold one record from the report log or the dashboard plugin."""
@@ -75,6 +77,9 @@ class Progress:
 
     def _test_report(self, record: dict[str, Any]) -> None:
         when, outcome = record.get("when"), record.get("outcome")
+        if outcome == "rerun" or self._attempt_teardown(record):
+            self._rerun(record)
+            return
         xfail = "wasxfail" in record
         result: Outcome | None = None
         if when == "call":
@@ -119,6 +124,7 @@ class Progress:
         case.message, case.traceback = describe(record.get("longrepr"))
         if subtest is not None:
             case.message = one_line(f"subtest {subtest}: {case.message or 'failed'}")
+        self._retried(case, record)
 
     def run_counts(self) -> RunCounts:
         return RunCounts.of(self.counts, collected=self.collected, done=self.finished)
@@ -126,6 +132,51 @@ class Progress:
     def summary(self) -> str:
         """pytest's closing line: ``1 failed, 7 passed, 1 skipped ...``, same order."""
         return summary_line(self.run_counts())
+
+    # -- retries within the run (pytest-rerunfailures) ------------------------------
+    def _rerun(self, record: dict[str, Any]) -> None:
+        """A failed attempt that pytest-rerunfailures runs again (outcome ``rerun``), or the
+        teardown that ends such an attempt: neither is the test's result, nor its end (pytest
+        counts the attempt as ``rerun``, not ``failed``); the attempt's time and first failure
+        are kept for the case."""
+        nodeid = record.get("nodeid", "")
+        retry = self.retrying.setdefault(nodeid, Retry())
+        retry.seconds += float(record.get("duration") or 0.0)
+        if record.get("outcome") == "rerun" and record.get("when") != "teardown":
+            retry.count = max(retry.count + 1, int(record.get("attempt") or 0) + 1)
+            retry.open = True
+            if retry.message is None:
+                retry.message, _ = describe(record.get("longrepr"))
+        else:
+            retry.open = False  # the attempt's teardown: the next attempt starts
+
+    def _attempt_teardown(self, record: dict[str, Any]) -> bool:
+        retry = self.retrying.get(record.get("nodeid", ""))
+        return retry is not None and retry.open and record.get("when") == "teardown"
+
+    def _retried(self, case: CaseResult, record: dict[str, Any]) -> None:
+        """Give a case its retries and their time; a test that passed only on a retry says so.
+        ``attempt`` (our plugin's) counts retries whose reports pytest-xdist did not pass on."""
+        case.retries = max(case.retries, int(record.get("attempt") or 0))
+        retry = self.retrying.get(case.nodeid)
+        if retry is None or retry.open:
+            return
+        case.retries = max(case.retries, retry.count)
+        case.duration += retry.seconds
+        retry.seconds = 0.0
+        if case.outcome in ("passed", "xpassed") and case.message is None and case.retries:
+            tries = "retry" if case.retries == 1 else "retries"
+            case.message = one_line(f"passed after {case.retries} {tries}; it first failed: {retry.message or '?'}")
+
+
+@dataclass(slots=True)
+class Retry:
+    """A test's failed attempts so far (pytest-rerunfailures)."""
+
+    count: int = 0
+    seconds: float = 0.0
+    message: str | None = None  # the first attempt's failure
+    open: bool = False  # a failed attempt whose teardown has not been reported yet
 
 
 def _subtest(record: dict[str, Any]) -> str | None:

@@ -105,6 +105,7 @@ class _Events:
             record["wasxfail"] = report.wasxfail
         if not report.passed:
             record["longrepr"] = self._longrepr(report)
+        record.update(_attempt(report))
         # A passed call is written with its teardown, a moment later: one write, not two.
         self.write(record, flush=not (report.when == "call" and report.passed))
 
@@ -180,3 +181,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if events is not None:
         config.pluginmanager.unregister(events)
         events.close()
+
+
+# -- retries within a run (pytest-rerunfailures) -------------------------------------------
+def _attempt(report: pytest.TestReport) -> dict[str, int]:
+    """``{"attempt": n}`` on the reports of a test's n-th re-run (pytest-rerunfailures sets
+    ``report.rerun``, 0 for the first try), nothing otherwise. Its failed tries arrive as
+    reports of outcome ``rerun``; this tells the retries also where pytest-xdist does not pass
+    those on. The dashboard counts each test's retries from both."""
+    attempt = getattr(report, "rerun", 0)
+    return {"attempt": attempt} if isinstance(attempt, int) and attempt > 0 else {}

@@ -13,14 +13,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from dashboard_core.metrics.export import frame_to_csv
-from dashboard_core.models import CaseInfo, FlakyTest, RunDetail, RunInfo, RunStatus
+from dashboard_core.models import CaseInfo, FlakyTest, RunDetail, RunInfo
 from dashboard_core.testing.junit import write_junit
 from dashboard_core.testing.progress import CaseResult
+from dashboard_core.testing.verdicts import suite_verdicts
 
 CASE_COLUMNS = ["outcome", "nodeid", "duration", "message"]
 FAILING = ("failed", "error")
-# Outcomes that say something about whether a test works (not skipped or xfailed).
-_JUDGED = {"passed": "P", "xpassed": "P", "failed": "F", "error": "F"}
 
 
 def results_order(cases: Iterable[CaseInfo]) -> list[CaseInfo]:
@@ -113,33 +112,9 @@ def pass_rate_spark(runs: Sequence[RunInfo]) -> list[float]:
 
 
 def flaky_tests(runs: Sequence[RunInfo], outcomes: Iterable[tuple[int, str, str]]) -> list[FlakyTest]:
-    """Tests whose result flipped between pass and fail across these runs.
-
-    ``outcomes`` are (run id, node id, outcome) rows of those runs. Like
-    Allure's and ReportPortal's views: a test that failed in one run and passed
-    in another, with the code unchanged in between as far as we know, is flaky;
-    skips and runs that did not include the test are left out of the count.
-    """
-    order = [r.id for r in sorted(runs, key=lambda r: r.id) if r.status is not RunStatus.QUEUED]
-    seen: dict[str, dict[int, str]] = {}
-    for run_id, nodeid, outcome in outcomes:
-        seen.setdefault(nodeid, {})[run_id] = outcome
-    flaky = []
-    for nodeid, by_run in seen.items():
-        marks = [_JUDGED.get(by_run.get(run_id, ""), "-") for run_id in order]
-        judged = [m for m in marks if m != "-"]
-        flips = sum(1 for a, b in zip(judged, judged[1:]) if a != b)
-        if flips:
-            last = by_run[max(by_run)]
-            flaky.append(
-                FlakyTest(
-                    nodeid=nodeid,
-                    runs=len(judged),
-                    passed=judged.count("P"),
-                    failed=judged.count("F"),
-                    flips=flips,
-                    history="".join(marks),
-                    last_outcome=last,  # type: ignore[arg-type]
-                )
-            )
-    return sorted(flaky, key=lambda f: (-f.flips, f.nodeid))
+    """Tests whose result flipped between pass and fail across these runs, most flips first
+    (``outcomes``: (run id, node id, outcome) rows of those runs). A test failing in every
+    run is broken, not flaky; :func:`~dashboard_core.testing.verdicts.suite_verdicts` says
+    which are which, and knows retries and recovery."""
+    attempts = ((run_id, nodeid, outcome, 0) for run_id, nodeid, outcome in outcomes)
+    return [f for f in suite_verdicts(runs, attempts, None) if f.verdict == "flaky"]

@@ -35,7 +35,8 @@ def final_report(run: RunDetail) -> str:
     ]
     failing = [c for c in run.cases if c.outcome in ("failed", "error")]
     for case in failing[:MAX_FAILURES_LISTED]:
-        lines.append(f"  {case.outcome.upper():6} {case.nodeid}" + (f" - {case.message}" if case.message else ""))
+        held = " (quarantined)" if case.quarantined else ""
+        lines.append(f"  {case.outcome.upper():6} {case.nodeid}{held}" + (f" - {case.message}" if case.message else ""))
     if len(failing) > MAX_FAILURES_LISTED:
         lines.append(f"  ... and {len(failing) - MAX_FAILURES_LISTED} more")
     if run.log_path:
