@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard_core.app import actions, queries
@@ -37,6 +36,7 @@ from dashboard_core.units import format_seconds
 from ui.chart_marks import marked_chart
 from ui.log_view import log_view
 from ui.run_story import run_story
+from ui.test_flaky import flaky_panel, quarantine_note
 from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
@@ -208,6 +208,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
     rerun = f" · re-run of the {run.selected} failed tests of run #{run.rerun_of}" if run.rerun_of is not None else ""
     if finished:
         st.markdown(f"**{run.summary()}** · {run.message}{rerun}")
+        quarantine_note(run.cases)  # its quarantined tests, marked
     else:
         st.info("This run is still going: the tests finished so far are below, more as they finish.")
 
@@ -308,24 +309,7 @@ def history(page: PageContext, suite: str) -> None:
         axis = history_axis(runs)
         marks = elsewhere(marks_between(rt.store, *axis.window()).marks, suite_link(suite).href)
         marked_chart(figure, marks, tz, "tests_history", axis=axis, where=chart)
-    window = rt.config.testing.flaky_window
-    flaky_col.markdown("**Flaky tests**")
-    flaky = rt.tests.flaky(suite)
-    if not flaky:
-        flaky_col.caption(f"No flaky tests in the last {window} runs.")
-        return
-    flaky_col.dataframe(
-        pd.DataFrame([f.model_dump(include={"nodeid", "flips", "passed", "failed", "history"}) for f in flaky]),
-        hide_index=True,
-        placeholder=BLANK,
-        column_order=["nodeid", "flips", "passed", "failed", "history"],
-        column_config={"nodeid": st.column_config.TextColumn("Test"), "history": "History (oldest first)"},
-        key="tests_flaky",
-    )
-    flaky_col.caption(
-        f"A test is flaky when its outcome flipped between pass and fail in the last {window} runs "
-        "(P passed, F failed or error, - not run)."
-    )
+    flaky_panel(page, suite, flaky_col)  # flaky, broken and recovered tests; the quarantine
 
 
 # -- the page ------------------------------------------------------------------------

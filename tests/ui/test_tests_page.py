@@ -109,7 +109,7 @@ def test_a_card_per_suite_and_nothing_running(make_runtime: Factory) -> None:
     assert any(c.startswith("Nothing is running") for c in texts(at, "caption"))
     assert any(c.startswith("No runs yet") for c in texts(at, "caption"))
     assert "No finished runs of demo yet." in texts(at, "caption")
-    assert "No flaky tests in the last 10 runs." in texts(at, "caption")
+    assert "No flaky or broken tests in the last 10 runs." in texts(at, "caption")
 
 
 def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate: Path) -> None:
@@ -242,9 +242,16 @@ def test_flaky_tests_and_history(make_runtime: Factory, heads: Path) -> None:
     assert len([f for f in at.get("plotly_chart") if "Resources of run" not in f.proto.spec]) == 1  # the history
     flaky = at.dataframe[-1].value
     assert flaky.to_dict("records") == [
-        {"nodeid": "test_coin.py::test_heads", "flips": 2, "passed": 2, "failed": 1, "history": "PFP"}
+        {
+            "verdict": "flaky",
+            "nodeid": "test_coin.py::test_heads",
+            "flips": 2,
+            "retries": 0,
+            "history": "PFP",
+            "quarantine": None,
+        }
     ]
-    assert any("flipped between pass and fail in the last 10 runs" in c for c in texts(at, "caption"))
+    assert any(c.startswith("Over the last 10 runs: flaky, its outcome flipped") for c in texts(at, "caption"))
     coin = next(m for m in at.metric if m.label == "Last run" and m.value == ":green[:material/check_circle:] passed")
     assert coin.proto.chart_data == [100.0, 50.0, 100.0]
 
@@ -253,3 +260,41 @@ def test_no_suites_explains_how_to_add_one(live_runtime: Runtime) -> None:
     at = open_page()
     assert "[[suites]]" in at.info[0].value
     assert not at.button
+
+
+def test_an_operator_quarantines_a_flaky_test_from_the_panel_and_releases_it(
+    make_runtime: Factory, heads: Path
+) -> None:
+    rt = make_runtime()
+    for passing in (True, False):
+        heads.touch() if passing else heads.unlink()
+        rt.tests.wait(rt.tests.run_suite("coin", Trigger.API).run.id, RUN_TIMEOUT)
+    at = open_page()
+    at.selectbox(key="tests_suite").set_value("coin").run()
+    assert at.selectbox(key="quarantine_test_coin").options == ["test_coin.py::test_heads"]
+    at.button(key="FormSubmitter:quarantine_form_coin-Quarantine").click().run()  # no reason: refused
+    assert any(e.value.startswith("Give a reason to quarantine a test") for e in at.error)
+    assert rt.tests.flaky("coin")[0].quarantine is None
+    at.text_input(key="quarantine_reason_coin").input("needs a file the CI machine lacks")
+    at.button(key="FormSubmitter:quarantine_form_coin-Quarantine").click().run()
+    assert not at.exception
+    held = rt.tests.flaky("coin")[0].quarantine
+    assert held is not None and held.reason == "needs a file the CI machine lacks" and held.by == "local"
+    assert any("`test_coin.py::test_heads` · since " in m for m in texts(at, "markdown"))
+    assert (
+        at.dataframe[-1].value["quarantine"][0].endswith("by local: needs a file the CI machine lacks")
+    )
+
+    run = rt.tests.wait(rt.tests.run_suite("coin", Trigger.API).run.id, RUN_TIMEOUT)  # heads still missing
+    assert run.status is RunStatus.PASSED and run.message == "passed (1 quarantined failure; exit 1: tests failed)"
+    at = open_page()
+    at.selectbox(key="tests_suite").set_value("coin").run()
+    assert any(
+        c.endswith(
+            "In quarantine when this run ended: `test_coin.py::test_heads` (failed); its failure did not count against the run."
+        )
+        for c in texts(at, "caption")
+    )
+    at.button(key="release_coin_0").click().run()
+    assert rt.tests.flaky("coin")[0].quarantine is None
+    assert any("left the quarantine" in e.value for e in at.success)
