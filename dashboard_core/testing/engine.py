@@ -166,7 +166,7 @@ class RunEngine:
     def finish(self, a: ActiveRun) -> bool:
         """Save the finished run (once the store takes it), forget it and tell; False if not saved yet."""
         if a.final is None:
-            final = final_results(a, Quarantine(self.history.store).nodeids(a.suite.name))  # reads JUnit XML too
+            final = final_results(a, self._quarantined(a))  # reads a command suite's JUnit XML
             with self.guard:
                 a.final = final
             if final.cases:
@@ -178,6 +178,16 @@ class RunEngine:
         log.info("Run %s of %s finished: %s (%s)", a.id, a.suite.name, a.final.status, a.final.message)
         self.tell_stored(a.id)
         return True
+
+    def _quarantined(self, a: ActiveRun) -> frozenset[str]:
+        """The suite's tests in quarantine; none if the store cannot say (a failure then fails the run)."""
+        try:
+            return Quarantine(self.history.store).nodeids(a.suite.name)
+        except StoreError:
+            log.warning(
+                "Run %s of %s: the quarantine could not be read; none of its failures is let off", a.id, a.suite.name
+            )
+            return frozenset()
 
     def _tell(self, a: ActiveRun) -> None:
         with self.guard:
