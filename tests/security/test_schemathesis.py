@@ -38,7 +38,8 @@ for the CSV exports' ``window``, ``start`` and ``end`` (and the live charts' fee
 value is right there (start after end, a date pandas cannot hold, text that is
 not a date: nothing a JSON schema says), so schema-valid requests may get 400;
 and for the annotations' bodies, a 422 for times that do not work together (a
-span that ends before it starts, ``start`` and Grafana's ``time`` both given).
+span that ends before it starts, ``start`` and Grafana's ``time`` both given), and for a
+suite's quarantine, a 422 for a test no run of the suite has (or one not in quarantine).
 
 The figures (operations, calls, statuses, failures) are printed at the end of
 the module; ``-s`` shows them, and a summary line is written in any case.
@@ -85,6 +86,8 @@ ACCEPTED_WITH_400 = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5x
 # Grafana's `time` both given, a time outside 1970 to 2262, a text or tag of spaces only.
 ANNOTATION_PATHS = "^/annotations(/\\{annotation_id\\})?$"
 ACCEPTED_WITH_422 = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
+# Schema-valid quarantine bodies refused with 422: a test no run of the suite has, or one not in quarantine.
+QUARANTINE_PATH = "^/testing/suites/\\{name\\}/quarantine$"
 
 
 class _Current:
@@ -114,6 +117,10 @@ CONFIG = SchemathesisConfig.from_dict(
             },
             {
                 "include-path-regex": ANNOTATION_PATHS,
+                "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
+            },
+            {
+                "include-path-regex": QUARANTINE_PATH,
                 "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
             },
         ],
@@ -337,6 +344,20 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "GET /testing/suites/{name}/flaky": [
             ({"path_parameters": {"name": "tiny"}}, 200),
             ({"path_parameters": {"name": "ti%0Any"}}, 404),  # a newline (%0A): still the API's JSON 404
+        ],
+        "POST /testing/suites/{name}/quarantine": [
+            ({"path_parameters": {"name": "tiny"}, "body": {"nodeid": "test_tiny.py::test_ok", "reason": "r"}}, 200),
+            ({"path_parameters": {"name": "tiny"}, "body": {"nodeid": "test_tiny.py::nope", "reason": "r"}}, 422),
+            ({"path_parameters": {"name": "nope"}, "body": {"nodeid": "test_tiny.py::test_ok", "reason": "r"}}, 404),
+        ],
+        "GET /testing/suites/{name}/quarantine": [
+            ({"path_parameters": {"name": "tiny"}}, 200),
+            ({"path_parameters": {"name": "nope"}}, 404),
+        ],
+        "DELETE /testing/suites/{name}/quarantine": [  # the POST above put it there, unless a pass took it out
+            ({"path_parameters": {"name": "tiny"}, "body": {"nodeid": "test_tiny.py::test_ok"}}, (200, 422)),
+            ({"path_parameters": {"name": "tiny"}, "body": {"nodeid": "test_tiny.py::test_ok"}}, 422),  # gone now
+            ({"path_parameters": {"name": "nope"}, "body": {"nodeid": "test_tiny.py::test_ok"}}, 404),
         ],
         "GET /testing/runs": [({"query": {"suite": "tiny", "status": "passed"}}, 200)],
         "GET /testing/runs/{run_id}": [({"path_parameters": {"run_id": tiny}}, 200)],
