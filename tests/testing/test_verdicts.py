@@ -212,3 +212,35 @@ def test_a_bad_gate_is_named_with_its_suite_and_key(tmp_path: Path, gates: str, 
     with pytest.raises(ConfigError) as refused:
         load_config(path)
     assert says in str(refused.value)
+
+
+def test_verdicts_on_crafted_runs() -> None:
+    """The rules at their edges, without running anything: a single failure is no verdict yet,
+    a retry breaks a streak of passes, skips count for nothing, flaky comes first."""
+    from dashboard_core.models import RunInfo
+    from dashboard_core.testing.verdicts import suite_verdicts
+
+    runs = [
+        RunInfo(id=i, suite="s", trigger=Trigger.API, status=RunStatus.PASSED, queued_at=datetime.now(UTC))
+        for i in (1, 2, 3, 4)
+    ]
+    rows = [
+        (4, "once", "failed", 0),  # failed in the newest run only: not broken yet (one run), not flaky
+        (3, "twice", "error", 0), (4, "twice", "failed", 1),  # failed in both runs it ran in, retried or not
+        (1, "retried", "passed", 0), (2, "retried", "passed", 2), (3, "retried", "passed", 0), (4, "retried", "skipped", 0),
+        (1, "healed", "failed", 0), (2, "healed", "passed", 0), (3, "healed", "passed", 0), (4, "healed", "xpassed", 0),
+        (1, "relapsed", "failed", 0), (2, "relapsed", "passed", 0), (3, "relapsed", "passed", 1), (4, "relapsed", "passed", 0),
+    ]  # fmt: skip
+    found = {f.nodeid: f for f in suite_verdicts(runs, rows, recovery_runs=3)}
+    assert [f.nodeid for f in suite_verdicts(runs, rows, 3)] == ["relapsed", "retried", "twice", "healed"]
+    assert "once" not in found
+    assert (found["twice"].verdict, found["twice"].history, found["twice"].retries) == ("broken", "--FF", 1)
+    assert (found["retried"].verdict, found["retried"].history, found["retried"].flips) == ("flaky", "PRP-", 0)
+    assert (found["healed"].verdict, found["healed"].passes_in_a_row) == ("recovered", 3)
+    assert (found["relapsed"].verdict, found["relapsed"].history, found["relapsed"].passes_in_a_row) == (
+        "flaky",
+        "FPRP",
+        1,
+    )
+    never = {f.nodeid: f.verdict for f in suite_verdicts(runs, rows, recovery_runs=None)}
+    assert never["healed"] == "flaky"  # no recovery: a flaky test stays flaky
