@@ -244,3 +244,30 @@ def test_verdicts_on_crafted_runs() -> None:
     )
     never = {f.nodeid: f.verdict for f in suite_verdicts(runs, rows, recovery_runs=None)}
     assert never["healed"] == "flaky"  # no recovery: a flaky test stays flaky
+
+
+def test_a_run_that_ended_shows_running_until_its_verdict_is_made(
+    suites_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    """run-suite stops following a run once it looks finished: showing pytest's verdict before
+    the dashboard's (quarantine, gates) would make it exit with the wrong code."""
+    from dashboard_core.testing.live import FINISHING, ActiveRun, final_results, live_info
+    from dashboard_core.testing.runner import SuiteRun
+    from dashboard_core.testing.suites import run_spec
+
+    config = suites_config(suite_toml(tmp_path, "coin", COIN, "always", extra="gates = { min_tests = 2 }"))
+    suite = config.suite("coin")
+    assert suite is not None
+    run = SuiteRun(run_spec(suite, config, tmp_path / "run"))
+    run.start()
+    assert run.wait(RUN_SECONDS) and run.status is RunStatus.FAILED  # pytest's word
+    active = ActiveRun(1, suite, Trigger.API, datetime.now(UTC), None, None, None, run=run)
+    shown = live_info(active, None, 1)
+    assert (shown.status, shown.message) == (RunStatus.RUNNING, FINISHING)
+    nodeid = next(c.nodeid for c in run.snapshot().cases)
+    active.final = final_results(active, {nodeid})
+    shown = live_info(active, None, 1)
+    assert shown.status is RunStatus.FAILED  # let off by the quarantine, then held to the gate
+    assert shown.message == (
+        "failed: quality gate min_tests: 1 test collected, at least 2 (passed (1 quarantined failure; exit 1: tests failed))"
+    )
