@@ -281,9 +281,7 @@ def test_an_operator_quarantines_a_flaky_test_from_the_panel_and_releases_it(
     held = rt.tests.flaky("coin")[0].quarantine
     assert held is not None and held.reason == "needs a file the CI machine lacks" and held.by == "local"
     assert any("`test_coin.py::test_heads` · since " in m for m in texts(at, "markdown"))
-    assert (
-        at.dataframe[-1].value["quarantine"][0].endswith("by local: needs a file the CI machine lacks")
-    )
+    assert at.dataframe[-1].value["quarantine"][0].endswith("by local: needs a file the CI machine lacks")
 
     run = rt.tests.wait(rt.tests.run_suite("coin", Trigger.API).run.id, RUN_TIMEOUT)  # heads still missing
     assert run.status is RunStatus.PASSED and run.message == "passed (1 quarantined failure; exit 1: tests failed)"
