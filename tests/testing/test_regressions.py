@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,11 @@ from fastapi.testclient import TestClient
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.app.regression_watch import RegressionWatch, watching
-from dashboard_core.app.regressions import slowdown_chart, suite_regressions
+from dashboard_core.app.regressions import run_regressions, slowdown_chart, suite_regressions
 from dashboard_core.config import Config, load_config
 from dashboard_core.models import EventKind
 from dashboard_core.runtime import Runtime
+from dashboard_core.testing.regressions import Slowdown
 from tests.polling import wait_until
 from tests.testing.conftest import suites_toml
 
@@ -159,6 +161,15 @@ def test_a_test_slower_while_the_host_is_busy_is_labelled_host_busy_and_makes_no
         assert test["verdict"] == "host busy" and test["host"]["busy"] is True
         assert test["host"]["cpu_mean_percent"] is not None and found["note"].startswith("0 regressions, 1 slower")
         assert [r["run_id"] for r in found["runs"]] == steady  # each marked busy where a reading covers it
+    # A case that records when it started is judged over its own span, not the run's
+    # (as runs will once the plugin records each test's start).
+    run = rt.tests.run(slow)
+    assert run.started_at is not None
+    cases = [c.model_copy(update={"started_at": run.started_at}) for c in rt.tests.history.cases(slow)]
+    own = run_regressions(rt, run, cases).tests[0]
+    assert own.host_window == "test" and own.host is not None and own.host.start == run.started_at
+    assert own.host.end == run.started_at + timedelta(seconds=own.duration_seconds)
+    assert own.verdict is Slowdown.HOST_BUSY and own.host.samples >= 1
     RegressionWatch(rt).judge(slow)  # what the watch does when a run ends, here in this thread
     assert not [e for e in rt.events.since(0, 1000) if e.kind is EventKind.TEST_REGRESSION]
 
