@@ -262,10 +262,9 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
         )
-    if finished:  # which tests got slower than their history, and whether the host was busy
-        slower_tests(page.rt, run, run.cases)
     run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
     if finished:
+        slower_tests(page.rt, run, run.cases)  # tests slower than their history, and whether the host was busy
         with st.expander("Output, last lines", expanded=not run.cases):
             log_view(
                 run.log_tail, earlier=run.log_tail_cut, stream=str(run.id), key="tests_output", empty="(no output)",

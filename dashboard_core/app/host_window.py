@@ -33,7 +33,7 @@ class HostWindows:
         self.rows: Rows | None = None
         self.step = rt.config.sampler.interval_seconds
         self.resolution: str | None = None
-        self.trees: list[list[ResourceSample]] = []
+        self.trees: list[tuple[np.ndarray, list[ResourceSample]]] = []  # each tree's sample times, and samples
         if run.started_at is None:
             return
         end = run.ended_at or datetime.now(UTC)
@@ -41,7 +41,8 @@ class HostWindows:
         read = rt.read_history(Window(run.started_at - pad, end + pad))
         self.step = read.tier.seconds if read.tier is not None else read.sample_interval
         self.rows, self.resolution = read.rows, read.resolution
-        self.trees = [s for s in rt.run_trees.series("test", run.id).values() if len(s) >= 2]
+        trees = [s for s in rt.run_trees.series("test", run.id).values() if len(s) >= 2]
+        self.trees = [(np.array([s.at for s in samples]), samples) for samples in trees]
 
     def over(self, start: datetime | None = None, end: datetime | None = None) -> RunLoad:
         """The host over [start, end] (the run's span where not given)."""
@@ -59,8 +60,7 @@ class HostWindows:
     def _own_cpu_percent(self, start: float, end: float) -> float | None:
         """The run's trees' CPU between the samples that bracket [start, end], % of all cores."""
         used = seconds = 0.0
-        for samples in self.trees:
-            at = np.array([s.at for s in samples])
+        for at, samples in self.trees:
             first = max(0, int(np.searchsorted(at, start, side="right")) - 1)  # the last at or before start
             last = min(len(samples) - 1, int(np.searchsorted(at, end, side="left")))  # the first at or after end
             if samples[last].at > samples[first].at:

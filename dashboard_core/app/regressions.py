@@ -90,8 +90,14 @@ class RunRegressions(BaseModel):
     started_at: datetime | None = None
     rule: RegressionConfig = Field(description="The settings judged by (testing.regressions).")
     runs: list[PastRun] = Field(default_factory=list, description="The earlier runs compared with, oldest first.")
-    judged: int = Field(0, description="Passed tests with enough history to be judged.")
-    without_history: int = Field(0, description="Passed tests with fewer passing runs than rule.min_history.")
+    passed: int = Field(0, description="Tests that passed in the run: the only ones judged.")
+    compared: int = Field(
+        0,
+        description="Of those, the ones over rule.min_increase_seconds, compared with their history (a faster one "
+        "can never be flagged, so it is not read).",
+    )
+    judged: int = Field(0, description="Compared tests with enough history (rule.min_history passing runs).")
+    without_history: int = Field(0, description="Compared tests with fewer passing runs than that.")
     tests: list[TestSlowdown] = Field(
         default_factory=list, description="Regressions first, then host busy, then not enough history; slowest first."
     )
@@ -111,13 +117,22 @@ def run_regressions(rt: Runtime, run: RunInfo | int, cases: list[CaseInfo] | Non
         raise NotFinished(run)
     rule = rt.config.testing.regressions
     earlier = earlier_runs(rt.store, run.suite, run.id, rule.history_runs)[::-1]  # oldest first
-    durations = passed_durations(rt.store, [r.id for r in earlier])
     cases = cases if cases is not None else rt.tests.history.cases(run.id)
-    out = RunRegressions(run_id=run.id, suite=run.suite, started_at=run.started_at, rule=rule)
+    passed = [c for c in cases if c.outcome == "passed"]
+    # Only a test over the floor can be slower (its limit is at least the floor): the
+    # history of a 20,000-test suite's fast tests is never read.
+    candidates = [c for c in passed if c.duration > rule.min_increase_seconds]
+    durations = passed_durations(rt.store, [r.id for r in earlier], [c.nodeid for c in candidates])
+    out = RunRegressions(
+        run_id=run.id,
+        suite=run.suite,
+        started_at=run.started_at,
+        rule=rule,
+        passed=len(passed),
+        compared=len(candidates),
+    )
     found: list[tuple[CaseInfo, Slowdown, Baseline]] = []
-    for case in cases:
-        if case.outcome != "passed":
-            continue
+    for case in candidates:
         by_run = durations.get(case.nodeid, {})
         verdict, base = judge(case.duration, [by_run[r.id] for r in earlier if r.id in by_run], rule)
         if base is not None and base.enough:
@@ -188,20 +203,23 @@ def _past(rt: Runtime, run: RunInfo, rule: RegressionConfig) -> PastRun:
 
 def _note(out: RunRegressions, earlier: int) -> str:
     rule = out.rule
-    regressions = sum(1 for t in out.tests if t.verdict is Slowdown.REGRESSION)
-    busy = sum(1 for t in out.tests if t.verdict is Slowdown.HOST_BUSY)
-    thin = sum(1 for t in out.tests if t.verdict is Slowdown.NOT_ENOUGH_HISTORY)
-    if not out.judged and not out.tests:
+    if earlier < rule.min_history:
         return (
             f"Not enough history: {earlier} earlier finished run{'s' if earlier != 1 else ''} of {out.suite}; "
             f"a test is judged once it passed in {rule.min_history} of the last {rule.history_runs}."
         )
+    regressions = sum(1 for t in out.tests if t.verdict is Slowdown.REGRESSION)
+    busy = sum(1 for t in out.tests if t.verdict is Slowdown.HOST_BUSY)
+    thin = sum(1 for t in out.tests if t.verdict is Slowdown.NOT_ENOUGH_HISTORY)
     parts = [f"{regressions} regression{'s' if regressions != 1 else ''}"]
     if busy:
         parts.append(f"{busy} slower while the host was busy")
     if thin:
         parts.append(f"{thin} slower with not enough history to call it")
-    return f"{', '.join(parts)}; {out.judged} tests judged against up to {rule.history_runs} earlier runs."
+    return (
+        f"{', '.join(parts)}; {out.judged} of the {out.compared} passed tests over {rule.min_increase_seconds:g} s "
+        f"judged against up to {rule.history_runs} earlier runs (faster ones cannot count as slower)."
+    )
 
 
 def slowdown_chart(found: RunRegressions, test: TestSlowdown) -> go.Figure:

@@ -10,6 +10,8 @@ from dashboard_core.models import RunInfo
 from dashboard_core.store import Store
 from dashboard_core.testing.history import ACTIVE, run_from_row
 
+CHUNK = 500  # node ids per query (SQLite allows 32,766 parameters; this keeps each query short)
+
 
 def earlier_runs(store: Store, suite: str, before_id: int, n: int) -> list[RunInfo]:
     """The suite's last ``n`` finished runs before run ``before_id``, newest first."""
@@ -20,16 +22,21 @@ def earlier_runs(store: Store, suite: str, before_id: int, n: int) -> list[RunIn
     return [run_from_row(r) for r in rows]
 
 
-def passed_durations(store: Store, run_ids: Sequence[int]) -> dict[str, dict[int, float]]:
-    """For each node id, its duration in each of these runs where it passed."""
-    if not run_ids:
-        return {}
-    marks = ",".join("?" * len(run_ids))
-    rows = store.all(
-        f"SELECT run_id, nodeid, duration FROM test_cases WHERE run_id IN ({marks}) AND outcome = 'passed'",
-        list(run_ids),
-    )
+def passed_durations(store: Store, run_ids: Sequence[int], nodeids: Sequence[str]) -> dict[str, dict[int, float]]:
+    """For each of these node ids, its duration in each of these runs where it passed
+    (read by the node id index, a chunk of ids at a time: a few candidates of a
+    20,000-test suite read a few hundred rows, not the suite's whole history)."""
     out: dict[str, dict[int, float]] = {}
-    for run_id, nodeid, duration in rows:
-        out.setdefault(nodeid, {})[run_id] = float(duration)
+    if not run_ids or not nodeids:
+        return out
+    runs = ",".join("?" * len(run_ids))
+    for i in range(0, len(nodeids), CHUNK):
+        chunk = list(nodeids[i : i + CHUNK])
+        rows = store.all(
+            f"SELECT run_id, nodeid, duration FROM test_cases WHERE nodeid IN ({','.join('?' * len(chunk))})"
+            f" AND run_id IN ({runs}) AND outcome = 'passed'",
+            [*chunk, *run_ids],
+        )
+        for run_id, nodeid, duration in rows:
+            out.setdefault(nodeid, {})[run_id] = float(duration)
     return out

@@ -105,7 +105,7 @@ def history_then_slow(rt: Runtime, client: TestClient, sleep_file: Path) -> tupl
     """Three runs at 0.05 s (the second one judged: not enough history), then one at 1.0 s."""
     steady = [run_timed(rt, client, sleep_file, 0.05) for _ in range(3)]
     early = regressions(client, steady[1])
-    assert early["judged"] == 0 and early["without_history"] == 2 and early["tests"] == []
+    assert early["passed"] == 2 and early["compared"] == 0 and early["tests"] == []  # both under the 0.5 s floor
     assert early["note"].startswith("Not enough history: 1 earlier finished run of timed")
     return steady, run_timed(rt, client, sleep_file, 1.0)
 
@@ -117,7 +117,9 @@ def test_a_test_made_slower_is_a_regression_with_an_event_and_a_steady_one_is_no
     with watching(rt), TestClient(create_api(lambda: rt)) as client:
         steady, slow = history_then_slow(rt, client, tmp_path / "sleep")
         found = regressions(client, slow)
-        assert found["judged"] == 2 and found["without_history"] == 0
+        # Only the test over the floor is compared: the steady one's history is not even read.
+        assert found["passed"] == 2 and found["compared"] == 1 and found["judged"] == 1
+        assert found["without_history"] == 0
         assert [t["nodeid"] for t in found["tests"]] == [SLOW]  # the steady test is not listed
         test = found["tests"][0]
         assert test["verdict"] == "regression" and test["duration_seconds"] >= 1.0
@@ -126,7 +128,7 @@ def test_a_test_made_slower_is_a_regression_with_an_event_and_a_steady_one_is_no
         assert test["host"] is not None and test["host"]["busy"] is False and test["host_window"] == "run"
         assert [r["run_id"] for r in found["runs"]] == steady and len(test["history"]) == 3
         assert all(d is not None and d < test["limit_seconds"] for d in test["history"])
-        assert found["note"].startswith("1 regression; 2 tests judged")
+        assert found["note"].startswith("1 regression; 1 of the 1 passed tests over 0.5 s judged")
         # The suite's newest finished run is this one.
         assert client.get("/testing/suites/timed/regressions").json()["run_id"] == slow
         # The event, for an alert rule to follow, links to the run.
