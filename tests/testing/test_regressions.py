@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
+from dashboard_core.app.links import event_link
 from dashboard_core.app.regression_watch import RegressionWatch, watching
 from dashboard_core.app.regressions import run_regressions, slowdown_chart, suite_regressions
 from dashboard_core.config import Config, load_config
@@ -140,6 +141,8 @@ def test_a_test_made_slower_is_a_regression_with_an_event_and_a_steady_one_is_no
         assert event is not None and event.source == "timed"
         assert event.data["run_id"] == slow and event.data["regressions"] == 1
         assert event.data["tests"][0]["nodeid"] == SLOW  # type: ignore[index]
+        link = event_link(event)
+        assert link is not None and link.href == f"tests?suite=timed&run={slow}"
         # None for the runs before: none of them had a regression.
         assert [e.data["run_id"] for e in rt.events.since(0, 1000) if e.kind is EventKind.TEST_REGRESSION] == [slow]
     # The page's chart: the three runs before, then this one.
