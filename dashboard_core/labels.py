@@ -62,6 +62,7 @@ KIND_WORDS = {
     EventKind.AGENT: "agent",
     EventKind.ALERT: "alert",
     EventKind.TEST_RUN: "test run",
+    EventKind.TEST_REGRESSION: "test regression",
     EventKind.WORKFLOW: "workflow",
     EventKind.SYSTEM: "system",
     EventKind.ANNOTATION: "annotation",

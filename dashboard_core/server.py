@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
+from dashboard_core.app.regression_watch import watching
 from dashboard_core.auth.middleware import AuthMiddleware
 from dashboard_core.auth.oidc import OidcGate
 from dashboard_core.auth.secret_key import SecretKeyError, data_key
@@ -91,7 +92,7 @@ def make_lifespan(
         configure_logging()
         for chatty in ("httpx2", "httpx", "httpcore2", "httpcore"):  # one line per health check is noise
             logging.getLogger(chatty).setLevel(logging.WARNING)
-        with runtime_module.running(config, base_url=base_url):
+        with runtime_module.running(config, base_url=base_url) as rt, watching(rt):  # events of slower tests
             if on_ready is not None:
                 on_ready()
             yield

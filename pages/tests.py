@@ -37,6 +37,7 @@ from ui.chart_marks import marked_chart
 from ui.log_view import log_view
 from ui.run_story import run_story
 from ui.test_flaky import flaky_panel, quarantine_note
+from ui.test_regressions import slower_tests
 from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
@@ -264,6 +265,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
         )
     run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
     if finished:
+        slower_tests(page.rt, run, run.cases)  # tests slower than their history, and whether the host was busy
         with st.expander("Output, last lines", expanded=not run.cases):
             log_view(
                 run.log_tail, earlier=run.log_tail_cut, stream=str(run.id), key="tests_output", empty="(no output)",

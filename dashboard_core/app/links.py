@@ -197,7 +197,7 @@ def event_link(event: Event) -> Link | None:
     rule; None for what has no page (the dashboard itself, the audit log)."""
     run = run_of(event.data)
     match event.kind:
-        case EventKind.TEST_RUN if run is not None:
+        case EventKind.TEST_RUN | EventKind.TEST_REGRESSION if run is not None:
             return suite_run_link(event.source, run)
         case EventKind.WORKFLOW if run is not None:
             return workflow_run_link(event.source, run)

@@ -65,6 +65,34 @@ class SuiteConfig(_Strict):
         return self
 
 
+class RegressionConfig(_Strict):
+    """When a test counts as slower than it was: ``[testing.regressions]``
+    (:mod:`dashboard_core.testing.regressions` applies it)."""
+
+    history_runs: int = Field(
+        20, ge=2, le=500, description="The suite's earlier finished runs a test's durations are read from."
+    )
+    min_history: int = Field(
+        5,
+        ge=2,
+        le=500,
+        description="Passing runs a test needs among them before it is judged; fewer: not enough history.",
+    )
+    mad_factor: float = Field(
+        5.0, gt=0, le=100, description="Slower than the median by more than this many times its noise (1.4826 x MAD)."
+    )
+    min_ratio: float = Field(1.5, ge=1, le=1000, description="…and at least this many times the median…")
+    min_increase_seconds: float = Field(
+        0.1, ge=0, le=86400, description="…and at least this many seconds above it (a 2 ms test at 5 ms is not news)."
+    )
+    busy_percent: float = Field(
+        50.0,
+        ge=0,
+        le=1000,
+        description="A slowdown while other processes used at least this % of all cores is labelled 'host busy'.",
+    )
+
+
 class TestingConfig(_Strict):
     __test__ = False  # not a pytest class
 
@@ -80,6 +108,9 @@ class TestingConfig(_Strict):
     flaky_window: int = Field(10, ge=2, le=200, description="Runs looked at to find flaky tests.")
     flaky_recovery_runs: int = Field(
         5, ge=1, le=200, description="Passes in a row (no retry) after which a flaky test is no longer flaky."
+    )
+    regressions: RegressionConfig = Field(
+        default_factory=RegressionConfig, description="Duration regressions: when a test counts as slower."
     )
 
     @property

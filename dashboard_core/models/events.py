@@ -15,6 +15,7 @@ class EventKind(StrEnum):
     AGENT = "agent"  # an agent came online, went offline
     ALERT = "alert"  # a rule fired or resolved
     TEST_RUN = "test_run"  # a run started or finished
+    TEST_REGRESSION = "test_regression"  # a finished run has tests slower beyond their noise
     WORKFLOW = "workflow"  # a workflow started or stopped
     SYSTEM = "system"  # the dashboard itself
     ANNOTATION = "annotation"  # an annotation was added, edited or deleted

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, Response
 
 from dashboard_core.app import actions
+from dashboard_core.app.regressions import RunRegressions, run_regressions, suite_regressions
 from dashboard_core.app.run_story import test_run_story
 from dashboard_core.models import (
     ErrorResponse,
@@ -148,3 +149,24 @@ def run_junit_xml(rt: RuntimeDep, run_id: RunId) -> Response:
 )
 def run_resources(rt: RuntimeDep, run_id: RunId) -> RunResources:
     return test_run_story(rt, run_id)
+
+
+# -- duration regressions (issue 24, item 3) ------------------------------------------
+@router.get(
+    "/testing/runs/{run_id}/regressions",
+    response_model=RunRegressions,
+    responses={**ERRORS, **_NOT_FOUND, **_CONFLICT},
+    summary="The finished run's tests that got slower beyond their noise, and whether the host was busy meanwhile",
+)
+def run_regressions_route(rt: RuntimeDep, run_id: RunId) -> RunRegressions:
+    return run_regressions(rt, run_id)
+
+
+@router.get(
+    "/testing/suites/{name}/regressions",
+    response_model=RunRegressions,
+    responses={**ERRORS, **_NOT_FOUND},
+    summary="The regressions of the suite's newest finished run",
+)
+def suite_regressions_route(rt: RuntimeDep, name: Annotated[str, Path(max_length=200)]) -> RunRegressions:
+    return suite_regressions(rt, name)
