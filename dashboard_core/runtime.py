@@ -187,6 +187,11 @@ class Runtime:
             self.frame.capacity,
         )
 
+    def attach(self, name: str, start: Callable[[], None], stop: Callable[[], None]) -> None:
+        """Start a part of the application layer (above the Runtime, which cannot build
+        it); owned from then on like the others: stopped first, with them."""
+        self._start_part(name, start, stop)
+
     def _start_part(self, name: str, start: Callable[[], None], stop: Callable[[], None]) -> None:
         """Recorded before it starts, so that a part that fails halfway is stopped too."""
         self._started.append((name, stop))

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
-from dashboard_core.app.regression_watch import watching
+from dashboard_core.app.regression_watch import attach_watch
 from dashboard_core.auth.middleware import AuthMiddleware
 from dashboard_core.auth.oidc import OidcGate
 from dashboard_core.auth.secret_key import SecretKeyError, data_key
@@ -92,7 +92,8 @@ def make_lifespan(
         configure_logging()
         for chatty in ("httpx2", "httpx", "httpcore2", "httpcore"):  # one line per health check is noise
             logging.getLogger(chatty).setLevel(logging.WARNING)
-        with runtime_module.running(config, base_url=base_url) as rt, watching(rt):  # events of slower tests
+        with runtime_module.running(config, base_url=base_url) as rt:
+            attach_watch(rt)  # events of slower tests
             if on_ready is not None:
                 on_ready()
             yield
@@ -160,7 +161,7 @@ def refuse_open_exposure(config: Config, address: str | None) -> None:
         "are configured, so anyone who can reach it could run commands.\n"
         '  Either keep server.address = "127.0.0.1" in .streamlit/config.toml, or configure [[auth.users]]'
         " (python -m dashboard_core hash-password) and [[auth.tokens]] (python -m dashboard_core new-token)"
-        ' in dashboard.toml; see docs/access.md.',
+        " in dashboard.toml; see docs/access.md.",
         file=sys.stderr,
         flush=True,
     )

@@ -5,8 +5,9 @@ Told by the suite manager when a run finishes, it judges the run on its own
 thread (the manager's thread never waits for a history read), once the sampler
 has a sample past the run's end, so the host's figures cover the whole run.
 Only "regression" verdicts make an event; a run whose slower tests all ran while
-the host was busy says nothing. The server starts it beside the Runtime
-(:func:`watching`): the Runtime sits below the application layer.
+the host was busy says nothing. The server attaches it to the Runtime
+(:func:`attach_watch`), which owns it from then on: the Runtime sits below the
+application layer, so it cannot build it itself.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from dashboard_core.app.regressions import run_regressions
 from dashboard_core.models import EventKind, RunInfo, Severity
@@ -43,6 +42,7 @@ class RegressionWatch:
         self._thread.start()
 
     def stop(self) -> None:
+        """Idempotent: a test's block and the Runtime may both stop it."""
         if self._told in self.rt.tests.listeners:
             self.rt.tests.listeners.remove(self._told)
         self._stopping.set()
@@ -97,12 +97,8 @@ class RegressionWatch:
             self._stopping.wait(min(0.2, interval))
 
 
-@contextmanager
-def watching(rt: Runtime) -> Iterator[RegressionWatch]:
-    """The watch started for as long as the block runs (stopped before the Runtime is)."""
+def attach_watch(rt: Runtime) -> RegressionWatch:
+    """The watch started and owned by ``rt`` (stopped before the Runtime's other parts)."""
     watch = RegressionWatch(rt)
-    watch.start()
-    try:
-        yield watch
-    finally:
-        watch.stop()
+    rt.attach("regression watch", watch.start, watch.stop)
+    return watch

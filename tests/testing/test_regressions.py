@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.app.links import event_link
-from dashboard_core.app.regression_watch import RegressionWatch, watching
+from dashboard_core.app.regression_watch import RegressionWatch, attach_watch
 from dashboard_core.app.regressions import run_regressions, slowdown_chart, suite_regressions
 from dashboard_core.config import Config, load_config
 from dashboard_core.models import EventKind
@@ -115,7 +115,8 @@ def test_a_test_made_slower_is_a_regression_with_an_event_and_a_steady_one_is_no
     never_busy: Runtime, tmp_path: Path
 ) -> None:
     rt = never_busy
-    with watching(rt), TestClient(create_api(lambda: rt)) as client:
+    attach_watch(rt)  # as the server does: the Runtime owns it and stops it
+    with TestClient(create_api(lambda: rt)) as client:
         steady, slow = history_then_slow(rt, client, tmp_path / "sleep")
         found = regressions(client, slow)
         # Only the test over the floor is compared: the steady one's history is not even read.
