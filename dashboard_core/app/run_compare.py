@@ -24,7 +24,9 @@ class RunComparison(BaseModel):
     suite: str
     head: RunInfo
     base: RunInfo
-    base_is_default: bool = Field(description="The base was not named: the last passed full run before the head.")
+    base_is_default: bool = Field(
+        description="The base is the one compared with by default (named or not): the last passed full run before the head."
+    )
     alpha: float = Field(description="The significance level of the duration tests.")
     history_runs: int = Field(description="Runs a side the duration tests read, at most.")
     base_side: list[int] = Field(description="The runs whose durations make the base's side, newest first.")
@@ -38,17 +40,6 @@ class RunComparison(BaseModel):
     head_load: RunLoad
 
 
-def default_base(rt: Runtime, head: RunInfo) -> int:
-    """The run a comparison of ``head`` is made against when none is named."""
-    found = compare_reads.last_passed_before(rt.store, head)
-    if found is None:
-        raise CannotCompare(
-            f"Run {head.id} of {head.suite!r} has no earlier passed run of the whole suite to compare with; "
-            "name the other run (?with=<run id>)."
-        )
-    return found
-
-
 def compare_runs(
     rt: Runtime, head_id: int, with_id: int | None = None, history: int = compare.HISTORY_RUNS
 ) -> RunComparison:
@@ -56,7 +47,14 @@ def compare_runs(
     cannot be compared: of different suites, one run with itself, a run not finished."""
     head = rt.tests.run(head_id)
     _finished(head)
-    base = rt.tests.run(with_id if with_id is not None else default_base(rt, head))
+    last_passed = compare_reads.last_passed_before(rt.store, head)
+    base_id = with_id if with_id is not None else last_passed
+    if base_id is None:
+        raise CannotCompare(
+            f"Run {head.id} of {head.suite!r} has no earlier passed run of the whole suite to compare with; "
+            "name the other run (?with=<run id>)."
+        )
+    base = rt.tests.run(base_id)
     _finished(base)
     if base.suite != head.suite:
         raise CannotCompare(
@@ -76,7 +74,7 @@ def compare_runs(
         suite=head.suite,
         head=head,
         base=base,
-        base_is_default=with_id is None,
+        base_is_default=base.id == last_passed,
         alpha=compare.ALPHA,
         history_runs=history,
         base_side=base_side,
