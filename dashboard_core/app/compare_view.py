@@ -89,23 +89,22 @@ def table_columns(rows: list[dict[str, Any]]) -> list[str]:
 def load_rows(c: RunComparison) -> list[dict[str, Any]]:
     """The host during each run, a row per figure, a column per run."""
     base, head = c.base_load, c.head_load
-    figures = [
-        ("Host CPU, mean %", lambda x: x.cpu_mean_percent),
-        ("Host CPU, max %", lambda x: x.cpu_max_percent),
-        ("Memory, mean %", lambda x: x.memory_mean_percent),
-        ("The run's own CPU %", lambda x: x.own_cpu_percent),
-        ("Everything else's CPU %", lambda x: x.others_cpu_percent),
-        *(
-            (f"{label} pressure %", lambda x, n=name: x.pressure_some_percent.get(n))
-            for name, label in (("cpu", "CPU"), ("memory", "Memory"), ("io", "I/O"))
-            if name in base.pressure_some_percent or name in head.pressure_some_percent
-        ),
+
+    def row(label: str, values: tuple[Any, Any]) -> dict[str, Any]:
+        return {"figure": label, f"#{c.base.id}": values[0], f"#{c.head.id}": values[1]}
+
+    rows = [
+        row("Host CPU, mean %", (_round(base.cpu_mean_percent), _round(head.cpu_mean_percent))),
+        row("Host CPU, max %", (_round(base.cpu_max_percent), _round(head.cpu_max_percent))),
+        row("Memory, mean %", (_round(base.memory_mean_percent), _round(head.memory_mean_percent))),
+        row("The run's own CPU %", (_round(base.own_cpu_percent), _round(head.own_cpu_percent))),
+        row("Everything else's CPU %", (_round(base.others_cpu_percent), _round(head.others_cpu_percent))),
     ]
-    rows: list[dict[str, Any]] = [
-        {"figure": label, f"#{c.base.id}": _round(get(base)), f"#{c.head.id}": _round(get(head))}
-        for label, get in figures
-    ]
-    rows.append({"figure": "Host busy", f"#{c.base.id}": _busy(base), f"#{c.head.id}": _busy(head)})
+    for name, label in (("cpu", "CPU"), ("memory", "Memory"), ("io", "I/O")):
+        pressures = (base.pressure_some_percent.get(name), head.pressure_some_percent.get(name))
+        if pressures != (None, None):  # sampled for one run at least (/proc/pressure)
+            rows.append(row(f"{label} pressure %", (_round(pressures[0]), _round(pressures[1]))))
+    rows.append(row("Host busy", (_busy(base), _busy(head))))
     return rows
 
 

@@ -153,7 +153,7 @@ def _delta(base: float | None, head: float | None) -> ResourceDelta:
 
 
 def change_counts(rows: Iterable[CaseComparison]) -> dict[str, int]:
-    counts = dict.fromkeys(CHANGES, 0)
+    counts: dict[str, int] = dict.fromkeys(CHANGES, 0)
     for row in rows:
         counts[row.change] += 1
     return counts
