@@ -14,6 +14,7 @@ from dashboard_core.models import RunInfo
 from dashboard_core.models.compare import CaseComparison, EnvironmentDiff, RunEnvironment
 from dashboard_core.runtime import Runtime
 from dashboard_core.testing import compare, compare_reads
+from dashboard_core.testing.duration_test import ALPHA
 from dashboard_core.testing.environment import load_environment
 from dashboard_core.testing.errors import CannotCompare
 
@@ -75,7 +76,7 @@ def compare_runs(
         head=head,
         base=base,
         base_is_default=base.id == last_passed,
-        alpha=compare.ALPHA,
+        alpha=ALPHA,
         history_runs=history,
         base_side=base_side,
         head_side=head_side,

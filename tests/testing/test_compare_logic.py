@@ -15,19 +15,25 @@ from dashboard_core.testing.compare import (
     change_counts,
     compare_cases,
     comparison_frame,
-    duration_test,
     environment_diff,
     package_changes,
     resource,
-    smallest_p,
 )
+from dashboard_core.testing.duration_test import duration_test, duration_tests, smallest_p
+
+
+class MeasuredCase(CaseInfo):
+    """CaseInfo as it is once the plugin measures each test's resources (issue 24, item 1)."""
+
+    cpu_user_seconds: float | None = None
+    cpu_system_seconds: float | None = None
+    peak_rss_bytes: float | None = None
 
 
 def case(nodeid: str, outcome: str = "passed", duration: float = 1.0, **extra: float) -> CaseInfo:
-    made = CaseInfo(nodeid=nodeid, outcome=outcome, duration=duration)  # type: ignore[arg-type]
-    for name, value in extra.items():  # the optional resource fields, before or after they exist on CaseInfo
-        object.__setattr__(made, name, value)
-    return made
+    if extra:
+        return MeasuredCase(nodeid=nodeid, outcome=outcome, duration=duration, **extra)  # type: ignore[arg-type]
+    return CaseInfo(nodeid=nodeid, outcome=outcome, duration=duration)  # type: ignore[arg-type]
 
 
 def test_each_test_gets_its_change_newly_failing_first() -> None:
@@ -126,3 +132,18 @@ def test_an_environment_not_recorded_says_so_and_claims_no_package_change() -> N
     assert diff.commit_changed and diff.commit_base == "c0" and diff.commit_head == "c1"
     same = environment_diff(recorded, recorded)
     assert same.known and not same.commit_changed and same.packages == []
+
+
+def test_tests_of_many_sizes_at_once_answer_as_each_alone() -> None:
+    base = [1.0, 1.02, 0.98, 1.01, 0.99, 1.03]
+    samples = [
+        (base, [1.5, 1.6, 1.55, 1.52]),
+        (base, [1.0, 1.01, 0.99, 1.02]),
+        ([1.0 + i / 1000 for i in range(40)], [0.1]),
+        ([1.0], [2.0]),
+        ([], [1.0]),
+        (base, [0.5, 0.51, 0.52, 0.49]),
+    ]
+    together = duration_tests(samples)
+    assert [t.verdict for t in together] == ["slower", "no change", "faster", "too few runs", "too few runs", "faster"]
+    assert together == [duration_test(b, h) for b, h in samples]
