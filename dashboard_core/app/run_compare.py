@@ -6,6 +6,9 @@ against what else kept the machine busy."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from pydantic import BaseModel, Field
 
 from dashboard_core.app.run_load import RunLoad, run_load
@@ -64,12 +67,8 @@ def compare_runs(
         )
     if base.id == head.id:
         raise CannotCompare(f"Run {head.id} cannot be compared with itself: name another run of {head.suite!r}.")
-    base_history, head_history, base_side, head_side = compare_reads.histories(
-        rt.store, head.suite, base.id, head.id, history
-    )
-    cases = compare.compare_cases(
-        rt.tests.detail(base.id).cases, rt.tests.detail(head.id).cases, base_history, head_history
-    )
+    base_side, head_side = compare_reads.sides(rt.store, head.suite, base.id, head.id, history)
+    cases = _cases(rt, base.id, head.id, base_side, head_side)
     base_env, head_env = load_environment(rt.store, base.id), load_environment(rt.store, head.id)
     return RunComparison(
         suite=head.suite,
@@ -88,6 +87,35 @@ def compare_runs(
         base_load=run_load(rt, base),
         head_load=run_load(rt, head),
     )
+
+
+# The tests' rows of the last few comparisons: a page reruns its comparison at every click
+# near it (a toggle, a search in the results above), and a suite of 20,000 tests with 40
+# runs a side takes seconds to read and test. Two finished runs and the runs on each side
+# never change, so they are the key (with the store: tests run several in one process).
+_CACHED = 8
+_cache: OrderedDict[tuple[object, ...], list[CaseComparison]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cases(rt: Runtime, base: int, head: int, base_side: list[int], head_side: list[int]) -> list[CaseComparison]:
+    key = (str(rt.store.path), base, head, tuple(base_side), tuple(head_side))
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    history = rt.tests.history
+    rows = compare.compare_cases(
+        history.cases(base),
+        history.cases(head),
+        compare_reads.passed_durations(rt.store, base_side),
+        compare_reads.passed_durations(rt.store, head_side),
+    )
+    with _cache_lock:
+        _cache[key] = rows
+        while len(_cache) > _CACHED:
+            _cache.popitem(last=False)
+    return rows
 
 
 def _finished(run: RunInfo) -> None:

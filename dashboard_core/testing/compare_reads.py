@@ -57,13 +57,10 @@ def passed_durations(store: Store, run_ids: Sequence[int]) -> dict[str, list[flo
     return dict(out)
 
 
-def histories(
-    store: Store, suite: str, base: int, head: int, n: int
-) -> tuple[dict[str, list[float]], dict[str, list[float]], list[int], list[int]]:
-    """(base's side, head's side, their run ids): the earlier run's side reaches back
+def sides(store: Store, suite: str, base: int, head: int, n: int) -> tuple[list[int], list[int]]:
+    """The runs of the base's side and of the head's: the earlier run's side reaches back
     ``n`` runs, the later one's goes back to just after the earlier run."""
     earlier, later = min(base, head), max(base, head)
     early = side_runs(store, suite, 0, earlier, n)
     late = side_runs(store, suite, earlier + 1, later, n)
-    base_ids, head_ids = (early, late) if base < head else (late, early)
-    return passed_durations(store, base_ids), passed_durations(store, head_ids), base_ids, head_ids
+    return (early, late) if base < head else (late, early)
