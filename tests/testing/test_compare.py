@@ -139,6 +139,7 @@ def test_two_runs_say_what_failed_arrived_left_slowed_and_changed_around_them(rt
     assert rt.tests.run(second).status is RunStatus.FAILED
 
     comparison = compare_runs(rt, second)  # against the last passed run: the first
+    assert compare_runs(rt, second).cases[0] is comparison.cases[0]  # kept: two finished runs never change
     assert comparison.base.id == first and comparison.head.id == second and comparison.base_is_default
     changes = {row.nodeid.split("::")[-1]: row for row in comparison.cases}
     assert changes["test_breaks"].change == "newly failing"
