@@ -16,6 +16,7 @@ import json
 import logging
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,8 @@ class GitState:
 
 def git_state(folder: Path, timeout: float = GIT_TIMEOUT) -> GitState | None:
     """HEAD of the repository ``folder`` is in, and whether it has uncommitted changes;
-    None when git is missing, ``folder`` is no repository (or has no commit yet), or git
-    does not answer within ``timeout``."""
+    None when git is missing, ``folder`` is no repository (or has no commit yet), git
+    refuses it (a repository another user owns) or does not answer within ``timeout``."""
     git = shutil.which("git")
     if git is None:
         return None
@@ -127,7 +128,7 @@ def load_environment(store: Store, run_id: int) -> RunEnvironment:
     )
 
 
-def recorder(store: Store, run_id: int) -> Any:
+def recorder(store: Store, run_id: int) -> Callable[[dict[str, Any]], None]:
     """A ``SuiteRun`` ``on_record`` callback that saves the run's environment record
     when it arrives (on the run's reading thread); every other record passes by."""
 
