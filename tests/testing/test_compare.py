@@ -217,3 +217,20 @@ def test_pressure_is_sampled_and_a_run_s_load_has_it(rt: Runtime, suite: Suite) 
 
     load = run_load(rt, run_id)
     assert load.samples >= 1 and set(load.pressure_some_percent) == {"cpu", "memory", "io"}
+
+
+def test_with_four_runs_a_side_a_test_that_always_sleeps_longer_is_slower_beyond_its_noise(
+    rt: Runtime, suite: Suite
+) -> None:
+    """4 runs against 4: the exact test's smallest p-value is 2/70, below alpha. Every slow
+    run sleeps at least SLOW_SECONDS, so every one of its durations is above every fast one
+    however loaded the machine (a trivial test taking 2 s would be a broken machine)."""
+    fast = [run(rt, "changing") for _ in range(4)]
+    (suite.repo / "sleep.txt").write_text(str(SLOW_SECONDS))
+    slow = [run(rt, "changing") for _ in range(4)]
+    comparison = compare_runs(rt, slow[-1], fast[-1])
+    assert comparison.base_side == fast[::-1] and comparison.head_side == slow[::-1]
+    slows = next(r for r in comparison.cases if r.nodeid.endswith("test_slows"))
+    assert slows.duration is not None and slows.duration.base_runs == 4 and slows.duration.head_runs == 4
+    assert slows.duration.verdict == "slower" and slows.duration.p_value == pytest.approx(2 / 70)
+    assert slows.duration.head_median is not None and slows.duration.head_median >= SLOW_SECONDS
