@@ -205,6 +205,22 @@ MIGRATIONS: list[str] = [
     CREATE INDEX run_resources_by_workflow_run ON run_resources (workflow_run_id, step, first_at)
         WHERE workflow_run_id IS NOT NULL;
     """,
+    # 11: what a test run ran in: the suite's Python and installed packages (each distinct
+    # set stored once, named by the SHA-256 of its JSON, so a thousand runs in one venv
+    # share one row), and the git commit of the suite's folder at the run's start
+    # (dashboard_core.testing.environment). Older runs, and suites that are no repository, have none.
+    """
+    CREATE TABLE test_environments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sha256 TEXT NOT NULL UNIQUE,
+        python TEXT,
+        executable TEXT,
+        packages TEXT NOT NULL DEFAULT '{}'
+    );
+    ALTER TABLE test_runs ADD COLUMN environment_id INTEGER REFERENCES test_environments(id);
+    ALTER TABLE test_runs ADD COLUMN git_commit TEXT;
+    ALTER TABLE test_runs ADD COLUMN git_dirty INTEGER;
+    """,
     # 12: flaky verdicts and quarantine. retries: the times pytest-rerunfailures re-ran a test
     # within its run; quarantined: the test was in quarantine when its run's verdict was made
     # (its failure did not fail the run). test_quarantine: a suite's tests in quarantine now,

@@ -36,6 +36,7 @@ from dashboard_core.units import format_seconds
 from ui.chart_marks import marked_chart
 from ui.log_view import log_view
 from ui.run_story import run_story
+from ui.test_compare import compare_section, seed
 from ui.test_flaky import flaky_panel, quarantine_note
 from ui.test_regressions import slower_tests
 from ui.url_state import keep, opened
@@ -282,7 +283,7 @@ def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo]) -
     results(page, detail, by_name.get(detail.suite))
     suite, case = st.session_state.get(SUITE, ALL_SUITES), st.session_state.get(FAILURE)  # the URL follows them
     shown = TestsView(None if suite == ALL_SUITES else suite, run_id, case if case in failing else None)
-    keep(TESTS, results_query(shown, failing[0] if failing else None))
+    keep(TESTS, {**results_query(shown, failing[0] if failing else None), **compare_section(page, detail)})
 
 
 def failure(failing: list[CaseInfo]) -> None:
@@ -328,7 +329,7 @@ view, fresh = opened(
     TESTS, lambda query: parse_tests(query, list(by_name), lambda i: queries.run_of_suite(rt, i, None))
 )
 if fresh:  # a link, a reload, Back: the suite, run and test it names (the newest run if none)
-    st.session_state.update({SUITE: view.suite or ALL_SUITES, RUN: view.run, CASE: view.case})
+    st.session_state.update({SUITE: view.suite or ALL_SUITES, RUN: view.run, CASE: view.case, **seed(rt)})
 st.session_state[ACTIVE] = active_state(rt.tests.active())
 show_notes()
 

@@ -29,7 +29,7 @@ from dashboard_core.runtime import Runtime
 from tests.polling import wait_until
 
 ROOT = Path(__file__).parent.parent
-HEAVY = ("pandas", "pyarrow", "plotly", "narwhals", "tsdownsample", "argon2", "prometheus_client")
+HEAVY = ("pandas", "pyarrow", "plotly", "narwhals", "tsdownsample", "argon2", "prometheus_client", "scipy")
 
 # What `dashboard serve` runs (ui/launch.py, then streamlit_app.py as Streamlit imports
 # it), then one runtime's idle work done in turn: the threads would do the same.

@@ -15,8 +15,10 @@ from dashboard_core.app.view_state import (
     EventsView,
     TestsView,
     WorkflowsView,
+    compare_query,
     events_query,
     parse_agents,
+    parse_compare,
     parse_events,
     parse_safety,
     parse_tests,
@@ -219,6 +221,18 @@ def test_a_case_is_picked_among_the_failures_or_searched() -> None:
     assert place_case("t::b", ["t::a", "t::b"]) == ("t::b", None)
     assert place_case("t::passed", ["t::a"]) == (None, "t::passed")
     assert place_case(None, ["t::a"]) == (None, None)
+
+
+def test_a_tests_url_opens_a_comparison_with_the_run_it_names() -> None:
+    assert parse_compare(query("tests?run=12&compare=7"), RUNS.get).view == 7
+    assert compare_query(7) == {"compare": ["7"]} and compare_query(None) == {}
+    assert parse_compare(query("tests?run=12"), RUNS.get).view is None
+    for url, said in (
+        ("tests?compare=x", "`compare=x` is not a run number (a whole number from 1): no comparison shown."),
+        ("tests?compare=99", "`compare=99` is not a run of any suite: no comparison shown."),
+    ):
+        parsed = parse_compare(query(url), RUNS.get)
+        assert parsed.view is None and parsed.problems == (f"The link's {said}",)
 
 
 # -- Workflows -----------------------------------------------------------------------

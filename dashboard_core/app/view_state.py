@@ -7,7 +7,8 @@ page nobody changed stays bare. The names:
 - ``events``: ``kind`` and ``severity`` (repeated), ``source`` (exactly what an event is
   about), ``q`` (searched in source and message), ``window`` (a preset: 1h, 24h, 7d ...)
   or ``from`` and ``to`` (ISO 8601 UTC times);
-- ``tests``: ``suite``, ``run`` (its number), ``case`` (a failed test of the run);
+- ``tests``: ``suite``, ``run`` (its number), ``case`` (a failed test of the run),
+  ``compare`` (another run's number: the run is shown compared with it);
 - ``workflows``: ``workflow``, ``run``, ``step`` (whose log is shown);
 - ``safety``: ``rule``; ``agents``: ``agent``.
 """
@@ -203,3 +204,18 @@ def parse_agents(query: QueryIn, agents: Sequence[str]) -> Parsed[str | None]:
 def one_query(name: str, value: str | None) -> Query:
     """``{"rule": ["cpu-high"]}``; empty for None (the page's default)."""
     return compact({name: value})
+
+
+# -- Tests: a comparison of two runs ----------------------------------------------------
+def parse_compare(query: QueryIn, run_of: Callable[[int], RunInfo | None]) -> Parsed[int | None]:
+    """The run a Tests URL's ``compare`` names, to compare the shown run with; None if none or no such run."""
+    r = Reader(query)
+    other = r.run_id("compare", "no comparison shown")
+    if other is not None and run_of(other) is None:
+        r.note("compare", str(other), "is not a run of any suite", "no comparison shown")
+        other = None
+    return r.done(other)
+
+
+def compare_query(other: int | None) -> Query:
+    return compact({"compare": str(other) if other is not None else None})

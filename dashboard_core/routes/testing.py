@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, Response
 
 from dashboard_core.app import actions
 from dashboard_core.app.regressions import RunRegressions, run_regressions, suite_regressions
+from dashboard_core.app.run_compare import RunComparison, compare_runs, comparison_csv, comparison_name
 from dashboard_core.app.run_story import test_run_story
 from dashboard_core.models import (
     ErrorResponse,
@@ -25,6 +26,7 @@ from dashboard_core.models import (
 from dashboard_core.models.resources import RunResources
 from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, download, not_found
 from dashboard_core.routes.tags import Tag
+from dashboard_core.testing.compare import HISTORY_RUNS
 from dashboard_core.testing.reports import export_name, run_csv, run_junit
 
 _NOT_FOUND = not_found("No such suite or run")
@@ -170,3 +172,47 @@ def run_regressions_route(rt: RuntimeDep, run_id: RunId) -> RunRegressions:
 )
 def suite_regressions_route(rt: RuntimeDep, name: Annotated[str, Path(max_length=200)]) -> RunRegressions:
     return suite_regressions(rt, name)
+# -- comparing two runs ---------------------------------------------------------------------
+_CANNOT_COMPARE: Responses = {
+    422: {
+        "model": ErrorResponse,
+        "description": "Runs of different suites, a run not finished, or none to compare with",
+    }
+}
+WithRun = Annotated[
+    int | None,
+    Query(
+        alias="with",
+        ge=1,
+        le=2**62,
+        description="The run to compare with (the base); default: the last passed full run of the suite before this one.",
+    ),
+]
+HistoryRuns = Annotated[
+    int, Query(ge=1, le=200, description="Runs a side the duration tests read, at most (default 40).")
+]
+
+
+@router.get(
+    "/testing/runs/{run_id}/compare",
+    response_model=RunComparison,
+    responses={**ERRORS, **_NOT_FOUND, **_CANNOT_COMPARE},
+    summary="Compare the run with another run of its suite: test by test, host load, environment",
+)
+def compare_run(
+    rt: RuntimeDep, run_id: RunId, with_run: WithRun = None, history: HistoryRuns = HISTORY_RUNS
+) -> RunComparison:
+    return compare_runs(rt, run_id, with_run, history)
+
+
+@router.get(
+    "/testing/runs/{run_id}/compare.csv",
+    response_class=Response,
+    responses={**ERRORS, **_NOT_FOUND, **_CANNOT_COMPARE, 200: {"content": {"text/csv": {}}}},
+    summary="The comparison as CSV, one row per test",
+)
+def compare_run_csv(
+    rt: RuntimeDep, run_id: RunId, with_run: WithRun = None, history: HistoryRuns = HISTORY_RUNS
+) -> Response:
+    comparison = compare_runs(rt, run_id, with_run, history)
+    return download(comparison_csv(comparison), "text/csv; charset=utf-8", comparison_name(comparison))

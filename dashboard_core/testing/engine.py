@@ -16,6 +16,7 @@ from dashboard_core.models import RunInfo, RunStatus
 from dashboard_core.processes.board import Board
 from dashboard_core.processes.executor import Executor
 from dashboard_core.store import StoreError
+from dashboard_core.testing import environment
 from dashboard_core.testing.history import RunHistory
 from dashboard_core.testing.live import ActiveRun, case_info, final_results, live_info
 from dashboard_core.testing.quarantine import Quarantine
@@ -101,12 +102,17 @@ class RunEngine:
         try:
             spec = run_spec(a.suite, self.config, workdir, a.selection)
             run = SuiteRun(
-                spec, grace=self.config.testing.cancel_grace_seconds, executor=self.executor, on_done=self.wake.set
+                spec,
+                grace=self.config.testing.cancel_grace_seconds,
+                executor=self.executor,
+                on_done=self.wake.set,
+                on_record=environment.recorder(self.history.store, a.id),  # the suite's Python and packages
             )
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self._record_failure(a, f"cannot prepare the run's folder {workdir}: {reason}")
             return
+        git = environment.git_state(spec.cwd)  # the commit the run starts from, before it writes anything
         run.start()
         with self.guard:
             a.run, a.starting = run, False
@@ -124,6 +130,7 @@ class RunEngine:
                 argv=list(spec.argv),
                 pid=record.pid if record else None,
                 pid_created=record.created if record else None,
+                **environment.git_columns(git),
             )
         except StoreError:
             pass  # it runs anyway; its progress and results are saved once the store can write

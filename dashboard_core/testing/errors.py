@@ -52,3 +52,10 @@ class CannotSave(SuiteError):
     """The store cannot take the write an action needs (a full disk)."""
 
     http_status = 503
+
+
+class CannotCompare(SuiteError):
+    """Two runs that cannot be compared: of different suites, one not finished, or
+    no earlier passed run to compare with."""
+
+    http_status = 422

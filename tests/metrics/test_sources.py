@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections import namedtuple
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -36,6 +37,7 @@ from dashboard_core.metrics.sources import (
     LoadSource,
     MemorySource,
     NetworkSource,
+    PressureSource,
     ProcessCountSource,
 )
 from dashboard_core.metrics.sources.disk import discover_mounts
@@ -388,3 +390,21 @@ def test_watched_process_by_name_ignores_processes_with_another_name(
     assert not source.needs_cmdline
     source.rematch(rows)
     assert source.sample() == {WATCH_COUNT.column(label): 0.0}
+
+
+# -- pressure (/proc/pressure) ---------------------------------------------------------
+def test_pressure_reads_some_avg10_of_the_files_there_are_and_no_column_for_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "cpu").write_text(
+        "some avg10=12.50 avg60=3.00 avg300=1.00 total=100\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+    )
+    (tmp_path / "io").write_text(
+        "some avg10=0.25 avg60=0.00 avg300=0.00 total=7\nfull avg10=0.10 avg60=0 avg300=0 total=1\n"
+    )
+    (tmp_path / "memory").mkdir()  # stands for a file that cannot be read (PSI off: EOPNOTSUPP)
+    source = PressureSource(tmp_path)
+    values = source.sample()
+    assert values == {"pressure.cpu.some": 12.5, "pressure.io.some": 0.25}
+    _assert_declared(source, values)
+    (tmp_path / "cpu").write_text("some avg10=40.00 avg60=3.00 avg300=1.00 total=200\n")
+    assert source.sample()["pressure.cpu.some"] == 40.0  # read again each sample
+    assert PressureSource(tmp_path / "absent").sample() == {}  # no /proc/pressure: no columns, never zeros

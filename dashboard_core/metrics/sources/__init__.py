@@ -13,6 +13,7 @@ from dashboard_core.metrics.sources.cpu import CpuSource
 from dashboard_core.metrics.sources.disk import DiskIOSource, DiskUsageSource
 from dashboard_core.metrics.sources.memory import MemorySource
 from dashboard_core.metrics.sources.network import NetworkSource
+from dashboard_core.metrics.sources.pressure import PressureSource
 from dashboard_core.metrics.sources.system import LoadSource, ProcessCountSource
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "LoadSource",
     "MemorySource",
     "NetworkSource",
+    "PressureSource",
     "ProcessCountSource",
 ]
 
@@ -37,6 +39,7 @@ def build_sources(config: Config) -> tuple[list[MetricSource], WatchedProcessesS
         NetworkSource(),
         LoadSource(),
         ProcessCountSource(),
+        PressureSource(),
     ]
     watched = WatchedProcessesSource([WatchRule.of(w) for w in config.watch]) if config.watch else None
     if watched is not None:
