@@ -47,6 +47,7 @@ _STEP_COLOURS: dict[str, str] = {
     StepStatus.STOPPED: GREY,
     StepStatus.INTERRUPTED: GREY,
 }
+_COUNTS = ("passed", "failed", "errors", "skipped")
 # A run overlaps [start, end] if it began by the end and ended after the start (or goes on).
 _ENDS_AFTER = "(ended_at >= :start OR ended_at IS NULL)"
 # Nothing goes on in a window that begins after the time of the read.
@@ -66,7 +67,7 @@ def test_run_marks(store: Store, start: float, end: float, now: float, resolutio
 
 def _test_run(row: sqlite3.Row) -> Mark:
     status = row["st"]
-    counts = f"{row['passed']} passed, {row['failed']} failed, {row['errors']} errors, {row['skipped']} skipped"
+    counts = ", ".join(f"{row[what]} {what}" for what in _COUNTS if row[what])  # "120 passed": no zeros to read
     return Mark(
         kind=MarkKind.TEST_RUN,
         key=row["k"],
