@@ -25,18 +25,22 @@ from dashboard_core.units import format_duration
 
 def alert_marks(store: Store, start: float, end: float, now: float, resolution_s: float | None = None) -> list[Mark]:
     """Each firing of a rule, from when its condition began to hold (pending) to when
-    it resolved, or to now while it fires; coloured by the rule's severity."""
+    it resolved, or to now while it fires; coloured by the rule's severity. A time a
+    rule was pending and did not fire is a grey span of state ``pending``."""
     base = (
         "SELECT 'alert:' || id AS k, began_at AS b, COALESCE(ended_at, :now) AS f,"
-        f" CASE WHEN ended_at IS NULL THEN '{AlertState.FIRING.value}' ELSE '{AlertState.RESOLVED.value}' END AS st,"
+        f" CASE WHEN fired_at IS NULL AND ended_at IS NOT NULL THEN '{AlertState.PENDING.value}'"
+        f" WHEN ended_at IS NULL THEN '{AlertState.FIRING.value}' ELSE '{AlertState.RESOLVED.value}' END AS st,"
         " rule AS src, ended_at IS NULL AS ongoing, id, severity, fired_at, message FROM alerts"
         " WHERE (ended_at >= :start OR ended_at IS NULL) AND began_at <= :end AND (ended_at IS NOT NULL OR :now >= :start)"
     )
     params = {"start": start, "end": end, "now": now}
-    return read_marks(store, MarkKind.ALERT, base, params, _alert, _severity_colour, resolution_s)
+    return read_marks(store, MarkKind.ALERT, base, params, _alert, _alert_colour, resolution_s)
 
 
-def _severity_colour(row: sqlite3.Row) -> str:
+def _alert_colour(row: sqlite3.Row) -> str:
+    if row["st"] == AlertState.PENDING.value:
+        return GREY  # it held, not long enough to fire
     return SEVERITY_COLOURS.get(Severity(row["severity"]), WARN)
 
 
@@ -44,11 +48,14 @@ def _alert(row: sqlite3.Row) -> Mark:
     severity = Severity(row["severity"])
     ongoing = bool(row["ongoing"])
     began, stopped = row["b"], row["f"]
-    fired = row["fired_at"] if row["fired_at"] is not None else began
-    phases = [f"pending {format_duration(fired - began)}"] if fired > began else []
-    phases.append(f"firing {format_duration(stopped - fired)}" + (" so far" if ongoing else ""))
-    if not ongoing:
-        phases.append("resolved")
+    if row["st"] == AlertState.PENDING.value:
+        phases = [f"pending {format_duration(stopped - began)}, did not fire"]
+    else:
+        fired = row["fired_at"] if row["fired_at"] is not None else began
+        phases = [f"pending {format_duration(fired - began)}"] if fired > began else []
+        phases.append(f"firing {format_duration(stopped - fired)}" + (" so far" if ongoing else ""))
+        if not ongoing:
+            phases.append("resolved")
     return Mark(
         kind=MarkKind.ALERT,
         key=row["k"],
@@ -56,7 +63,7 @@ def _alert(row: sqlite3.Row) -> Mark:
         end=utc(stopped),
         ongoing=ongoing,
         state=row["st"],
-        colour=SEVERITY_COLOURS.get(severity, WARN),
+        colour=_alert_colour(row),
         label=f"Alert {row['src']} ({severity.value}): {', then '.join(phases)}",
         detail=row["message"],
         source=row["src"],
