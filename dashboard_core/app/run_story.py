@@ -5,6 +5,7 @@ history, at the resolution that covers it), with a one-sentence summary."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -12,6 +13,7 @@ from typing import Literal
 import numpy as np
 import psutil
 
+from dashboard_core.metrics.downsample import Reducer, bucket_reduce
 from dashboard_core.metrics.frame import Rows
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import RunInfo, WorkflowRunInfo
@@ -177,20 +179,20 @@ def summary(story: RunResources) -> str:
 
 def host_points(rows: Rows, limit: int = MAX_POINTS) -> list[HostPoint]:
     """The host's CPU and memory columns of a history read, NaN as null; a long read
-    in at most ``limit`` buckets (each its start, the mean CPU and the highest memory)."""
-    where = {field: rows.columns.index(column) for column, field in HOST_COLUMNS.items() if column in rows.columns}
-    size = max(1, -(-len(rows) // limit))
+    in at most ``limit`` buckets of one size (each its start, the mean CPU and the highest memory)."""
+    fields = [(field, rows.columns.index(column)) for column, field in HOST_COLUMNS.items() if column in rows.columns]
+    matrix = rows.values[:, [j for _f, j in fields]].T if fields else np.empty((0, len(rows)))
+    reducers: list[Reducer] = ["mean" if field == "cpu_percent" else "max" for field, _j in fields]
+    starts, reduced = bucket_reduce(matrix, reducers, limit, same_size=True)
     points = []
-    for i in range(0, len(rows), size):
-        values = {}
-        for field, j in where.items():
-            bucket = rows.values[i : i + size, j]
-            bucket = bucket[~np.isnan(bucket)]
-            values[field] = (
-                None if not len(bucket) else float(bucket.mean() if field == "cpu_percent" else bucket.max())
-            )
+    for b, i in enumerate(starts.tolist()):
+        values = {field: _or_none(reduced[k, b]) for k, (field, _j) in enumerate(fields)}
         points.append(HostPoint(at=datetime.fromtimestamp(int(rows.ts_ns[i]) / 1e9, UTC), **values))
     return points
+
+
+def _or_none(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
 
 
 def _nothing_sampled(running: bool, seconds: float, interval: float) -> str:
