@@ -215,3 +215,30 @@ def test_steps_shorter_than_the_sampling_interval_each_have_a_sample(
     wait_until(lambda: not rt.run_trees.sampler.pending("workflow", run_id), TIMEOUT, "the run's samples written")
     samples = {t["step"]: len(t["samples"]) for t in resources(client, path)["trees"]}
     assert all(samples.get(f"short{i}", 0) >= 1 for i in (1, 2, 3)), samples
+
+
+def test_a_finished_runs_story_is_built_once_a_running_ones_each_time(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages redraw a run's view every second: a finished run's story cannot change
+    (samples written, the host's span after it over), so it is built once."""
+    from dashboard_core.app.run_story import test_run_story
+
+    reads: list[object] = []
+    real = rt.read_history
+    monkeypatch.setattr(rt, "read_history", lambda window: reads.append(window) or real(window))
+    now = datetime.now(UTC)
+    done = rt.tests.history.insert("hungry", Trigger.API, now - timedelta(minutes=10), ["pytest"])
+    rt.tests.history.update(
+        done, status=RunStatus.PASSED, started_at=now - timedelta(minutes=10), ended_at=now - timedelta(minutes=9)
+    )
+    first = test_run_story(rt, done)
+    assert test_run_story(rt, done) is first and len(reads) == 1
+
+    just = rt.tests.history.insert("hungry", Trigger.API, now - timedelta(minutes=1), ["pytest"])
+    rt.tests.history.update(just, status=RunStatus.PASSED, started_at=now - timedelta(minutes=1), ended_at=now)
+    going = rt.tests.history.insert("hungry", Trigger.API, now - timedelta(minutes=1), ["pytest"])
+    rt.tests.history.update(going, status=RunStatus.RUNNING, started_at=now - timedelta(minutes=1))
+    for run_id in (just, going):  # the host's span after it not over yet; still running
+        assert test_run_story(rt, run_id) is not test_run_story(rt, run_id)
+    assert len(reads) == 5
