@@ -24,28 +24,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard_core.config import Config, WatchConfig, load_config  # noqa: E402
+from dashboard_core.config.metrics import StorageConfig  # noqa: E402
 from dashboard_core.runtime import Runtime  # noqa: E402
 
 
-def build(mode: str, watch_name: str) -> Runtime:
+def build(mode: str, watch_name: str, data_dir: Path) -> Runtime:
+    """The Runtime to measure, its store in ``data_dir`` (each child its own: never the repository's ./data)."""
+    storage = StorageConfig(data_dir=data_dir)
     if mode == "host":
-        rt = Runtime(Config())
+        rt = Runtime(Config(storage=storage))
         rt.sampler.process_interval = math.inf  # one scan at start (warm-up), none after
         return rt
     base = load_config(ROOT / "dashboard.toml")
     watch = [*base.watch, WatchConfig(label=f"by name: {watch_name}", match="name", pattern=watch_name)]
-    return Runtime(Config(sampler=base.sampler, watch=watch))
+    return Runtime(Config(sampler=base.sampler, watch=watch, storage=storage))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["host", "full"], required=True)
     parser.add_argument("--watch-name", default="python")
+    parser.add_argument("--data-dir", type=Path, required=True, help="the Runtime's own store (a fresh dir)")
     args = parser.parse_args()
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    rt = build(args.mode, args.watch_name)
+    rt = build(args.mode, args.watch_name, args.data_dir)
     rt.start()
     print("ready", flush=True)
     stop.wait()

@@ -67,7 +67,7 @@ def main() -> int:
             charts_gz, charts_raw = measure(client, "/ui/charts?window=24h&tz=Europe/Berlin")
             marks_url = "/timeline/marks?window=24h&width=1000"
             marks_gz, marks_raw = measure(client, marks_url)
-            count = len(client.get(marks_url).json()["marks"])
+            count = sum(len(marks) for marks in client.get(marks_url).json()["marks"].values())  # by kind
         rt.store.close()
     share_gz, share_raw = marks_gz / charts_gz, marks_raw / charts_raw
     print(

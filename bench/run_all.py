@@ -50,6 +50,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "server_rss": (["--minutes", "10"], ["--minutes", "3"]),
     "load": ([], ["--short"]),
     "browser_cost": ([], ["--seconds", "20", "--repeat", "2", "--history-minutes", "0"]),
+    "annotation_latency": ([], ["--trials", "5"]),
 }
 VERDICT_WORDS = ("PASS", "FAIL", "SKIPPED")
 

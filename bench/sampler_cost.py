@@ -144,9 +144,27 @@ def install_glances(venv: Path) -> tuple[Path | None, str]:
 
 
 # -- running the children -------------------------------------------------------
+def our_children(work: Path, watch_name: str) -> list[Child]:
+    """(a), (b) and (c). Each Runtime has a data dir of its own under ``work``: two
+    Runtimes starting at once on one fresh store raced to create it (and both wrote
+    to the repository's ./data)."""
+    runner = [PY, str(BENCH / "_sampler_runner.py")]
+    return [
+        Child("(a) ours, host metrics only", [*runner, "--mode", "host", "--data-dir", str(work / "data-a")], work),
+        Child(
+            "(b) ours, full (watch + top-N scan every 5 s)",
+            [*runner, "--mode", "full", "--watch-name", watch_name, "--data-dir", str(work / "data-b")],
+            work,
+        ),
+        Child("(c) minimal psutil loop", [PY, str(BENCH / "_psutil_loop.py")], work),
+    ]
+
+
 def start(child: Child) -> None:
     with child.out.open("wb") as out:
-        child.proc = subprocess.Popen(child.cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
+        child.proc = subprocess.Popen(
+            child.cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT
+        )
 
 
 def wait_ready(child: Child, timeout: float = 60.0) -> None:
@@ -229,16 +247,22 @@ def print_results(children: list[Child], glances_skip: str | None, seconds: floa
         r = by[key].report
         if r:
             per_scan = f"{r['cpu_ms_per_scan']:.1f}" if r.get("cpu_ms_per_scan") is not None else "-"
-            print(f"{key} self-reported (sampler status, recent samples): {r['samples']} samples at {r['cpu_ms_per_sample']:.2f} ms CPU each, "
-                  f"{r['scans']} scans at {per_scan} ms, {r['columns']} columns, watched pids {r['watched_pids']}")
+            print(
+                f"{key} self-reported (sampler status, recent samples): {r['samples']} samples at {r['cpu_ms_per_sample']:.2f} ms CPU each, "
+                f"{r['scans']} scans at {per_scan} ms, {r['columns']} columns, watched pids {r['watched_pids']}"
+            )
     if glances_skip:
         print(f"(d) Glances SKIPPED: {glances_skip}")
     ticks = min(round((c.cpu1 - c.cpu0) * 100) for c in children)
     if ticks < 50:
-        print(f"note: the lightest child used only {ticks} clock ticks (10 ms) in the span, so its psutil figure is "
-              f"only good to about ±{min(100, round(2 / max(ticks, 1) * 100))} % (a longer --seconds narrows it).")
-    print("schedstat counts live threads only, so it reads low for a process whose threads come and go (Glances);"
-          " the verdicts use psutil.")
+        print(
+            f"note: the lightest child used only {ticks} clock ticks (10 ms) in the span, so its psutil figure is "
+            f"only good to about ±{min(100, round(2 / max(ticks, 1) * 100))} % (a longer --seconds narrows it)."
+        )
+    print(
+        "schedstat counts live threads only, so it reads low for a process whose threads come and go (Glances);"
+        " the verdicts use psutil."
+    )
 
     a, b, c = by["(a)"].percent, by["(b)"].percent, by["(c)"].percent
     sa, sb, sc = by["(a)"].sched_percent, by["(b)"].sched_percent, by["(c)"].sched_percent
@@ -248,7 +272,9 @@ def print_results(children: list[Child], glances_skip: str | None, seconds: floa
             f"(a) host only {a:.3f} % = {a / c:.2f}x the minimal loop ({c:.3f} %), target < {HOST_FACTOR_TARGET}x "
             f"[schedstat: {sa / sc:.2f}x]",
         ),
-        verdict(b < FULL_PERCENT_TARGET, f"(b) full {b:.3f} % of one core < {FULL_PERCENT_TARGET} % [schedstat: {sb:.3f} %]"),
+        verdict(
+            b < FULL_PERCENT_TARGET, f"(b) full {b:.3f} % of one core < {FULL_PERCENT_TARGET} % [schedstat: {sb:.3f} %]"
+        ),
     ]
     if "(d)" in by:
         d, sd = by["(d)"].percent, by["(d)"].sched_percent
@@ -270,7 +296,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="measured span, after the warm-up")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds after start-up before measuring")
     parser.add_argument("--sequential", action="store_true", help="run the four children one after another")
-    parser.add_argument("--glances-venv", type=Path, default=None, help="reuse a venv that has Glances (skip the install)")
+    parser.add_argument(
+        "--glances-venv", type=Path, default=None, help="reuse a venv that has Glances (skip the install)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-sampler-") as tmp:
@@ -283,17 +311,16 @@ def main() -> int:
             print(f"Installing {GLANCES_SPEC} into a throwaway venv ...", flush=True)
             glances, info = install_glances(work / "glances-venv")
         watch_name = psutil.Process().name()
-        children = [
-            Child("(a) ours, host metrics only", [PY, str(BENCH / "_sampler_runner.py"), "--mode", "host"], work),
-            Child("(b) ours, full (watch + top-N scan every 5 s)", [PY, str(BENCH / "_sampler_runner.py"), "--mode", "full", "--watch-name", watch_name], work),
-            Child("(c) minimal psutil loop", [PY, str(BENCH / "_psutil_loop.py")], work),
-        ]
+        children = our_children(work, watch_name)
         if glances is not None:
             cmd = [str(glances), "--stdout", "cpu.total,mem.percent", "-t", "1", "--disable-check-update"]
             children.append(Child(f"(d) Glances {info}", cmd, work))
         print(machine_note())
-        print(f"psutil {psutil.__version__}; {'sequential' if args.sequential else 'concurrent'} run, "
-              f"{args.warmup:g} s warm-up + {args.seconds:g} s measured; (b) watches by name {watch_name!r}\n", flush=True)
+        print(
+            f"psutil {psutil.__version__}; {'sequential' if args.sequential else 'concurrent'} run, "
+            f"{args.warmup:g} s warm-up + {args.seconds:g} s measured; (b) watches by name {watch_name!r}\n",
+            flush=True,
+        )
         try:
             if args.sequential:
                 for c in children:

@@ -5,7 +5,10 @@ store with their run.
 
 What runs is read from the suite manager's and the workflow supervisor's boards
 (memory, under their guards, no store read). The sampler's thread sleeps while
-nothing runs; the event log wakes it when a test run or a workflow run starts.
+nothing runs; the event log wakes it when a test run or a workflow run starts,
+and the suite manager and the workflow supervisor when a run's or a step's
+process starts: it then reads at once, so a step shorter than its interval has
+a sample too.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class RunTrees:
     def start(self) -> None:
         self._unsubscribe = self.events.subscribe(self._heard)
         self.tests.listeners.append(self._run_told)  # told even when the event cannot be stored
+        self.workflows.step_listeners.append(self._step_told)  # a step's process started: read it now
         self.sampler.start()
 
     def stop(self) -> None:
@@ -48,9 +52,14 @@ class RunTrees:
             self._unsubscribe = None
         if self._run_told in self.tests.listeners:
             self.tests.listeners.remove(self._run_told)
+        if self._step_told in self.workflows.step_listeners:
+            self.workflows.step_listeners.remove(self._step_told)
         self.sampler.stop()
 
     def _run_told(self, _run: RunInfo) -> None:
+        self.sampler.wake()
+
+    def _step_told(self, _run_id: int, _step: str) -> None:
         self.sampler.wake()
 
     def _heard(self, event: Event) -> None:

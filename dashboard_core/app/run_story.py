@@ -1,10 +1,19 @@
 """A run's resource story, as the API and the pages show it: the run's own process
 trees over time (:class:`~dashboard_core.run_trees.RunTrees`) and the host's CPU
 and memory over the same span, padded a little each side (read from the metric
-history, at the resolution that covers it), with a one-sentence summary."""
+history, at the resolution that covers it), with a one-sentence summary.
+
+A finished run's story cannot change once its samples are written and the padding
+after its end has passed, so it is kept (a few per Runtime): the Workflows and
+Tests pages redraw their run view every second, and rebuilt it each time.
+"""
 
 from __future__ import annotations
 
+import math
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -12,6 +21,7 @@ from typing import Literal
 import numpy as np
 import psutil
 
+from dashboard_core.metrics.downsample import Reducer, bucket_reduce
 from dashboard_core.metrics.frame import Rows
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import RunInfo, WorkflowRunInfo
@@ -23,6 +33,7 @@ from dashboard_core.units import format_bytes, format_seconds
 PAD_SHARE = 0.05  # of the run's span, each side
 PAD_MIN_SECONDS, PAD_MAX_SECONDS = 5.0, 60.0
 MAX_POINTS = 1500  # per series in the API and on the chart: a day's run at 2 s is thinned to 1-minute buckets
+KEPT_STORIES = 8  # finished runs' stories kept per Runtime, the newest read last
 HOST_COLUMNS = {"cpu.total": "cpu_percent", "memory.percent": "memory_percent", "memory.used": "memory_used_bytes"}
 
 
@@ -73,6 +84,8 @@ def _story(
             else "This run never started: it had no process to sample."
         )
         return story
+    if not running and end is not None and (kept := _kept(rt, kind, run_id)) is not None:
+        return kept
     story.end = end = end or datetime.now(UTC)
     series = rt.run_trees.series(kind, run_id)
     rank = {step: i for i, step in enumerate(order)}
@@ -86,7 +99,30 @@ def _story(
         story.summary = summary(story)
     else:
         story.note = _nothing_sampled(running, (end - start).total_seconds(), interval)
+    if not running and datetime.now(UTC) > end + edge and not rt.run_trees.sampler.pending(kind, run_id):
+        _keep(rt, kind, run_id, story)  # final: its samples are stored and its host span is over
     return story
+
+
+_stories: weakref.WeakKeyDictionary[Runtime, OrderedDict[tuple[str, int], RunResources]] = weakref.WeakKeyDictionary()
+_stories_lock = threading.Lock()
+
+
+def _kept(rt: Runtime, kind: str, run_id: int) -> RunResources | None:
+    with _stories_lock:
+        kept = _stories.get(rt)
+        story = kept.get((kind, run_id)) if kept is not None else None
+        if story is not None and kept is not None:
+            kept.move_to_end((kind, run_id))
+        return story
+
+
+def _keep(rt: Runtime, kind: str, run_id: int, story: RunResources) -> None:
+    with _stories_lock:
+        kept = _stories.setdefault(rt, OrderedDict())
+        kept[(kind, run_id)] = story
+        while len(kept) > KEPT_STORIES:
+            kept.popitem(last=False)
 
 
 def tree_series(step: str | None, samples: list[ResourceSample]) -> TreeSeries:
@@ -177,20 +213,20 @@ def summary(story: RunResources) -> str:
 
 def host_points(rows: Rows, limit: int = MAX_POINTS) -> list[HostPoint]:
     """The host's CPU and memory columns of a history read, NaN as null; a long read
-    in at most ``limit`` buckets (each its start, the mean CPU and the highest memory)."""
-    where = {field: rows.columns.index(column) for column, field in HOST_COLUMNS.items() if column in rows.columns}
-    size = max(1, -(-len(rows) // limit))
+    in at most ``limit`` buckets of one size (each its start, the mean CPU and the highest memory)."""
+    fields = [(field, rows.columns.index(column)) for column, field in HOST_COLUMNS.items() if column in rows.columns]
+    matrix = rows.values[:, [j for _f, j in fields]].T if fields else np.empty((0, len(rows)))
+    reducers: list[Reducer] = ["mean" if field == "cpu_percent" else "max" for field, _j in fields]
+    starts, reduced = bucket_reduce(matrix, reducers, limit, same_size=True)
     points = []
-    for i in range(0, len(rows), size):
-        values = {}
-        for field, j in where.items():
-            bucket = rows.values[i : i + size, j]
-            bucket = bucket[~np.isnan(bucket)]
-            values[field] = (
-                None if not len(bucket) else float(bucket.mean() if field == "cpu_percent" else bucket.max())
-            )
+    for b, i in enumerate(starts.tolist()):
+        values = {field: _or_none(reduced[k, b]) for k, (field, _j) in enumerate(fields)}
         points.append(HostPoint(at=datetime.fromtimestamp(int(rows.ts_ns[i]) / 1e9, UTC), **values))
     return points
+
+
+def _or_none(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
 
 
 def _nothing_sampled(running: bool, seconds: float, interval: float) -> str:

@@ -69,7 +69,9 @@ class _Agent:
 
 
 class AgentRegistry:
-    def __init__(self, config: Config, store: Store, events: EventLog, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, config: Config, store: Store, events: EventLog, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.ttl = config.agents.ttl_seconds
         self.forget_after = config.agents.forget_after_hours * 3600
         self.store = store

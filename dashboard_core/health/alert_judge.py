@@ -145,11 +145,11 @@ class RuleJudge:
         for i, t_ns in enumerate(times.tolist()):
             t = t_ns / NS
             if track.last_ns is not None and t_ns - track.last_ns > gap_ns:
-                self._break(track)
+                self._break(rule, track)
             track.last_ns = t_ns
             value = float(worst[i])
             if math.isnan(value):
-                self._break(track)
+                self._break(rule, track)
                 continue
             track.last_valid_ns = t_ns
             track.value, track.column = value, columns[int(which[i])]
@@ -168,9 +168,12 @@ class RuleJudge:
                 self._clear(rule, track, t)
         track.message = self._metric_message(rule, track, now_ns)
 
-    def _break(self, track: RuleTrack) -> None:
-        """A gap or an empty reading: a pending rule's count starts again."""
+    def _break(self, rule: CompiledRule, track: RuleTrack) -> None:
+        """A gap or an empty reading: a pending rule's count starts again (what it held
+        so far, up to its last reading, is kept as a pending time)."""
         if track.state is AlertState.PENDING:
+            if track.began is not None and track.last_valid_ns is not None:
+                self.history.pending_ended(rule, track, max(track.began, track.last_valid_ns / NS))
             track.began = None
             track.reset_stats()
 
@@ -215,6 +218,7 @@ class RuleJudge:
     def _clear(self, rule: CompiledRule, track: RuleTrack, at: float) -> None:
         """The condition does not hold at ``at``."""
         if track.state is AlertState.PENDING:
+            self.history.pending_ended(rule, track, at)  # it held, not long enough: the time axis shows it
             self._move(track, AlertState.OK, at)
             track.began = None
         elif track.state is AlertState.FIRING:

@@ -20,7 +20,9 @@ its time with it: the total never goes back (decreases are not counted).
 
 Its own thread, which sleeps without a timeout while nothing runs: an idle
 dashboard pays nothing (``bench/sampler_cost.py`` measures a whole idle
-Runtime). It is woken (:meth:`TreeSampler.wake`) when a run starts.
+Runtime). It is woken (:meth:`TreeSampler.wake`) when a run or a step starts,
+and reads at once even between two readings: nothing else would sample a step
+that starts and ends inside one interval.
 """
 
 from __future__ import annotations
@@ -141,7 +143,8 @@ class TreeSampler:
         self.flush()
 
     def wake(self) -> None:
-        """A run started: look now (the thread may be sleeping without a timeout)."""
+        """A run or a step started: look now (the thread may be asleep without a timeout,
+        or between two readings)."""
         self._wake.set()
 
     def pending(self, kind: str, run_id: int) -> dict[RunKey, list[ResourceSample]]:
@@ -161,8 +164,8 @@ class TreeSampler:
                 busy = True
             else:
                 recovered(log, "run-trees", "Sampling the runs' process trees works again")
-            if busy:
-                self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+            if busy:  # the next reading when due, or at once if woken: a step may have started
+                self._wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
             else:
                 self._wake.wait()  # nothing runs: no timeout, no cost until a run starts
 

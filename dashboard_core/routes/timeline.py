@@ -14,7 +14,8 @@ from dashboard_core.models import ErrorResponse
 from dashboard_core.routes.common import ERRORS, QueryWindow, RuntimeDep, Viewer, download
 from dashboard_core.routes.metrics import history_csv_frame
 from dashboard_core.routes.tags import Tag
-from dashboard_core.timeline.marks import MarkKind, MarkPage, marks_between
+from dashboard_core.timeline.mark_json import CompactMarkPage, compact_json
+from dashboard_core.timeline.marks import MarkKind, marks_between
 from dashboard_core.timeline.story import WindowStory, read_story, window_story
 
 router = APIRouter(tags=[Tag.EVENTS])
@@ -22,9 +23,12 @@ router = APIRouter(tags=[Tag.EVENTS])
 
 @router.get(
     "/timeline/marks",
-    response_model=MarkPage,
+    response_model=CompactMarkPage,
     responses=ERRORS,
-    summary="What happened in a window (runs, restarts, alerts, state changes, annotations), oldest first",
+    summary="What happened in a window (runs, restarts, alerts, state changes, annotations), by kind, oldest first",
+    description="Compact, for every chart to fetch: the marks grouped by kind, times in epoch milliseconds, "
+    "and a field left out when it has its default (a point has no `end`; `ongoing`, `detail` and `href` only "
+    "when they say something).",
 )
 def marks(
     rt: RuntimeDep,
@@ -40,9 +44,10 @@ def marks(
             "narrower than a pixel, come as one mark that says how many (all marks one by one when left out)",
         ),
     ] = None,
-) -> MarkPage:
+) -> Response:
     resolution = window.seconds / width if width else None
-    return marks_between(rt.store, window.start, window.end, kind, datetime.now(UTC), resolution_s=resolution)
+    page = marks_between(rt.store, window.start, window.end, kind, datetime.now(UTC), resolution_s=resolution)
+    return Response(compact_json(page), media_type="application/json")
 
 
 @router.get(

@@ -22,6 +22,7 @@ from dashboard_core.models import EventKind
 from dashboard_core.models.annotations import Annotation, AnnotationPatch, AnnotationRequest
 from dashboard_core.store import Store, StoreError
 from dashboard_core.timeline.mark_model import NOTE, Mark, MarkKind, utc
+from dashboard_core.timeline.mark_sql import read_marks
 
 log = logging.getLogger(__name__)
 
@@ -118,38 +119,38 @@ class Annotations:
             log.warning("Cannot record the event %r: %s", message, exc)
 
 
-def annotation_marks(store: Store, start: float, end: float, now: float) -> list[Mark]:
+def annotation_marks(
+    store: Store, start: float, end: float, now: float, resolution_s: float | None = None
+) -> list[Mark]:
     """Annotations as marks: a point without an end, else a span; they lead to the
     Events page's annotations over their time."""
-    rows = store.all(
-        "SELECT id, start_at, end_at, text, author,"
-        " (SELECT group_concat(value, ', ') FROM json_each(tags)) AS tag_list"  # in SQL: no JSON parsed in Python
-        f" FROM annotations WHERE {_OVERLAPS} ORDER BY start_at, id LIMIT :limit",
-        {"start": start, "end": end, "limit": 10 * MAX_LIST},
+    base = (
+        "SELECT 'annotation:' || id AS k, start_at AS b, COALESCE(end_at, start_at) AS f,"
+        " CASE WHEN end_at IS NULL THEN 'point' ELSE 'span' END AS st, author AS src, 0 AS ongoing,"
+        " id, end_at, text, (SELECT group_concat(value, ', ') FROM json_each(tags)) AS tag_list"  # no JSON parsed in Python
+        f" FROM annotations WHERE {_OVERLAPS} ORDER BY start_at, id LIMIT :limit"
     )
-    marks = []
-    for row in rows:
-        start_at, end_at = row["start_at"], row["end_at"]
-        began = utc(start_at)
-        ended = utc(end_at) if end_at is not None else None
-        tags = row["tag_list"] or ""
-        text = row["text"]
-        marks.append(
-            Mark(
-                kind=MarkKind.ANNOTATION,
-                key=f"annotation:{row['id']}",
-                start=began,
-                end=ended,
-                ongoing=False,
-                state="span" if ended is not None else "point",
-                colour=NOTE,
-                label=text.splitlines()[0] if text else f"Annotation {row['id']}",
-                detail=(f"tags: {tags}; " if tags else "") + f"by {row['author']}",
-                source=row["author"],
-                href=annotations_href(start_at, end_at if end_at is not None else start_at),
-            )
-        )
-    return marks
+    params = {"start": start, "end": end, "limit": 10 * MAX_LIST}
+    return read_marks(store, MarkKind.ANNOTATION, base, params, _annotation_mark, lambda _row: NOTE, resolution_s)
+
+
+def _annotation_mark(row: sqlite3.Row) -> Mark:
+    start_at, end_at = row["b"], row["end_at"]
+    tags = row["tag_list"] or ""
+    text = row["text"]
+    return Mark(
+        kind=MarkKind.ANNOTATION,
+        key=row["k"],
+        start=utc(start_at),
+        end=utc(end_at) if end_at is not None else None,
+        ongoing=False,
+        state=row["st"],
+        colour=NOTE,
+        label=text.splitlines()[0] if text else f"Annotation {row['id']}",
+        detail=(f"tags: {tags}; " if tags else "") + f"by {row['src']}",
+        source=row["src"],
+        href=annotations_href(start_at, row["f"]),
+    )
 
 
 def _epoch(at: datetime | None) -> float | None:

@@ -12,9 +12,9 @@ shows or hides them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -72,9 +72,15 @@ class MarkPage(BaseModel):
     marks: list[Mark] = Field(description="Oldest first.")
 
 
-# A reader: the marks of one kind that overlap [start, end] (epoch seconds), with the
-# time of the read (the end of what is still going on). One indexed query each.
-Reader = Callable[[Store, float, float, float], list[Mark]]
+class Reader(Protocol):
+    """The marks of one kind that overlap [start, end] (epoch seconds), with the time of
+    the read (the end of what is still going on); one indexed query each. With
+    ``resolution_s`` (a chart's seconds a pixel), neighbours too narrow to see come
+    merged (:mod:`~dashboard_core.timeline.mark_groups`' rule)."""
+
+    def __call__(
+        self, store: Store, start: float, end: float, now: float, resolution_s: float | None = None
+    ) -> list[Mark]: ...
 
 
 def utc(epoch: float) -> datetime:

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from dashboard_core.store import Store
 from dashboard_core.timeline.annotations import annotation_marks
-from dashboard_core.timeline.mark_groups import merge_narrow
 from dashboard_core.timeline.mark_model import (
     BAD,
     BUSY,
@@ -71,13 +70,12 @@ def marks_between(
 ) -> MarkPage:
     """The marks of ``kinds`` (all for None) that overlap [start, end], oldest first;
     with ``resolution_s`` (a chart's seconds per pixel), neighbours too narrow to see
-    merged (:func:`~dashboard_core.timeline.mark_groups.merge_narrow`)."""
+    merged (:func:`~dashboard_core.timeline.mark_groups.merge_narrow`'s rule, in each
+    reader's SQL: :mod:`~dashboard_core.timeline.mark_sql`), so few rows come back."""
     wanted = list(READERS) if kinds is None else [k for k in dict.fromkeys(kinds) if k in READERS]
     now_s = (now or datetime.now(UTC)).timestamp()
     marks: list[Mark] = []
     for kind in wanted:
-        marks.extend(READERS[kind](store, start.timestamp(), end.timestamp(), now_s))
+        marks.extend(READERS[kind](store, start.timestamp(), end.timestamp(), now_s, resolution_s))
     marks.sort(key=lambda m: (m.start, m.key))
-    if resolution_s is not None:
-        marks = merge_narrow(marks, resolution_s)
     return MarkPage(start=start, end=end, kinds=wanted, marks=marks)

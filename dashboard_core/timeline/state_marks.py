@@ -10,52 +10,65 @@ events' (kind, at) index, never the whole log.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from dashboard_core.app.links import agent_link, component_history, named_href, rule_link
 from dashboard_core.models import AgentState, AlertState, ComponentState, EventKind, Severity
 from dashboard_core.store import Store
-from dashboard_core.timeline.mark_model import BAD, GREY, SEVERITY_COLOURS, WARN, Mark, MarkKind, span_end, utc
+from dashboard_core.timeline.mark_groups import group_mark
+from dashboard_core.timeline.mark_model import BAD, GREY, SEVERITY_COLOURS, WARN, Mark, MarkKind, utc
+from dashboard_core.timeline.mark_sql import fold, read_marks
 from dashboard_core.units import format_duration
 
 
-def alert_marks(store: Store, start: float, end: float, now: float) -> list[Mark]:
+def alert_marks(store: Store, start: float, end: float, now: float, resolution_s: float | None = None) -> list[Mark]:
     """Each firing of a rule, from when its condition began to hold (pending) to when
-    it resolved, or to now while it fires; coloured by the rule's severity."""
-    rows = store.all(
-        "SELECT id, rule, severity, state, began_at, fired_at, ended_at, message FROM alerts"
-        " WHERE (ended_at >= :start OR ended_at IS NULL) AND began_at <= :end",
-        {"start": start, "end": end},
+    it resolved, or to now while it fires; coloured by the rule's severity. A time a
+    rule was pending and did not fire is a grey span of state ``pending``."""
+    base = (
+        "SELECT 'alert:' || id AS k, began_at AS b, COALESCE(ended_at, :now) AS f,"
+        f" CASE WHEN fired_at IS NULL AND ended_at IS NOT NULL THEN '{AlertState.PENDING.value}'"
+        f" WHEN ended_at IS NULL THEN '{AlertState.FIRING.value}' ELSE '{AlertState.RESOLVED.value}' END AS st,"
+        " rule AS src, ended_at IS NULL AS ongoing, id, severity, fired_at, message FROM alerts"
+        " WHERE (ended_at >= :start OR ended_at IS NULL) AND began_at <= :end AND (ended_at IS NOT NULL OR :now >= :start)"
     )
-    marks = []
-    for row in rows:
-        if row["ended_at"] is None and now < start:
-            continue
-        severity = Severity(row["severity"])
-        stop, ongoing = span_end(row["ended_at"], now)
-        state = AlertState.FIRING.value if ongoing else AlertState.RESOLVED.value
-        fired = row["fired_at"] if row["fired_at"] is not None else row["began_at"]
-        phases = [f"pending {format_duration(fired - row['began_at'])}"] if fired > row["began_at"] else []
-        phases.append(f"firing {format_duration(stop.timestamp() - fired)}" + (" so far" if ongoing else ""))
+    params = {"start": start, "end": end, "now": now}
+    return read_marks(store, MarkKind.ALERT, base, params, _alert, _alert_colour, resolution_s)
+
+
+def _alert_colour(row: sqlite3.Row) -> str:
+    if row["st"] == AlertState.PENDING.value:
+        return GREY  # it held, not long enough to fire
+    return SEVERITY_COLOURS.get(Severity(row["severity"]), WARN)
+
+
+def _alert(row: sqlite3.Row) -> Mark:
+    severity = Severity(row["severity"])
+    ongoing = bool(row["ongoing"])
+    began, stopped = row["b"], row["f"]
+    if row["st"] == AlertState.PENDING.value:
+        phases = [f"pending {format_duration(stopped - began)}, did not fire"]
+    else:
+        fired = row["fired_at"] if row["fired_at"] is not None else began
+        phases = [f"pending {format_duration(fired - began)}"] if fired > began else []
+        phases.append(f"firing {format_duration(stopped - fired)}" + (" so far" if ongoing else ""))
         if not ongoing:
             phases.append("resolved")
-        marks.append(
-            Mark(
-                kind=MarkKind.ALERT,
-                key=f"alert:{row['id']}",
-                start=utc(row["began_at"]),
-                end=stop,
-                ongoing=ongoing,
-                state=state,
-                colour=SEVERITY_COLOURS.get(severity, WARN),
-                label=f"Alert {row['rule']} ({severity.value}): {', then '.join(phases)}",
-                detail=row["message"],
-                source=row["rule"],
-                href=named_href(rule_link, row["rule"]),
-            )
-        )
-    return marks
+    return Mark(
+        kind=MarkKind.ALERT,
+        key=row["k"],
+        start=utc(began),
+        end=utc(stopped),
+        ongoing=ongoing,
+        state=row["st"],
+        colour=_alert_colour(row),
+        label=f"Alert {row['src']} ({severity.value}): {', then '.join(phases)}",
+        detail=row["message"],
+        source=row["src"],
+        href=named_href(rule_link, row["src"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,31 +151,53 @@ def _state_marks(
     make: Callable[[_Change], tuple[MarkKind, str, str, str]],
     start: float,
     now: float,
+    resolution_s: float | None,
 ) -> list[Mark]:
-    """Marks of the bad spans; ``make`` gives each one's kind, noun, colour and link."""
-    marks = []
+    """Marks of the bad spans; ``make`` gives each one's kind, noun, colour and link.
+    With ``resolution_s``, the spans are folded first (as rows: see
+    :func:`~dashboard_core.timeline.mark_sql.fold`) and only what is drawn is made."""
+    spans: list[_Span] = []
     for began, ended in _bad_spans(events, split, bad):
-        stop, ongoing = span_end(ended, now)
-        if stop.timestamp() < start or (ongoing and now < start):
+        stop, ongoing = (now, True) if ended is None else (ended, False)
+        if stop < start or (ongoing and now < start):
             continue
-        kind, noun, colour, href = make(began)
-        took = format_duration(stop.timestamp() - began.at) + (" so far" if ongoing else "")
-        marks.append(
-            Mark(
-                kind=kind,
-                key=f"{kind.value}:{began.event_id}",
-                start=utc(began.at),
-                end=stop,
-                ongoing=ongoing,
-                state=str(began.to),
-                colour=colour,
-                label=f"{noun} {began.subject} {began.to} for {took}",
-                detail=began.message,
-                source=began.subject,
-                href=href,
-            )
+        spans.append(
+            (f"{make(began)[0].value}:{began.event_id}", began.at, stop, str(began.to), began.subject, ongoing, began)
         )
+    if resolution_s is None:
+        return [_state_mark(span, make) for span in spans]
+    spans.sort(key=lambda span: (span[4], span[1], span[0]))
+    marks = []
+    for first, n, reach, ongoing in fold(spans, resolution_s):
+        if n == 1:
+            marks.append(_state_mark(first, make))
+        else:
+            kind, _noun, colour, _href = make(first[6])
+            marks.append(group_mark(kind, first[0], n, utc(first[1]), utc(reach), ongoing, first[3], colour, first[4]))
     return marks
+
+
+# A bad span as a row to fold: key, began, stopped, state, subject, ongoing, the change that began it.
+_Span = tuple[str, float, float, str, str, bool, _Change]
+
+
+def _state_mark(span: _Span, make: Callable[[_Change], tuple[MarkKind, str, str, str]]) -> Mark:
+    key, at, stopped, state, subject, ongoing, began = span
+    kind, noun, colour, href = make(began)
+    took = format_duration(stopped - at) + (" so far" if ongoing else "")
+    return Mark(
+        kind=kind,
+        key=key,
+        start=utc(at),
+        end=utc(stopped),
+        ongoing=ongoing,
+        state=state,
+        colour=colour,
+        label=f"{noun} {subject} {began.to} for {took}",
+        detail=began.message,
+        source=subject,
+        href=href,
+    )
 
 
 def _component(began: _Change) -> tuple[MarkKind, str, str, str]:
@@ -175,14 +210,16 @@ def _agent(began: _Change) -> tuple[MarkKind, str, str, str]:
     return MarkKind.AGENT, "Agent", colour, named_href(agent_link, began.subject)
 
 
-def component_marks(store: Store, start: float, end: float, now: float) -> list[Mark]:
+def component_marks(
+    store: Store, start: float, end: float, now: float, resolution_s: float | None = None
+) -> list[Mark]:
     """The times a component was degraded or down (a span per state), from its changes of state."""
     events = _state_events(store, EventKind.COMPONENT, start, end)
-    return _state_marks(events, _component_changes, _COMPONENT_BAD, _component, start, now)
+    return _state_marks(events, _component_changes, _COMPONENT_BAD, _component, start, now, resolution_s)
 
 
-def agent_marks(store: Store, start: float, end: float, now: float) -> list[Mark]:
+def agent_marks(store: Store, start: float, end: float, now: float, resolution_s: float | None = None) -> list[Mark]:
     """The times an agent was offline: from the event that said so to the one that said
     it was back (or that it was forgotten or removed), or to now."""
     events = _state_events(store, EventKind.AGENT, start, end)
-    return _state_marks(events, _agent_changes, _AGENT_BAD, _agent, start, now)
+    return _state_marks(events, _agent_changes, _AGENT_BAD, _agent, start, now, resolution_s)

@@ -67,6 +67,7 @@ class RunDriver:
         poll: float,
         stopping: threading.Event,
         halted: threading.Event,
+        step_started: list[Callable[[int, str], None]] | None = None,
     ) -> None:
         self.config = config
         self.history = history
@@ -78,6 +79,7 @@ class RunDriver:
         self.poll = poll
         self.stopping = stopping
         self.halted = halted
+        self.step_started = step_started if step_started is not None else []
 
     def drive(self, run: RunState) -> None:
         started = f"Run {run.id} of {run.workflow.name} started ({run.trigger})"
@@ -259,6 +261,11 @@ class RunDriver:
         if failure is None:
             pid = step.proc.pid if step.proc is not None else None
             log.info("Workflow run %s of %s: step %s started (pid %s)", run.id, run.workflow.name, step.name, pid)
+            for listener in self.step_started:  # e.g. the run-trees sampler: a first sample of a short step
+                try:
+                    listener(run.id, step.name)
+                except Exception:  # noqa: BLE001 - a listener's bug is never the step's
+                    log.exception("A step-start listener failed")
 
     # -- the end -------------------------------------------------------------------
     def finish(self, run: RunState, status: WorkflowStatus, message: str) -> None:

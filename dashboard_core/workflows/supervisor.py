@@ -108,6 +108,7 @@ class WorkflowSupervisor:
         self.guard = self.board.guard
         self._recording: set[str] = set()  # workflows whose new run is being recorded
         self._halted = threading.Event()  # drivers walk away, touching nothing (tests: a crash)
+        self.step_listeners: list[Callable[[int, str], None]] = []  # told (run id, step) when a step's process starts
         self.driver = RunDriver(
             config,
             self.history,
@@ -119,6 +120,7 @@ class WorkflowSupervisor:
             poll=poll,
             stopping=self.board.stopping,
             halted=self._halted,
+            step_started=self.step_listeners,
         )
 
     # -- lifecycle -----------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -97,7 +98,8 @@ def test_a_grafana_style_post_reaches_an_open_stream_and_the_marks(server: Serve
         marks = viewer.get(
             "/api/timeline/marks",
             params={"start": "2026-01-01T09:00:00Z", "end": "2026-01-01T11:00:00Z", "kind": "annotation"},
-        ).json()["marks"]
-    assert [(m["key"], m["start"], m["end"], m["label"]) for m in marks] == [
-        (f"annotation:{note_id}", "2026-01-01T10:00:00Z", None, "v1.2 out")
+        ).json()["marks"]["annotation"]  # compact: by kind, epoch ms, a point without an end
+    ten = int(datetime(2026, 1, 1, 10, tzinfo=UTC).timestamp() * 1000)
+    assert [(m["key"], m["start"], m.get("end"), m["label"]) for m in marks] == [
+        (f"annotation:{note_id}", ten, None, "v1.2 out")
     ], f"heard after {heard_after:.2f} s"

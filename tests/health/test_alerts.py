@@ -514,3 +514,33 @@ severity = "critical"
     assert alert.min is not None and alert.min >= 0 and alert.max is not None and alert.max <= 100
     assert report.rules[0].message.startswith("cpu.total is ")
     assert (tmp_path / "data" / "dashboard.sqlite3").exists()
+
+
+def test_a_rule_pending_that_never_fires_leaves_a_pending_mark(
+    engine_for: EngineFactory, inputs: Inputs, clock: Clock, store: Store
+) -> None:
+    """Pending, then not: no alert in the history, but a grey pending span on the time
+    axis; holding again on and off soon after stretches that one span."""
+    from dashboard_core.timeline.marks import GREY, MarkKind, marks_between
+
+    engine = engine_for(("cpu-high", "cpu.total > 90 for 5s", "critical"))
+    inputs.cpu(0, 50, 95, 96, 40)  # pending from t=1, not any more at t=3
+    assert evaluate(engine, clock, 3.5)["cpu-high"].state is AlertState.OK
+    assert engine.history() == []
+
+    [mark] = marks_between(store, at(0), at(10), [MarkKind.ALERT], at(10)).marks
+    assert (mark.state, mark.start, mark.end, mark.colour, mark.ongoing) == ("pending", at(1), at(3), GREY, False)
+    assert mark.label == "Alert cpu-high (critical): pending 2 s, did not fire", mark.label
+    assert mark.detail == "pending 2 s of 5 s; it did not fire"
+
+    inputs.cpu(4, 97, 30)  # again at t=4, within the rule's duration of the last: the same span, longer
+    evaluate(engine, clock, 5.5)
+    [mark] = marks_between(store, at(0), at(10), [MarkKind.ALERT], at(10)).marks
+    assert (mark.state, mark.start, mark.end) == ("pending", at(1), at(5))
+    assert store.one("SELECT COUNT(*) FROM alerts")[0] == 1
+
+    inputs.cpu(6, 91, 92, 93, 94, 95, 96)  # then it fires: a firing of its own, the pending span stays
+    assert evaluate(engine, clock, 11.5)["cpu-high"].state is AlertState.FIRING
+    marks = marks_between(store, at(0), at(20), [MarkKind.ALERT], at(20)).marks
+    assert [(m.state, m.start) for m in marks] == [("pending", at(1)), ("firing", at(6))]
+    assert [a.state for a in engine.history()] == [AlertState.FIRING]

@@ -53,3 +53,18 @@ def test_bucket_max_keeps_the_peak_of_each_bucket_and_nan_buckets() -> None:
     assert starts[0] == 0 and len(starts) == 100
     assert reduced[0].max() == 99.0
     assert np.isnan(reduced[1, :50]).all() and not np.isnan(reduced[1, 50:]).any()
+
+
+def test_bucket_reduce_takes_a_reducer_per_series_and_buckets_of_one_size() -> None:
+    """One helper for the heatmaps (highest) and a run's host story (mean CPU, highest memory)."""
+    from dashboard_core.metrics.downsample import bucket_reduce
+
+    cpu = np.array([10.0, 20.0, np.nan, np.nan, np.nan, 30.0, 50.0])
+    memory = np.array([1.0, 9.0, 2.0, np.nan, np.nan, np.nan, 4.0])
+    starts, reduced = bucket_reduce(np.vstack([cpu, memory]), ["mean", "max"], 3, same_size=True)
+    assert starts.tolist() == [0, 3, 6]  # buckets of 3: the fewest of one size that fit in 3
+    assert reduced[0, 0] == 15.0 and reduced[0, 1] == 30.0  # NaN left out of the mean
+    assert reduced[0, 2] == 50.0
+    assert reduced[1, 0] == 9.0 and np.isnan(reduced[1, 1]) and reduced[1, 2] == 4.0
+    spread, _ = bucket_reduce(np.vstack([cpu]), ["max"], 3)  # spread evenly: sizes 2, 2, 3
+    assert spread.tolist() == [0, 2, 4]

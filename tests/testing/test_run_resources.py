@@ -48,6 +48,8 @@ HUNGRY = textwrap.dedent(
     """
 )
 
+WAIT_FOR_GATE = "import pathlib, sys, time\nwhile not pathlib.Path(sys.argv[1]).exists():\n    time.sleep(0.02)"
+
 
 @pytest.fixture
 def gate(tmp_path: Path) -> Path:
@@ -82,7 +84,22 @@ name = "digest"
 argv = {q([PY, "-c", "pass"])}
 cwd = {q(str(tmp_path))}
 depends_on = ["eat"]
+
+[[workflows]]
+name = "blink"
+[[workflows.steps]]
+name = "wait"
+argv = {q([PY, "-c", WAIT_FOR_GATE, str(gate)])}
+cwd = {q(str(tmp_path))}
+""" + "".join(
+        f"""[[workflows.steps]]
+name = "short{i}"
+argv = {q([PY, "-c", "import time; time.sleep(0.5)"])}
+cwd = {q(str(tmp_path))}
+depends_on = ["{"wait" if i == 1 else f"short{i - 1}"}"]
 """
+        for i in (1, 2, 3)
+    )
     path = tmp_path / "dashboard.toml"
     path.write_text(suites_toml(tmp_path, extra))
     with runtime_module.running(load_config(path)) as runtime:
@@ -178,3 +195,50 @@ def test_unknown_runs_are_404_and_a_run_without_samples_says_why(rt: Runtime, cl
     assert resources(client, f"/testing/runs/{never}/resources")["note"].startswith("This run never started")
     queued = rt.tests.history.insert("hungry", Trigger.API, now, ["pytest"])
     assert resources(client, f"/testing/runs/{queued}/resources")["note"].startswith("Not started yet")
+
+
+def test_steps_shorter_than_the_sampling_interval_each_have_a_sample(
+    rt: Runtime, client: TestClient, gate: Path
+) -> None:
+    """Three 0.5 s steps one after another while the sampler reads every 2 s: each is read
+    when its process starts (before, one in four landed between two readings)."""
+    run_id = rt.workflows.start_run("blink", {}, Trigger.API).id
+    path = f"/workflows/runs/{run_id}/resources"
+    wait_until(  # the sampler is busy with the first step: the short ones start between its readings
+        lambda: any(t["step"] == "wait" and t["samples"] for t in resources(client, path)["trees"]),
+        TIMEOUT,
+        "a sample of the waiting step",
+    )
+    gate.touch()
+    run = rt.workflows.wait(run_id, TIMEOUT)
+    assert run.status.value == "succeeded", run
+    wait_until(lambda: not rt.run_trees.sampler.pending("workflow", run_id), TIMEOUT, "the run's samples written")
+    samples = {t["step"]: len(t["samples"]) for t in resources(client, path)["trees"]}
+    assert all(samples.get(f"short{i}", 0) >= 1 for i in (1, 2, 3)), samples
+
+
+def test_a_finished_runs_story_is_built_once_a_running_ones_each_time(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages redraw a run's view every second: a finished run's story cannot change
+    (samples written, the host's span after it over), so it is built once."""
+    from dashboard_core.app.run_story import test_run_story
+
+    reads: list[object] = []
+    real = rt.read_history
+    monkeypatch.setattr(rt, "read_history", lambda window: reads.append(window) or real(window))
+    now = datetime.now(UTC)
+    done = rt.tests.history.insert("hungry", Trigger.API, now - timedelta(minutes=10), ["pytest"])
+    rt.tests.history.update(
+        done, status=RunStatus.PASSED, started_at=now - timedelta(minutes=10), ended_at=now - timedelta(minutes=9)
+    )
+    first = test_run_story(rt, done)
+    assert test_run_story(rt, done) is first and len(reads) == 1
+
+    just = rt.tests.history.insert("hungry", Trigger.API, now - timedelta(minutes=1), ["pytest"])
+    rt.tests.history.update(just, status=RunStatus.PASSED, started_at=now - timedelta(minutes=1), ended_at=now)
+    going = rt.tests.history.insert("hungry", Trigger.API, now - timedelta(minutes=1), ["pytest"])
+    rt.tests.history.update(going, status=RunStatus.RUNNING, started_at=now - timedelta(minutes=1))
+    for run_id in (just, going):  # the host's span after it not over yet; still running
+        assert test_run_story(rt, run_id) is not test_run_story(rt, run_id)
+    assert len(reads) == 5

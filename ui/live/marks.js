@@ -148,16 +148,26 @@ async function refreshMarks(state) {
   const json = JSON.stringify(page.marks);
   if (json === state.marks.json) return; // nothing new: nothing redrawn
   state.marks.json = json;
-  const tz = state.data.tz;
-  state.marks.list = page.marks.map((m) => {
-    const s = Date.parse(m.start);
-    const e = m.end === null ? null : Date.parse(m.end);
-    return { ...m, s, e, xs: wallOf(s, tz), xe: e === null ? null : wallOf(e, tz) };
-  });
+  state.marks.list = unpackMarks(page.marks, state.data.tz);
   extendMarks(state);
   state.marks.shapes = null;
   fillChips(state);
   draw(state);
+}
+
+// The route's compact form (docs/events.md): marks grouped by kind, times in epoch ms, and a
+// field left out when it has its default: no end is a point, no ongoing is false, no
+// detail or href is none.
+function unpackMarks(byKind, tz) {
+  const list = [];
+  for (const [kind, marks] of Object.entries(byKind ?? {})) {
+    for (const m of marks) {
+      const s = m.start;
+      const e = m.end ?? null;
+      list.push({ ...m, kind, ongoing: m.ongoing ?? false, detail: m.detail ?? "", href: m.href ?? null, s, e, xs: wallOf(s, tz), xe: e === null ? null : wallOf(e, tz) });
+    }
+  }
+  return list;
 }
 
 // An ongoing span reaches the newest point the charts hold.
