@@ -15,6 +15,7 @@ from dashboard_core.processes.board import Heartbeat, Outbox
 from dashboard_core.testing.junit import JunitError, counts_of, parse_junit
 from dashboard_core.testing.progress import CaseResult
 from dashboard_core.testing.runner import SuiteRun
+from dashboard_core.units import from_epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,10 @@ def case_info(c: CaseResult) -> CaseInfo:
         message=c.message,
         traceback=c.traceback,
         ordinal=c.ordinal,
+        cpu_user_seconds=c.cpu_user_seconds,
+        cpu_system_seconds=c.cpu_system_seconds,
+        peak_rss_bytes=c.peak_rss_bytes,
+        started_at=from_epoch(c.started_at),
     )
 
 

@@ -18,6 +18,7 @@ from dashboard_core.testing.junit import write_junit
 from dashboard_core.testing.progress import CaseResult
 
 CASE_COLUMNS = ["outcome", "nodeid", "duration", "message"]
+RESOURCE_COLUMNS = ["cpu_user_seconds", "cpu_system_seconds", "peak_rss_bytes", "started_at"]
 FAILING = ("failed", "error")
 # Outcomes that say something about whether a test works (not skipped or xfailed).
 _JUDGED = {"passed": "P", "xpassed": "P", "failed": "F", "error": "F"}
@@ -58,6 +59,8 @@ def run_csv(run: RunDetail) -> bytes:
     """The run's test cases as CSV (spreadsheet-safe), with the run in every row."""
     frame = cases_frame(run.cases)
     frame["traceback"] = [c.traceback for c in run.cases]
+    for column in RESOURCE_COLUMNS:  # empty where not measured (command suites, older runs)
+        frame[column] = [getattr(c, column) for c in run.cases]
     frame.insert(0, "run_id", run.id)
     frame.insert(1, "suite", run.suite)
     return frame_to_csv(frame)
