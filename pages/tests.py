@@ -37,6 +37,7 @@ from dashboard_core.units import format_seconds
 from ui.chart_marks import marked_chart
 from ui.log_view import log_view
 from ui.run_story import run_story
+from ui.test_resources import heaviest_tests
 from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
@@ -261,6 +262,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
         )
+    heaviest_tests(page.rt, run)  # what each test cost: CPU, peak memory, growth
     run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
     if finished:
         with st.expander("Output, last lines", expanded=not run.cases):
