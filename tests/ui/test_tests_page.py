@@ -253,3 +253,23 @@ def test_no_suites_explains_how_to_add_one(live_runtime: Runtime) -> None:
     at = open_page()
     assert "[[suites]]" in at.info[0].value
     assert not at.button
+
+
+def test_a_run_s_heaviest_tests_by_cpu_and_memory(make_runtime: Factory, heads: Path) -> None:
+    rt = make_runtime()
+    heads.touch()
+    run = rt.tests.wait(rt.tests.run_suite("coin", Trigger.API).run.id, RUN_TIMEOUT)
+    assert run.status is RunStatus.PASSED
+    at = open_page()
+    assert not at.exception
+    assert {"**Heaviest tests: CPU**", "**Heaviest tests: peak memory**", "**Tests whose cost grew**"} <= set(
+        texts(at, "markdown")
+    )
+    frames = [f.value for f in at.dataframe]
+    by_cpu = next(f for f in frames if "cpu_user_seconds" in f.columns)
+    by_memory = next(f for f in frames if "peak_rss_mib" in f.columns)
+    both = ["test_coin.py::test_heads", "test_coin.py::test_steady"]
+    assert sorted(by_cpu["nodeid"]) == sorted(by_memory["nodeid"]) == both
+    assert list(by_cpu["cpu_seconds"]) == sorted(by_cpu["cpu_seconds"], reverse=True)
+    assert (by_memory["peak_rss_mib"] > 1).all()  # a pytest process holds megabytes
+    assert any(c.startswith("None, against the suite's last 10 runs before this one.") for c in texts(at, "caption"))
