@@ -188,9 +188,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _measure(config: pytest.Config) -> None:
-    """Each test's CPU, memory and time, measured where it runs (:mod:`plugin_meter`)."""
-    config._dashboard_meter = Meter()  # type: ignore[attr-defined]
-    config.pluginmanager.register(config._dashboard_meter, "dashboard-meter")  # type: ignore[attr-defined]
+    """Each test's CPU, memory and time, measured where it runs (:mod:`plugin_meter`);
+    ``-p no:dashboard-meter`` turns it off."""
+    meter = Meter()
+    if config.pluginmanager.register(meter, "dashboard-meter") is None:  # blocked
+        meter.close()
+        return
+    config._dashboard_meter = meter  # type: ignore[attr-defined]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
