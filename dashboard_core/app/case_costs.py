@@ -1,21 +1,32 @@
 """What tests cost, as the API and the Tests page ask for it: the heaviest tests of a
 run or of a suite, and the tests of a run whose cost grew (the rules in
-:mod:`dashboard_core.testing.costs`)."""
+:mod:`dashboard_core.testing.costs`).
+
+A run's growth is judged against the quartiles of the suite's runs before it. Those
+runs are finished, so their quartiles are kept (the last :data:`BASELINES` sets, by
+store, suite and the ids of those runs): a page that reruns on every click over a
+run of 20,000 tests reads its 200,000 earlier rows once, not on every rerun.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dashboard_core.models import RunDetail
+from dashboard_core.models import RunDetail, RunInfo
 from dashboard_core.models.case_costs import CostGrowthReport, CostMetric, HeaviestTests
 from dashboard_core.runtime import Runtime
 from dashboard_core.testing.costs import (
     COST_WINDOW,
     RULE,
+    Baseline,
     NotOfSuite,
+    baseline_of,
+    earlier_runs,
     growth_report,
-    measured_cases,
+    measured_frame,
     run_heaviest,
     suite_heaviest,
 )
@@ -23,6 +34,10 @@ from dashboard_core.units import format_bytes
 
 if TYPE_CHECKING:  # pandas loads with the page's first table
     import pandas as pd
+
+BASELINES = 8
+_baselines: OrderedDict[tuple[str, str, tuple[int, ...]], Baseline] = OrderedDict()
+_baselines_lock = threading.Lock()
 
 
 def heaviest_of_run(rt: Runtime, run_id: int, by: CostMetric, limit: int) -> HeaviestTests:
@@ -35,7 +50,7 @@ def heaviest_of_suite(rt: Runtime, suite: str, by: CostMetric, limit: int, n: in
     """Each test's median cost over the suite's last ``n`` finished runs, heaviest first.
     Raises ``UnknownSuite``."""
     runs = rt.tests.recent(suite, n)
-    measured = measured_cases(rt.tests.history, [r.id for r in runs])
+    measured = measured_frame(rt.tests.history, [r.id for r in runs])
     return suite_heaviest(suite, measured, len(runs), by, limit)
 
 
@@ -44,15 +59,34 @@ def cost_growth(rt: Runtime, suite: str, run_id: int | None, window: int) -> Cos
     grew against the ``window`` runs before it. Raises ``UnknownSuite``, ``UnknownRun``,
     or ``NotOfSuite`` for a run of another suite."""
     newest = rt.tests.recent(suite, 1)  # also: the suite exists
-    if run_id is None:
-        if not newest:
-            return CostGrowthReport(suite=suite, window=window, rule=RULE)
-        run = newest[0]
-    else:
-        run = rt.tests.run(run_id)
-        if run.suite != suite:
-            raise NotOfSuite(run, suite)
-    return growth_report(rt.tests.history, run, window)
+    if run_id is None and not newest:
+        return CostGrowthReport(suite=suite, window=window, rule=RULE)
+    detail = rt.tests.detail(newest[0].id if run_id is None else run_id)
+    if detail.suite != suite:
+        raise NotOfSuite(detail, suite)
+    return growth(rt, detail, window)
+
+
+def growth(rt: Runtime, run: RunDetail, window: int) -> CostGrowthReport:
+    """The tests of ``run`` (its cases as read) whose cost grew against the suite's
+    ``window`` finished runs before it."""
+    return growth_report(run, run.cases, window, _baseline(rt, run, window))
+
+
+def _baseline(rt: Runtime, run: RunInfo, window: int) -> Baseline:
+    history = rt.tests.history
+    earlier = tuple(earlier_runs(history, run.suite, run.id, window))
+    key = (str(history.store.path), run.suite, earlier)
+    with _baselines_lock:
+        if key in _baselines:
+            _baselines.move_to_end(key)
+            return _baselines[key]
+    found = baseline_of(history, earlier)
+    with _baselines_lock:
+        _baselines[key] = found
+        while len(_baselines) > BASELINES:
+            _baselines.popitem(last=False)
+    return found
 
 
 # -- the Tests page's section ------------------------------------------------------------
@@ -80,8 +114,8 @@ def run_costs(rt: Runtime, run: RunDetail, limit: int = PAGE_LIMIT, window: int 
     by_memory = run_heaviest(run, run.cases, "memory", limit)
     if not by_cpu.measured:
         return RunCosts(by_cpu, by_memory, None, NOT_MEASURED if run.cases else None)
-    growth = growth_report(rt.tests.history, run, window) if run.status.finished else None
-    return RunCosts(by_cpu, by_memory, growth, None)
+    found = growth(rt, run, window) if run.status.finished else None
+    return RunCosts(by_cpu, by_memory, found, None)
 
 
 def heaviest_frame(heavy: HeaviestTests) -> pd.DataFrame:

@@ -123,28 +123,28 @@ class Meter:
         self.memory = _PeakMemory()
         self._started: dict[str, tuple[float, float, float, float]] = {}  # nodeid -> epoch, wall, user, system
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+    # Old-style wrappers (hookwrapper=True): a suite's own venv may have a pytest older than 8.
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, Any, None]:
         # Set again for each attempt (pytest-rerunfailures runs setup..teardown once per try).
         self.memory.reset()
         user, system = _cpu()
         self._started[item.nodeid] = (time.time(), time.perf_counter(), user, system)
-        return (yield)
+        yield
 
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         if call.when != "teardown":
-            return (yield)
+            yield
+            return
         wall, (user, system), peak = time.perf_counter(), _cpu(), self.memory.peak()  # before the report is made
-        report = yield
+        outcome = yield
         started = self._started.pop(item.nodeid, None)
-        if started is not None:
-            epoch, wall0, user0, system0 = started
-            took = figures(epoch, wall - wall0, user - user0, system - system0, peak, self.memory.source)
-            setattr(report, ATTRIBUTE, took)
-        return report
+        if started is None or outcome.excinfo is not None:
+            return
+        epoch, wall0, user0, system0 = started
+        took = figures(epoch, wall - wall0, user - user0, system - system0, peak, self.memory.source)
+        setattr(outcome.get_result(), ATTRIBUTE, took)
 
     def close(self) -> None:
         self.memory.close()

@@ -13,7 +13,17 @@ import pytest
 
 from dashboard_core import store as store_module
 from dashboard_core.models import CaseInfo, RunDetail, Trigger
-from dashboard_core.testing.costs import Measured, grown, growth_report, run_heaviest
+from dashboard_core.testing.costs import (
+    baseline,
+    baseline_of,
+    earlier_runs,
+    frame_of,
+    grown,
+    growth_report,
+    measured_frame,
+    run_heaviest,
+    suite_heaviest,
+)
 from dashboard_core.testing.history import RunHistory
 from dashboard_core.testing.live import case_info
 from dashboard_core.testing.progress import Progress
@@ -121,8 +131,9 @@ def test_heaviest_ranks_by_cpu_or_memory_and_leaves_out_tests_without_a_peak() -
     assert [c.nodeid for c in run_heaviest(info, cases, "cpu", 1).items] == ["b"]
 
 
-def measured(run_id: int, nodeid: str, cpu: float, peak: int = 100 * MiB) -> Measured:
-    return Measured(run_id, nodeid, "passed", 1.0, cpu, 0.0, peak)
+def rows(*figures: tuple[int, str, float, float | None]) -> pd.DataFrame:
+    """(run id, node id, CPU seconds, peak memory) as the store's rows read."""
+    return frame_of((run_id, nodeid, "passed", 1.0, cpu, 0.0, peak) for run_id, nodeid, cpu, peak in figures)
 
 
 @pytest.mark.parametrize(
@@ -138,9 +149,24 @@ def measured(run_id: int, nodeid: str, cpu: float, peak: int = 100 * MiB) -> Mea
     ],
 )
 def test_cost_grows_only_beyond_its_noise(earlier: list[float], now: float, grew: bool) -> None:
-    history = [measured(i, "t::x", cpu) for i, cpu in enumerate(earlier, 1)]
-    found = grown([measured(99, "t::x", now)], history)
+    history = rows(*((i, "t::x", cpu, 100 * MiB) for i, cpu in enumerate(earlier, 1)))
+    found = grown(rows((99, "t::x", now, 100 * MiB)), baseline(history))
     assert [g.metric for g in found] == (["cpu"] if grew else [])
+
+
+def test_memory_grows_beyond_a_floor_and_a_test_without_a_peak_is_not_judged_on_it() -> None:
+    history = rows(*((i, t, 0.1, peak) for i in (1, 2, 3) for t, peak in (("t::a", 100 * MiB), ("t::b", None))))
+    assert grown(rows((9, "t::a", 0.1, 106 * MiB), (9, "t::b", 0.1, 900 * MiB)), baseline(history)) == []
+    (more,) = grown(rows((9, "t::a", 0.1, 200 * MiB)), baseline(history))
+    assert (more.metric, more.now, more.median, more.spread, more.baseline_runs) == (
+        "memory",
+        200 * MiB,
+        100 * MiB,
+        0,
+        3,
+    )
+    assert more.threshold == 125 * MiB and more.growth_percent == 100.0
+    assert grown(rows((9, "t::a", 5.0, None)), baseline(rows())) == []  # no earlier runs at all
 
 
 def test_growth_is_judged_against_the_suite_s_runs_before_the_run(tmp_path: Path) -> None:
@@ -167,11 +193,21 @@ def test_growth_is_judged_against_the_suite_s_runs_before_the_run(tmp_path: Path
             ids[n] = run
         judged = history.get(ids[6])
         assert judged is not None
-        report = growth_report(history, judged, 10)
+        earlier = earlier_runs(history, "s", judged.id, 10)
+        assert earlier == [ids[5], ids[4], ids[2], ids[1]]
+        report = growth_report(judged, history.cases(judged.id), 10, baseline_of(history, earlier))
         assert [(g.nodeid, g.metric) for g in report.items] == [("t.py::x", "memory"), ("t.py::x", "cpu")]
         cpu = report.items[1]
         assert cpu.now == 3.0 and cpu.median == 1.0 and cpu.baseline_runs == 4 and cpu.growth_percent == 200.0
         assert report.run_id == ids[6] and report.window == 10 and "Tukey" in report.rule
-        assert growth_report(history, judged, 2).items == []  # two earlier runs are no baseline
+        two = baseline_of(history, earlier_runs(history, "s", judged.id, 2))
+        assert growth_report(judged, history.cases(judged.id), 2, two).items == []  # two runs are no baseline
+        # The suite's heaviest: each test's median over the runs given, and over how many.
+        suite = suite_heaviest("s", measured_frame(history, [ids[n] for n in (1, 2, 4, 5, 6)]), 5, "cpu", 10)
+        assert [(c.nodeid, c.cpu_seconds, c.runs) for c in suite.items] == [
+            ("t.py::x", 1.0, 5),
+            ("t.py::steady", 0.5, 5),
+        ]
+        assert suite.measured == 2 and suite.items[0].peak_rss_bytes == 100 * MiB
     finally:
         store.close()
