@@ -14,6 +14,9 @@ by what the dashboard adds:
 (c) + our plugin: ``run_spec``'s exact argv and environment (the plugin, its
     import folder on ``PYTHONPATH``, ``PYTHONUNBUFFERED=1``) via
     ``subprocess.run``, the plugin writing to a file: the plugin's cost alone;
+(c') the same as (c) with ``-p no:dashboard-meter``: the plugin without its
+    measurement of each test's CPU and memory (``plugin_meter``), so that
+    measurement's own cost is (c) against (c') in the same rounds;
 (d) ours: ``SuiteRun(run_spec(...))`` from ``start()`` until ``wait()`` returns
     with every result folded into its progress: the plugin writing to a pipe,
     the runner reading it and the output on threads.
@@ -77,6 +80,7 @@ LATENCY_TARGET_S = 1.0  # every test visible within this of pytest writing its r
 PER_FILE = 50
 WATCH_EVERY_S = 0.010
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider"]
+MODES = ("bare", "reportlog", "no_meter", "plugins", "ours")
 # Every side in a session of its own, as SuiteRun starts pytest: with the
 # kernel's autogroup scheduling a new session is a scheduling group with a fair
 # share of its own; a pytest left in this script's session shares one.
@@ -109,7 +113,7 @@ class Bench:
         self.config = Config()  # no source: paths resolve from the cwd; ours are absolute
         self.suite = SuiteConfig(name="bench", paths=[str(folder)], args=PYTEST_ARGS, cwd=folder)
         self._n = 0
-        self.session: dict[str, list[float]] = {"bare": [], "reportlog": [], "plugins": [], "ours": []}
+        self.session: dict[str, list[float]] = {k: [] for k in MODES}
         self.bare_argv = without_plugin(run_spec(self.suite, self.config, root / "preview").argv)
         expected = [sys.executable, "-m", "pytest", *PYTEST_ARGS, str(folder)]
         assert self.bare_argv == expected, f"bare argv {self.bare_argv} is not {expected}"
@@ -148,15 +152,18 @@ class Bench:
         self.session["reportlog"].append(pytest_seconds(self.root / "reportlog.out"))
         return wall, cpu
 
-    def plugins_only(self) -> tuple[float, float]:
+    def plugins_only(self, meter: bool = True) -> tuple[float, float]:
         """The dashboard's exact argv and environment, without SuiteRun; the plugin
-        writes its lines to a file (``--dashboard-events``) instead of the run's pipe."""
+        writes its lines to a file (``--dashboard-events``) instead of the run's pipe.
+        ``meter=False``: without its measurement of each test (``-p no:dashboard-meter``)."""
         spec = self.spec()
         spec.workdir.mkdir(parents=True)
         if spec.import_dir is not None:  # as SuiteRun does: the plugin imports from there
             link_package(spec.import_dir)
         env = {**os.environ, **spec.env}
         argv = [*spec.argv, f"--dashboard-events={spec.workdir / 'events.jsonl'}"]
+        if not meter:
+            argv[-1:-1] = ["-p", "no:dashboard-meter"]
         with open(spec.workdir / "output.log", "wb") as out:
             c0, t0 = cpu_seconds(), time.perf_counter()
             code = subprocess.run(
@@ -164,7 +171,7 @@ class Bench:
             ).returncode
             wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         assert code == 0, f"pytest with the plugins exited {code}; see {spec.workdir / 'output.log'}"
-        self.session["plugins"].append(pytest_seconds(spec.workdir / "output.log"))
+        self.session["plugins" if meter else "no_meter"].append(pytest_seconds(spec.workdir / "output.log"))
         return wall, cpu
 
     def ours(self, watch: bool = False) -> tuple[float, float, float, dict[str, float], list[dict[str, Any]]]:
@@ -283,7 +290,7 @@ def main() -> int:
         bench.bare()  # warm-up: compiles the test files (assertion rewriting) and fills the page cache
         bench.ours()
         bench.session = {k: [] for k in bench.session}  # the warm-up does not count
-        times: dict[str, list[float]] = {"bare": [], "reportlog": [], "plugins": [], "ours": []}
+        times: dict[str, list[float]] = {k: [] for k in MODES}
         cpus: dict[str, list[float]] = {k: [] for k in times}
         lags: list[float] = []
         shuffle = random.Random(22).shuffle
@@ -295,9 +302,12 @@ def main() -> int:
                     wall, cpu, lag, _, _ = bench.ours()
                     lags.append(lag)
                 else:
-                    wall, cpu = {"bare": bench.bare, "reportlog": bench.reportlog, "plugins": bench.plugins_only}[
-                        mode
-                    ]()
+                    wall, cpu = {
+                        "bare": bench.bare,
+                        "reportlog": bench.reportlog,
+                        "no_meter": lambda: bench.plugins_only(meter=False),
+                        "plugins": bench.plugins_only,
+                    }[mode]()
                 times[mode].append(wall)
                 cpus[mode].append(cpu)
         session = {k: statistics.median(v) if v else float("nan") for k, v in bench.session.items()}
@@ -324,11 +334,18 @@ def main() -> int:
         drifts between rounds hits both alike, so this moves less than medians do."""
         return statistics.median(x / b for x, b in zip(of[k], of["bare"])) - 1
 
-    modes = ["bare", "reportlog", "plugins", "ours"]
+    modes = list(MODES)
     lag_ms = statistics.median(x for x in lags if x == x) * 1000 if any(x == x for x in lags) else float("nan")
     print(
         table(
-            ["wall time", "bare pytest", "+ pytest-reportlog", "+ our plugin", "ours (SuiteRun)"],
+            [
+                "wall time",
+                "bare pytest",
+                "+ pytest-reportlog",
+                "+ our plugin, no meter",
+                "+ our plugin",
+                "ours (SuiteRun)",
+            ],
             [
                 ["min, s", *(f"{low[k]:.3f}" for k in modes)],
                 ["median, s", *(f"{med[k]:.3f}" for k in modes)],
@@ -339,7 +356,7 @@ def main() -> int:
                 ["CPU per round vs bare (median)", "-", *(f"{paired(k, cpus) * 100:+.1f} %" for k in modes[1:])],
                 ["pytest's own session time, s (median)", *(f"{session[k]:.3f}" for k in modes)],
                 ["session time vs bare", *(vs_bare(k, session) for k in modes)],
-                ["pytest exit -> wait() returns, ms (median)", "-", "-", "-", f"{lag_ms:.1f}"],
+                ["pytest exit -> wait() returns, ms (median)", "-", "-", "-", "-", f"{lag_ms:.1f}"],
             ],
         )
     )
@@ -349,7 +366,8 @@ def main() -> int:
         " output to a file;\n"
         "  + pytest-reportlog: the same with --report-log=<file> (nan: not installed);\n"
         "  + our plugin: run_spec's exact argv and env (-p the plugin, its import folder on PYTHONPATH,"
-        " PYTHONUNBUFFERED=1),\n    via subprocess.run, the plugin writing its lines to a file;\n"
+        " PYTHONUNBUFFERED=1),\n    via subprocess.run, the plugin writing its lines to a file;"
+        " no meter: the same with -p no:dashboard-meter\n    (no CPU and memory figures per test);\n"
         "  ours: SuiteRun(run_spec(...)), start() until wait() returns with every result folded: the plugin"
         " writes to a pipe,\n    the runner reads it and the output on threads (their CPU is in this"
         " process's).\n"
@@ -381,6 +399,13 @@ def main() -> int:
         "\nThe runner folds each progress line as it arrives on its pipe; a passed call's line is written "
         "with its teardown, and the report's stop is a little before its line is written, so these read "
         "slightly high."
+    )
+
+    meter_wall = statistics.median(x / b for x, b in zip(times["plugins"], times["no_meter"])) - 1
+    meter_cpu = statistics.median(x / b for x, b in zip(cpus["plugins"], cpus["no_meter"])) - 1
+    print(
+        f"\nEach test's CPU and memory figures (plugin_meter), our plugin with them vs without, per round "
+        f"(median): wall {meter_wall * 100:+.1f} %, CPU {meter_cpu * 100:+.1f} %"
     )
 
     overhead = paired("ours", times)

@@ -205,6 +205,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX run_resources_by_workflow_run ON run_resources (workflow_run_id, step, first_at)
         WHERE workflow_run_id IS NOT NULL;
     """,
+    # 10: what each test cost, measured by the pytest plugin in the process that ran it
+    # (dashboard_core.testing.plugin_meter): CPU seconds, the process's peak resident
+    # memory while the test ran, and when its setup started. NULL for command suites
+    # (JUnit has none of it) and for the runs from before.
+    """
+    ALTER TABLE test_cases ADD COLUMN cpu_user_seconds REAL;
+    ALTER TABLE test_cases ADD COLUMN cpu_system_seconds REAL;
+    ALTER TABLE test_cases ADD COLUMN peak_rss_bytes INTEGER;
+    ALTER TABLE test_cases ADD COLUMN started_at REAL;
+    """,
     # 11: what a test run ran in: the suite's Python and installed packages (each distinct
     # set stored once, named by the SHA-256 of its JSON, so a thousand runs in one venv
     # share one row), and the git commit of the suite's folder at the run's start

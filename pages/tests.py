@@ -39,6 +39,7 @@ from ui.run_story import run_story
 from ui.test_compare import compare_section, seed
 from ui.test_flaky import flaky_panel, quarantine_note
 from ui.test_regressions import slower_tests
+from ui.test_resources import heaviest_tests
 from ui.url_state import keep, opened
 from ui.widgets import PageContext, download_link, icon_text, material, page_context
 
@@ -264,6 +265,7 @@ def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
         )
+    heaviest_tests(page.rt, run)  # what each test cost: CPU, peak memory, growth
     run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
     if finished:
         slower_tests(page.rt, run, run.cases)  # tests slower than their history, and whether the host was busy

@@ -28,6 +28,7 @@ SLOW_MODULES = {
     "security/test_schemathesis.py",
     "security/test_secret_key.py",
     "testing/test_api.py",
+    "testing/test_case_costs.py",
     "testing/test_cli.py",
     "testing/test_counts_and_order.py",
     "testing/test_junit.py",

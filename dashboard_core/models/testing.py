@@ -88,6 +88,28 @@ class CaseInfo(BaseModel):
     quarantined: bool = Field(
         False, description="In quarantine when the run ended: its failure did not fail the run's verdict."
     )
+    # What the test cost, measured by the dashboard's pytest plugin in the process that ran it, from the
+    # start of its setup to the end of its teardown; null for command suites (JUnit) and older runs.
+    cpu_user_seconds: float | None = Field(None, description="CPU seconds in user mode, setup to teardown.")
+    cpu_system_seconds: float | None = Field(None, description="CPU seconds in the kernel, setup to teardown.")
+    peak_rss_bytes: int | None = Field(
+        None, description="Peak resident memory of the process that ran the test, while it ran (bytes)."
+    )
+    started_at: datetime | None = Field(None, description="When its setup started.")
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU seconds; None when not measured."""
+        if self.cpu_user_seconds is None or self.cpu_system_seconds is None:
+            return None
+        return self.cpu_user_seconds + self.cpu_system_seconds
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """CPU seconds per wall second (``duration``): about 1 for a test that computes, near 0 for one
+        that waits, above 1 for one whose threads compute at once. None when not measured."""
+        cpu = self.cpu_seconds
+        return cpu / self.duration if cpu is not None and self.duration > 0 else None
 
 
 class RunInfo(BaseModel):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, Response
 
 from dashboard_core.app import actions
+from dashboard_core.app.case_costs import cost_growth, heaviest_of_run, heaviest_of_suite
 from dashboard_core.app.regressions import RunRegressions, run_regressions, suite_regressions
 from dashboard_core.app.run_compare import RunComparison, compare_runs, comparison_csv, comparison_name
 from dashboard_core.app.run_story import test_run_story
@@ -23,10 +24,12 @@ from dashboard_core.models import (
     SuiteInfo,
     Trigger,
 )
+from dashboard_core.models.case_costs import CostGrowthReport, CostMetric, HeaviestTests
 from dashboard_core.models.resources import RunResources
 from dashboard_core.routes.common import ERRORS, FORBIDDEN, CallerDep, Responses, RuntimeDep, download, not_found
 from dashboard_core.routes.tags import Tag
 from dashboard_core.testing.compare import HISTORY_RUNS
+from dashboard_core.testing.costs import COST_WINDOW
 from dashboard_core.testing.reports import export_name, run_csv, run_junit
 
 _NOT_FOUND = not_found("No such suite or run")
@@ -216,3 +219,52 @@ def compare_run_csv(
 ) -> Response:
     comparison = compare_runs(rt, run_id, with_run, history)
     return download(comparison_csv(comparison), "text/csv; charset=utf-8", comparison_name(comparison))
+# -- what tests cost (CPU, peak memory): dashboard_core.app.case_costs -----------------
+By = Annotated[CostMetric, Query(description="cpu: CPU seconds (user + system); memory: peak resident memory")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Tests to list")]
+SuiteName = Annotated[str, Path(max_length=200, description="A suite's name from dashboard.toml")]
+
+
+@router.get(
+    "/testing/runs/{run_id}/heaviest",
+    response_model=HeaviestTests,
+    responses={**ERRORS, **_NOT_FOUND},
+    summary="The run's heaviest tests by CPU seconds or peak memory (measured by the dashboard's pytest plugin)",
+)
+def run_heaviest(rt: RuntimeDep, run_id: RunId, by: By = "cpu", limit: Limit = 10) -> HeaviestTests:
+    return heaviest_of_run(rt, run_id, by, limit)
+
+
+@router.get(
+    "/testing/suites/{name}/heaviest",
+    response_model=HeaviestTests,
+    responses={**ERRORS, **_NOT_FOUND},
+    summary="The suite's heaviest tests: each test's median cost over its last N finished runs",
+)
+def suite_heaviest(
+    rt: RuntimeDep,
+    name: SuiteName,
+    by: By = "cpu",
+    limit: Limit = 10,
+    n: Annotated[int, Query(ge=1, le=500, description="Finished runs to look at")] = COST_WINDOW,
+) -> HeaviestTests:
+    return heaviest_of_suite(rt, name, by, limit, n)
+
+
+@router.get(
+    "/testing/suites/{name}/cost-growth",
+    response_model=CostGrowthReport,
+    responses={**ERRORS, **_NOT_FOUND},
+    summary="Tests of a run (the newest by default) whose CPU or memory grew beyond their noise",
+)
+def suite_cost_growth(
+    rt: RuntimeDep,
+    name: SuiteName,
+    run: Annotated[
+        int | None, Query(ge=1, le=2**62, description="The run to judge (a run of this suite); the newest finished")
+    ] = None,
+    window: Annotated[
+        int, Query(ge=1, le=500, description="Earlier finished runs the baseline is read from")
+    ] = COST_WINDOW,
+) -> CostGrowthReport:
+    return cost_growth(rt, name, run, window)

@@ -90,12 +90,29 @@ class RunHistory:
     def save_cases(self, run_id: int, cases: Iterable[CaseInfo]) -> None:
         self.store.executemany(
             "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback, ordinal,"
-            " retries, quarantined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " retries, quarantined, cpu_user_seconds, cpu_system_seconds, peak_rss_bytes, started_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, nodeid) DO UPDATE SET outcome = excluded.outcome, duration = excluded.duration,"
             " message = excluded.message, traceback = excluded.traceback, ordinal = excluded.ordinal,"
-            " retries = excluded.retries, quarantined = excluded.quarantined",
+            " retries = excluded.retries, quarantined = excluded.quarantined,"
+            " cpu_user_seconds = excluded.cpu_user_seconds, cpu_system_seconds = excluded.cpu_system_seconds,"
+            " peak_rss_bytes = excluded.peak_rss_bytes, started_at = excluded.started_at",
             [
-                (run_id, c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal, c.retries, c.quarantined)
+                (
+                    run_id,
+                    c.nodeid,
+                    c.outcome,
+                    c.duration,
+                    c.message,
+                    c.traceback,
+                    c.ordinal,
+                    c.retries,
+                    c.quarantined,
+                    c.cpu_user_seconds,
+                    c.cpu_system_seconds,
+                    c.peak_rss_bytes,
+                    epoch(c.started_at),
+                )
                 for c in cases
             ],
         )
@@ -128,11 +145,14 @@ class RunHistory:
     def cases(self, run_id: int) -> list[CaseInfo]:
         """The run's cases in the order they ran (``ordinal`` 0, 1, ...)."""
         rows = self.store.all(
-            "SELECT nodeid, outcome, duration, message, traceback, retries, quarantined FROM test_cases WHERE run_id = ?"
+            "SELECT nodeid, outcome, duration, message, traceback, retries, quarantined,"
+            " cpu_user_seconds, cpu_system_seconds, peak_rss_bytes, started_at FROM test_cases WHERE run_id = ?"
             " ORDER BY ordinal, rowid",  # a run saved before ordinals: the order its rows were written
             (run_id,),
         )
-        return [CaseInfo(**dict(r), ordinal=i) for i, r in enumerate(rows)]
+        return [
+            CaseInfo(**{**dict(r), "started_at": from_epoch(r["started_at"])}, ordinal=i) for i, r in enumerate(rows)
+        ]
 
     def outcomes(self, run_ids: Sequence[int]) -> list[tuple[int, str, str]]:
         """(run id, node id, outcome) of every case of these runs."""

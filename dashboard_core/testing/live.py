@@ -17,6 +17,7 @@ from dashboard_core.testing.junit import JunitError, counts_of, parse_junit
 from dashboard_core.testing.progress import CaseResult
 from dashboard_core.testing.run_verdict import final_verdict
 from dashboard_core.testing.runner import SuiteRun
+from dashboard_core.units import from_epoch
 
 FINISHING = "finishing: its verdict is being made"
 
@@ -141,6 +142,10 @@ def case_info(c: CaseResult) -> CaseInfo:
         traceback=c.traceback,
         ordinal=c.ordinal,
         retries=c.retries,
+        cpu_user_seconds=c.cpu_user_seconds,
+        cpu_system_seconds=c.cpu_system_seconds,
+        peak_rss_bytes=c.peak_rss_bytes,
+        started_at=from_epoch(c.started_at),
     )
 
 

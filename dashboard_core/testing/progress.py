@@ -18,6 +18,7 @@ table can show them in the order they ran.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -40,6 +41,11 @@ class CaseResult:
     traceback: str | None = None  # the failure as pytest prints it
     ordinal: int = 0  # the order the cases first reported in: 0 first
     retries: int = 0  # times pytest-rerunfailures ran it again within the run
+    # What the test cost, from its teardown's line (our plugin; None from elsewhere): see read_resources
+    cpu_user_seconds: float | None = None
+    cpu_system_seconds: float | None = None
+    peak_rss_bytes: int | None = None
+    started_at: float | None = None  # epoch seconds of its setup's start
 
 
 @dataclass(slots=True)
@@ -112,6 +118,8 @@ class Progress:
             case.duration += float(record.get("duration") or 0.0)
         if when == "teardown":
             self.finished += 1
+            if case is not None and "resources" in record:
+                read_resources(case, record["resources"])
 
     def _case(self, nodeid: str, outcome: Outcome, record: dict[str, Any], subtest: str | None = None) -> None:
         case = self.cases.get(nodeid)
@@ -229,3 +237,22 @@ def _describe(longrepr: Any) -> tuple[str | None, str | None]:
                 blocks.append(data["reprentry"])
         return crash.get("message"), "\n\n".join(blocks) or crash.get("message")
     return str(longrepr), None
+
+
+def read_resources(case: CaseResult, figures: Any) -> None:
+    """Put a teardown line's ``resources`` (the plugin's ``plugin_meter.figures``) on
+    its case; a figure that is missing, negative or not a finite number stays None."""
+    if not isinstance(figures, dict):
+        return
+    case.cpu_user_seconds = _number(figures.get("cpu_user"))
+    case.cpu_system_seconds = _number(figures.get("cpu_system"))
+    peak = _number(figures.get("peak_rss"))
+    case.peak_rss_bytes = int(peak) if peak is not None else None
+    case.started_at = _number(figures.get("start"))
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and value >= 0 else None

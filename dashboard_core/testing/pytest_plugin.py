@@ -26,6 +26,13 @@ own, but pytest counts a failed one as ``failed`` and, at the default
 verbosity, no passed or skipped one at all (``-v`` and ``-q`` count them, as
 ``subtests passed`` and ``skipped``). A subtest's line also has ``subtest``,
 its description (``[msg] (i=1)``).
+
+The teardown's line (the one that closes a test) also carries ``resources``:
+what the test cost, measured in the process that ran it, an xdist worker
+included (:mod:`dashboard_core.testing.plugin_meter`): ``start`` (epoch seconds
+of its setup's start), ``wall``, ``cpu_user`` and ``cpu_system`` (seconds),
+``peak_rss`` (bytes, or null) and ``peak_rss_source`` (``hwm``: this test's own
+peak; ``maxrss``: the process's lifetime peak).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from typing import IO, Any
 
 import pytest
 
+from dashboard_core.testing.plugin_meter import ATTRIBUTE, Meter
 from dashboard_core.testing.subtests import subtest_description
 
 PROGRESS_ENV = "DASHBOARD_PROGRESS"  # = dashboard_core.processes.spec.PROGRESS_ENV (a test checks), not imported:
@@ -106,6 +114,8 @@ class _Events:
         if not report.passed:
             record["longrepr"] = self._longrepr(report)
         record.update(_attempt(report))
+        if report.when == "teardown" and isinstance(getattr(report, ATTRIBUTE, None), dict):
+            record["resources"] = getattr(report, ATTRIBUTE)  # the test's cost (plugin_meter), from a worker too
         # A passed call is written with its teardown, a moment later: one write, not two.
         self.write(record, flush=not (report.when == "call" and report.passed))
 
@@ -168,15 +178,31 @@ def _open_channel(path: str | None) -> IO[str] | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):  # with xdist, only the controller writes
+    if hasattr(config, "workerinput"):  # with xdist, only the controller writes; the workers measure
+        _measure(config)
         return
     channel = _open_channel(config.getoption("--dashboard-events"))
     if channel is not None:
+        _measure(config)
         config._dashboard_events = _Events(config, channel)  # type: ignore[attr-defined]
         config.pluginmanager.register(config._dashboard_events, "dashboard-events")  # type: ignore[attr-defined]
 
 
+def _measure(config: pytest.Config) -> None:
+    """Each test's CPU, memory and time, measured where it runs (:mod:`plugin_meter`);
+    ``-p no:dashboard-meter`` turns it off."""
+    meter = Meter()
+    if config.pluginmanager.register(meter, "dashboard-meter") is None:  # blocked
+        meter.close()
+        return
+    config._dashboard_meter = meter  # type: ignore[attr-defined]
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    meter = getattr(config, "_dashboard_meter", None)
+    if meter is not None:
+        config.pluginmanager.unregister(meter)
+        meter.close()
     events = getattr(config, "_dashboard_events", None)
     if events is not None:
         config.pluginmanager.unregister(events)

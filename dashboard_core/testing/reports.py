@@ -19,6 +19,7 @@ from dashboard_core.testing.progress import CaseResult
 from dashboard_core.testing.verdicts import suite_verdicts
 
 CASE_COLUMNS = ["outcome", "nodeid", "duration", "message"]
+RESOURCE_COLUMNS = ["cpu_user_seconds", "cpu_system_seconds", "peak_rss_bytes", "started_at"]
 FAILING = ("failed", "error")
 
 
@@ -57,6 +58,8 @@ def run_csv(run: RunDetail) -> bytes:
     """The run's test cases as CSV (spreadsheet-safe), with the run in every row."""
     frame = cases_frame(run.cases)
     frame["traceback"] = [c.traceback for c in run.cases]
+    for column in RESOURCE_COLUMNS:  # empty where not measured (command suites, older runs)
+        frame[column] = [getattr(c, column) for c in run.cases]
     frame.insert(0, "run_id", run.id)
     frame.insert(1, "suite", run.suite)
     return frame_to_csv(frame)

@@ -272,6 +272,10 @@ WRONG_PARAMETERS = [
     ("/events?severity=meh", "query.severity"),
     ("/safety/alerts?limit=1001", "query.limit"),
     ("/testing/suites/tiny/flaky?n=1", "query.n"),
+    ("/testing/runs/1/heaviest?by=disk", "query.by"),
+    ("/testing/runs/1/heaviest?limit=501", "query.limit"),
+    ("/testing/suites/tiny/cost-growth?run=0", "query.run"),
+    ("/testing/suites/tiny/cost-growth?window=many", "query.window"),
     (f"/components/{'x' * 201}", "path.name"),
 ]
 
@@ -351,6 +355,10 @@ UNKNOWN = [
     ("GET", "/testing/runs/999/log", None, 404, "There is no test run with id 999."),
     ("GET", "/testing/runs/999/cases.csv", None, 404, "There is no test run with id 999."),
     ("GET", "/testing/runs/999/junit.xml", None, 404, "There is no test run with id 999."),
+    ("GET", "/testing/runs/999/heaviest", None, 404, "There is no test run with id 999."),
+    ("GET", "/testing/suites/nope/heaviest", None, 404, "Known suites: tiny, formulas."),
+    ("GET", "/testing/suites/nope/cost-growth", None, 404, "Known suites: tiny, formulas."),
+    ("GET", "/testing/suites/tiny/cost-growth?run=999", None, 404, "There is no test run with id 999."),
     ("POST", "/dashboard/workflows/start", {"workflow": "nope"}, 404, "Known workflows: hello."),
     ("GET", "/workflows/runs?workflow=nope", None, 404, "Known workflows: hello."),
     ("GET", "/workflows/runs/999", None, 404, "There is no workflow run with id 999."),

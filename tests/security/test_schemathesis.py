@@ -369,6 +369,21 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
             ({"path_parameters": {"run_id": tiny}}, 200),
             ({"path_parameters": {"run_id": 2**62}}, 404),
         ],
+        "GET /testing/runs/{run_id}/heaviest": [
+            ({"path_parameters": {"run_id": tiny}, "query": {"by": "memory", "limit": 3}}, 200),
+            ({"path_parameters": {"run_id": formulas}}, 200),  # a command suite: nothing measured
+            ({"path_parameters": {"run_id": 2**62}}, 404),
+        ],
+        "GET /testing/suites/{name}/heaviest": [
+            ({"path_parameters": {"name": "tiny"}, "query": {"n": 5}}, 200),
+            ({"path_parameters": {"name": "nope"}}, 404),
+        ],
+        "GET /testing/suites/{name}/cost-growth": [
+            ({"path_parameters": {"name": "tiny"}}, 200),
+            ({"path_parameters": {"name": "tiny"}, "query": {"run": tiny, "window": 5}}, 200),
+            ({"path_parameters": {"name": "tiny"}, "query": {"run": formulas}}, 404),  # a run of another suite
+            ({"path_parameters": {"name": "nope"}}, 404),
+        ],
         "POST /agents/{name}/heartbeat": [
             ({"path_parameters": {"name": "researcher-1"}, "body": beat}, 200),
             ({"path_parameters": {"name": "researcher-1"}, "body": {"metrics": {"papers": False}}}, 422),

@@ -296,3 +296,23 @@ def test_an_operator_quarantines_a_flaky_test_from_the_panel_and_releases_it(
     at.button(key="release_coin_0").click().run()
     assert rt.tests.flaky("coin")[0].quarantine is None
     assert any("left the quarantine" in e.value for e in at.success)
+
+
+def test_a_run_s_heaviest_tests_by_cpu_and_memory(make_runtime: Factory, heads: Path) -> None:
+    rt = make_runtime()
+    heads.touch()
+    run = rt.tests.wait(rt.tests.run_suite("coin", Trigger.API).run.id, RUN_TIMEOUT)
+    assert run.status is RunStatus.PASSED
+    at = open_page()
+    assert not at.exception
+    assert {"**Heaviest tests: CPU**", "**Heaviest tests: peak memory**", "**Tests whose cost grew**"} <= set(
+        texts(at, "markdown")
+    )
+    frames = [f.value for f in at.dataframe]
+    by_cpu = next(f for f in frames if "cpu_user_seconds" in f.columns)
+    by_memory = next(f for f in frames if "peak_rss_mib" in f.columns)
+    both = ["test_coin.py::test_heads", "test_coin.py::test_steady"]
+    assert sorted(by_cpu["nodeid"]) == sorted(by_memory["nodeid"]) == both
+    assert list(by_cpu["cpu_seconds"]) == sorted(by_cpu["cpu_seconds"], reverse=True)
+    assert (by_memory["peak_rss_mib"] > 1).all()  # a pytest process holds megabytes
+    assert any(c.startswith("None, against the suite's last 10 runs before this one.") for c in texts(at, "caption"))

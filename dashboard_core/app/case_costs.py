@@ -1,0 +1,154 @@
+"""What tests cost, as the API and the Tests page ask for it: the heaviest tests of a
+run or of a suite, and the tests of a run whose cost grew (the rules in
+:mod:`dashboard_core.testing.costs`).
+
+A run's growth is judged against the quartiles of the suite's runs before it. Those
+runs are finished, so their quartiles are kept (the last :data:`BASELINES` sets, by
+store, suite and the ids of those runs): a page that reruns on every click over a
+run of 20,000 tests reads its 200,000 earlier rows once, not on every rerun.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dashboard_core.models import RunDetail, RunInfo
+from dashboard_core.models.case_costs import CostGrowthReport, CostMetric, HeaviestTests
+from dashboard_core.runtime import Runtime
+from dashboard_core.testing.costs import (
+    COST_WINDOW,
+    RULE,
+    Baseline,
+    NotOfSuite,
+    baseline_of,
+    earlier_runs,
+    growth_report,
+    measured_frame,
+    run_heaviest,
+    suite_heaviest,
+)
+from dashboard_core.units import format_bytes
+
+if TYPE_CHECKING:  # pandas loads with the page's first table
+    import pandas as pd
+
+BASELINES = 4  # a 20,000-test suite's is a few MB
+_baselines: OrderedDict[tuple[str, str, tuple[int, ...]], Baseline] = OrderedDict()
+_baselines_lock = threading.Lock()
+
+
+def heaviest_of_run(rt: Runtime, run_id: int, by: CostMetric, limit: int) -> HeaviestTests:
+    """A run's heaviest tests (so far, while it runs). Raises ``UnknownRun``."""
+    run = rt.tests.detail(run_id)
+    return run_heaviest(run, run.cases, by, limit)
+
+
+def heaviest_of_suite(rt: Runtime, suite: str, by: CostMetric, limit: int, n: int) -> HeaviestTests:
+    """Each test's median cost over the suite's last ``n`` finished runs, heaviest first.
+    Raises ``UnknownSuite``."""
+    runs = rt.tests.recent(suite, n)
+    measured = measured_frame(rt.tests.history, [r.id for r in runs])
+    return suite_heaviest(suite, measured, len(runs), by, limit)
+
+
+def cost_growth(rt: Runtime, suite: str, run_id: int | None, window: int) -> CostGrowthReport:
+    """The tests of a run of ``suite`` (its newest finished run if None) whose CPU or memory
+    grew against the ``window`` runs before it. Raises ``UnknownSuite``, ``UnknownRun``,
+    or ``NotOfSuite`` for a run of another suite."""
+    newest = rt.tests.recent(suite, 1)  # also: the suite exists
+    if run_id is None and not newest:
+        return CostGrowthReport(suite=suite, window=window, rule=RULE)
+    detail = rt.tests.detail(newest[0].id if run_id is None else run_id)
+    if detail.suite != suite:
+        raise NotOfSuite(detail, suite)
+    return growth(rt, detail, window)
+
+
+def growth(rt: Runtime, run: RunDetail, window: int) -> CostGrowthReport:
+    """The tests of ``run`` (its cases as read) whose cost grew against the suite's
+    ``window`` finished runs before it."""
+    return growth_report(run, run.cases, window, _baseline(rt, run, window))
+
+
+def _baseline(rt: Runtime, run: RunInfo, window: int) -> Baseline:
+    history = rt.tests.history
+    earlier = tuple(earlier_runs(history, run.suite, run.id, window))
+    key = (str(history.store.path), run.suite, earlier)
+    with _baselines_lock:
+        if key in _baselines:
+            _baselines.move_to_end(key)
+            return _baselines[key]
+    found = baseline_of(history, earlier)
+    with _baselines_lock:
+        _baselines[key] = found
+        while len(_baselines) > BASELINES:
+            _baselines.popitem(last=False)
+    return found
+
+
+# -- the Tests page's section ------------------------------------------------------------
+PAGE_LIMIT = 10  # tests in each of the page's tables
+NOT_MEASURED = (
+    "No CPU or memory figures for this run's tests: they come from the dashboard's pytest plugin, so a "
+    "command suite (JUnit XML) and runs from before this feature have none."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunCosts:
+    """What the Tests page shows of a run's costs."""
+
+    by_cpu: HeaviestTests
+    by_memory: HeaviestTests
+    growth: CostGrowthReport | None  # None while the run goes on, or when nothing was measured
+    note: str | None  # why there is nothing to show
+
+
+def run_costs(rt: Runtime, run: RunDetail, limit: int = PAGE_LIMIT, window: int = COST_WINDOW) -> RunCosts:
+    """The heaviest tests of a run the page has read (its cases), and, once it has
+    finished, those whose cost grew against the suite's runs before it."""
+    by_cpu = run_heaviest(run, run.cases, "cpu", limit)
+    by_memory = run_heaviest(run, run.cases, "memory", limit)
+    if not by_cpu.measured:
+        return RunCosts(by_cpu, by_memory, None, NOT_MEASURED if run.cases else None)
+    found = growth(rt, run, window) if run.status.finished else None
+    return RunCosts(by_cpu, by_memory, found, None)
+
+
+def heaviest_frame(heavy: HeaviestTests) -> pd.DataFrame:
+    """The page's table of heaviest tests: CPU seconds, or peak memory in MiB (for a bar)."""
+    import pandas as pd
+
+    if heavy.by == "cpu":
+        columns = ["cpu_seconds", "nodeid", "cpu_user_seconds", "cpu_system_seconds", "cpu_ratio", "duration"]
+        rows = [c.model_dump(include=set(columns)) for c in heavy.items]
+    else:
+        columns = ["peak_rss_mib", "nodeid", "cpu_seconds", "duration"]
+        rows = [
+            {**c.model_dump(include=set(columns)), "peak_rss_mib": (c.peak_rss_bytes or 0) / 2**20} for c in heavy.items
+        ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def growth_frame(report: CostGrowthReport) -> pd.DataFrame:
+    """The page's table of tests whose cost grew: what, now, usually, by how much."""
+    import pandas as pd
+
+    def amount(metric: str, value: float) -> str:
+        return f"{value:.2f} s" if metric == "cpu" else format_bytes(value)
+
+    rows = [
+        {
+            "nodeid": g.nodeid,
+            "metric": "CPU" if g.metric == "cpu" else "peak memory",
+            "now": amount(g.metric, g.now),
+            "median": amount(g.metric, g.median),
+            "growth_percent": g.growth_percent,
+            "baseline_runs": g.baseline_runs,
+        }
+        for g in report.items
+    ]
+    return pd.DataFrame(rows, columns=["nodeid", "metric", "now", "median", "growth_percent", "baseline_runs"])
