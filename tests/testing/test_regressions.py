@@ -127,7 +127,9 @@ def test_a_test_made_slower_is_a_regression_with_an_event_and_a_steady_one_is_no
         assert test["verdict"] == "regression" and test["duration_seconds"] >= 1.0
         assert test["baseline_runs"] == 3 and test["median_seconds"] < 0.5 and test["ratio"] > 2
         assert test["limit_seconds"] is not None and test["duration_seconds"] > test["limit_seconds"]
-        assert test["host"] is not None and test["host"]["busy"] is False and test["host_window"] == "run"
+        assert (
+            test["host"] is not None and test["host"]["busy"] is False and test["host_window"] == "test"
+        )  # cases carry started_at (plugin_meter)
         assert [r["run_id"] for r in found["runs"]] == steady and len(test["history"]) == 3
         assert all(d is not None and d < test["limit_seconds"] for d in test["history"])
         assert found["note"].startswith("1 regression; 1 of the 1 passed tests over 0.5 s judged")
