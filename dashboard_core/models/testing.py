@@ -73,6 +73,16 @@ def summary_line(c: RunCounts) -> str:
     return ", ".join(f"{n} {word}" for word, n in pairs if n) or "no tests ran"
 
 
+class SubtestInfo(BaseModel):
+    """One subtest of a test (``unittest`` ``subTest``, pytest's ``subtests`` fixture)."""
+
+    name: str = Field(description="As pytest names it: ``[msg] (i=1)``.")
+    outcome: CaseOutcome
+    duration: float = Field(0.0, description="seconds; inside its test's own")
+    message: str | None = None
+    traceback: str | None = None
+
+
 class CaseInfo(BaseModel):
     nodeid: str
     outcome: CaseOutcome
@@ -81,6 +91,11 @@ class CaseInfo(BaseModel):
     traceback: str | None = None
     ordinal: int = Field(
         0, ge=0, description="Where the test is in the order the tests ran (0 first); cases are listed failures first."
+    )
+    subtests: list[SubtestInfo] = Field(
+        default_factory=list,
+        description="Its subtests in the order they ran. pytest counts a failed one as failed (and the test fails with"
+        " it); passed ones are not in the run's counts.",
     )
 
 

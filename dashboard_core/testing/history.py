@@ -12,6 +12,7 @@ from typing import Any
 
 from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, Trigger
 from dashboard_core.store import Store
+from dashboard_core.testing.case_query import CasePage, CaseQueryBase, case_of, case_page, subtests_json
 from dashboard_core.units import from_epoch
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -89,11 +90,15 @@ class RunHistory:
 
     def save_cases(self, run_id: int, cases: Iterable[CaseInfo]) -> None:
         self.store.executemany(
-            "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback, ordinal)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback, ordinal, subtests)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, nodeid) DO UPDATE SET outcome = excluded.outcome, duration = excluded.duration,"
-            " message = excluded.message, traceback = excluded.traceback, ordinal = excluded.ordinal",
-            [(run_id, c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal) for c in cases],
+            " message = excluded.message, traceback = excluded.traceback, ordinal = excluded.ordinal,"
+            " subtests = excluded.subtests",
+            [
+                (run_id, c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal, subtests_json(c))
+                for c in cases
+            ],
         )
 
     # -- reading -----------------------------------------------------------------
@@ -124,11 +129,15 @@ class RunHistory:
     def cases(self, run_id: int) -> list[CaseInfo]:
         """The run's cases in the order they ran (``ordinal`` 0, 1, ...)."""
         rows = self.store.all(
-            "SELECT nodeid, outcome, duration, message, traceback FROM test_cases WHERE run_id = ?"
+            "SELECT nodeid, outcome, duration, message, traceback, subtests FROM test_cases WHERE run_id = ?"
             " ORDER BY ordinal, rowid",  # a run saved before ordinals: the order its rows were written
             (run_id,),
         )
-        return [CaseInfo(**dict(r), ordinal=i) for i, r in enumerate(rows)]
+        return [case_of(r, i) for i, r in enumerate(rows)]
+
+    def case_page(self, run_id: int, query: CaseQueryBase) -> CasePage:
+        """One page of the run's cases, filtered and sorted as ``query`` asks."""
+        return case_page(self.store, run_id, query)
 
     def outcomes(self, run_ids: Sequence[int]) -> list[tuple[int, str, str]]:
         """(run id, node id, outcome) of every case of these runs."""

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard_core.config import SuiteConfig
-from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, Trigger
+from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, SubtestInfo, Trigger
 from dashboard_core.processes.board import Heartbeat, Outbox
 from dashboard_core.testing.junit import JunitError, counts_of, parse_junit
 from dashboard_core.testing.progress import CaseResult
@@ -129,6 +129,10 @@ def case_info(c: CaseResult) -> CaseInfo:
         message=c.message,
         traceback=c.traceback,
         ordinal=c.ordinal,
+        subtests=[
+            SubtestInfo(name=t.name, outcome=t.outcome, duration=t.duration, message=t.message, traceback=t.traceback)
+            for t in c.subtests
+        ],
     )
 
 

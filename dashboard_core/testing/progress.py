@@ -31,6 +31,15 @@ OUTCOMES: tuple[Outcome, ...] = get_args(CaseOutcome)
 SEVERITY = {"passed": 0, "xpassed": 1, "xfailed": 2, "skipped": 3, "failed": 4, "error": 5}
 
 
+@dataclass(frozen=True, slots=True)
+class SubtestResult:
+    name: str  # ``[msg] (i=1)``
+    outcome: Outcome
+    duration: float = 0.0
+    message: str | None = None
+    traceback: str | None = None
+
+
 @dataclass(slots=True)
 class CaseResult:
     nodeid: str
@@ -39,6 +48,7 @@ class CaseResult:
     message: str | None = None  # the failure or skip reason, one paragraph
     traceback: str | None = None  # the failure as pytest prints it
     ordinal: int = 0  # the order the cases first reported in: 0 first
+    subtests: tuple[SubtestResult, ...] = ()  # in the order they reported (a tuple: copies share it safely)
 
 
 @dataclass(slots=True)
@@ -97,8 +107,7 @@ class Progress:
         nodeid = record.get("nodeid", "")
         if subtest is not None:
             # Its time is inside its test's call, and its teardown is its test's.
-            if result == "failed":
-                self._case(nodeid, result, record, subtest)
+            self._subtest_report(nodeid, subtest, result or "passed", record)
             return
         if result is not None:
             self._case(nodeid, result, record)
@@ -107,6 +116,17 @@ class Progress:
             case.duration += float(record.get("duration") or 0.0)
         if when == "teardown":
             self.finished += 1
+
+    def _subtest_report(self, nodeid: str, name: str, outcome: Outcome, record: dict[str, Any]) -> None:
+        """Keep the subtest under its test; a failed one fails the test (as pytest 9 does)."""
+        if outcome == "failed":
+            self._case(nodeid, outcome, record, name)
+        case = self.cases.get(nodeid)
+        if case is None:  # its test's call has not reported yet: it starts as passed, its own reports decide
+            case = self.cases[nodeid] = CaseResult(nodeid, "passed", ordinal=len(self.cases))
+        message, traceback = describe(record.get("longrepr"))
+        duration = float(record.get("duration") or 0.0)
+        case.subtests = (*case.subtests, SubtestResult(name, outcome, duration, message, traceback))
 
     def _case(self, nodeid: str, outcome: Outcome, record: dict[str, Any], subtest: str | None = None) -> None:
         case = self.cases.get(nodeid)

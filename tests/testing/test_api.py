@@ -128,7 +128,7 @@ def test_a_run_downloads_as_log_csv_and_junit(client: TestClient) -> None:
     assert f"demo_run-{test_id}_" in log.headers["content-disposition"]
     csv = client.get(f"/testing/runs/{test_id}/cases.csv")
     table = pd.read_csv(io.StringIO(csv.text))
-    assert list(table.columns) == ["run_id", "suite", "outcome", "nodeid", "duration", "message", "traceback"]
+    assert list(table.columns) == ["run_id", "suite", "outcome", "nodeid", "duration", "message", "subtest", "traceback"]
     assert len(table) == 12 and sorted(table["outcome"].unique()) == [
         "error", "failed", "passed", "skipped", "xfailed", "xpassed",
     ]  # fmt: skip
