@@ -88,8 +88,11 @@ def case_table(
 def table_caption(page: CasePage) -> str:
     shown = len(page.items)
     subtests = sum(len(c.subtests) for c in page.items)
-    where = f"{page.offset + 1:,}–{page.offset + shown:,} of " if shown and shown < page.total else ""
-    line = f"{where}{page.total:,} of {page.run_total:,} tests shown"
+    if shown and shown < page.total:  # one page of several
+        line = f"{page.offset + 1:,}–{page.offset + shown:,} of {page.total:,} tests shown"
+        line += f" ({page.run_total:,} in the run)" if page.total != page.run_total else ""
+    else:
+        line = f"{page.total:,} of {page.run_total:,} tests shown"
     if subtests:
         line += f"; their {subtests:,} subtests beneath them ({SUBTEST_MARK.strip()}), counted as pytest counts them"
     return line + "."
