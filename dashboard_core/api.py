@@ -34,7 +34,7 @@ from dashboard_core.workflows.supervisor import WorkflowError
 
 RuntimeGetter = Callable[[], Runtime | None]
 ROUTERS = (dashboard, metrics, live, testing, health, events, timeline, annotation_routes, workflows, prometheus)
-ROUTERS += (test_case_routes,)  # a page of a run's cases
+ROUTERS_ADDED = (test_case_routes,)  # a page of a run's cases
 DESCRIPTION = "Everything the dashboard shows and does, for scripts and other programs, by area:\n\n" + "\n".join(
     f"- **{tag.value}**: {text}" for tag, text in DESCRIPTIONS.items()
 )
@@ -102,7 +102,7 @@ def create_api(get_runtime: RuntimeGetter) -> FastAPI:
         body = ErrorResponse(message="The request is not valid.", errors=errors)
         return JSONResponse(body.model_dump(), status_code=422)
 
-    for module in ROUTERS:
+    for module in (*ROUTERS, *ROUTERS_ADDED):
         api.include_router(module.router)
     document_error_bodies(api)
     return api

@@ -55,13 +55,15 @@ class CaseTable:
 
 def table_query(outcomes: Sequence[str], slower_than: float | None, text: str, sort: str, number: int) -> CaseQueryBase:
     """The query of page ``number`` (1 first) of the table with these filters."""
-    return CaseQuery(
-        outcome=list(outcomes),
-        min_duration=slower_than or None,
-        q=text.strip()[:200],
-        sort=sort,
-        limit=TABLE_ROWS,
-        offset=(max(1, number) - 1) * TABLE_ROWS,
+    return CaseQuery.model_validate(
+        {
+            "outcome": list(outcomes),
+            "min_duration": slower_than or None,
+            "q": text.strip()[:200],
+            "sort": sort,
+            "limit": TABLE_ROWS,
+            "offset": (max(1, number) - 1) * TABLE_ROWS,
+        }
     )
 
 
@@ -111,7 +113,8 @@ def table_frame(cases: Sequence[CaseInfo]) -> pd.DataFrame:
 
 def failing_cases(tests: SuiteManager, run_id: int) -> list[CaseInfo]:
     """The run's failed and errored tests (the first :data:`FAILURES_LISTED`), in the order they ran."""
-    return tests.case_page(run_id, CaseQuery(outcome=list(FAILING), sort="order", limit=FAILURES_LISTED)).items
+    query = CaseQuery.model_validate({"outcome": FAILING, "sort": "order", "limit": FAILURES_LISTED})
+    return tests.case_page(run_id, query).items
 
 
 def slowest_cases(tests: SuiteManager, run_id: int) -> list[CaseInfo]:

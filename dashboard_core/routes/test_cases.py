@@ -29,7 +29,7 @@ router = APIRouter(tags=[Tag.TESTS])
 def run_cases(
     rt: RuntimeDep,
     run_id: Annotated[int, Path(ge=1, le=2**62, description="A run's id")],
-    query: Annotated[CaseQuery, Query()],  # type: ignore[valid-type]
+    query: Annotated[CaseQuery, Query()],
 ) -> CasePage:
     """Each case carries its subtests (``unittest`` ``subTest``, the ``subtests``
     fixture) nested under it; ``counts`` are per outcome over the cases the other

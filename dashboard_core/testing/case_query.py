@@ -99,7 +99,8 @@ class CasePage(BaseModel):
 
 def _filters(query: CaseQueryBase) -> tuple[str, list[Any]]:
     """SQL conditions and parameters of every filter but the outcome."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     for expression, operator, value in query.bounds():
         clauses.append(f"{expression} {operator} ?")
         params.append(value)
@@ -124,7 +125,7 @@ def case_page(store: Store, run_id: int, query: CaseQueryBase) -> CasePage:
     The index ``test_cases_by_run_outcome`` covers the counts and the default
     orders, so a page of a 20,000-case run reads a few ms, not the whole run."""
     where, params = _filters(query)
-    counted = {o: 0 for o in OUTCOMES}
+    counted: dict[str, int] = {o: 0 for o in OUTCOMES}
     grouped = store.all(
         f"SELECT outcome, COUNT(*) FROM test_cases WHERE run_id = ?{where} GROUP BY outcome", [run_id, *params]
     )
