@@ -24,6 +24,7 @@ from dashboard_core.app.urls import TESTS
 from dashboard_core.app.view_state import TestsView, place_case, results_query
 from dashboard_core.labels import BLANK, OUTCOME_ICON, RUN_ICON
 from dashboard_core.models import CaseInfo, RunInfo, SuiteInfo
+from dashboard_core.testing.case_query import CasePage
 from dashboard_core.testing.reports import export_name
 from dashboard_core.units import format_seconds
 from ui.log_view import log_view
@@ -56,7 +57,7 @@ def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo], s
     """The run's results; ``suite`` is the suite picked (None: all), for the URL."""
     run = page.rt.tests.run(run_id)
     failing = failing_cases(page.rt.tests, run_id)
-    names = [c.nodeid for c in failing]
+    names = [c.nodeid for c in failing.items]
     if CASE in st.session_state:  # the test a link named: picked in Failures, or searched
         picked, search = place_case(st.session_state.pop(CASE), names)
         st.session_state.update({k: v for k, v in ((FAILURE, picked), (SEARCH, search)) if v is not None})
@@ -85,7 +86,7 @@ def header(page: PageContext, run: RunInfo) -> None:
         st.info("This run is still going: the tests finished so far are below, more as they finish.")
 
 
-def results(page: PageContext, run: RunInfo, suite: SuiteInfo | None, failing: list[CaseInfo], rerun: Rerun) -> None:
+def results(page: PageContext, run: RunInfo, suite: SuiteInfo | None, failing: CasePage, rerun: Rerun) -> None:
     header(page, run)
     finished = run.status.finished
     links = st.columns([1, 1, 1, 2], vertical_alignment="center")
@@ -96,8 +97,8 @@ def results(page: PageContext, run: RunInfo, suite: SuiteInfo | None, failing: l
     if run.log_path:
         with links[2]:
             download_link("Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
-    if failing and finished and suite is not None and suite.kind == "pytest" and page.may(OPERATOR):
-        n = run.counts.failed + run.counts.errors or len(failing)
+    if failing.total and finished and suite is not None and suite.kind == "pytest" and page.may(OPERATOR):
+        n = failing.total  # tests, not pytest's count (which has each failed subtest)
         links[3].button(
             f"Re-run the {n} failed test{'s' if n != 1 else ''}",
             icon=material("replay"),
@@ -106,8 +107,8 @@ def results(page: PageContext, run: RunInfo, suite: SuiteInfo | None, failing: l
             args=(page, run.suite, run.id),
         )
     shown = cases_table(page, run)
-    if failing:
-        failure(failing)
+    if failing.items:
+        failure(failing.items)
     if shown:
         st.markdown("**Slowest tests**")
         st.dataframe(

@@ -111,10 +111,11 @@ def table_frame(cases: Sequence[CaseInfo]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*CASE_COLUMNS, "subtest", "traceback"])[CASE_COLUMNS]
 
 
-def failing_cases(tests: SuiteManager, run_id: int) -> list[CaseInfo]:
-    """The run's failed and errored tests (the first :data:`FAILURES_LISTED`), in the order they ran."""
+def failing_cases(tests: SuiteManager, run_id: int) -> CasePage:
+    """The run's failed and errored tests (``total`` of them; ``items``: the first
+    :data:`FAILURES_LISTED`, in the order they ran)."""
     query = CaseQuery.model_validate({"outcome": FAILING, "sort": "order", "limit": FAILURES_LISTED})
-    return tests.case_page(run_id, query).items
+    return tests.case_page(run_id, query)
 
 
 def slowest_cases(tests: SuiteManager, run_id: int) -> list[CaseInfo]:

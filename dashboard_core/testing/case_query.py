@@ -133,9 +133,10 @@ def case_page(store: Store, run_id: int, query: CaseQueryBase) -> CasePage:
     run_total = store.one("SELECT COUNT(*) FROM test_cases WHERE run_id = ?", (run_id,))
     wanted = list(query.outcome) or list(OUTCOMES)
     marks = ",".join("?" * len(wanted))
-    rows = store.all(
-        f"SELECT rowid, nodeid, outcome, duration, message, traceback, ordinal, subtests FROM test_cases"
-        f" WHERE run_id = ? AND outcome IN ({marks}){where} ORDER BY {_order(query)} LIMIT ? OFFSET ?",
+    order = _order(query)
+    rows = store.all(  # the page's rowids first, through the index alone where it covers the filters and sort
+        f"SELECT rowid AS row_id, * FROM test_cases WHERE rowid IN (SELECT rowid FROM test_cases"
+        f" WHERE run_id = ? AND outcome IN ({marks}){where} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
         [run_id, *wanted, *params, query.limit, query.offset],
     )
     first = None
@@ -149,21 +150,15 @@ def case_page(store: Store, run_id: int, query: CaseQueryBase) -> CasePage:
         counts=counted,
         limit=query.limit,
         offset=query.offset,
-        items=[case_of(r, r["rowid"] - (first or 0) if r["ordinal"] is None else r["ordinal"]) for r in rows],
+        items=[case_of(r, r["row_id"] - (first or 0) if r["ordinal"] is None else r["ordinal"]) for r in rows],
     )
 
 
 def case_of(row: Any, ordinal: int) -> CaseInfo:
-    """A stored row (with ``subtests``) as a case."""
-    return CaseInfo(
-        nodeid=row["nodeid"],
-        outcome=row["outcome"],
-        duration=row["duration"],
-        message=row["message"],
-        traceback=row["traceback"],
-        ordinal=ordinal,
-        subtests=subtests_of(row["subtests"]),
-    )
+    """A stored row (with ``subtests``) as a case: every column that is a field of
+    :class:`CaseInfo` (so a column added with its field comes along)."""
+    fields = {k: row[k] for k in row.keys() if k in CaseInfo.model_fields and k not in ("ordinal", "subtests")}
+    return CaseInfo(**fields, ordinal=ordinal, subtests=subtests_of(row["subtests"]))
 
 
 def subtests_of(text: str | None) -> list[SubtestInfo]:
