@@ -12,8 +12,9 @@ the dashboard leaves out).
 
 Each test case also gets one outcome for the results table, the worst of its
 own reports and of its failed subtests (a failed subtest's message says which
-one), and an ``ordinal``: the order in which the cases first reported, so the
-table can show them in the order they ran.
+one), an ``ordinal``: the order in which the cases first reported, so the
+table can show them in the order they ran, and its ``subtests``, each with the
+outcome of its own report, in the order they reported (shown beneath the test).
 """
 
 from __future__ import annotations
