@@ -45,6 +45,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "timeline_read": ([], ["--repeat", "3"]),
     "process_snapshots": ([], ["--seconds", "20", "--hours", "2"]),
     "runner_overhead": ([], ["--repeat", "5"]),
+    "large_run": ([], ["--repeat", "2"]),
     "sampler_cost": (["--seconds", "300"], ["--seconds", "60"]),
     "login_flood": ([], []),
     "server_rss": (["--minutes", "10"], ["--minutes", "3"]),

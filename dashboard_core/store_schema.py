@@ -247,4 +247,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (suite, nodeid)
     );
     """,
+    # 13: a test's subtests, as JSON (a list of SubtestInfo), NULL for a test without any; the
+    # indexes a page of a large run's cases is read through (failures first, or by duration)
+    """
+    ALTER TABLE test_cases ADD COLUMN subtests TEXT;
+    CREATE INDEX test_cases_by_run_outcome ON test_cases (run_id, outcome, ordinal, duration);
+    """,
 ]

@@ -7,7 +7,6 @@ import streamlit as st
 from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Refusal
 from dashboard_core.app.links import suite_link
-from dashboard_core.app.run_story import test_run_story
 from dashboard_core.app.test_views import (
     active_state,
     counts_line,
@@ -17,33 +16,26 @@ from dashboard_core.app.test_views import (
     when,
 )
 from dashboard_core.app.urls import TESTS
-from dashboard_core.app.view_state import TestsView, parse_tests, place_case, results_query
-from dashboard_core.labels import BLANK, OUTCOME_ICON, RUN_COLOUR, RUN_ICON
-from dashboard_core.models import CaseInfo, RunDetail, RunInfo, RunStatus, SuiteInfo, Trigger
+from dashboard_core.app.view_state import parse_tests
+from dashboard_core.labels import RUN_COLOUR, RUN_ICON
+from dashboard_core.models import RunInfo, RunStatus, SuiteInfo, Trigger
 from dashboard_core.testing.charts import history_figure
 from dashboard_core.testing.reports import (
-    FAILING,
-    cases_frame,
     export_name,
-    filter_cases,
     history_frame,
     pass_rate_spark,
-    slowest,
 )
 from dashboard_core.timeline.figure_marks import elsewhere, history_axis
 from dashboard_core.timeline.marks import marks_between
 from dashboard_core.units import format_seconds
 from ui.chart_marks import marked_chart
 from ui.log_view import log_view
-from ui.run_story import run_story
-from ui.test_compare import compare_section, seed
-from ui.test_flaky import flaky_panel, quarantine_note
-from ui.test_regressions import slower_tests
-from ui.test_resources import heaviest_tests
-from ui.url_state import keep, opened
-from ui.widgets import PageContext, download_link, icon_text, material, page_context
+from ui.test_compare import seed
+from ui.test_flaky import flaky_panel
+from ui.test_results import CASE, run_results
+from ui.url_state import opened
+from ui.widgets import PageContext, icon_text, material, page_context
 
-OUTCOMES = list(OUTCOME_ICON)
 OPERATOR = "operator"
 ALL_SUITES = "All suites"
 RUN_CHOICES = 50  # runs offered in the results picker
@@ -52,7 +44,6 @@ HISTORY_RUNS = 50
 
 # session state
 NOTES, ACTIVE, SUITE, RUN, RUN_LABEL = "tests_notes", "tests_active", "tests_suite", "tests_run", "tests_run_label"
-CASE, FAILURE, SEARCH = "tests_case", "tests_failure", "tests_search"  # the URL's case, then where it shows
 
 NO_SUITES = """No test suites are configured. Add one to `dashboard.toml` and restart the dashboard, e.g.:
 
@@ -65,14 +56,6 @@ cwd = "."                  # relative to dashboard.toml
 ```
 
 See the configuration reference (docs/reference/configuration.md) for every `suites` key (pytest options, workers, timeouts, command suites)."""
-
-
-CASE_COLUMNS = {
-    "outcome": st.column_config.TextColumn("Outcome", width="small"),
-    "nodeid": st.column_config.TextColumn("Test", width="large"),
-    "duration": st.column_config.NumberColumn("Seconds", format="%.2f", width="small"),
-    "message": st.column_config.TextColumn("Message", width="large"),
-}
 
 
 # -- actions (button callbacks: they run before the page, so they may set widget state) ----
@@ -159,7 +142,12 @@ def suite_card(page: PageContext, suite: SuiteInfo) -> None:
         )
         if active is not None:
             cancel_col.button(
-                "Cancel", icon=material("stop"), key=f"cancel_{suite.name}", width="stretch", on_click=cancel, args=(page, active.id)
+                "Cancel",
+                icon=material("stop"),
+                key=f"cancel_{suite.name}",
+                width="stretch",
+                on_click=cancel,
+                args=(page, active.id),
             )
 
 
@@ -172,7 +160,12 @@ def active_run(page: PageContext, run: RunInfo) -> None:
         )
         if page.may(OPERATOR):
             button.button(
-                "Cancel", icon=material("stop"), key=f"cancel_run_{run.id}", width="stretch", on_click=cancel, args=(page, run.id)
+                "Cancel",
+                icon=material("stop"),
+                key=f"cancel_run_{run.id}",
+                width="stretch",
+                on_click=cancel,
+                args=(page, run.id),
             )
         if run.status is RunStatus.QUEUED:
             st.caption(f"Position {run.queue_position} in the queue: {run.message}.")
@@ -189,117 +182,11 @@ def active_run(page: PageContext, run: RunInfo) -> None:
         if run.message not in ("", "running"):
             timing += f" · {run.message}"
         st.caption(timing + (f" · now: `{run.current_test}`" if run.current_test else ""))
-        detail = page.rt.tests.detail(run.id)
+        tail = page.rt.tests.log_tail(run.id)  # not the cases: a run of 20,000 tests reads them a page at a time
         log_view(
-            detail.log_tail, earlier=detail.log_tail_cut, stream=str(run.id), key=f"tests_log_{run.id}", height=260,
+            tail.text, earlier=tail.earlier, stream=str(run.id), key=f"tests_log_{run.id}", height=260,
             whole_log=(f"api/testing/runs/{run.id}/log", export_name(run, "log")),
         )  # fmt: skip
-
-
-def results(page: PageContext, run: RunDetail, suite: SuiteInfo | None) -> None:
-    tz = page.tz
-    cols = st.columns(4)
-    cols[0].metric("Status", icon_text(RUN_ICON[run.status], status_text(run.status)))
-    finished = run.status.finished
-    cols[1].metric(
-        "Duration", format_seconds(run.duration_seconds) if finished and run.duration_seconds is not None else "—"
-    )
-    cols[2].metric(
-        "Started", when(run, tz, "%H:%M:%S"), when(run, tz, "%Y-%m-%d"), delta_color="gray", delta_arrow="off"
-    )
-    cols[3].metric("Triggered from", str(run.trigger).upper())
-    rerun = f" · re-run of the {run.selected} failed tests of run #{run.rerun_of}" if run.rerun_of is not None else ""
-    if finished:
-        st.markdown(f"**{run.summary()}** · {run.message}{rerun}")
-        quarantine_note(run.cases)  # its quarantined tests, marked
-    else:
-        st.info("This run is still going: the tests finished so far are below, more as they finish.")
-
-    failing = [c for c in run.cases if c.outcome in FAILING]
-    links = st.columns([1, 1, 1, 2], vertical_alignment="center")
-    with links[0]:
-        download_link("Results CSV", f"api/testing/runs/{run.id}/cases.csv", export_name(run, "csv"), "dl_csv")
-    with links[1]:
-        download_link("JUnit XML", f"api/testing/runs/{run.id}/junit.xml", export_name(run, "xml"), "dl_junit")
-    if run.log_path:
-        with links[2]:
-            download_link("Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
-    if failing and finished and suite is not None and suite.kind == "pytest" and page.may(OPERATOR):
-        n = len(failing)
-        links[3].button(
-            f"Re-run the {n} failed test{'s' if n != 1 else ''}",
-            icon=material("replay"),
-            key="rerun_failed",
-            on_click=start,
-            args=(page, run.suite, run.id),
-        )
-
-    frame = cases_frame(run.cases)
-    if frame.empty:
-        st.caption("No test results were recorded for this run." if finished else "No test has finished yet.")
-    else:
-        outcomes_col, text_col = st.columns([3, 2], vertical_alignment="bottom")
-        outcomes = outcomes_col.pills(
-            "Outcome",
-            OUTCOMES,
-            selection_mode="multi",
-            default=OUTCOMES,
-            format_func=lambda o: f"{material(OUTCOME_ICON[o])} {o}",
-            key="tests_outcomes",
-            wrap=True,  # in a column they would stay on one row, its end out of sight on a phone
-        )
-        text = text_col.text_input("Search", placeholder="part of a test name or message", key="tests_search")
-        shown = filter_cases(frame, outcomes, text)
-        st.dataframe(shown, hide_index=True, placeholder=BLANK, column_config=CASE_COLUMNS, key="tests_cases")
-        st.caption(f"{len(shown)} of {len(frame)} tests shown.")
-
-    if failing:
-        failure(failing)
-    if run.cases:
-        st.markdown("**Slowest tests**")
-        st.dataframe(
-            slowest(run.cases, 10),
-            hide_index=True,
-            placeholder=BLANK,
-            column_config=CASE_COLUMNS,
-            column_order=["duration", "nodeid", "outcome"],
-            key="tests_slowest",
-        )
-    heaviest_tests(page.rt, run)  # what each test cost: CPU, peak memory, growth
-    run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
-    if finished:
-        slower_tests(page.rt, run, run.cases)  # tests slower than their history, and whether the host was busy
-        with st.expander("Output, last lines", expanded=not run.cases):
-            log_view(
-                run.log_tail, earlier=run.log_tail_cut, stream=str(run.id), key="tests_output", empty="(no output)",
-                whole_log=(f"api/testing/runs/{run.id}/log", export_name(run, "log")) if run.log_path else None,
-            )  # fmt: skip
-
-
-def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo]) -> None:
-    detail = page.rt.tests.detail(run_id)
-    failing = [c.nodeid for c in detail.cases if c.outcome in FAILING]
-    if CASE in st.session_state:  # the test a link named: picked in Failures, or searched
-        picked, search = place_case(st.session_state.pop(CASE), failing)
-        st.session_state.update({k: v for k, v in ((FAILURE, picked), (SEARCH, search)) if v is not None})
-    results(page, detail, by_name.get(detail.suite))
-    suite, case = st.session_state.get(SUITE, ALL_SUITES), st.session_state.get(FAILURE)  # the URL follows them
-    shown = TestsView(None if suite == ALL_SUITES else suite, run_id, case if case in failing else None)
-    keep(TESTS, {**results_query(shown, failing[0] if failing else None), **compare_section(page, detail)})
-
-
-def failure(failing: list[CaseInfo]) -> None:
-    st.markdown("**Failures**")
-    by_id = {c.nodeid: c for c in failing}
-    picked = st.selectbox(
-        "Failed test",
-        list(by_id),
-        key="tests_failure",
-    )
-    case = by_id.get(picked, failing[0])
-    if case.message:
-        st.caption(case.message)
-    st.code(case.traceback or "(no traceback recorded)", language=None)
 
 
 def history(page: PageContext, suite: str) -> None:
@@ -379,10 +266,11 @@ else:
         st.session_state[RUN] = st.session_state[RUN]
         st.session_state[RUN_LABEL] = label
     run_id = run_col.selectbox("Run", list(choices), format_func=lambda i: run_label(choices.get(i), tz), key=RUN)
-    detail = rt.tests.detail(run_id)
+    detail = rt.tests.run(run_id)
     # A run still going refreshes its results as its tests finish; the live section reruns
     # the whole page when it ends.
-    st.fragment(run_results, run_every=results_refresh(detail))(page, run_id, by_name)
+    picked = None if suite_choice == ALL_SUITES else suite_choice
+    st.fragment(run_results, run_every=results_refresh(detail))(page, run_id, by_name, picked, start)
     shown_suite = suite_choice if suite_choice in by_name else by_name.get(detail.suite, suites[0]).name
 
 history(page, shown_suite)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard_core.app.regressions import CHARTS, VERDICT_ICON, run_regressions, slowdown_chart
 from dashboard_core.labels import BLANK
-from dashboard_core.models import CaseInfo, RunInfo
+from dashboard_core.models import RunInfo
 from dashboard_core.runtime import Runtime
 from ui.widgets import icon_text
 
@@ -24,9 +24,9 @@ COLUMNS = {
 }
 
 
-def slower_tests(rt: Runtime, run: RunInfo, cases: list[CaseInfo]) -> None:
-    """The section for a finished run (``cases``: the run's, as the page has them)."""
-    found = run_regressions(rt, run, cases)
+def slower_tests(rt: Runtime, run: RunInfo) -> None:
+    """The section for a finished run."""
+    found = run_regressions(rt, run)
     st.markdown("**Slower tests**")
     st.caption(found.note)
     if not found.tests:

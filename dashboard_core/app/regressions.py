@@ -117,18 +117,20 @@ def run_regressions(rt: Runtime, run: RunInfo | int, cases: list[CaseInfo] | Non
         raise NotFinished(run)
     rule = rt.config.testing.regressions
     earlier = earlier_runs(rt.store, run.suite, run.id, rule.history_runs)[::-1]  # oldest first
-    cases = cases if cases is not None else rt.tests.history.cases(run.id)
-    passed = [c for c in cases if c.outcome == "passed"]
     # Only a test over the floor can be slower (its limit is at least the floor): the
-    # history of a 20,000-test suite's fast tests is never read.
-    candidates = [c for c in passed if c.duration > rule.min_increase_seconds]
+    # history of a 20,000-test suite's fast tests is never read, nor are its cases.
+    if cases is None:
+        passed, candidates = rt.tests.history.passed_over(run.id, rule.min_increase_seconds)
+    else:
+        passed = sum(1 for c in cases if c.outcome == "passed")
+        candidates = [c for c in cases if c.outcome == "passed" and c.duration > rule.min_increase_seconds]
     durations = passed_durations(rt.store, [r.id for r in earlier], [c.nodeid for c in candidates])
     out = RunRegressions(
         run_id=run.id,
         suite=run.suite,
         started_at=run.started_at,
         rule=rule,
-        passed=len(passed),
+        passed=passed,
         compared=len(candidates),
     )
     found: list[tuple[CaseInfo, Slowdown, Baseline]] = []

@@ -75,6 +75,16 @@ def summary_line(c: RunCounts) -> str:
     return ", ".join(f"{n} {word}" for word, n in pairs if n) or "no tests ran"
 
 
+class SubtestInfo(BaseModel):
+    """One subtest of a test (``unittest`` ``subTest``, pytest's ``subtests`` fixture)."""
+
+    name: str = Field(description="As pytest names it: ``[msg] (i=1)``.")
+    outcome: CaseOutcome
+    duration: float = Field(0.0, description="seconds; inside its test's own")
+    message: str | None = None
+    traceback: str | None = None
+
+
 class CaseInfo(BaseModel):
     nodeid: str
     outcome: CaseOutcome
@@ -110,6 +120,11 @@ class CaseInfo(BaseModel):
         that waits, above 1 for one whose threads compute at once. None when not measured."""
         cpu = self.cpu_seconds
         return cpu / self.duration if cpu is not None and self.duration > 0 else None
+    subtests: list[SubtestInfo] = Field(
+        default_factory=list,
+        description="Its subtests in the order they ran. pytest counts a failed one as failed (and the test fails with"
+        " it); passed ones are not in the run's counts.",
+    )
 
 
 class RunInfo(BaseModel):

@@ -12,6 +12,7 @@ from typing import Any
 
 from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, Trigger
 from dashboard_core.store import Store
+from dashboard_core.testing.case_query import CasePage, CaseQueryBase, case_of, case_page, subtests_json
 from dashboard_core.units import from_epoch
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -90,13 +91,13 @@ class RunHistory:
     def save_cases(self, run_id: int, cases: Iterable[CaseInfo]) -> None:
         self.store.executemany(
             "INSERT INTO test_cases (run_id, nodeid, outcome, duration, message, traceback, ordinal,"
-            " retries, quarantined, cpu_user_seconds, cpu_system_seconds, peak_rss_bytes, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " retries, quarantined, cpu_user_seconds, cpu_system_seconds, peak_rss_bytes, started_at, subtests)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, nodeid) DO UPDATE SET outcome = excluded.outcome, duration = excluded.duration,"
             " message = excluded.message, traceback = excluded.traceback, ordinal = excluded.ordinal,"
             " retries = excluded.retries, quarantined = excluded.quarantined,"
             " cpu_user_seconds = excluded.cpu_user_seconds, cpu_system_seconds = excluded.cpu_system_seconds,"
-            " peak_rss_bytes = excluded.peak_rss_bytes, started_at = excluded.started_at",
+            " peak_rss_bytes = excluded.peak_rss_bytes, started_at = excluded.started_at, subtests = excluded.subtests",
             [
                 (
                     run_id,
@@ -112,6 +113,7 @@ class RunHistory:
                     c.cpu_system_seconds,
                     c.peak_rss_bytes,
                     epoch(c.started_at),
+                    subtests_json(c),
                 )
                 for c in cases
             ],
@@ -144,15 +146,30 @@ class RunHistory:
 
     def cases(self, run_id: int) -> list[CaseInfo]:
         """The run's cases in the order they ran (``ordinal`` 0, 1, ...)."""
+        return self._cases(run_id)
+
+    def quarantined_cases(self, run_id: int) -> list[CaseInfo]:
+        """The run's cases that were in quarantine when it ended (a few of a large run's)."""
+        return self._cases(run_id, " AND quarantined = 1")
+
+    def passed_over(self, run_id: int, seconds: float) -> tuple[int, list[CaseInfo]]:
+        """How many of the run's tests passed, and those that took longer than ``seconds``
+        (what a duration regression can be among), without reading the rest."""
+        passed = self.store.one("SELECT count(*) FROM test_cases WHERE run_id = ? AND outcome = 'passed'", (run_id,))
+        return int(passed[0]) if passed else 0, self._cases(run_id, " AND outcome = 'passed' AND duration > ?", seconds)
+
+    def _cases(self, run_id: int, where: str = "", *params: object) -> list[CaseInfo]:
         rows = self.store.all(
-            "SELECT nodeid, outcome, duration, message, traceback, retries, quarantined,"
-            " cpu_user_seconds, cpu_system_seconds, peak_rss_bytes, started_at FROM test_cases WHERE run_id = ?"
+            "SELECT nodeid, outcome, duration, message, traceback, retries, quarantined, cpu_user_seconds,"
+            f" cpu_system_seconds, peak_rss_bytes, started_at, subtests FROM test_cases WHERE run_id = ?{where}"
             " ORDER BY ordinal, rowid",  # a run saved before ordinals: the order its rows were written
-            (run_id,),
+            (run_id, *params),
         )
-        return [
-            CaseInfo(**{**dict(r), "started_at": from_epoch(r["started_at"])}, ordinal=i) for i, r in enumerate(rows)
-        ]
+        return [case_of(r, i) for i, r in enumerate(rows)]
+
+    def case_page(self, run_id: int, query: CaseQueryBase) -> CasePage:
+        """One page of the run's cases, filtered and sorted as ``query`` asks."""
+        return case_page(self.store, run_id, query)
 
     def outcomes(self, run_ids: Sequence[int]) -> list[tuple[int, str, str]]:
         """(run id, node id, outcome) of every case of these runs."""

@@ -205,8 +205,14 @@ def _write_case(parent: ET.Element, case: CaseResult) -> None:
     element = ET.SubElement(parent, "testcase", _attributes(classname=classname, name=name, time=_time(case.duration)))
     if case.outcome in ("failed", "error"):
         tag = "failure" if case.outcome == "failed" else "error"
-        child = ET.SubElement(element, tag, _attributes(message=case.message))
-        child.text = _xml_text(case.traceback)
+        failed = [t for t in case.subtests if t.outcome == "failed"]
+        if not failed or not (case.message or "").startswith("subtest "):  # its own failure, not a subtest's
+            child = ET.SubElement(element, tag, _attributes(message=case.message))
+            child.text = _xml_text(case.traceback)
+        for subtest in failed:  # as pytest writes them: a <failure> per failed subtest
+            message = f"subtest {subtest.name}: {subtest.message or 'failed'}"
+            child = ET.SubElement(element, "failure", _attributes(message=message))
+            child.text = _xml_text(subtest.traceback)
     elif case.outcome in ("skipped", "xfailed"):
         kind = XFAIL_TYPE if case.outcome == "xfailed" else "pytest.skip"
         child = ET.SubElement(element, "skipped", _attributes(type=kind, message=case.message))

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard_core.config import SuiteConfig
-from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, Trigger
+from dashboard_core.models import CaseInfo, RunCounts, RunInfo, RunStatus, SubtestInfo, Trigger
 from dashboard_core.processes.board import Heartbeat, Outbox
 from dashboard_core.testing.junit import JunitError, counts_of, parse_junit
 from dashboard_core.testing.progress import CaseResult
@@ -146,6 +146,10 @@ def case_info(c: CaseResult) -> CaseInfo:
         cpu_system_seconds=c.cpu_system_seconds,
         peak_rss_bytes=c.peak_rss_bytes,
         started_at=from_epoch(c.started_at),
+        subtests=[
+            SubtestInfo(name=t.name, outcome=t.outcome, duration=t.duration, message=t.message, traceback=t.traceback)
+            for t in c.subtests
+        ],
     )
 
 

@@ -36,6 +36,7 @@ from dashboard_core.processes.log_tail import LogTail
 from dashboard_core.processes.recovery import interrupted_during, kill_leftover, recover_each
 from dashboard_core.processes.spec import ProcessRecord
 from dashboard_core.store import Store, StoreError
+from dashboard_core.testing.case_query import CasePage, CaseQueryBase
 from dashboard_core.testing.engine import NOT_STARTED, RunEngine
 from dashboard_core.testing.errors import (
     CannotRerun,
@@ -282,6 +283,21 @@ class SuiteManager:
         tail = read_tail(Path(info.log_path), LOG_TAIL_BYTES) if info.log_path else LogTail()
         cases = results_order(self.history.cases(run_id))
         return RunDetail(**info.model_dump(), cases=cases, log_tail=tail.text, log_tail_cut=tail.earlier)
+
+    def case_page(self, run_id: int, query: CaseQueryBase) -> CasePage:
+        """A page of a run's cases, filtered and sorted in the store (a running run's
+        are saved there as they finish); raises :class:`UnknownRun`."""
+        self.run(run_id)
+        return self.history.case_page(run_id, query)
+
+    def log_tail(self, run_id: int) -> LogTail:
+        """The newest lines of a run's output (from memory while it runs)."""
+        with self.guard:
+            active = self.board.active.get(run_id)
+        if active is not None and active.run is not None:
+            return active.run.log.tail(LOG_TAIL_BYTES)
+        info = self.run(run_id)
+        return read_tail(Path(info.log_path), LOG_TAIL_BYTES) if info.log_path else LogTail()
 
     def runs(
         self,

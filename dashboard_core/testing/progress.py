@@ -12,8 +12,9 @@ the dashboard leaves out).
 
 Each test case also gets one outcome for the results table, the worst of its
 own reports and of its failed subtests (a failed subtest's message says which
-one), and an ``ordinal``: the order in which the cases first reported, so the
-table can show them in the order they ran.
+one), an ``ordinal``: the order in which the cases first reported, so the
+table can show them in the order they ran, and its ``subtests``, each with the
+outcome of its own report, in the order they reported (shown beneath the test).
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ OUTCOMES: tuple[Outcome, ...] = get_args(CaseOutcome)
 SEVERITY = {"passed": 0, "xpassed": 1, "xfailed": 2, "skipped": 3, "failed": 4, "error": 5}
 
 
+@dataclass(frozen=True, slots=True)
+class SubtestResult:
+    name: str  # ``[msg] (i=1)``
+    outcome: Outcome
+    duration: float = 0.0
+    message: str | None = None
+    traceback: str | None = None
+
+
 @dataclass(slots=True)
 class CaseResult:
     nodeid: str
@@ -46,6 +56,7 @@ class CaseResult:
     cpu_system_seconds: float | None = None
     peak_rss_bytes: int | None = None
     started_at: float | None = None  # epoch seconds of its setup's start
+    subtests: tuple[SubtestResult, ...] = ()  # in the order they reported (a tuple: copies share it safely)
 
 
 @dataclass(slots=True)
@@ -108,8 +119,7 @@ class Progress:
         nodeid = record.get("nodeid", "")
         if subtest is not None:
             # Its time is inside its test's call, and its teardown is its test's.
-            if result == "failed":
-                self._case(nodeid, result, record, subtest)
+            self._subtest_report(nodeid, subtest, result or "passed", record)
             return
         if result is not None:
             self._case(nodeid, result, record)
@@ -120,6 +130,17 @@ class Progress:
             self.finished += 1
             if case is not None and "resources" in record:
                 read_resources(case, record["resources"])
+
+    def _subtest_report(self, nodeid: str, name: str, outcome: Outcome, record: dict[str, Any]) -> None:
+        """Keep the subtest under its test; a failed one fails the test (as pytest 9 does)."""
+        if outcome == "failed":
+            self._case(nodeid, outcome, record, name)
+        case = self.cases.get(nodeid)
+        if case is None:  # its test's call has not reported yet: it starts as passed, its own reports decide
+            case = self.cases[nodeid] = CaseResult(nodeid, "passed", ordinal=len(self.cases))
+        message, traceback = describe(record.get("longrepr"))
+        duration = float(record.get("duration") or 0.0)
+        case.subtests = (*case.subtests, SubtestResult(name, outcome, duration, message, traceback))
 
     def _case(self, nodeid: str, outcome: Outcome, record: dict[str, Any], subtest: str | None = None) -> None:
         case = self.cases.get(nodeid)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 from dashboard_core.metrics.export import frame_to_csv
 from dashboard_core.models import CaseInfo, FlakyTest, RunDetail, RunInfo
 from dashboard_core.testing.junit import write_junit
-from dashboard_core.testing.progress import CaseResult
+from dashboard_core.testing.progress import CaseResult, SubtestResult
 from dashboard_core.testing.verdicts import suite_verdicts
 
 CASE_COLUMNS = ["outcome", "nodeid", "duration", "message"]
@@ -55,11 +55,13 @@ def slowest(cases: Sequence[CaseInfo], n: int = 10) -> pd.DataFrame:
 
 
 def run_csv(run: RunDetail) -> bytes:
-    """The run's test cases as CSV (spreadsheet-safe), with the run in every row."""
-    frame = cases_frame(run.cases)
-    frame["traceback"] = [c.traceback for c in run.cases]
-    for column in RESOURCE_COLUMNS:  # empty where not measured (command suites, older runs)
-        frame[column] = [getattr(c, column) for c in run.cases]
+    """The run's test cases as CSV (spreadsheet-safe), with the run in every row; a
+    test's subtests follow it, each a row with its test's node id and its ``subtest``
+    (the resource columns empty there, and where not measured: command suites, older runs)."""
+    import pandas as pd
+
+    columns = [*CASE_COLUMNS, "subtest", "traceback", *RESOURCE_COLUMNS]
+    frame = pd.DataFrame(with_subtests(run.cases, RESOURCE_COLUMNS), columns=columns)
     frame.insert(0, "run_id", run.id)
     frame.insert(1, "suite", run.suite)
     return frame_to_csv(frame)
@@ -68,7 +70,10 @@ def run_csv(run: RunDetail) -> bytes:
 def run_junit(run: RunDetail) -> bytes:
     """The run as JUnit XML, its test cases in the order they ran."""
     ran = sorted(run.cases, key=lambda c: c.ordinal)
-    cases = [CaseResult(c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal) for c in ran]
+    cases = [
+        CaseResult(c.nodeid, c.outcome, c.duration, c.message, c.traceback, c.ordinal, subtests=subtest_results(c))
+        for c in ran
+    ]
     return write_junit(
         run.suite, cases, timestamp=run.started_at, duration=run.duration_seconds, hostname=socket.gethostname()
     )
@@ -121,3 +126,26 @@ def flaky_tests(runs: Sequence[RunInfo], outcomes: Iterable[tuple[int, str, str]
     which are which, and knows retries and recovery."""
     attempts = ((run_id, nodeid, outcome, 0) for run_id, nodeid, outcome in outcomes)
     return [f for f in suite_verdicts(runs, attempts, None) if f.verdict == "flaky"]
+
+
+# -- subtests ------------------------------------------------------------------------
+def with_subtests(cases: Iterable[CaseInfo], extra: Sequence[str] = ()) -> list[dict[str, object]]:
+    """One row per test, its subtests' rows right after it (``subtest`` names one;
+    a test's own row has None), for the table and the CSV; ``extra``: more of the
+    test's fields on its own row."""
+    rows: list[dict[str, object]] = []
+    for case in cases:
+        rows.append({**case.model_dump(include={*CASE_COLUMNS, "traceback", *extra}), "subtest": None})
+        rows += [
+            {
+                "nodeid": case.nodeid,
+                "subtest": t.name,
+                **t.model_dump(include={"outcome", "duration", "message", "traceback"}),
+            }
+            for t in case.subtests
+        ]
+    return rows
+
+
+def subtest_results(case: CaseInfo) -> tuple[SubtestResult, ...]:
+    return tuple(SubtestResult(t.name, t.outcome, t.duration, t.message, t.traceback) for t in case.subtests)

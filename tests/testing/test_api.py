@@ -25,8 +25,7 @@ def client(suites_config: Callable[..., Config]) -> Iterator[TestClient]:
 
 def finished(client: TestClient, test_id: str) -> dict:
     return wait_until(
-        lambda: (body := client.get(f"/testing/runs/{test_id}").json())["status"] not in ("queued", "running")
-        and body,
+        lambda: (body := client.get(f"/testing/runs/{test_id}").json())["status"] not in ("queued", "running") and body,
         120,
         f"run {test_id} to finish",
     )
@@ -129,7 +128,7 @@ def test_a_run_downloads_as_log_csv_and_junit(client: TestClient) -> None:
     csv = client.get(f"/testing/runs/{test_id}/cases.csv")
     table = pd.read_csv(io.StringIO(csv.text))
     assert list(table.columns) == [
-        "run_id", "suite", "outcome", "nodeid", "duration", "message", "traceback",
+        "run_id", "suite", "outcome", "nodeid", "duration", "message", "subtest", "traceback",
         "cpu_user_seconds", "cpu_system_seconds", "peak_rss_bytes", "started_at",
     ]  # fmt: skip
     assert table["cpu_user_seconds"].notna().all() and (table["peak_rss_bytes"] > 0).all()

@@ -1,0 +1,193 @@
+"""The results of one test run on the Tests page: its header and counts at once,
+then a page of its cases (filtered and sorted in the store: a run of 20,000
+tests opens as fast as one of 20), its failures, slowest tests and output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard_core.app.case_table import (
+    TABLE_ROWS,
+    case_table,
+    failing_cases,
+    failure_details,
+    slowest_cases,
+    sort_choices,
+    sort_label,
+    table_frame,
+)
+from dashboard_core.app.run_story import test_run_story
+from dashboard_core.app.test_views import status_text, when
+from dashboard_core.app.urls import TESTS
+from dashboard_core.app.view_state import TestsView, place_case, results_query
+from dashboard_core.labels import BLANK, OUTCOME_ICON, RUN_ICON
+from dashboard_core.models import CaseInfo, RunInfo, SuiteInfo
+from dashboard_core.testing.case_query import CasePage
+from dashboard_core.testing.reports import export_name
+from dashboard_core.units import format_seconds
+from ui.log_view import log_view
+from ui.run_story import run_story
+from ui.test_compare import compare_section
+from ui.test_flaky import quarantine_note
+from ui.test_regressions import slower_tests
+from ui.test_resources import heaviest_tests
+from ui.url_state import keep
+from ui.widgets import PageContext, download_link, icon_text, material
+
+OUTCOMES = list(OUTCOME_ICON)
+OPERATOR = "operator"
+# session state: the URL's case, then where it shows (the Failures list or the search)
+CASE, FAILURE, SEARCH = "tests_case", "tests_failure", "tests_search"
+OUTCOME_PILLS, SLOWER, SORT, PAGE, FILTERS = (
+    "tests_outcomes",
+    "tests_slower",
+    "tests_sort",
+    "tests_page",
+    "tests_filters",
+)
+
+CASE_COLUMNS = {
+    "outcome": st.column_config.TextColumn("Outcome", width="small"),
+    "nodeid": st.column_config.TextColumn("Test", width="large"),
+    "duration": st.column_config.NumberColumn("Seconds", format="%.2f", width="small"),
+    "message": st.column_config.TextColumn("Message", width="large"),
+    "cpu_seconds": st.column_config.NumberColumn("CPU s", format="%.2f", width="small"),
+    "peak_rss_mib": st.column_config.NumberColumn("Peak MiB", format="%.0f", width="small"),
+}
+Rerun = Callable[[PageContext, str, int], None]  # the page's Re-run button callback: (page, suite, run id)
+
+
+def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo], suite: str | None, rerun: Rerun) -> None:
+    """The run's results; ``suite`` is the suite picked (None: all), for the URL."""
+    run = page.rt.tests.run(run_id)
+    failing = failing_cases(page.rt.tests, run_id)
+    names = [c.nodeid for c in failing.items]
+    if CASE in st.session_state:  # the test a link named: picked in Failures, or searched
+        picked, search = place_case(st.session_state.pop(CASE), names)
+        st.session_state.update({k: v for k, v in ((FAILURE, picked), (SEARCH, search)) if v is not None})
+    results(page, run, by_name.get(run.suite), failing, rerun)
+    case = st.session_state.get(FAILURE)  # the URL follows them
+    shown = TestsView(suite, run_id, case if case in names else None)
+    keep(TESTS, {**results_query(shown, names[0] if names else None), **compare_section(page, run)})
+
+
+def header(page: PageContext, run: RunInfo) -> None:
+    tz = page.tz
+    cols = st.columns(4)
+    cols[0].metric("Status", icon_text(RUN_ICON[run.status], status_text(run.status)))
+    finished = run.status.finished
+    cols[1].metric(
+        "Duration", format_seconds(run.duration_seconds) if finished and run.duration_seconds is not None else "—"
+    )
+    cols[2].metric(
+        "Started", when(run, tz, "%H:%M:%S"), when(run, tz, "%Y-%m-%d"), delta_color="gray", delta_arrow="off"
+    )
+    cols[3].metric("Triggered from", str(run.trigger).upper())
+    rerun = f" · re-run of the {run.selected} failed tests of run #{run.rerun_of}" if run.rerun_of is not None else ""
+    if finished:
+        st.markdown(f"**{run.summary()}** · {run.message}{rerun}")
+        quarantine_note(page.rt.tests.history.quarantined_cases(run.id))  # its quarantined tests, marked
+    else:
+        st.info("This run is still going: the tests finished so far are below, more as they finish.")
+
+
+def results(page: PageContext, run: RunInfo, suite: SuiteInfo | None, failing: CasePage, rerun: Rerun) -> None:
+    header(page, run)
+    finished = run.status.finished
+    links = st.columns([1, 1, 1, 2], vertical_alignment="center")
+    with links[0]:
+        download_link("Results CSV", f"api/testing/runs/{run.id}/cases.csv", export_name(run, "csv"), "dl_csv")
+    with links[1]:
+        download_link("JUnit XML", f"api/testing/runs/{run.id}/junit.xml", export_name(run, "xml"), "dl_junit")
+    if run.log_path:
+        with links[2]:
+            download_link("Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
+    if failing.total and finished and suite is not None and suite.kind == "pytest" and page.may(OPERATOR):
+        n = failing.total  # tests, not pytest's count (which has each failed subtest)
+        links[3].button(
+            f"Re-run the {n} failed test{'s' if n != 1 else ''}",
+            icon=material("replay"),
+            key="rerun_failed",
+            on_click=rerun,
+            args=(page, run.suite, run.id),
+        )
+    shown = cases_table(page, run)
+    if failing.items:
+        failure(failing.items)
+    if shown:
+        st.markdown("**Slowest tests**")
+        st.dataframe(
+            table_frame(slowest_cases(page.rt.tests, run.id)),
+            hide_index=True,
+            placeholder=BLANK,
+            column_config=CASE_COLUMNS,
+            column_order=["duration", "nodeid", "outcome"],
+            key="tests_slowest",
+        )
+    heaviest_tests(page.rt, run)  # what each test cost: CPU, peak memory, growth
+    run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
+    if finished:
+        slower_tests(page.rt, run)  # tests slower than their history, and whether the host was busy
+        tail = page.rt.tests.log_tail(run.id)
+        with st.expander("Output, last lines", expanded=not shown):
+            log_view(
+                tail.text, earlier=tail.earlier, stream=str(run.id), key="tests_output", empty="(no output)",
+                whole_log=(f"api/testing/runs/{run.id}/log", export_name(run, "log")) if run.log_path else None,
+            )  # fmt: skip
+
+
+def cases_table(page: PageContext, run: RunInfo) -> int:
+    """The filters and one page of the table; returns how many cases the run has."""
+    state = st.session_state
+    outcomes, slower, text, sort = (
+        state.get(OUTCOME_PILLS, OUTCOMES), state.get(SLOWER), state.get(SEARCH, ""), state.get(SORT, "failures")
+    )  # fmt: skip
+    if state.get(FILTERS) != (filters := (tuple(outcomes or ()), slower, text, sort)):
+        state[FILTERS], state[PAGE] = filters, 1  # other filters: back to the first page
+    table = case_table(page.rt.tests, run.id, outcomes or [], slower, text, sort, state.get(PAGE, 1))
+    if table.page.run_total == 0:
+        st.caption(
+            "No test results were recorded for this run." if run.status.finished else "No test has finished yet."
+        )
+        return 0
+    state[PAGE] = table.number
+    outcomes_col, slower_col, text_col, sort_col = st.columns([5, 2, 3, 2], vertical_alignment="bottom")
+    outcomes_col.pills(
+        "Outcome",
+        OUTCOMES,
+        selection_mode="multi",
+        default=OUTCOMES,
+        format_func=lambda o: f"{material(OUTCOME_ICON[o])} {table.outcome_label(o)}",
+        key=OUTCOME_PILLS,
+        wrap=True,  # in a column they would stay on one row, its end out of sight on a phone
+    )
+    slower_col.number_input(
+        "Slower than (s)", min_value=0.0, value=None, step=0.1, placeholder="any", key=SLOWER,
+        help="Only tests that took at least this many seconds (setup, call and teardown).",
+    )  # fmt: skip
+    text_col.text_input("Search", placeholder="part of a test name or message", key=SEARCH)
+    sort_col.selectbox("Sort", sort_choices(), format_func=sort_label, key=SORT)
+    st.dataframe(
+        table_frame(table.page.items), hide_index=True, placeholder=BLANK, column_config=CASE_COLUMNS, key="tests_cases"
+    )
+    caption_col, page_col = st.columns([5, 1], vertical_alignment="center")
+    caption_col.caption(table.caption)
+    if table.pages > 1:
+        page_col.number_input(
+            f"Page (of {table.pages:,})", min_value=1, max_value=table.pages, step=1, key=PAGE,
+            help=f"{TABLE_ROWS} tests a page, in the order picked in Sort.",
+        )  # fmt: skip
+    return table.page.run_total
+
+
+def failure(failing: list[CaseInfo]) -> None:
+    st.markdown("**Failures**")
+    by_id = {c.nodeid: c for c in failing}
+    picked = st.selectbox("Failed test", list(by_id), key=FAILURE)
+    case = by_id.get(picked, failing[0])
+    for title, traceback in failure_details(case):
+        if title:
+            st.caption(title)
+        st.code(traceback, language=None)
