@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard_core.app.case_costs import growth_frame, heaviest_frame, run_costs
 from dashboard_core.labels import BLANK
-from dashboard_core.models import RunDetail
+from dashboard_core.models import RunInfo
 from dashboard_core.runtime import Runtime
 
 _TEST = st.column_config.TextColumn("Test", width="large")
@@ -18,7 +18,7 @@ def _bar(label: str, top: float, fmt: str, help: str) -> st.column_config.Progre
     return st.column_config.ProgressColumn(label, format=fmt, min_value=0.0, max_value=max(top, 1e-9), help=help)
 
 
-def heaviest_tests(rt: Runtime, run: RunDetail) -> None:
+def heaviest_tests(rt: Runtime, run: RunInfo) -> None:
     costs = run_costs(rt, run)
     if costs.note is not None:
         st.markdown("**Heaviest tests**")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from dashboard_core.models import RunDetail, RunInfo
 from dashboard_core.models.case_costs import CostGrowthReport, CostMetric, HeaviestTests
 from dashboard_core.runtime import Runtime
+from dashboard_core.testing.case_query import CaseQuery
 from dashboard_core.testing.costs import (
     COST_WINDOW,
     RULE,
@@ -107,15 +108,45 @@ class RunCosts:
     note: str | None  # why there is nothing to show
 
 
-def run_costs(rt: Runtime, run: RunDetail, limit: int = PAGE_LIMIT, window: int = COST_WINDOW) -> RunCosts:
-    """The heaviest tests of a run the page has read (its cases), and, once it has
-    finished, those whose cost grew against the suite's runs before it."""
-    by_cpu = run_heaviest(run, run.cases, "cpu", limit)
-    by_memory = run_heaviest(run, run.cases, "memory", limit)
+def run_costs(rt: Runtime, run: RunInfo, limit: int = PAGE_LIMIT, window: int = COST_WINDOW) -> RunCosts:
+    """The heaviest tests of a run (read a page from the store, largest first: a run
+    of 20,000 tests is not read whole), and, once it has finished, those whose cost
+    grew against the suite's runs before it."""
+    by_cpu, by_memory = _heaviest(rt, run, "cpu", limit), _heaviest(rt, run, "memory", limit)
     if not by_cpu.measured:
-        return RunCosts(by_cpu, by_memory, None, NOT_MEASURED if run.cases else None)
-    found = growth(rt, run, window) if run.status.finished else None
+        return RunCosts(by_cpu, by_memory, None, NOT_MEASURED if rt.tests.case_page(run.id, _ANY).run_total else None)
+    found = _finished_growth(rt, run, window) if run.status.finished else None
     return RunCosts(by_cpu, by_memory, found, None)
+
+
+GROWTHS = 8  # finished runs' growth reports kept: a page rerun reads none of their cases again
+_growths: OrderedDict[tuple[str, int, int], CostGrowthReport] = OrderedDict()
+
+
+def _finished_growth(rt: Runtime, run: RunInfo, window: int) -> CostGrowthReport:
+    """A finished run's growth (its cases never change, nor do the runs before it)."""
+    key = (str(rt.tests.history.store.path), run.id, window)
+    with _baselines_lock:
+        if key in _growths:
+            _growths.move_to_end(key)
+            return _growths[key]
+    found = growth(rt, rt.tests.detail(run.id), window)
+    with _baselines_lock:
+        _growths[key] = found
+        while len(_growths) > GROWTHS:
+            _growths.popitem(last=False)
+    return found
+
+
+_ANY = CaseQuery.model_validate({"limit": 1})
+_SORT_BY: dict[CostMetric, str] = {"cpu": "cpu_seconds", "memory": "peak_rss_bytes"}
+
+
+def _heaviest(rt: Runtime, run: RunInfo, by: CostMetric, limit: int) -> HeaviestTests:
+    """The run's heaviest by ``by``, from one sorted page of its measured cases."""
+    sort = _SORT_BY[by]
+    page = rt.tests.case_page(run.id, CaseQuery.model_validate({"sort": sort, "limit": limit, f"min_{sort}": 0}))
+    return run_heaviest(run, page.items, by, limit).model_copy(update={"measured": page.total})
 
 
 def heaviest_frame(heavy: HeaviestTests) -> pd.DataFrame:
