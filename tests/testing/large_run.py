@@ -26,7 +26,8 @@ def nodeid(i: int) -> str:
 
 def large_cases(n: int, seed: int = 1) -> list[CaseInfo]:
     """``n`` cases in the order they ran: every 100th fails (1 %), every 50th+1 is
-    skipped, every 500th+7 has three subtests (one failed: so that test fails)."""
+    skipped, every 500th+7 has three subtests (one failed: so that test fails);
+    every 3rd was not measured (no CPU or memory), the others were."""
     rnd = random.Random(seed)
     cases = []
     for i in range(n):
@@ -45,8 +46,12 @@ def large_cases(n: int, seed: int = 1) -> list[CaseInfo]:
                 SubtestInfo(name="(i=2)", outcome="passed", duration=0.001),
             ]  # fmt: skip
         duration = round(rnd.lognormvariate(-4, 1.5), 4)
+        measured = i % 3 != 0
+        cpu = round(duration * rnd.uniform(0.1, 1.0), 4) if measured else None
+        rss = int(rnd.uniform(40, 400) * 2**20) if measured else None
         cases.append(CaseInfo(nodeid=nodeid(i), outcome=outcome, duration=duration, message=message,  # type: ignore[arg-type]
-                              traceback=traceback, ordinal=i, subtests=subtests))  # fmt: skip
+                              traceback=traceback, ordinal=i, subtests=subtests, cpu_user_seconds=cpu,
+                              cpu_system_seconds=0.001 if measured else None, peak_rss_bytes=rss))  # fmt: skip
     return cases
 
 

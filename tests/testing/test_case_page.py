@@ -44,6 +44,25 @@ def test_failures_come_first_then_the_order_they_ran_a_page_at_a_time(big: tuple
     assert seen == [(c.nodeid, c.ordinal) for c in [*FAILING, *REST]]
 
 
+def test_sorts_and_bounds_by_cpu_and_memory_leaving_out_tests_not_measured(big: tuple[TestClient, int]) -> None:
+    client, run_id = big
+    url = f"/testing/runs/{run_id}/cases"
+    measured = [c for c in CASES if c.cpu_seconds is not None]
+    assert 0 < len(measured) < N
+    heavy = client.get(url, params={"sort": "cpu_seconds", "limit": 20}).json()
+    expected = sorted(measured, key=lambda c: (-(c.cpu_seconds or 0.0), c.ordinal))[:20]
+    assert [c["nodeid"] for c in heavy["items"]] == [c.nodeid for c in expected]
+    bounded = client.get(
+        url, params={"min_peak_rss_bytes": 200 * 2**20, "sort": "peak_rss_bytes", "limit": 1000}
+    ).json()
+    over = [c for c in measured if (c.peak_rss_bytes or 0) >= 200 * 2**20]
+    assert bounded["total"] == len(over) and over  # an unmeasured test is never over a bound
+    rss = [c["peak_rss_bytes"] for c in bounded["items"]]
+    assert rss == sorted(rss, reverse=True)
+    bad = client.get(url, params={"min_cpu_seconds": -1})
+    assert bad.status_code == 422 and "min_cpu_seconds" in bad.text
+
+
 def test_filters_by_outcome_duration_and_text_and_sorts_by_duration(big: tuple[TestClient, int]) -> None:
     client, run_id = big
     url = f"/testing/runs/{run_id}/cases"
