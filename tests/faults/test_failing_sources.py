@@ -37,7 +37,7 @@ from tests.polling import wait_until
 pytestmark = pytest.mark.timeout(300)
 
 ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
-SOURCES = ["cpu", "disk io", "disk usage", "load", "memory", "network", "processes", "watched processes"]
+SOURCES = ["cpu", "disk io", "disk usage", "load", "memory", "network", "pressure", "processes", "watched processes"]
 
 
 class Breakable:

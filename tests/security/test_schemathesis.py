@@ -39,7 +39,9 @@ value is right there (start after end, a date pandas cannot hold, text that is
 not a date: nothing a JSON schema says), so schema-valid requests may get 400;
 and for the annotations' bodies, a 422 for times that do not work together (a
 span that ends before it starts, ``start`` and Grafana's ``time`` both given), and for a
-suite's quarantine, a 422 for a test no run of the suite has (or one not in quarantine).
+suite's quarantine, a 422 for a test no run of the suite has (or one not in quarantine), and
+for a comparison, a 422 for two runs that cannot be compared (one run with itself, runs of two
+suites, a run not finished).
 
 The figures (operations, calls, statuses, failures) are printed at the end of
 the module; ``-s`` shows them, and a summary line is written in any case.
@@ -88,6 +90,9 @@ ANNOTATION_PATHS = "^/annotations(/\\{annotation_id\\})?$"
 ACCEPTED_WITH_422 = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
 # Schema-valid quarantine bodies refused with 422: a test no run of the suite has, or one not in quarantine.
 QUARANTINE_PATH = "^/testing/suites/\\{name\\}/quarantine$"
+# Schema-valid comparisons refused with 422: a run with itself, with another suite's run, a run not
+# finished, or one with no run to compare with.
+COMPARE_PATH = "^/testing/runs/\\{run_id\\}/compare(\\.csv)?$"
 
 
 class _Current:
@@ -121,6 +126,10 @@ CONFIG = SchemathesisConfig.from_dict(
             },
             {
                 "include-path-regex": QUARANTINE_PATH,
+                "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
+            },
+            {
+                "include-path-regex": COMPARE_PATH,
                 "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
             },
         ],
@@ -368,6 +377,32 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "GET /testing/runs/{run_id}/resources": [
             ({"path_parameters": {"run_id": tiny}}, 200),
             ({"path_parameters": {"run_id": 2**62}}, 404),
+        ],
+        "GET /testing/runs/{run_id}/cases": [
+            (
+                {"path_parameters": {"run_id": tiny}, "query": {"outcome": "passed", "sort": "duration", "limit": 5}},
+                200,
+            ),
+            ({"path_parameters": {"run_id": tiny}, "query": {"sort": "cpu_seconds", "min_peak_rss_bytes": 1}}, 200),
+            ({"path_parameters": {"run_id": tiny}, "query": {"sort": "speed"}}, 422),
+            ({"path_parameters": {"run_id": 2**62}}, 404),
+        ],
+        "GET /testing/runs/{run_id}/compare": [
+            ({"path_parameters": {"run_id": tiny}, "query": {"with": tiny}}, 422),  # with itself
+            ({"path_parameters": {"run_id": tiny}, "query": {"with": formulas}}, 422),  # another suite's
+            ({"path_parameters": {"run_id": 2**62}}, 404),
+        ],
+        "GET /testing/runs/{run_id}/compare.csv": [
+            ({"path_parameters": {"run_id": tiny}, "query": {"with": formulas}}, 422),
+            ({"path_parameters": {"run_id": 2**62}}, 404),
+        ],
+        "GET /testing/runs/{run_id}/regressions": [
+            ({"path_parameters": {"run_id": tiny}}, 200),
+            ({"path_parameters": {"run_id": 2**62}}, 404),
+        ],
+        "GET /testing/suites/{name}/regressions": [
+            ({"path_parameters": {"name": "tiny"}}, 200),
+            ({"path_parameters": {"name": "nope"}}, 404),
         ],
         "GET /testing/runs/{run_id}/heaviest": [
             ({"path_parameters": {"run_id": tiny}, "query": {"by": "memory", "limit": 3}}, 200),
