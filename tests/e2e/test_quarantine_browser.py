@@ -101,7 +101,7 @@ def test_an_operator_quarantines_a_broken_test_from_the_page(page: Any, tmp_path
         ]
         run = finished_run(server)
         assert run["status"] == "passed" and run["message"] == "passed (1 quarantined failure; exit 1: tests failed)"
-        page.reload()
+        page.goto(f"{server.url}/tests?run={run['id']}")  # the page's URL names the run shown before
         expect(page.get_by_text("In quarantine when this run ended:", exact=False).first).to_be_visible(
             timeout=FIRST_RENDER_MS
         )
