@@ -32,7 +32,7 @@ from ui.chart_marks import marked_chart
 from ui.log_view import log_view
 from ui.test_compare import seed
 from ui.test_flaky import flaky_panel
-from ui.test_results import CASE, run_results
+from ui.test_results import CASE, TAB, run_results
 from ui.url_state import opened
 from ui.widgets import PageContext, icon_text, material, page_context
 
@@ -218,7 +218,9 @@ view, fresh = opened(
     TESTS, lambda query: parse_tests(query, list(by_name), lambda i: queries.run_of_suite(rt, i, None))
 )
 if fresh:  # a link, a reload, Back: the suite, run and test it names (the newest run if none)
-    st.session_state.update({SUITE: view.suite or ALL_SUITES, RUN: view.run, CASE: view.case, **seed(rt)})
+    st.session_state.update(
+        {SUITE: view.suite or ALL_SUITES, RUN: view.run, CASE: view.case, TAB: view.tab, **seed(rt)}
+    )
 st.session_state[ACTIVE] = active_state(rt.tests.active())
 show_notes()
 
@@ -270,7 +272,11 @@ else:
     # A run still going refreshes its results as its tests finish; the live section reruns
     # the whole page when it ends.
     picked = None if suite_choice == ALL_SUITES else suite_choice
-    st.fragment(run_results, run_every=results_refresh(detail))(page, run_id, by_name, picked, start)
     shown_suite = suite_choice if suite_choice in by_name else by_name.get(detail.suite, suites[0]).name
+    # the suite's history is a tab of the run's view: drawn only when picked
+    st.fragment(run_results, run_every=results_refresh(detail))(
+        page, run_id, by_name, picked, start, (history, shown_suite)
+    )
 
-history(page, shown_suite)
+if not choices:
+    history(page, shown_suite)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from dashboard_core.app.test_views import RunTab, open_tab, run_tabs
 from dashboard_core.app.urls import PAGES, Query, canonical, href, to_local, to_utc, utc_time
 from dashboard_core.app.view_state import (
     EventsView,
@@ -215,6 +216,24 @@ def test_a_bad_tests_value_is_said_and_left_for_the_default(url: str, said: str,
     parsed = parse_tests(query(url), SUITES, RUNS.get)
     assert len(parsed.problems) == 1 and said in parsed.problems[0], parsed.problems
     assert parsed.view == view
+
+
+def test_a_tests_url_opens_a_tab_of_the_run_and_a_run_has_the_tabs_it_can_fill() -> None:
+    parsed = parse_tests(query("tests?run=12&tab=resources"), SUITES, RUNS.get)
+    assert parsed.problems == () and parsed.view == TestsView(None, 12, None, RunTab.RESOURCES)
+    assert results_query(parsed.view) == {"run": ["12"], "tab": ["resources"]}
+    assert results_query(TestsView(None, 12, None, RunTab.TESTS)) == {"run": ["12"]}  # the first tab: a bare URL
+    bad = parse_tests(query("tests?run=12&tab=charts"), SUITES, RUNS.get)
+    assert bad.view == TestsView(None, 12) and bad.problems == (
+        "The link's `tab=charts` is not a tab of a run here (one of tests, resources, slower, output, history): "
+        "showing the Tests tab.",
+    )
+    finished, running = RUNS[12], RUNS[12].model_copy(update={"status": RunStatus.RUNNING})
+    assert run_tabs(finished) == [RunTab.TESTS, RunTab.RESOURCES, RunTab.SLOWER, RunTab.OUTPUT, RunTab.HISTORY]
+    assert run_tabs(running) == [RunTab.TESTS, RunTab.RESOURCES, RunTab.HISTORY]  # its output is under Active runs
+    assert open_tab("slower", run_tabs(finished)) is RunTab.SLOWER
+    assert open_tab("slower", run_tabs(running)) is RunTab.TESTS  # not a tab of a run still going
+    assert open_tab(None, run_tabs(running)) is RunTab.TESTS
 
 
 def test_a_case_is_picked_among_the_failures_or_searched() -> None:

@@ -1,6 +1,8 @@
 """The results of one test run on the Tests page: its header and counts at once,
-then a page of its cases (filtered and sorted in the store: a run of 20,000
-tests opens as fast as one of 20), its failures, slowest tests and output."""
+then tabs, of which only the open one runs and draws: Tests (a page of its cases,
+filtered and sorted in the store, so a run of 20,000 tests opens as fast as one of
+20; its failures and slowest tests), Resources, Slower tests, Output and the suite's
+history (their charts are drawn only when their tab is picked)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from dashboard_core.app.case_table import (
     table_frame,
 )
 from dashboard_core.app.run_story import test_run_story
-from dashboard_core.app.test_views import status_text, when
+from dashboard_core.app.test_views import TAB_LABELS, RunTab, open_tab, run_tabs, status_text, tab_of_label, when
 from dashboard_core.app.urls import TESTS
 from dashboard_core.app.view_state import TestsView, place_case, results_query
 from dashboard_core.labels import BLANK, OUTCOME_ICON, RUN_ICON
@@ -40,6 +42,8 @@ OUTCOMES = list(OUTCOME_ICON)
 OPERATOR = "operator"
 # session state: the URL's case, then where it shows (the Failures list or the search)
 CASE, FAILURE, SEARCH = "tests_case", "tests_failure", "tests_search"
+# session state: the tab picked (a RunTab's value: the URL's ``tab``), and the tabs' own widget (a label)
+TAB, TABS = "tests_tab", "tests_tabs"
 OUTCOME_PILLS, SLOWER, SORT, PAGE, FILTERS = (
     "tests_outcomes",
     "tests_slower",
@@ -57,19 +61,30 @@ CASE_COLUMNS = {
     "peak_rss_mib": st.column_config.NumberColumn("Peak MiB", format="%.0f", width="small"),
 }
 Rerun = Callable[[PageContext, str, int], None]  # the page's Re-run button callback: (page, suite, run id)
+History = Callable[[PageContext, str], None]  # the page's suite history: (page, suite)
+# The Tests tab's widgets: kept while another tab is open (Streamlit forgets a widget not drawn in a run).
+KEPT = (OUTCOME_PILLS, SLOWER, SORT, PAGE, SEARCH, FAILURE)
 
 
-def run_results(page: PageContext, run_id: int, by_name: dict[str, SuiteInfo], suite: str | None, rerun: Rerun) -> None:
-    """The run's results; ``suite`` is the suite picked (None: all), for the URL."""
+def run_results(
+    page: PageContext,
+    run_id: int,
+    by_name: dict[str, SuiteInfo],
+    suite: str | None,
+    rerun: Rerun,
+    history: tuple[History, str],
+) -> None:
+    """The run's results; ``suite`` is the suite picked (None: all), for the URL;
+    ``history`` draws a suite's history (in its tab) and names the suite."""
     run = page.rt.tests.run(run_id)
     failing = failing_cases(page.rt.tests, run_id)
     names = [c.nodeid for c in failing.items]
     if CASE in st.session_state:  # the test a link named: picked in Failures, or searched
         picked, search = place_case(st.session_state.pop(CASE), names)
         st.session_state.update({k: v for k, v in ((FAILURE, picked), (SEARCH, search)) if v is not None})
-    results(page, run, by_name.get(run.suite), failing, rerun)
+    tab = results(page, run, by_name.get(run.suite), failing, rerun, history)
     case = st.session_state.get(FAILURE)  # the URL follows them
-    shown = TestsView(suite, run_id, case if case in names else None)
+    shown = TestsView(suite, run_id, case if case in names else None, tab)
     keep(TESTS, {**results_query(shown, names[0] if names else None), **compare_section(page, run)})
 
 
@@ -93,7 +108,21 @@ def header(page: PageContext, run: RunInfo) -> None:
         st.info("This run is still going: the tests finished so far are below, more as they finish.")
 
 
-def results(page: PageContext, run: RunInfo, suite: SuiteInfo | None, failing: CasePage, rerun: Rerun) -> None:
+def _tab_picked() -> None:
+    picked = tab_of_label(st.session_state.get(TABS))
+    st.session_state[TAB] = (picked or RunTab.TESTS).value
+
+
+def results(
+    page: PageContext,
+    run: RunInfo,
+    suite: SuiteInfo | None,
+    failing: CasePage,
+    rerun: Rerun,
+    history: tuple[History, str],
+) -> RunTab:
+    """The header, the links, and the run's tabs, of which only the open one runs and
+    draws (so opening a run draws no chart); returns that tab."""
     header(page, run)
     finished = run.status.finished
     links = st.columns([1, 1, 1, 2], vertical_alignment="center")
@@ -113,6 +142,38 @@ def results(page: PageContext, run: RunInfo, suite: SuiteInfo | None, failing: C
             on_click=rerun,
             args=(page, run.suite, run.id),
         )
+    state = st.session_state
+    tabs = run_tabs(run)
+    tab = open_tab(state.get(TAB), tabs)
+    state[TAB] = tab.value
+    state[TABS] = TAB_LABELS[tab]  # the tab picked stays open across reruns, and when the run ends
+    containers = dict(zip(tabs, st.tabs([TAB_LABELS[t] for t in tabs], key=TABS, on_change=_tab_picked), strict=True))
+    if tab is not RunTab.TESTS:
+        for key in KEPT:
+            if key in state:
+                state[key] = state[key]
+    with containers[tab]:
+        if tab is RunTab.TESTS:
+            tests_tab(page, run, failing)
+        elif tab is RunTab.RESOURCES:
+            heaviest_tests(page.rt, run)  # what each test cost: CPU, peak memory, growth
+            run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
+        elif tab is RunTab.SLOWER:
+            slower_tests(page.rt, run)  # tests slower than their history, and whether the host was busy
+        elif tab is RunTab.OUTPUT:
+            tail = page.rt.tests.log_tail(run.id)
+            log_view(
+                tail.text, earlier=tail.earlier, stream=str(run.id), key="tests_output", empty="(no output)",
+                whole_log=(f"api/testing/runs/{run.id}/log", export_name(run, "log")) if run.log_path else None,
+            )  # fmt: skip
+        else:
+            draw, name = history
+            draw(page, name)
+    return tab
+
+
+def tests_tab(page: PageContext, run: RunInfo, failing: CasePage) -> None:
+    """The filters, a page of the table, the failures and the slowest tests."""
     shown = cases_table(page, run)
     if failing.items:
         failure(failing.items)
@@ -126,16 +187,6 @@ def results(page: PageContext, run: RunInfo, suite: SuiteInfo | None, failing: C
             column_order=["duration", "nodeid", "outcome"],
             key="tests_slowest",
         )
-    heaviest_tests(page.rt, run)  # what each test cost: CPU, peak memory, growth
-    run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
-    if finished:
-        slower_tests(page.rt, run)  # tests slower than their history, and whether the host was busy
-        tail = page.rt.tests.log_tail(run.id)
-        with st.expander("Output, last lines", expanded=not shown):
-            log_view(
-                tail.text, earlier=tail.earlier, stream=str(run.id), key="tests_output", empty="(no output)",
-                whole_log=(f"api/testing/runs/{run.id}/log", export_name(run, "log")) if run.log_path else None,
-            )  # fmt: skip
 
 
 def cases_table(page: PageContext, run: RunInfo) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from dashboard_core.models import RunCounts, RunInfo, RunStatus
 from dashboard_core.units import local_time
 
@@ -54,3 +56,40 @@ def results_refresh(run: RunInfo) -> float | None:
     """How often the results of this run are read again: while it is going, so the
     tests finished so far show; never once it has ended (its results are final)."""
     return None if run.status.finished else RESULTS_REFRESH_SECONDS
+
+
+# -- a run's tabs ----------------------------------------------------------------------
+class RunTab(StrEnum):
+    """A tab of a run's view; its value is the URL's ``tab=``. Only the open tab runs
+    and draws, so a run of 20,000 tests opens on its table, not on its charts."""
+
+    TESTS = "tests"
+    RESOURCES = "resources"
+    SLOWER = "slower"
+    OUTPUT = "output"
+    HISTORY = "history"
+
+
+TAB_LABELS = {
+    RunTab.TESTS: "Tests",
+    RunTab.RESOURCES: "Resources",
+    RunTab.SLOWER: "Slower tests",
+    RunTab.OUTPUT: "Output",
+    RunTab.HISTORY: "Suite history",
+}
+
+
+def run_tabs(run: RunInfo) -> list[RunTab]:
+    """The tabs a run has: slower tests and the output only once it has finished (while it
+    runs, its progress and output show under Active runs)."""
+    later = [RunTab.SLOWER, RunTab.OUTPUT] if run.status.finished else []
+    return [RunTab.TESTS, RunTab.RESOURCES, *later, RunTab.HISTORY]
+
+
+def open_tab(wanted: str | None, tabs: list[RunTab]) -> RunTab:
+    """The tab to show: the one picked (or a link named) if this run has it, else Tests."""
+    return next((t for t in tabs if t.value == wanted), RunTab.TESTS)
+
+
+def tab_of_label(label: str | None) -> RunTab | None:
+    return next((t for t, text in TAB_LABELS.items() if text == label), None)

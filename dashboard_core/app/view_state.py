@@ -8,7 +8,8 @@ page nobody changed stays bare. The names:
   about), ``q`` (searched in source and message), ``window`` (a preset: 1h, 24h, 7d ...)
   or ``from`` and ``to`` (ISO 8601 UTC times);
 - ``tests``: ``suite``, ``run`` (its number), ``case`` (a failed test of the run),
-  ``compare`` (another run's number: the run is shown compared with it);
+  ``compare`` (another run's number: the run is shown compared with it), ``tab`` (the
+  run's tab open: ``resources``, ``slower``, ``output``, ``history``; ``tests`` when none);
 - ``workflows``: ``workflow``, ``run``, ``step`` (whose log is shown);
 - ``safety``: ``rule``; ``agents``: ``agent``.
 """
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from dashboard_core.app.test_views import RunTab
 from dashboard_core.app.urls import Parsed, Query, QueryIn, Reader, compact, one_of
 from dashboard_core.metrics.windows import PRESETS
 from dashboard_core.models import EventKind, RunInfo, Severity, WorkflowRunInfo
@@ -102,13 +104,15 @@ def events_query(view: EventsView) -> Query:
 # -- Tests ---------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class TestsView:
-    """``suite`` None is all suites; ``run`` None the newest; ``case`` a test of that run."""
+    """``suite`` None is all suites; ``run`` None the newest; ``case`` a test of that run;
+    ``tab`` the run's tab open (None: the first, Tests)."""
 
     __test__ = False  # not a pytest test class, whatever its name
 
     suite: str | None = None
     run: int | None = None
     case: str | None = None
+    tab: RunTab | None = None
 
 
 def parse_tests(query: QueryIn, suites: Sequence[str], run_of: Callable[[int], RunInfo | None]) -> Parsed[TestsView]:
@@ -123,7 +127,8 @@ def parse_tests(query: QueryIn, suites: Sequence[str], run_of: Callable[[int], R
         run = None
     if info is not None and suite is not None:
         suite = info.suite
-    return r.done(TestsView(suite, run, r.text("case")))
+    tab = r.choice("tab", [t.value for t in RunTab], "a tab of a run", "showing the Tests tab")
+    return r.done(TestsView(suite, run, r.text("case"), RunTab(tab) if tab else None))
 
 
 def place_case(case: str | None, failing: Sequence[str]) -> tuple[str | None, str | None]:
@@ -136,9 +141,11 @@ def place_case(case: str | None, failing: Sequence[str]) -> tuple[str | None, st
 
 
 def results_query(view: TestsView, first_failure: str | None = None) -> Query:
-    """The Tests URL; the case only when it is not the first failure (shown anyway)."""
+    """The Tests URL; the case only when it is not the first failure (shown anyway), the
+    tab only when it is not Tests (the first)."""
     case = view.case if view.case != first_failure else None
-    return compact({"suite": view.suite, "run": str(view.run) if view.run else None, "case": case})
+    tab = view.tab.value if view.tab is not None and view.tab is not RunTab.TESTS else None
+    return compact({"suite": view.suite, "run": str(view.run) if view.run else None, "case": case, "tab": tab})
 
 
 # -- Workflows -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server
+from tests.polling import wait_until
 from tests.testing.conftest import suites_entries
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -83,7 +84,12 @@ def test_run_a_suite_watch_it_live_and_see_its_results(
         "href", re.compile(r"^api/testing/runs/\d+/cases\.csv$")
     )
     expect(page.get_by_role("button", name=re.compile("Re-run the 2 failed tests$")).first).to_be_visible()
+    # The run opens on its Tests tab: its charts are drawn only when their tab is picked.
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0)
+    page.get_by_role("tab", name="Suite history").click()
+    expect(page.get_by_role("heading", name=re.compile("History of demo")).first).to_be_visible(timeout=RUN_MS)
     expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg').first).to_be_attached()
+    wait_until(lambda: "tab=history" in page.url, 30, "the tab in the page's URL")
 
 
 def more_suites(tmp_path: Path, n: int) -> str:

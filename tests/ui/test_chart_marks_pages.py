@@ -133,7 +133,7 @@ def test_a_suites_history_shows_what_else_ran_during_its_runs_not_its_own_runs(r
     finished_run(rt, "smoke", t0 + timedelta(minutes=10), t0 + timedelta(minutes=12))
     other = finished_run(rt, "other", t0 + timedelta(minutes=11), t0 + timedelta(minutes=13), RunStatus.FAILED)
 
-    app = opened("../pages/tests.py", suite="smoke", run=str(first))
+    app = opened("../pages/tests.py", suite="smoke", run=str(first), tab="history")  # the run's Suite history tab
     spec = chart(app, "Pass rate and duration")
     assert links(spec) == [f"tests?suite=other&run={other}"]
     (band,) = [s for s in spec["layout"]["shapes"] if s.get("type") == "rect"]

@@ -12,6 +12,7 @@ import pytest
 from dashboard_core.models import RunStatus, Trigger
 from dashboard_core.runtime import Runtime
 from tests.testing.test_regressions import SLOW, runtime_with
+from tests.ui.run_tabs import show_tab
 from tests.ui.test_tests_page import RUN_TIMEOUT, open_page, texts
 
 
@@ -33,6 +34,8 @@ def test_a_slower_test_is_listed_labelled_and_drawn(rt: Runtime, tmp_path: Path)
     at = open_page()
     at.selectbox(key="tests_suite").set_value("timed").run()
     assert not at.exception and at.selectbox(key="tests_run").value == slow
+    assert "**Slower tests**" not in texts(at, "markdown")  # a tab of its own
+    show_tab(at, "slower")
     assert "**Slower tests**" in texts(at, "markdown")
     assert any(c.startswith("1 regression; 1 of the 1 passed tests") for c in texts(at, "caption"))
     table = next(d.value for d in at.dataframe if "verdict" in d.value.columns)

@@ -22,6 +22,7 @@ from dashboard_core.processes.resource_log import ResourceSample, RunKey
 from dashboard_core.runtime import Runtime
 from tests.polling import wait_until
 from tests.testing.conftest import suites_toml
+from tests.ui.run_tabs import show_tab
 
 ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
 TIMEOUT = 60  # a loaded 2-core machine renders Plotly figures slowly
@@ -81,6 +82,8 @@ def test_the_tests_page_draws_a_run_s_resources_or_says_why_not(rt: Runtime) -> 
 
     at = open_page("../pages/tests.py")
     assert at.selectbox(key="tests_run").value == run  # the newest
+    assert resource_charts(at, run) == []  # drawn in the run's Resources tab, once opened
+    show_tab(at, "resources")
     (spec,) = resource_charts(at, run)
     assert '"name":"this run"' in spec and '"name":"host"' in spec
     assert "this run CPU: " in spec and "this run memory: " in spec and "host memory: " in spec

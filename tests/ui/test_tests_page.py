@@ -23,6 +23,7 @@ from dashboard_core.runtime import Runtime
 from tests.polling import wait_until
 from tests.testing.conftest import suites_toml
 from tests.ui.log_views import log_texts, log_views
+from tests.ui.run_tabs import show_tab
 
 ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
 PAGE = "../pages/tests.py"
@@ -145,9 +146,11 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
     assert "**1 failed, 7 passed, 1 skipped, 1 xfailed, 1 xpassed, 1 error** · exit 1: tests failed" in texts(
         at, "markdown"
     )
-    output = log_views(at)  # the finished run's output, its newest whole lines
+    assert not log_views(at)  # the output is a tab of its own
+    output = log_views(show_tab(at, "output"))  # the finished run's output, its newest whole lines
     assert [(v["stream"], v["earlier"]) for v in output] == [(str(demo), False)]
     assert any("1 failed, 7 passed" in line for line in output[0]["lines"])
+    show_tab(at, "tests")
     cases = at.dataframe[0].value
     assert len(cases) == 12
     # Failures first, then the order the tests ran.
@@ -181,7 +184,9 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
     links = "\n".join(m.value for m in at.markdown if "<a href=" in m.value)
     for path in ("cases.csv", "junit.xml", "log"):
         assert f'href="api/testing/runs/{demo}/{path}"' in links
-    assert at.get("plotly_chart")
+    assert not at.get("plotly_chart")  # the charts are in the other tabs
+    assert show_tab(at, "resources").get("plotly_chart")
+    show_tab(at, "tests")
 
     rerun = at.button(key="rerun_failed")
     assert rerun.label == "Re-run the 2 failed tests"
@@ -238,8 +243,10 @@ def test_flaky_tests_and_history(make_runtime: Factory, heads: Path) -> None:
     at = open_page()
     at.selectbox(key="tests_suite").set_value("coin").run()
     assert not at.exception
+    assert "History of coin" not in texts(at, "subheader")  # a tab of the run's view
+    show_tab(at, "history")
     assert "History of coin" in texts(at, "subheader")
-    assert len([f for f in at.get("plotly_chart") if "Resources of run" not in f.proto.spec]) == 1  # the history
+    assert len(at.get("plotly_chart")) == 1  # the history, and no other tab's chart
     flaky = at.dataframe[-1].value
     assert flaky.to_dict("records") == [
         {
@@ -254,6 +261,43 @@ def test_flaky_tests_and_history(make_runtime: Factory, heads: Path) -> None:
     assert any(c.startswith("Over the last 10 runs: flaky, its outcome flipped") for c in texts(at, "caption"))
     coin = next(m for m in at.metric if m.label == "Last run" and m.value == ":green[:material/check_circle:] passed")
     assert coin.proto.chart_data == [100.0, 50.0, 100.0]
+
+
+def test_a_run_opens_on_its_tests_tab_and_draws_no_chart_until_a_tab_with_charts_is_picked(
+    make_runtime: Factory, heads: Path
+) -> None:
+    rt = make_runtime()
+    for passing in (True, False):  # a history to chart, a failure to show
+        heads.touch() if passing else heads.unlink()
+        rt.tests.wait(rt.tests.run_suite("coin", Trigger.API).run.id, RUN_TIMEOUT)
+    run_id = rt.tests.runs(suite="coin").items[0].id
+    at = open_page()
+    assert not at.get("plotly_chart")  # not the run's resources, its slower tests nor the suite's history
+    assert [t.label for t in at.tabs] == ["Tests", "Resources", "Slower tests", "Output", "Suite history"]
+    assert len(at.dataframe[0].value) == 2 and at.selectbox(key="tests_failure").value == "test_coin.py::test_heads"
+    at.button_group(key="tests_outcomes").set_value(["passed"]).run()
+    assert list(at.dataframe[0].value["nodeid"]) == ["test_coin.py::test_steady"]
+
+    show_tab(at, "resources")
+    assert [c.proto.spec for c in at.get("plotly_chart") if f"Resources of run {run_id}" in c.proto.spec]
+    assert "History of coin" not in texts(at, "subheader")
+    assert at.query_params == {"run": str(run_id), "tab": "resources"}  # a link opens the tab
+    show_tab(at, "tests")  # the filters picked are as they were
+    assert at.button_group(key="tests_outcomes").value == ["passed"]
+    assert list(at.dataframe[0].value["nodeid"]) == ["test_coin.py::test_steady"]
+    assert not at.get("plotly_chart")
+
+    linked = AppTest.from_file(ROUTER, default_timeout=TIMEOUT)
+    linked.query_params.update({"suite": "coin", "run": str(run_id), "tab": "history"})
+    linked.switch_page(PAGE).run()
+    assert not linked.exception
+    assert "History of coin" in texts(linked, "subheader") and len(linked.get("plotly_chart")) == 1
+    linked.query_params.update({"tab": "nope"})
+    linked.run()  # a tab the page has not: said, and the Tests tab shown
+    assert any(w.value.startswith("The link's `tab=nope` is not a tab of a run here") for w in linked.warning), [
+        w.value for w in linked.warning
+    ]
+    assert not linked.get("plotly_chart") and len(linked.dataframe[0].value) == 2
 
 
 def test_no_suites_explains_how_to_add_one(live_runtime: Runtime) -> None:
@@ -271,6 +315,7 @@ def test_an_operator_quarantines_a_flaky_test_from_the_panel_and_releases_it(
         rt.tests.wait(rt.tests.run_suite("coin", Trigger.API).run.id, RUN_TIMEOUT)
     at = open_page()
     at.selectbox(key="tests_suite").set_value("coin").run()
+    show_tab(at, "history")  # the flaky tests and the quarantine are with the suite's history
     assert at.selectbox(key="quarantine_test_coin").options == ["test_coin.py::test_heads"]
     at.button(key="FormSubmitter:quarantine_form_coin-Quarantine").click().run()  # no reason: refused
     assert any(e.value.startswith("Give a reason to quarantine a test") for e in at.error)
@@ -287,6 +332,7 @@ def test_an_operator_quarantines_a_flaky_test_from_the_panel_and_releases_it(
     assert run.status is RunStatus.PASSED and run.message == "passed (1 quarantined failure; exit 1: tests failed)"
     at = open_page()
     at.selectbox(key="tests_suite").set_value("coin").run()
+    show_tab(at, "history")
     assert any(
         c.endswith(
             "In quarantine when this run ended: `test_coin.py::test_heads` (failed); its failure did not count against the run."
@@ -303,8 +349,7 @@ def test_a_run_s_heaviest_tests_by_cpu_and_memory(make_runtime: Factory, heads: 
     heads.touch()
     run = rt.tests.wait(rt.tests.run_suite("coin", Trigger.API).run.id, RUN_TIMEOUT)
     assert run.status is RunStatus.PASSED
-    at = open_page()
-    assert not at.exception
+    at = show_tab(open_page(), "resources")
     assert {"**Heaviest tests: CPU**", "**Heaviest tests: peak memory**", "**Tests whose cost grew**"} <= set(
         texts(at, "markdown")
     )
