@@ -292,15 +292,27 @@ def overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def hover_first_chart(page: Any) -> bool:
+    """The pointer over the page's first chart (its modebar shows while it is there); False
+    when the chart was drawn anew meanwhile (a busy page reruns as its runs start and end)."""
+    from playwright.sync_api import Error
+
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for(timeout=FIRST_RENDER_MS)
+    try:
+        chart.scroll_into_view_if_needed(timeout=10_000)
+        chart.hover(timeout=10_000)
+    except Error:  # "not attached to the DOM": find it again
+        return False
+    return True
+
+
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1400"])
 def test_the_chart_toolbar_covers_no_title(busy: Server, page: Any, viewport: dict[str, int]) -> None:
     page.set_viewport_size(viewport)
-    for path in ("/tests", "/workflows", "/agents"):
+    for path in ("/tests?tab=history", "/workflows", "/agents"):
         page.goto(f"{busy.url}{path}")
-        chart = page.locator(".js-plotly-plot").first
-        chart.wait_for(timeout=FIRST_RENDER_MS)
-        chart.scroll_into_view_if_needed()
-        chart.hover()  # the modebar shows while the pointer is over the chart
+        wait_until(lambda: hover_first_chart(page), 60, f"the pointer over the first chart of {path}")
         boxes = wait_until(lambda: page.evaluate(CHART_BOXES), 30, f"the chart's title and modebar on {path}")
         print(path, boxes)
         for covered in [*boxes["titles"], *boxes["legend"]]:
