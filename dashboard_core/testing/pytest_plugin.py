@@ -217,6 +217,8 @@ def _attempt(report: pytest.TestReport) -> dict[str, int]:
     those on. The dashboard counts each test's retries from both."""
     attempt = getattr(report, "rerun", 0)
     return {"attempt": attempt} if isinstance(attempt, int) and attempt > 0 else {}
+
+
 # -- the suite's environment, for run comparison ------------------------------------------
 # One "environment" record as the session starts: the interpreter and the packages it has
 # installed, as importlib.metadata finds them on sys.path (the first of a name wins, as
@@ -240,8 +242,9 @@ def environment_record() -> dict[str, Any]:
     for dist in importlib.metadata.distributions():
         folder = getattr(dist, "_path", None)
         stem = getattr(folder, "name", "")
-        if stem.endswith(".dist-info") and stem.count("-") == 1:
-            name, version = stem.removesuffix(".dist-info").split("-")
+        base = stem.removesuffix(".dist-info")
+        if base != stem and base.count("-") == 1:  # name-version.dist-info (a wheel's names have no "-")
+            name, version = base.split("-")
         else:  # an egg-info, an editable install, a zip: ask its metadata
             try:
                 name, version = dist.metadata["Name"] or "", dist.version or ""
