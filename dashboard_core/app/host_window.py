@@ -13,14 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
-import psutil
-
-from dashboard_core.app.run_load import RunLoad, measure
+from dashboard_core.app.run_load import RunLoad, Trees, measure, run_trees_of, tree_cpu_percent
 from dashboard_core.metrics.frame import Rows
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import RunInfo
-from dashboard_core.processes.resource_log import ResourceSample
 from dashboard_core.runtime import Runtime
 
 
@@ -33,7 +29,7 @@ class HostWindows:
         self.rows: Rows | None = None
         self.step = rt.config.sampler.interval_seconds
         self.resolution: str | None = None
-        self.trees: list[tuple[np.ndarray, list[ResourceSample]]] = []  # each tree's sample times, and samples
+        self.trees: Trees = []
         if run.started_at is None:
             return
         end = run.ended_at or datetime.now(UTC)
@@ -41,8 +37,7 @@ class HostWindows:
         read = rt.read_history(Window(run.started_at - pad, end + pad))
         self.step = read.tier.seconds if read.tier is not None else read.sample_interval
         self.rows, self.resolution = read.rows, read.resolution
-        trees = [s for s in rt.run_trees.series("test", run.id).values() if len(s) >= 2]
-        self.trees = [(np.array([s.at for s in samples]), samples) for samples in trees]
+        self.trees = run_trees_of(rt, run.id)
 
     def over(self, start: datetime | None = None, end: datetime | None = None) -> RunLoad:
         """The host over [start, end] (the run's span where not given)."""
@@ -55,17 +50,5 @@ class HostWindows:
         ts = self.rows.ts_ns / 1e9
         keep = (ts >= lo) & (ts <= hi)
         rows = Rows(self.rows.ts_ns[keep], self.rows.columns, self.rows.values[keep])
-        return measure(load, rows, self._own_cpu_percent(start.timestamp(), end.timestamp()), self.busy_percent)
-
-    def _own_cpu_percent(self, start: float, end: float) -> float | None:
-        """The run's trees' CPU between the samples that bracket [start, end], % of all cores."""
-        used = seconds = 0.0
-        for at, samples in self.trees:
-            first = max(0, int(np.searchsorted(at, start, side="right")) - 1)  # the last at or before start
-            last = min(len(samples) - 1, int(np.searchsorted(at, end, side="left")))  # the first at or after end
-            if samples[last].at > samples[first].at:
-                used += samples[last].cpu_seconds - samples[first].cpu_seconds
-                seconds = max(seconds, samples[last].at - samples[first].at)
-        if seconds <= 0:
-            return None
-        return used / seconds * 100 / (psutil.cpu_count() or 1)
+        own = tree_cpu_percent(self.trees, start.timestamp(), end.timestamp())
+        return measure(load, rows, own, self.busy_percent)

@@ -13,6 +13,7 @@ Pressure (``/proc/pressure``, Linux 4.20+) is read from the history's
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import numpy as np
@@ -22,6 +23,7 @@ from pydantic import BaseModel, Field
 from dashboard_core.metrics.frame import Rows
 from dashboard_core.metrics.windows import Window
 from dashboard_core.models import RunInfo
+from dashboard_core.processes.resource_log import ResourceSample
 from dashboard_core.runtime import Runtime
 
 BUSY_OTHERS_PERCENT = 50.0  # of all cores, used by processes other than the run's own
@@ -64,7 +66,7 @@ def run_load(rt: Runtime, run: RunInfo | int, *, busy_percent: float = BUSY_OTHE
     end = run.ended_at or datetime.now(run.started_at.tzinfo)
     read = rt.read_history(Window(run.started_at, end))
     load.resolution = read.resolution
-    return measure(load, read.rows, _own_cpu_percent(rt, run.id), busy_percent)
+    return measure(load, read.rows, tree_cpu_percent(run_trees_of(rt, run.id)), busy_percent)
 
 
 def measure(load: RunLoad, rows: Rows, own_cpu_percent: float | None, busy_percent: float) -> RunLoad:
@@ -100,14 +102,25 @@ def _finite(rows: Rows, column: str) -> np.ndarray:
     return finite
 
 
-def _own_cpu_percent(rt: Runtime, run_id: int) -> float | None:
-    """The run's trees' CPU over the time they were sampled, in % of all cores."""
-    series = rt.run_trees.series("test", run_id)
+Trees = list[tuple[np.ndarray, list[ResourceSample]]]  # each process tree's sample times, and its samples
+
+
+def run_trees_of(rt: Runtime, run_id: int) -> Trees:
+    """The test run's process trees as sampled (those with two samples or more)."""
+    series = [s for s in rt.run_trees.series("test", run_id).values() if len(s) >= 2]
+    return [(np.array([s.at for s in samples]), samples) for samples in series]
+
+
+def tree_cpu_percent(trees: Trees, start: float = -math.inf, end: float = math.inf) -> float | None:
+    """The trees' CPU between the samples that bracket [start, end] (epoch seconds; the
+    whole run where not given), in % of all cores; None without two samples apart."""
     used = seconds = 0.0
-    for samples in series.values():
-        if len(samples) >= 2 and samples[-1].at > samples[0].at:
-            used += samples[-1].cpu_seconds - samples[0].cpu_seconds
-            seconds = max(seconds, samples[-1].at - samples[0].at)
+    for at, samples in trees:
+        first = max(0, int(np.searchsorted(at, start, side="right")) - 1)  # the last at or before start
+        last = min(len(samples) - 1, int(np.searchsorted(at, end, side="left")))  # the first at or after end
+        if samples[last].at > samples[first].at:
+            used += samples[last].cpu_seconds - samples[first].cpu_seconds
+            seconds = max(seconds, samples[last].at - samples[first].at)
     if seconds <= 0:
         return None
     return used / seconds * 100 / (psutil.cpu_count() or 1)
