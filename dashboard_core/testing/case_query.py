@@ -51,6 +51,7 @@ class CaseQueryBase(BaseModel):
         "failures",
         description="`failures` (failed and error first, then the order the tests ran), `order`, `nodeid`, or a "
         f"measured column: {', '.join(f'`{m}`' for m in MEASURES)} (largest first).",
+        json_schema_extra={"enum": [*ORDERS, *MEASURES]},  # the document lists them (the check is below)
     )
     order: Literal["asc", "desc"] | None = Field(None, description="Overrides the sort's own direction.")
     limit: int = Field(100, ge=1, le=PAGE_LIMIT, description="Cases in the page.")

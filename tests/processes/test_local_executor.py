@@ -26,13 +26,20 @@ def spec(code: str, *args: str, cwd: Path = ROOT, **kwargs: object) -> ProcessSp
     return ProcessSpec.of(argv(code, *args), cwd, **kwargs)  # type: ignore[arg-type]
 
 
-def test_events_come_in_order_started_output_exited() -> None:
+def test_events_come_in_order_started_output_exited(tmp_path: Path) -> None:
     executor = LocalExecutor()
-    handle = executor.start(spec("import sys; print('hello'); print('oops', file=sys.stderr); sys.exit(4)"))
+    go = tmp_path / "go"  # the child waits for it, so it is still there to be asked its start time
+    code = (
+        "import os, sys, time; print('hello'); print('oops', file=sys.stderr)\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+        "sys.exit(4)"
+    )
+    handle = executor.start(spec(code))
     events = Events(executor, handle)
     started = events.until(lambda e: True, 30, "the first event")
     assert isinstance(started, Started) and started.record == handle.record
     assert handle.record.pid is not None and handle.record.created == psutil.Process(handle.record.pid).create_time()
+    go.touch()
     assert events.exited().code == 4
     assert events.output() == b"hello\noops\n"  # stdout and stderr on one stream, all read before the exit
     assert all(isinstance(e, LogChunk) for e in events.seen[1:-1])
