@@ -81,8 +81,12 @@ def test_each_test_s_cpu_and_peak_memory_are_measured_where_it_ran(client: TestC
 
     heaviest = f"/testing/runs/{run['id']}/heaviest"
     by_cpu = client.get(heaviest, params={"by": "cpu"}).json()
-    assert [c["nodeid"] for c in by_cpu["items"]][0] == cpu["nodeid"] and by_cpu["measured"] == 3
-    assert by_cpu["items"][0]["cpu_seconds"] >= 0.3 and by_cpu["items"][0]["cpu_ratio"] > 0
+    # Most CPU first, by the figures stored (touching 200 MB can cost the hungry test as much
+    # system time as the spinning one's, on a loaded machine): the spinner above the trivial one.
+    order = [c["nodeid"] for c in by_cpu["items"]]
+    top = max(cases.values(), key=lambda c: c["cpu_user_seconds"] + c["cpu_system_seconds"])
+    assert order[0] == top["nodeid"] and order.index(cpu["nodeid"]) < order.index(trivial["nodeid"])
+    assert by_cpu["measured"] == 3 and by_cpu["items"][0]["cpu_seconds"] >= 0.3 and by_cpu["items"][0]["cpu_ratio"] > 0
     by_memory = client.get(heaviest, params={"by": "memory", "limit": 1}).json()
     assert [c["nodeid"] for c in by_memory["items"]] == [hungry["nodeid"]] and by_memory["run_id"] == run["id"]
     of_suite = client.get(f"/testing/suites/{suite}/heaviest", params={"by": "memory"}).json()
