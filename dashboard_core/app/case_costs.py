@@ -10,11 +10,10 @@ run of 20,000 tests reads its 200,000 earlier rows once, not on every rerun.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dashboard_core.app.kept import Kept
 from dashboard_core.models import RunDetail, RunInfo
 from dashboard_core.models.case_costs import CostGrowthReport, CostMetric, HeaviestTests
 from dashboard_core.runtime import Runtime
@@ -37,8 +36,7 @@ if TYPE_CHECKING:  # pandas loads with the page's first table
     import pandas as pd
 
 BASELINES = 4  # a 20,000-test suite's is a few MB
-_baselines: OrderedDict[tuple[str, str, tuple[int, ...]], Baseline] = OrderedDict()
-_baselines_lock = threading.Lock()
+_baselines: Kept[tuple[str, str, tuple[int, ...]], Baseline] = Kept(BASELINES)
 
 
 def heaviest_of_run(rt: Runtime, run_id: int, by: CostMetric, limit: int) -> HeaviestTests:
@@ -77,17 +75,7 @@ def growth(rt: Runtime, run: RunDetail, window: int) -> CostGrowthReport:
 def _baseline(rt: Runtime, run: RunInfo, window: int) -> Baseline:
     history = rt.tests.history
     earlier = tuple(earlier_runs(history, run.suite, run.id, window))
-    key = (str(history.store.path), run.suite, earlier)
-    with _baselines_lock:
-        if key in _baselines:
-            _baselines.move_to_end(key)
-            return _baselines[key]
-    found = baseline_of(history, earlier)
-    with _baselines_lock:
-        _baselines[key] = found
-        while len(_baselines) > BASELINES:
-            _baselines.popitem(last=False)
-    return found
+    return _baselines.get_or_make((str(history.store.path), run.suite, earlier), lambda: baseline_of(history, earlier))
 
 
 # -- the Tests page's section ------------------------------------------------------------
@@ -119,23 +107,13 @@ def run_costs(rt: Runtime, run: RunInfo, limit: int = PAGE_LIMIT, window: int = 
     return RunCosts(by_cpu, by_memory, found, None)
 
 
-GROWTHS = 8  # finished runs' growth reports kept: a page rerun reads none of their cases again
-_growths: OrderedDict[tuple[str, int, int], CostGrowthReport] = OrderedDict()
+_growths: Kept[tuple[str, int, int], CostGrowthReport] = Kept(8)  # a page rerun reads none of their cases again
 
 
 def _finished_growth(rt: Runtime, run: RunInfo, window: int) -> CostGrowthReport:
     """A finished run's growth (its cases never change, nor do the runs before it)."""
     key = (str(rt.tests.history.store.path), run.id, window)
-    with _baselines_lock:
-        if key in _growths:
-            _growths.move_to_end(key)
-            return _growths[key]
-    found = growth(rt, rt.tests.detail(run.id), window)
-    with _baselines_lock:
-        _growths[key] = found
-        while len(_growths) > GROWTHS:
-            _growths.popitem(last=False)
-    return found
+    return _growths.get_or_make(key, lambda: growth(rt, rt.tests.detail(run.id), window))
 
 
 _ANY = CaseQuery.model_validate({"limit": 1})

@@ -6,11 +6,9 @@ against what else kept the machine busy."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from pydantic import BaseModel, Field
 
+from dashboard_core.app.kept import Kept
 from dashboard_core.app.run_load import RunLoad, run_load
 from dashboard_core.metrics.export import frame_to_csv
 from dashboard_core.models import RunInfo
@@ -93,29 +91,20 @@ def compare_runs(
 # near it (a toggle, a search in the results above), and a suite of 20,000 tests with 40
 # runs a side takes seconds to read and test. Two finished runs and the runs on each side
 # never change, so they are the key (with the store: tests run several in one process).
-_CACHED = 8
-_cache: OrderedDict[tuple[object, ...], list[CaseComparison]] = OrderedDict()
-_cache_lock = threading.Lock()
+_compared: Kept[tuple[object, ...], list[CaseComparison]] = Kept(8)
 
 
 def _cases(rt: Runtime, base: int, head: int, base_side: list[int], head_side: list[int]) -> list[CaseComparison]:
-    key = (str(rt.store.path), base, head, tuple(base_side), tuple(head_side))
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
     history = rt.tests.history
-    rows = compare.compare_cases(
-        history.cases(base),
-        history.cases(head),
-        compare_reads.passed_durations(rt.store, base_side),
-        compare_reads.passed_durations(rt.store, head_side),
+    return _compared.get_or_make(
+        (str(rt.store.path), base, head, tuple(base_side), tuple(head_side)),
+        lambda: compare.compare_cases(
+            history.cases(base),
+            history.cases(head),
+            compare_reads.passed_durations(rt.store, base_side),
+            compare_reads.passed_durations(rt.store, head_side),
+        ),
     )
-    with _cache_lock:
-        _cache[key] = rows
-        while len(_cache) > _CACHED:
-            _cache.popitem(last=False)
-    return rows
 
 
 def _finished(run: RunInfo) -> None:
