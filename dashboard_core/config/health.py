@@ -137,12 +137,30 @@ class AlertConfig(_Strict):
     webhook: str | None = Field(
         None, pattern=r"^https?://\S+$", description="POST each firing and resolution here as JSON (optional)."
     )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description='Extra labels (e.g. team = "db") that silences, channels and Alertmanager match on.',
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [n for n in value if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)]
+        if bad:
+            raise ValueError(f"label names may hold letters, digits and '_' only: {', '.join(map(repr, bad))}")
+        return value
 
 
 class AlertingConfig(_Strict):
     interval_seconds: float = Field(2.0, ge=0.1, le=3600, description="Seconds between rule evaluations.")
     webhook_timeout_seconds: float = Field(5.0, gt=0, le=120, description="Timeout of one webhook POST.")
     webhook_attempts: int = Field(5, ge=1, le=50, description="Tries per notification, with exponential back-off.")
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="The dashboard's address as people reach it (https://dash.example.org/): "
+        "notifications and Alertmanager link to the alert with it.",
+    )
 
 
 class EventsConfig(_Strict):

@@ -50,6 +50,9 @@ class AlertAnnouncer:
             log.exception("Could not publish the alert event for %s", source)
 
     def notify(self, rule: CompiledRule, record: AlertRecord) -> None:
+        """Tell the rule's channels, unless a silence or maintenance window mutes the alert."""
+        if record.muted is not None:
+            return
         if rule.config.webhook and self.notifier is not None:
             self.notifier.notify(
                 rule.config.webhook, record, condition=rule.config.rule, description=rule.config.description

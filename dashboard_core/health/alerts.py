@@ -34,9 +34,11 @@ from dashboard_core.config import AlertConfig, Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.alert_history import RESTART_NOTE, AlertHistory
 from dashboard_core.health.alert_judge import AlertInputs, RuleJudge
+from dashboard_core.health.alert_labels import alert_labels
 from dashboard_core.health.alert_notify import AlertAnnouncer
 from dashboard_core.health.alert_views import firing_now, rule_statuses, safety_report, worst_first
 from dashboard_core.health.compiled_rules import CompiledRule, compile_rules, field_table
+from dashboard_core.health.mutes import Mutes
 from dashboard_core.health.webhook import WebhookNotifier
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.models import AlertRecord, RuleStatus, SafetyReport, Severity
@@ -79,6 +81,8 @@ class AlertEngine:
         self._history = AlertHistory(store)
         self._judge = RuleJudge(self.rules, inputs, self._history, self.gap_seconds)
         self._announcer = AlertAnnouncer(events, notifier)
+        self.mutes = Mutes()  # silences and maintenance windows add themselves (Runtime)
+        self.labels = {r.name: alert_labels(r) for r in self.rules}
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -138,8 +142,15 @@ class AlertEngine:
             effects = self._judge.judge_all(now)
             self.last_evaluated = datetime.fromtimestamp(now, UTC)
         for rule, kind, record, text in effects:
+            if kind == "fired":
+                record = self.mute(rule, record, now)
             self._announcer.announce(rule, kind, record, text)
         return self.statuses()
+
+    def mute(self, rule: CompiledRule, record: AlertRecord, now: float) -> AlertRecord:
+        """The record marked with the silence or maintenance window covering it now, if any."""
+        mute = self.mutes.mute_for(self.labels[rule.name], datetime.fromtimestamp(now, UTC))
+        return record if mute is None else record.model_copy(update={"muted": mute})
 
     # -- reading ---------------------------------------------------------------
     def statuses(self) -> list[RuleStatus]:

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, Strict, StringConstraints
 
+from dashboard_core.models.silences import Ack, Mute
+
 
 class ComponentState(StrEnum):
     UNKNOWN = "unknown"  # not checked yet
@@ -125,6 +127,8 @@ class AlertRecord(BaseModel):
     max: float | None = None
     mean: float | None = None
     message: str = ""
+    muted: Mute | None = Field(None, description="The silence or maintenance window that kept it quiet, if any.")
+    acknowledged: Ack | None = Field(None, description="Who acknowledged it, when, and their note.")
 
 
 class RuleStatus(BaseModel):

@@ -149,6 +149,8 @@ def test_a_notification_is_retried_with_back_off_until_it_arrives(
             "max": 99.5,
             "mean": 95.25,
             "message": "cpu.total is 97.0 % (> 90) for 5 min 0 s",
+            "muted": None,
+            "acknowledged": None,
         },
     }
     wait_until(lambda: notifier.pending() == 0, timeout=5, what="the queue to empty")
