@@ -1,5 +1,5 @@
 """Command line: ``dashboard serve``, ``dashboard export-csv --window 1h -o out.csv``,
-``run-suite NAME``, ``cancel-run ID``, ``check-config`` (``dashboard`` is the installed
+``run-suite NAME``, ``cancel-run ID``, ``check-config``, ``rules export`` (``dashboard`` is the installed
 console script; ``python -m dashboard_core`` is the same).
 
 Commands talk to the running server's API through :mod:`dashboard_core.api_client`
@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rerun-failed-of", type=int, metavar="RUN_ID", help="run only the tests that failed in that run")
     server_options(run)
     run.add_argument("--local", action="store_true", help="run here, without asking a running dashboard")
-    run.add_argument("--config", default=None, help="config for --local (default $DASHBOARD_CONFIG or ./dashboard.toml)")
+    run.add_argument(
+        "--config", default=None, help="config for --local (default $DASHBOARD_CONFIG or ./dashboard.toml)"
+    )
 
     text = "Cancel a queued or running test run on the running dashboard (with tokens configured: operator role)."
     cancel = sub.add_parser("cancel-run", help=text, description=text)
@@ -78,6 +80,16 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="Validate a config file and print what is wrong with it.")
     check.add_argument("config", nargs="?", default=None, help="path (default $DASHBOARD_CONFIG or ./dashboard.toml)")
+
+    rules = sub.add_parser("rules", help="The alert rules: dashboard rules export > rules.yml.")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    text = (
+        "Write the metric alert rules of a config as a Prometheus alerting-rules file (component, agent and "
+        "suite rules cannot travel: they are named, with the reason, in the file's header and on stderr)."
+    )
+    export_rules = rules_sub.add_parser("export", help=text, description=text)
+    export_rules.add_argument("--config", default=None, help="path (default $DASHBOARD_CONFIG or ./dashboard.toml)")
+    export_rules.add_argument("-o", "--output", default="-", help="file to write ('-' = standard output, the default)")
     return parser
 
 
@@ -101,6 +113,35 @@ def export_csv(args: argparse.Namespace) -> str:
     except OSError as exc:
         raise CliError(f"Cannot write {target}: {exc.strerror or exc}") from None
     return f"{rows} rows written to {target}"
+
+
+def _export_rules(args: argparse.Namespace) -> str:
+    from dashboard_core.health.compiled_rules import validate_alerts
+    from dashboard_core.health.prom_rules import export_config
+
+    config = load_config(args.config)
+    validate_alerts(config)
+    export = export_config(config)
+    _write_text(args.output, export.text)
+    where = "standard output" if args.output == "-" else args.output
+    said = [f"{len(export.exported)} metric rule(s) exported to {where}"]
+    said += [f"not exported: {u.name} ({u.rule}): {u.reason}" for u in export.left_out]
+    return "\n".join(said)
+
+
+def _write_text(output: str, text: str) -> None:
+    """To standard output, or to the file whole or not at all."""
+    if output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        raise CliError(f"Cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _hash_password() -> str:
@@ -160,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             config = load_config(args.config)
             validate_alerts(config)
             print(f"OK: {config.source or 'defaults (no config file)'}")
+        elif args.command == "rules":
+            print(_export_rules(args), file=sys.stderr)
     except (CliError, ConfigError, ApiError) as exc:  # ApiError: refused, or no dashboard answers
         print(f"error: {exc}", file=sys.stderr)
         return 1
