@@ -134,7 +134,7 @@ def _entry(rule: CompiledRule, public_url: str | None) -> str:
     if rule.field.label is not None and rule.rule.label is None:  # any column: say which one fired
         name = label_name(rule.field)
         where = f" ({name} {{{{ $labels.{name} }}}})"
-    summary = f"{_literal(rule.name)}: {_literal(text)}{where}, now {{{{ $value | humanize }}}}"
+    summary = f"{_literal(rule.name)}: {_literal(text)}{where}, now {_value(rule.field.unit)}"
     description = rule.config.description or f"The dashboard's rule {text} holds."
     annotations = {"summary": summary, "description": _literal(description)}
     url = alert_url(public_url, rule.name)
@@ -166,6 +166,15 @@ def _header(source: str | None, exported: list[str], left_out: list[Untravelled]
 
 
 # -- text -------------------------------------------------------------------------
+def _value(unit: str) -> str:
+    """The alert's value as a template, in the field's unit: ``95.2 %``, ``1.5GiB``, ``3.2``."""
+    if unit in ("bytes", "bytes/s"):
+        return "{{ $value | humanize1024 }}B" + unit.removeprefix("bytes")
+    if unit == "%":
+        return '{{ printf "%.3g" $value }} %'
+    return '{{ printf "%.4g" $value }}' + (f" {_literal(unit)}" if unit else "")
+
+
 def _number(value: float) -> str:
     """A PromQL number: 90.0 -> ``90``, 0.5 -> ``0.5``, 1e20 -> ``1e+20``."""
     if math.isinf(value):
