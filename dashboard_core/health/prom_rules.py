@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from dashboard_core.config import Config
 from dashboard_core.health.alert_labels import alert_labels, alert_url
@@ -77,7 +78,7 @@ def export_config(config: Config) -> PromRules:
     return export_rules(rules, config.alerting.public_url, config.source)
 
 
-def export_rules(rules: list[CompiledRule], public_url: str | None, source: str | None = None) -> PromRules:
+def export_rules(rules: list[CompiledRule], public_url: str | None, source: Path | None = None) -> PromRules:
     """Every metric rule as a Prometheus alerting rule; the others listed with the reason."""
     entries: list[str] = []
     exported: list[str] = []
@@ -150,7 +151,7 @@ def _entry(rule: CompiledRule, public_url: str | None) -> str:
     return "\n".join(lines)
 
 
-def _header(source: str | None, exported: list[str], left_out: list[Untravelled], public_url: str | None) -> list[str]:
+def _header(source: Path | None, exported: list[str], left_out: list[Untravelled], public_url: str | None) -> list[str]:
     lines = [
         f"# Prometheus alerting rules exported from the dashboard's [[alerts]] ({source or 'default config'}).",
         "# The expressions read the dashboard's own metrics: scrape it (metrics_path: /api/metrics),",
