@@ -459,6 +459,7 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
             ({"path_parameters": {"run_id": run, "step": "..%2F..%2Fetc%2Fpasswd"}}, 404),
         ],
         "GET /metrics": [({}, 200)],
+        "GET /alerts/rules.yml": [({}, 200)],
         "GET /prometheus/targets": [({}, 404)],  # no Prometheus configured
         "GET /prometheus/history.csv": [({"query": {"instance": "web-1:9100", "window": "5m"}}, 404)],
     }
