@@ -153,7 +153,7 @@ def _entry(rule: CompiledRule, public_url: str | None) -> str:
 
 def _header(source: Path | None, exported: list[str], left_out: list[Untravelled], public_url: str | None) -> list[str]:
     lines = [
-        f"# Prometheus alerting rules exported from the dashboard's [[alerts]] ({source or 'default config'}).",
+        f"# Prometheus alerting rules exported from the dashboard's [[alerts]] ({source.name if source else 'defaults'}).",
         "# The expressions read the dashboard's own metrics: scrape it (metrics_path: /api/metrics),",
         "# then list this file under rule_files in prometheus.yml. Check it with: promtool check rules FILE",
         f"# Exported: {len(exported)} metric rule{'' if len(exported) == 1 else 's'}.",
