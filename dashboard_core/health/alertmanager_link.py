@@ -54,3 +54,8 @@ class AlertmanagerLink:
         """What fails now talking to Alertmanager (posting alerts, or silences), for the UI."""
         problems = [p for p in (self.forwarder.error(), self.silences.error()) if p]
         return "; ".join(dict.fromkeys(problems)) or None
+
+    def problem(self) -> str | None:
+        """The failure as the Safety page says it, None while Alertmanager takes everything."""
+        error = self.error()
+        return None if error is None else f"Alertmanager at {self.url} does not take alerts or silences: {error}"

@@ -195,9 +195,9 @@ class SilenceSync:
                 self.set_alertmanager_id(silence.id, am_id)
         else:
             with self._cond:
-                am_id = self._am_ids.get(silence.id) or silence.alertmanager_id
-            if am_id is not None:
-                self._expire(am_id)
+                copy_id = self._am_ids.get(silence.id) or silence.alertmanager_id
+            if copy_id is not None:
+                self._expire(copy_id)
 
     def _expire(self, am_id: str) -> None:
         try:
