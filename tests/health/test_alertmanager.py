@@ -231,9 +231,14 @@ def test_two_alerts_of_one_group_arrive_in_one_notification_and_resolve(
     assert db["annotations"]["rule"] == "component db down"
     assert db["annotations"]["summary"]
     assert db["generatorURL"] == "https://dash.example.org/safety?rule=db-down"
-    # Re-posted while it fires: endsAt stays ahead of now.
+    # Re-posted while it fires (every second here), each post moving endsAt on, ahead of now.
     ends = datetime.fromisoformat(am_alerts(alertmanager)["db-down"]["endsAt"])
     assert ends > datetime.now(UTC)
+    wait_until(
+        lambda: datetime.fromisoformat(am_alerts(alertmanager)["db-down"]["endsAt"]) > ends,
+        DEADLINE,
+        "a re-post to move endsAt on",
+    )
 
     dashboard.set(ComponentState.HEALTHY, "db", "cache")
     resolved = wait_until(
@@ -319,8 +324,22 @@ def test_an_alertmanager_silence_shows_in_the_dashboard_and_mutes_there(
         "active",
     )
     assert silence.matchers == (Matcher(name="team", value="da.*", is_regex=True),)
+    # A copy this dashboard made before a restart is known by its comment's note: not listed as Alertmanager's.
+    copy = alertmanager.post(
+        "silences",
+        {
+            "matchers": [{"name": "alertname", "value": "web-down", "isRegex": False, "isEqual": True}],
+            "startsAt": now.isoformat(),
+            "endsAt": (now + timedelta(hours=2)).isoformat(),
+            "createdBy": "ops",
+            "comment": "copied before (from the dashboard at https://dash.example.org/, silence 42)",
+        },
+    )["silenceID"]
+    wait_until(lambda: dashboard.link.silences.in_alertmanager("42"), DEADLINE, "the old copy to be recognised")
+    assert copy not in {s.id for s in dashboard.book.list()}
     mute = dashboard.engine.mutes.mute_for(dashboard.engine.labels["db-down"], datetime.now(UTC))
     assert mute is not None and mute.id == am_id
+    assert dashboard.engine.mutes.mute_for(dashboard.engine.labels["cache-down"], datetime.now(UTC)) == mute
     assert dashboard.engine.mutes.mute_for(dashboard.engine.labels["web-down"], datetime.now(UTC)) is None
 
 
