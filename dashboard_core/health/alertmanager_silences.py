@@ -73,6 +73,7 @@ class SilenceSync:
         self._woken = False
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._existing: Callable[[], list[Silence]] | None = None  # the book's silences, to catch up at start
 
     def attach(self, book: Any) -> None:
         """Hook into the dashboard's silence book (its ``on_change``, ``remote`` and
@@ -80,6 +81,7 @@ class SilenceSync:
         book.on_change.append(self.changed)
         book.remote.append(self.remote)
         self.set_alertmanager_id = book.set_alertmanager_id
+        self._existing = getattr(book, "list", None)
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -135,6 +137,7 @@ class SilenceSync:
 
     # -- the worker ------------------------------------------------------------
     def _run(self) -> None:
+        self._catch_up()
         next_poll = 0.0
         while True:
             with self._cond:
@@ -149,6 +152,26 @@ class SilenceSync:
             with self._cond:
                 if not self._woken and not self._stopping:
                     self._cond.wait(wait)
+
+    def _catch_up(self) -> None:
+        """The dashboard's silences in force that Alertmanager lacks (made while the
+        dashboard ran without it, or before a restart whose copy failed): copy them."""
+        if self._existing is None:
+            return
+        try:
+            silences = self._existing()
+        except Exception:
+            log.exception("Cannot read the dashboard's silences to copy them to Alertmanager")
+            return
+        with self._cond:
+            queued = {s.id for s, _ in self._queue}
+            for silence in silences:
+                if silence.origin != "dashboard" or silence.state == "expired":
+                    continue
+                if silence.alertmanager_id:
+                    self._am_ids.setdefault(silence.id, silence.alertmanager_id)
+                elif silence.id not in queued:
+                    self._queue.append((silence, "created"))
 
     def _send_changes(self) -> bool:
         """Send the queued changes in order; False (and the rest kept) if Alertmanager fails."""

@@ -147,7 +147,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 class Dashboard:
     """An alert engine over :class:`Inputs` and its link to Alertmanager, evaluated by the test."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: Config, store: Store, *, linked: bool = True) -> None:
+        """``linked``: build the link to Alertmanager now (else :meth:`link_up` does)."""
         self.inputs = Inputs()
         self.engine = AlertEngine(config, store, EventLog(store), self.inputs)
         book = getattr(self.engine, "silences", None)
@@ -155,7 +156,12 @@ class Dashboard:
             book = StandInBook()
             self.engine.mutes.add(book)
         self.book: Any = book
-        self.link = AlertmanagerLink(config, self.engine, book)
+        self.config = config
+        if linked:
+            self.link_up()
+
+    def link_up(self) -> None:
+        self.link = AlertmanagerLink(self.config, self.engine, self.book)
 
     def set(self, state: ComponentState, *components: str) -> None:
         """Set the components' states, then evaluate the rules once, at the real time."""
@@ -296,6 +302,28 @@ def test_a_dashboard_silence_mutes_in_alertmanager_and_ends_there_too(
     )
     # Unsilenced, the alert that still fires is notified now.
     wait_until(lambda: receiver.about("db-down"), DEADLINE, "the notification about db-down")
+
+
+def test_a_silence_made_before_the_link_is_copied_when_it_starts(
+    alertmanager: AlertmanagerDaemon, store: Store
+) -> None:
+    dash = Dashboard(make_config(alertmanager.url), store, linked=False)
+    now = datetime.now(UTC)
+    silence = dash.book.create(
+        (Matcher(name="team", value="data"),), now, now + timedelta(hours=1), "ops", "made with no Alertmanager"
+    )
+    dash.link_up()  # a restart with [alerting.alertmanager] added
+    dash.link.start()
+    try:
+        copied = wait_until(
+            lambda: (s := dash.book.get(silence.id)) is not None and s.alertmanager_id and s,
+            DEADLINE,
+            "the silence to be copied to Alertmanager",
+        )
+    finally:
+        dash.link.stop()
+    [am_silence] = [s for s in alertmanager.get("silences") if s["id"] == copied.alertmanager_id]
+    assert am_silence["matchers"] == [{"name": "team", "value": "data", "isRegex": False, "isEqual": True}]
 
 
 def test_an_alertmanager_silence_shows_in_the_dashboard_and_mutes_there(
