@@ -121,13 +121,13 @@ class Runtime:
         self._process = psutil.Process()
         self._cpu_at_start = 0.0
         self.alerts = AlertEngine(config, self.store, self.events, _AlertInputs(self), fields=self.fields)
+        self._stopping = threading.Event()
+        self._store_watch: threading.Thread | None = None
+        self._started: list[tuple[str, Callable[[], None]]] = []  # each started part's stop, in start order
         self.alertmanager: AlertmanagerLink | None = None  # alerts to Alertmanager, silences both ways
         if config.alerting.alertmanager:
             book = getattr(self.alerts, "silences", None)  # the silence book, where there is one
             self.alertmanager = AlertmanagerLink(config, self.alerts, book)
-        self._stopping = threading.Event()
-        self._store_watch: threading.Thread | None = None
-        self._started: list[tuple[str, Callable[[], None]]] = []  # each started part's stop, in start order
 
     def _dtype_of(self, column: str) -> str:
         field = self.fields.for_column(column)
