@@ -26,6 +26,7 @@ from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.agents import AgentRegistry
+from dashboard_core.health.alertmanager_link import AlertmanagerLink
 from dashboard_core.health.alerts import AlertEngine
 from dashboard_core.health.monitor import HealthMonitor
 from dashboard_core.metrics.fields import FieldTable
@@ -123,6 +124,10 @@ class Runtime:
         self._stopping = threading.Event()
         self._store_watch: threading.Thread | None = None
         self._started: list[tuple[str, Callable[[], None]]] = []  # each started part's stop, in start order
+        self.alertmanager: AlertmanagerLink | None = None  # alerts to Alertmanager, silences both ways
+        if config.alerting.alertmanager:
+            book = getattr(self.alerts, "silences", None)  # the silence book, where there is one
+            self.alertmanager = AlertmanagerLink(config, self.alerts, book)
 
     def _dtype_of(self, column: str) -> str:
         field = self.fields.for_column(column)
@@ -175,6 +180,8 @@ class Runtime:
                 self.events.prune()
             except StoreError as exc:  # a full disk: old events stay a while longer
                 log.warning("Cannot prune old events: %s", exc)
+            if self.alertmanager is not None:  # before the engine: it ends there what the engine's recovery closes
+                self._start_part("alertmanager link", self.alertmanager.start, self.alertmanager.stop)
             self._start_part("alert engine", self.alerts.start, self.alerts.stop)  # it reads what the others produce
             self._start_part("store watch", self._start_store_watch, self._stop_store_watch)
         except BaseException:

@@ -22,6 +22,7 @@ from dashboard_core.labels import (
     SEVERITY_ICON,
 )
 from dashboard_core.models import AlertRecord, AlertState, EventKind, RuleStatus, Severity
+from ui.alertmanager import alertmanager_problem
 from ui.url_state import keep, link_row, opened
 from ui.widgets import browser_tz, icon_text, material, require_runtime
 
@@ -115,6 +116,7 @@ def live() -> None:
     for rule in report.rules:
         if rule.webhook_error:
             st.warning(f"**{rule.name}**: notifications to the webhook fail: {rule.webhook_error}", icon=material("mail"))
+    alertmanager_problem(rt)
 
     st.subheader("Rules")
     frame = rules_table(report.rules, tz, now)

@@ -127,6 +127,27 @@ class AgentsConfig(_Strict):
         return value
 
 
+class AlertmanagerConfig(_Strict):
+    """Prometheus Alertmanager (API v2): firing alerts are posted to it and re-posted
+    while they fire; silences go both ways (docs/alertmanager.md)."""
+
+    url: str = Field(
+        pattern=r"^https?://\S+$",
+        description="Alertmanager's address, e.g. http://127.0.0.1:9093 (its API is /api/v2).",
+    )
+    repost_seconds: float = Field(
+        60.0,
+        ge=0.2,
+        le=3600,
+        description="Seconds between posts of the alerts still firing; each says it ends 4 posts later "
+        "unless posted again, so Alertmanager drops them if the dashboard stops.",
+    )
+    silence_poll_seconds: float = Field(
+        30.0, ge=0.2, le=3600, description="Seconds between reads of Alertmanager's silences, shown in the dashboard."
+    )
+    timeout_seconds: float = Field(5.0, gt=0, le=120, description="Timeout of one request to Alertmanager.")
+
+
 class AlertConfig(_Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Unique name.")
     rule: str = Field(
@@ -155,6 +176,9 @@ class AlertingConfig(_Strict):
     interval_seconds: float = Field(2.0, ge=0.1, le=3600, description="Seconds between rule evaluations.")
     webhook_timeout_seconds: float = Field(5.0, gt=0, le=120, description="Timeout of one webhook POST.")
     webhook_attempts: int = Field(5, ge=1, le=50, description="Tries per notification, with exponential back-off.")
+    alertmanager: AlertmanagerConfig | None = Field(
+        None, description="Send firing alerts to a Prometheus Alertmanager and share silences with it."
+    )
     public_url: str | None = Field(
         None,
         pattern=r"^https?://\S+$",
