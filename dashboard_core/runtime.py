@@ -52,6 +52,7 @@ from dashboard_core.models import (
 )
 from dashboard_core.run_trees import RunTrees
 from dashboard_core.store import Store, StoreError, open_store
+from dashboard_core.testing.findings import SuiteFindings
 from dashboard_core.testing.manager import SuiteManager
 from dashboard_core.units import format_duration
 from dashboard_core.workflows.supervisor import WorkflowSupervisor
@@ -348,10 +349,11 @@ class Runtime:
         )
 
 
-class _AlertInputs:
-    """What the alert engine reads, from the Runtime's parts."""
+class _AlertInputs(SuiteFindings):
+    """What the alert engine reads, from the Runtime's parts (what test runs show: SuiteFindings)."""
 
     def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime.tests)
         self._rt = runtime
 
     def samples(self, start_ns: int, end_ns: int) -> Rows:

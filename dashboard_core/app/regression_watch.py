@@ -21,6 +21,7 @@ from dashboard_core.app.regressions import run_regressions
 from dashboard_core.models import EventKind, RunInfo, Severity
 from dashboard_core.runtime import Runtime
 from dashboard_core.store import StoreError
+from dashboard_core.testing.findings import save_regressions
 from dashboard_core.testing.regressions import Slowdown
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ class RegressionWatch:
         self._await_sample_after(run)
         found = run_regressions(self.rt, run)
         slower = found.regressions
+        try:  # for the rules `suite <name> regression`, also when none was found
+            save_regressions(self.rt.store, run.id, [t.nodeid for t in slower])
+        except StoreError as exc:
+            log.warning("Cannot record the regressions of run %s: %s", run.id, exc)
         if not slower:
             return
         names = ", ".join(t.nodeid for t in slower[:3]) + (f" and {len(slower) - 3} more" if len(slower) > 3 else "")
