@@ -5,7 +5,8 @@ Told by the suite manager when a run finishes, it judges the run on its own
 thread (the manager's thread never waits for a history read), once the sampler
 has a sample past the run's end, so the host's figures cover the whole run.
 Only "regression" verdicts make an event; a run whose slower tests all ran while
-the host was busy says nothing. The server attaches it to the Runtime
+the host was busy says nothing. What it found (maybe nothing) is kept with the run
+for the rules ``suite <name> regression`` (:mod:`dashboard_core.testing.findings`). The server attaches it to the Runtime
 (:func:`attach_watch`), which owns it from then on: the Runtime sits below the
 application layer, so it cannot build it itself.
 """
