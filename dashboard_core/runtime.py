@@ -366,10 +366,6 @@ class _AlertInputs(SuiteFindings):
     def agents(self) -> list[AgentInfo]:
         return self._rt.agents.agents()
 
-    def last_full_run(self, suite: str) -> RunInfo | None:
-        runs = self._rt.tests.history.recent_finished(suite, 1, full_only=True)
-        return runs[0] if runs else None
-
 
 # -- the process-wide accessor -------------------------------------------------
 _current: Runtime | None = None

@@ -57,13 +57,19 @@ def _of(runs: Sequence[RunInfo], attempts: Sequence[tuple[int, str, str, int]]) 
 
 
 class SuiteFindings:
-    """Answers the alert engine from the suite manager's history; the verdicts of a run,
-    once read, are kept until the suite has a newer one (the engine asks every few seconds)."""
+    """The alert engine's questions about test runs, answered from the suite manager's history;
+    the verdicts of a run, once read, are kept until the suite has a newer one (the engine
+    asks every few seconds)."""
 
     def __init__(self, tests: SuiteManager) -> None:
         self._tests = tests
         self._lock = threading.Lock()
         self._flaky: dict[str, tuple[int, list[str]]] = {}  # suite -> (newest run id, newly flaky tests)
+
+    def last_full_run(self, suite: str) -> RunInfo | None:
+        """The suite's newest finished run of the whole suite (for ``suite <name> failed``)."""
+        runs = self._tests.history.recent_finished(suite, 1, full_only=True)
+        return runs[0] if runs else None
 
     def suite_findings(self, suite: str | None, event: SuiteEvent) -> list[SuiteFinding]:
         """What the newest run of ``suite`` (of every suite for None) shows of ``event``."""
