@@ -149,9 +149,12 @@ class AlertEngine:
 
     def mute(self, rule: CompiledRule, record: AlertRecord, now: float) -> AlertRecord:
         """The record marked with the silence or maintenance window covering it now, if any."""
-        labels = firing_labels(self.labels[rule.name], self._judge.tracks[rule.name].tests)  # + the test named
-        mute = self.mutes.mute_for(labels, datetime.fromtimestamp(now, UTC))
+        mute = self.mutes.mute_for(self.labels_now(rule.name), datetime.fromtimestamp(now, UTC))
         return record if mute is None else record.model_copy(update={"muted": mute})
+
+    def labels_now(self, name: str) -> dict[str, str]:
+        """The rule's labels, and ``test`` while its alert names one test (a rule over test results)."""
+        return firing_labels(self.labels[name], self._judge.tracks[name].tests)
 
     # -- reading ---------------------------------------------------------------
     def statuses(self) -> list[RuleStatus]:

@@ -174,6 +174,7 @@ def test_a_test_made_flaky_fires_a_later_one_fires_anew_and_a_quiet_run_resolves
     rule_labels = {"alertname": "new-flaky", "severity": "warning", "kind": "suite", "suite": "flaky"}
     assert rt.alerts.labels["new-flaky"] == rule_labels | {"event": "new flaky"}
     assert rule_labels | {"event": "new flaky", "test": "test_flaky.py::test_a"} in asked.labels
+    assert rt.alerts.labels_now("new-flaky") == rule_labels | {"event": "new flaky", "test": "test_flaky.py::test_a"}
 
     second = run(rt, "flaky")  # test_a flaky again (not new); test_b newly flaky
     status = status_of(rt, "new-flaky")
