@@ -53,6 +53,7 @@ from dashboard_core.models import (
 )
 from dashboard_core.run_trees import RunTrees
 from dashboard_core.store import Store, StoreError, open_store
+from dashboard_core.testing.findings import SuiteFindings
 from dashboard_core.testing.manager import SuiteManager
 from dashboard_core.units import format_duration
 from dashboard_core.workflows.supervisor import WorkflowSupervisor
@@ -355,10 +356,11 @@ class Runtime:
         )
 
 
-class _AlertInputs:
-    """What the alert engine reads, from the Runtime's parts."""
+class _AlertInputs(SuiteFindings):
+    """What the alert engine reads, from the Runtime's parts (what test runs show: SuiteFindings)."""
 
     def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime.tests)
         self._rt = runtime
 
     def samples(self, start_ns: int, end_ns: int) -> Rows:
@@ -370,10 +372,6 @@ class _AlertInputs:
 
     def agents(self) -> list[AgentInfo]:
         return self._rt.agents.agents()
-
-    def last_full_run(self, suite: str) -> RunInfo | None:
-        runs = self._rt.tests.history.recent_finished(suite, 1, full_only=True)
-        return runs[0] if runs else None
 
 
 # -- the process-wide accessor -------------------------------------------------

@@ -253,4 +253,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE test_cases ADD COLUMN subtests TEXT;
     CREATE INDEX test_cases_by_run_outcome ON test_cases (run_id, outcome, ordinal, duration);
     """,
+    # 17: the event rules over test results (dashboard_core.testing.findings). regressions: the
+    # tests the regression watch judged a regression in the run, as a JSON list ('[]': none),
+    # NULL until it judged the run; alerts.run_id: the test run a suite rule's alert is about.
+    """
+    ALTER TABLE test_runs ADD COLUMN regressions TEXT;
+    ALTER TABLE alerts ADD COLUMN run_id INTEGER;
+    """,
 ]

@@ -132,10 +132,32 @@ def test_a_metric_rule_with_no_alert_links_to_its_last_hour_and_an_uncharted_one
         ("agent builder-1 offline for 2m", "agents?agent=builder-1"),
         ("agent any unavailable", "agents"),
         ("suite unit failed", "tests?suite=unit"),
+        ("suite unit gate failed", "tests?suite=unit"),
+        ("suite unit new flaky", "tests?suite=unit&tab=history"),
+        ("suite unit regression", "tests?suite=unit&tab=slower"),
+        ("suite any gate failed", "tests"),
     ],
 )
 def test_a_rule_links_to_what_it_watches(rule: str, href: str) -> None:
     assert watched(parse_rule(rule), None, NOW).href == href
+
+
+@pytest.mark.parametrize(
+    ("rule", "href", "label"),
+    [
+        ("suite unit failed", "tests?suite=unit&run=12", "Run 12 of unit"),
+        ("suite unit gate failed", "tests?suite=unit&run=12", "Run 12 of unit"),
+        ("suite unit new flaky", "tests?suite=unit&run=12&tab=history", "Flaky tests at run 12 of unit"),
+        ("suite unit regression", "tests?suite=unit&run=12&tab=slower", "Slower tests of run 12 of unit"),
+        ("suite any regression", "tests?run=12&tab=slower", "Slower tests of run 12"),  # the run names its suite
+    ],
+)
+def test_a_suite_rules_alert_links_to_its_run_on_the_tab_its_event_is_seen_in(rule: str, href: str, label: str) -> None:
+    link = watched(parse_rule(rule), alert(NOW, None, "r").model_copy(update={"run_id": 12}), NOW)
+    assert (link.href, link.label) == (href, label)
+    run = RunInfo(id=12, suite="unit", trigger=Trigger.UI, status=RunStatus.FAILED, queued_at=NOW)
+    view = parse_tests(link.query, ["unit"], {12: run}.get)
+    assert view.problems == () and view.view.run == 12
 
 
 def test_an_alert_whose_rule_is_gone_links_to_its_rule_only() -> None:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from dashboard_core.app.test_views import RunTab
 from dashboard_core.app.urls import AGENTS, EVENTS, METRICS, SAFETY, TESTS, WORKFLOWS, Query, href
-from dashboard_core.app.view_state import EventsView, events_query, one_query
+from dashboard_core.app.view_state import EventsView, TestsView, events_query, one_query, results_query
 from dashboard_core.health.rules import AgentRule, ComponentRule, MetricRule, Rule, SuiteRule
 from dashboard_core.metrics.charts import CHARTS, ChartSpec
 from dashboard_core.metrics.fields import split_column
@@ -175,7 +176,27 @@ def watched(rule: Rule, alert: AlertRecord | None, now: datetime) -> Link:
         case AgentRule():
             return agent_link(rule.agent)
         case SuiteRule():
-            return suite_link(rule.suite)
+            return suite_watched(rule, alert.run_id if alert is not None else None)
+
+
+# What a suite rule's alert is about: its run, the flaky panel (the Suite history tab) or the slower tests.
+_SUITE_TABS: dict[str, tuple[RunTab | None, str, str]] = {
+    "failed": (None, "{Run}", "science"),
+    "gate failed": (None, "{Run}", "science"),
+    "new flaky": (RunTab.HISTORY, "Flaky tests at {run}", "casino"),
+    "regression": (RunTab.SLOWER, "Slower tests of {run}", "trending_up"),
+}
+
+
+def suite_watched(rule: SuiteRule, run_id: int | None) -> Link:
+    """The Tests page at the run a suite rule's alert is about, on the tab its event is
+    seen in; without a run (no alert yet), at the suite's newest run (any suite's for ``any``)."""
+    tab, label, icon = _SUITE_TABS[rule.event]
+    if run_id is None and tab is None:
+        return suite_link(rule.suite) if rule.suite is not None else Link("Test runs", TESTS, {}, "science")
+    run = f"run {run_id}" if run_id is not None else "the newest run"
+    said = label.format(run=run, Run=run.capitalize()) + (f" of {rule.suite}" if rule.suite else "")
+    return Link(said, TESTS, results_query(TestsView(rule.suite, run_id, None, tab)), icon)
 
 
 def alert_links(name: str, rule: Rule | None, alert: AlertRecord | None, now: datetime) -> list[Link]:

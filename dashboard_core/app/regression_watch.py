@@ -5,7 +5,8 @@ Told by the suite manager when a run finishes, it judges the run on its own
 thread (the manager's thread never waits for a history read), once the sampler
 has a sample past the run's end, so the host's figures cover the whole run.
 Only "regression" verdicts make an event; a run whose slower tests all ran while
-the host was busy says nothing. The server attaches it to the Runtime
+the host was busy says nothing. What it found (maybe nothing) is kept with the run
+for the rules ``suite <name> regression`` (:mod:`dashboard_core.testing.findings`). The server attaches it to the Runtime
 (:func:`attach_watch`), which owns it from then on: the Runtime sits below the
 application layer, so it cannot build it itself.
 """
@@ -21,6 +22,7 @@ from dashboard_core.app.regressions import run_regressions
 from dashboard_core.models import EventKind, RunInfo, Severity
 from dashboard_core.runtime import Runtime
 from dashboard_core.store import StoreError
+from dashboard_core.testing.findings import save_regressions
 from dashboard_core.testing.regressions import Slowdown
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,10 @@ class RegressionWatch:
         self._await_sample_after(run)
         found = run_regressions(self.rt, run)
         slower = found.regressions
+        try:  # for the rules `suite <name> regression`, also when none was found
+            save_regressions(self.rt.store, run.id, [t.nodeid for t in slower])
+        except StoreError as exc:
+            log.warning("Cannot record the regressions of run %s: %s", run.id, exc)
         if not slower:
             return
         names = ", ".join(t.nodeid for t in slower[:3]) + (f" and {len(slower) - 3} more" if len(slower) > 3 else "")

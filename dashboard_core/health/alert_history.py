@@ -56,7 +56,13 @@ class AlertHistory:
                     track.alert_message,
                 ),
             )
-            return int(cursor.lastrowid or 0)
+            alert_id = int(cursor.lastrowid or 0)
+            if track.run_id is not None:  # a suite rule's alert: the run it is about
+                try:
+                    self.store.execute("UPDATE alerts SET run_id = ? WHERE id = ?", (track.run_id, alert_id))
+                except StoreError:
+                    pass  # a full disk: only the alert's link to its run is missing
+            return alert_id
         except StoreError:
             # A full disk: it fires all the same (state, event, webhook); only its row is missing.
             return None
@@ -171,4 +177,5 @@ def _record(row: sqlite3.Row) -> AlertRecord:
         max=row["max"],
         mean=row["mean"],
         message=row["message"],
+        run_id=row["run_id"],
     )

@@ -11,6 +11,10 @@ alert is an interval from the first moment the condition held to its end.
   :class:`AlertInputs` says now; "held for D" means held at every evaluation
   for D. Inputs that cannot tell (no state for the component yet, a suite's
   newest run was cancelled) leave the rule as it is.
+- The event rules over test results (``suite <name|any> new flaky | regression |
+  gate failed``) hold while the suite's newest run shows the event, so an alert is
+  about a run: see :mod:`~dashboard_core.health.suite_events`. A suite rule's alert
+  keeps the run it is about (``run_id``) for its links.
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ from dashboard_core.health.alert_state import (
 )
 from dashboard_core.health.compiled_rules import CompiledRule
 from dashboard_core.health.rules import AgentRule, ComponentRule, MetricRule, SuiteRule
+from dashboard_core.health.suite_events import observe_suite_events
 from dashboard_core.metrics.fields import split_column
 from dashboard_core.metrics.frame import Rows
 from dashboard_core.models import AgentInfo, AgentState, AlertRecord, AlertState, ComponentState, RunInfo, RunStatus
+from dashboard_core.models.findings import SuiteEvent, SuiteFinding
 from dashboard_core.units import format_value
 
 log = logging.getLogger(__name__)
@@ -74,6 +80,11 @@ class AlertInputs(Protocol):
 
     def last_full_run(self, suite: str) -> RunInfo | None:
         """The suite's newest finished run of the whole suite (not a re-run of failures)."""
+        ...
+
+    def suite_findings(self, suite: str | None, event: SuiteEvent) -> list[SuiteFinding]:
+        """What the newest run of ``suite`` (of each configured suite for None) shows of
+        ``event`` (:mod:`dashboard_core.testing.findings` says how each is read)."""
         ...
 
 
@@ -184,6 +195,9 @@ class RuleJudge:
             track.message = seen.message
             return
         if seen.holds:
+            if track.state is AlertState.FIRING and not set(seen.tests) <= set(track.tests):
+                track.message = f"a later run names other tests: {seen.message}"
+                self._clear(rule, track, now)  # that alert ends; a new one fires for them
             if track.state in (AlertState.OK, AlertState.RESOLVED):
                 self._move(track, AlertState.PENDING, now)
                 track.began = now
@@ -193,6 +207,7 @@ class RuleJudge:
             held = now - track.began
             if track.state is AlertState.PENDING and held >= rule.rule.seconds:
                 track.message = seen.message
+                track.run_id, track.tests = seen.run_id, seen.tests
                 self._fire(rule, track, now)
             elif track.state is AlertState.PENDING:
                 track.message = f"{seen.message} for {duration_text(held)} of {duration_text(rule.rule.seconds)}"
@@ -244,6 +259,9 @@ class RuleJudge:
         if isinstance(spec, AgentRule):
             return _observe_agents(spec, self.inputs.agents())
         assert isinstance(spec, SuiteRule)
+        if spec.event != "failed":
+            return observe_suite_events(spec, self.inputs.suite_findings(spec.suite, spec.event))
+        assert spec.suite is not None  # `suite <name> failed` always names its suite
         return _observe_suite(spec, self.inputs.last_full_run(spec.suite))
 
     def _metric_message(self, rule: CompiledRule, track: RuleTrack, now_ns: int) -> str:
@@ -318,4 +336,4 @@ def _observe_suite(spec: SuiteRule, run: RunInfo | None) -> Observation:
     if run.status not in VERDICT_RUNS:
         return Observation(None, None, f"{what} was {run.status.value}; the rule keeps its state")
     summary = run.summary()
-    return Observation(run.status in FAILED_RUNS, None, f"{what} {run.status.value}: {summary}")
+    return Observation(run.status in FAILED_RUNS, None, f"{what} {run.status.value}: {summary}", run_id=run.id)

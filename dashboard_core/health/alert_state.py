@@ -35,6 +35,8 @@ class RuleTrack:
     last_ns: int | None = None  # the newest sample judged (metric rules)
     last_valid_ns: int | None = None
     effects: list[tuple[str, AlertRecord, str]] = field(default_factory=list)
+    run_id: int | None = None  # the test run the alert is about (suite rules)
+    tests: tuple[str, ...] = ()  # the tests it names (event rules over test results)
 
     def reset_stats(self) -> None:
         self.count, self.total, self.low, self.high = 0, 0.0, None, None
@@ -57,6 +59,8 @@ class Observation:
     holds: bool | None  # None: cannot tell, the rule keeps its state
     value: float | None
     message: str
+    run_id: int | None = None  # suite rules: the run it is about
+    tests: tuple[str, ...] = ()  # event rules over test results: the tests the run names
 
 
 def current_record(rule: CompiledRule, track: RuleTrack) -> AlertRecord:
@@ -73,6 +77,7 @@ def current_record(rule: CompiledRule, track: RuleTrack) -> AlertRecord:
         max=track.high,
         mean=track.mean,
         message=track.alert_message,
+        run_id=track.run_id,
     )
 
 

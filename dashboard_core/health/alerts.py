@@ -34,7 +34,7 @@ from dashboard_core.config import AlertConfig, Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.alert_history import RESTART_NOTE, AlertHistory
 from dashboard_core.health.alert_judge import AlertInputs, RuleJudge
-from dashboard_core.health.alert_labels import alert_labels
+from dashboard_core.health.alert_labels import alert_labels, firing_labels
 from dashboard_core.health.alert_notify import AlertAnnouncer
 from dashboard_core.health.alert_views import firing_now, rule_statuses, safety_report, worst_first
 from dashboard_core.health.compiled_rules import CompiledRule, compile_rules, field_table
@@ -149,8 +149,12 @@ class AlertEngine:
 
     def mute(self, rule: CompiledRule, record: AlertRecord, now: float) -> AlertRecord:
         """The record marked with the silence or maintenance window covering it now, if any."""
-        mute = self.mutes.mute_for(self.labels[rule.name], datetime.fromtimestamp(now, UTC))
+        mute = self.mutes.mute_for(self.labels_now(rule.name), datetime.fromtimestamp(now, UTC))
         return record if mute is None else record.model_copy(update={"muted": mute})
+
+    def labels_now(self, name: str) -> dict[str, str]:
+        """The rule's labels, and ``test`` while its alert names one test (a rule over test results)."""
+        return firing_labels(self.labels[name], self._judge.tracks[name].tests)
 
     # -- reading ---------------------------------------------------------------
     def statuses(self) -> list[RuleStatus]:

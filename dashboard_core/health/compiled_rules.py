@@ -97,7 +97,9 @@ def _check(rule: Rule, config: Config, fields: FieldTable) -> tuple[Field | None
         return None, None
     if isinstance(rule, SuiteRule):
         names = [s.name for s in config.suites]
-        if rule.suite not in names:
+        if rule.suite is None and not names:  # suite any ...: there must be a suite to watch
+            return None, f"'suite any {rule.event}' watches the suites, but none is configured in [[suites]]"
+        if rule.suite is not None and rule.suite not in names:
             return None, _unknown("suite", rule.suite, names, "[[suites]]")
         return None, None
     if rule.agent is not None and rule.agent not in config.agents.expected:

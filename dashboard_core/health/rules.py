@@ -6,12 +6,16 @@ The grammar (one rule per ``[[alerts]]``, no expressions, nothing evaluated)::
     component <name> <down|degraded|unknown|unhealthy> [for <duration>]
     agent [<name>|any] <offline|missing|unavailable> [for <duration>]
     suite <name> failed
+    suite <name|any> <new flaky|regression|gate failed>
 
 ``op`` is one of ``> >= < <= == !=``; numbers are plain (``90``, ``0.5``,
 ``-3``, ``1e9``); durations are ``30s``, ``5m``, ``1h``, ``1d`` or a sum like
 ``1m30s``. A labelled field without a label (``disk.percent > 90``) watches all
 its columns and holds when any of them does; ``disk.percent[/] > 90`` watches
 one. ``unhealthy`` is degraded or down; ``unavailable`` is offline or missing.
+The suite events are read from the suite's newest run (``any``: of any suite):
+``new flaky`` a test it made flaky, ``regression`` a slower test the regression watch
+found, ``gate failed`` a quality gate failed it; none takes a duration.
 
 :func:`parse_rule` raises :class:`RuleError` with a sentence;
 :mod:`dashboard_core.health.compiled_rules` checks the names a rule uses against the
@@ -31,6 +35,7 @@ import numpy.typing as npt
 
 from dashboard_core.config import NAME_PATTERN
 from dashboard_core.metrics.fields import split_column
+from dashboard_core.models.findings import SUITE_EVENTS, SuiteEvent
 
 
 class RuleError(ValueError):
@@ -62,6 +67,7 @@ AgentCondition = Literal["offline", "missing", "unavailable"]
 COMPONENT_CONDITIONS: tuple[ComponentCondition, ...] = get_args(ComponentCondition)
 AGENT_CONDITIONS: tuple[AgentCondition, ...] = get_args(AgentCondition)
 ANY_AGENT = "any"
+ANY_SUITE = "any"
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]*)")
@@ -114,8 +120,12 @@ class AgentRule:
 
 @dataclass(frozen=True, slots=True)
 class SuiteRule:
-    suite: str
+    """``suite <name> failed``, or an event of the newest run (``suite`` None: ``any`` suite;
+    ``suite any failed`` is about a suite named "any", as it always was)."""
+
+    suite: str | None
     seconds: float = 0.0  # always 0: a run's verdict has no duration
+    event: SuiteEvent | Literal["failed"] = "failed"
 
 
 Rule = MetricRule | ComponentRule | AgentRule | SuiteRule
@@ -277,14 +287,28 @@ def _agent(words: list[str]) -> AgentRule:
 
 def _suite(words: list[str]) -> SuiteRule:
     name = _checked_name(words[1] if len(words) > 1 else None, "suite", "suite")
-    if len(words) < 3 or words[2] != "failed":
-        got = f", got '{words[2]}'" if len(words) > 2 else ""
-        raise RuleError(f"expected 'failed' after 'suite {name}'{got}")
-    if len(words) > 3:
-        if words[3] == "for":
+    tail = words[2:]
+    event = _suite_event(tail)
+    if event is not None:
+        said = f"suite {name} {event}"
+        if len(tail) > len(event.split()):
+            if tail[len(event.split())] == "for":
+                raise RuleError(f"'{said}' takes no duration: it is about one run, until a later one")
+            raise RuleError(f"unexpected '{' '.join(tail[len(event.split()) :])}' after '{said}'")
+        return SuiteRule(suite=None if name == ANY_SUITE else name, event=event)
+    if not tail or tail[0] != "failed":
+        got = f", got '{' '.join(tail)}'" if tail else ""
+        raise RuleError(f"expected {_choices(('failed', *SUITE_EVENTS))} after 'suite {name}'{got}")
+    if len(tail) > 1:
+        if tail[1] == "for":
             raise RuleError(f"'suite {name} failed' takes no duration: a run's verdict holds until the next run")
-        raise RuleError(f"unexpected '{' '.join(words[3:])}' after 'suite {name} failed'")
+        raise RuleError(f"unexpected '{' '.join(tail[1:])}' after 'suite {name} failed'")
     return SuiteRule(suite=name)
+
+
+def _suite_event(words: list[str]) -> SuiteEvent | None:
+    """The suite event ``words`` start with (``new flaky`` is two words), if any."""
+    return next((e for e in SUITE_EVENTS if words[: len(e.split())] == e.split()), None)
 
 
 def _choices(options: Iterable[str]) -> str:

@@ -129,6 +129,7 @@ class AlertRecord(BaseModel):
     message: str = ""
     muted: Mute | None = Field(None, description="The silence or maintenance window that kept it quiet, if any.")
     acknowledged: Ack | None = Field(None, description="Who acknowledged it, when, and their note.")
+    run_id: int | None = Field(None, description="Suite rules: the test run the alert is about.")
 
 
 class RuleStatus(BaseModel):

@@ -98,3 +98,11 @@ def final_verdict(
     status, message = forgive_quarantined(status, message, counts, marked)
     status, message = hold_to_gates(status, message, counts, duration, gates, full_run)
     return status, message, marked
+
+
+GATES_FAILED = "failed: quality gate"  # how hold_to_gates's message starts ("quality gate(s) ...")
+
+
+def failed_by_gates(status: RunStatus, message: str) -> bool:
+    """Was the run failed by its quality gates (its tests passed), as :func:`hold_to_gates` says?"""
+    return status is RunStatus.FAILED and message.startswith(GATES_FAILED)

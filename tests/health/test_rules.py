@@ -61,6 +61,14 @@ def toml(tmp_path: Path) -> Callable[[str], Config]:
         ("agent any unavailable", AgentRule(None, "unavailable", 0.0)),
         ("agent worker-1 offline for 30s", AgentRule("worker-1", "offline", 30.0)),
         ("suite demo failed", SuiteRule("demo")),
+        ("suite any failed", SuiteRule("any")),  # as it always was: a suite named "any"
+        ("suite demo new flaky", SuiteRule("demo", event="new flaky")),
+        ("suite demo regression", SuiteRule("demo", event="regression")),
+        ("suite demo gate failed", SuiteRule("demo", event="gate failed")),
+        ("suite any new flaky", SuiteRule(None, event="new flaky")),
+        ("suite any regression", SuiteRule(None, event="regression")),
+        ("suite any gate failed", SuiteRule(None, event="gate failed")),
+        ("suite regression regression", SuiteRule("regression", event="regression")),
     ],
 )
 def test_every_form_parses(text: str, rule: object) -> None:
@@ -113,8 +121,25 @@ def test_durations(text: str, seconds: float) -> None:
         ("agent w1", "expected 'offline', 'missing' or 'unavailable' after 'agent w1'"),
         ("agent w1 online", "expected 'offline', 'missing' or 'unavailable' after 'agent w1', got 'online'"),
         ("suite", "expected a suite name after 'suite'"),
-        ("suite demo", "expected 'failed' after 'suite demo'"),
-        ("suite demo passed", "expected 'failed' after 'suite demo', got 'passed'"),
+        ("suite demo", "expected 'failed', 'new flaky', 'regression' or 'gate failed' after 'suite demo'"),
+        (
+            "suite demo passed",
+            "expected 'failed', 'new flaky', 'regression' or 'gate failed' after 'suite demo', got 'passed'",
+        ),
+        (
+            "suite demo new",
+            "expected 'failed', 'new flaky', 'regression' or 'gate failed' after 'suite demo', got 'new'",
+        ),
+        (
+            "suite demo gate",
+            "expected 'failed', 'new flaky', 'regression' or 'gate failed' after 'suite demo', got 'gate'",
+        ),
+        (
+            "suite new flaky",
+            "expected 'failed', 'new flaky', 'regression' or 'gate failed' after 'suite new', got 'flaky'",
+        ),
+        ("suite demo regression for 5m", "'suite demo regression' takes no duration: it is about one run"),
+        ("suite any new flaky today", "unexpected 'today' after 'suite any new flaky'"),
         ("suite demo failed for 5m", "'suite demo failed' takes no duration"),
         ("suite demo failed twice", "unexpected 'twice' after 'suite demo failed'"),
     ],
@@ -279,6 +304,18 @@ name = "no-agent"
 rule = "agent worker-2 offline"
 
 [[alerts]]
+name = "no-suite-flaky"
+rule = "suite dmeo new flaky"
+
+[[alerts]]
+name = "no-suite-gate"
+rule = "suite smoke gate failed"
+
+[[alerts]]
+name = "any-suite"
+rule = "suite any regression"
+
+[[alerts]]
 name = "too-long"
 rule = "cpu.total > 90 for 2d"
 
@@ -290,7 +327,7 @@ rule = "cpu.total > 90"
     with pytest.raises(ConfigError) as caught:
         compile_rules(config, field_table(config))
     lines = str(caught.value).splitlines()
-    assert lines[0] == f"{config.source}: 8 invalid alert rules"
+    assert lines[0] == f"{config.source}: 10 invalid alert rules"
     assert lines[1:] == [
         "  alerts.0 (syntax).rule: unknown duration unit in '5x': 'x' (use s, m, h or d) (in 'cpu.total > 90 for 5x')",
         "  alerts.1 (no-field).rule: 'gpu.temp' is not a metric field",
@@ -302,7 +339,9 @@ rule = "cpu.total > 90"
         "  alerts.5 (no-suite).rule: no suite is named 'smoke' (known: demo)",
         "  alerts.6 (no-agent).rule: agent 'worker-2' is not in agents.expected; "
         "add it there, or write 'agent offline' for any agent; did you mean 'worker-1'?",
-        "  alerts.7 (too-long).rule: 'for 2d' is longer than the history held "
+        "  alerts.7 (no-suite-flaky).rule: no suite is named 'dmeo'; did you mean 'demo'? (known: demo)",
+        "  alerts.8 (no-suite-gate).rule: no suite is named 'smoke' (known: demo)",
+        "  alerts.10 (too-long).rule: 'for 2d' is longer than the history held "
         "(sampler.history_hours = 24), so the rule could never fire",
     ]
 
@@ -310,6 +349,9 @@ rule = "cpu.total > 90"
 def test_nothing_configured_means_none_is_known(toml: Callable[[str], Config], fields: FieldTable) -> None:
     config = toml('[[alerts]]\nname = "c"\nrule = "component db down"\n')
     with pytest.raises(ConfigError, match=r"no component is named 'db' \(known: none is configured in"):
+        compile_rules(config, fields)
+    config = toml('[[alerts]]\nname = "s"\nrule = "suite any new flaky"\n')
+    with pytest.raises(ConfigError, match=r"'suite any new flaky' watches the suites, but none is configured in"):
         compile_rules(config, fields)
     config = toml('[[alerts]]\nname = "w"\nrule = "watch.cpu[app] > 50"\n')
     with pytest.raises(ConfigError, match=r"'watch.cpu' needs a \[\[watch\]\] entry for the process; none is"):

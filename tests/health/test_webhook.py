@@ -151,6 +151,7 @@ def test_a_notification_is_retried_with_back_off_until_it_arrives(
             "message": "cpu.total is 97.0 % (> 90) for 5 min 0 s",
             "muted": None,
             "acknowledged": None,
+            "run_id": None,
         },
     }
     wait_until(lambda: notifier.pending() == 0, timeout=5, what="the queue to empty")
