@@ -148,9 +148,9 @@ class AlertForwarder:
         at = datetime.fromtimestamp(now, UTC)
         firing: dict[_Key, AlertRecord] = {}
         for record in self.engine.firing():
-            labels = self.engine.labels.get(record.rule)
-            if labels is None:
+            if record.rule not in self.engine.labels:
                 continue
+            labels = self.engine.labels_now(record.rule)  # with the one test it names, if any
             mute = self.engine.mutes.mute_for(labels, at)
             if mute is not None and not (mute.kind == "silence" and self.in_alertmanager(mute.id)):
                 continue  # nobody is to be told (a maintenance window, or a silence Alertmanager lacks)
@@ -180,7 +180,9 @@ class AlertForwarder:
 
     def _alert(self, record: AlertRecord, ends_at: datetime) -> dict[str, Any]:
         """One alert in API v2's shape."""
-        labels = self.engine.labels.get(record.rule) or {"alertname": record.rule}
+        labels = (
+            self.engine.labels_now(record.rule) if record.rule in self.engine.labels else {"alertname": record.rule}
+        )
         config = self.engine.rule(record.rule)
         annotations = {"summary": record.message or f"{record.rule} is firing"}
         if config is not None:
