@@ -78,11 +78,14 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 # -- an HTTP server for Apprise's json:// target -------------------------------------------
 class JsonTarget:
-    """Answers 500 to the first ``fail_first`` POSTs (to all while ``failing``), then 200."""
+    """Answers 500 to the first ``fail_first`` POSTs (to all while ``failing``), then 200;
+    or holds each until released (``hang``)."""
 
-    def __init__(self, fail_first: int = 0, *, failing: bool = False) -> None:
+    def __init__(self, fail_first: int = 0, *, failing: bool = False, hang: bool = False) -> None:
         self.fail_first = fail_first
         self.failing = failing
+        self.hang = hang  # hold each request until released (the test's end)
+        self.released = threading.Event()
         self.lock = threading.Lock()
         self.tries: list[float] = []  # monotonic arrival times
         self.accepted: list[dict[str, Any]] = []
@@ -93,8 +96,11 @@ class JsonTarget:
         with self.lock:
             self.tries.append(time.monotonic())
             fail = self.failing or len(self.tries) <= self.fail_first
-            if not fail:
+            if not fail and not self.hang:
                 self.accepted.append(body)
+        if self.hang:
+            self.released.wait(30)
+            return  # close without an answer
         handler.send_response(500 if fail else 200)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
@@ -102,7 +108,7 @@ class JsonTarget:
 
 @pytest.fixture
 def json_target() -> Iterator[Callable[..., JsonTarget]]:
-    running: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
+    running: list[tuple[JsonTarget, ThreadingHTTPServer, threading.Thread]] = []
 
     def start(*args: Any, **kwargs: Any) -> JsonTarget:
         target = JsonTarget(*args, **kwargs)
@@ -119,11 +125,12 @@ def json_target() -> Iterator[Callable[..., JsonTarget]]:
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         target.port = server.server_address[1]
-        running.append((server, thread))
+        running.append((target, server, thread))
         return target
 
     yield start
-    for server, thread in running:
+    for target, server, thread in running:
+        target.released.set()
         server.shutdown()
         server.server_close()
         thread.join(10)
@@ -238,6 +245,26 @@ def test_a_channel_is_retried_with_back_off_until_it_arrives(
     assert "Alert: https://dash.example.org/safety?rule=cpu-high" in body["message"]
     wait_until(lambda: notifier.pending() == 0, WAIT, "the queue to empty")
     assert notifier.sent == 1 and engine.statuses()[0].channel_errors == []
+
+
+def test_a_channel_that_does_not_answer_is_given_up_after_its_timeout(
+    json_target: Callable[..., JsonTarget], engines: Callable[..., tuple[AlertEngine, Inputs]]
+) -> None:
+    target = json_target(hang=True)
+    engine, inputs = engines(
+        {"notify": [f"json://127.0.0.1:{target.port}/hook"]}, {"channels": {"attempts": 1, "timeout_seconds": 1}}
+    )
+    assert engine.channels is not None
+    engine.channels.start()
+    now = time.time()
+    inputs.frame.append(int((now - 1) * 1e9), {"cpu.total": 99.0})
+    engine.evaluate(now)
+    [error] = wait_until(lambda: engine.statuses()[0].channel_errors, WAIT, "the timeout to be recorded")
+    assert target.tries and not target.released.is_set()  # it held the request all along
+    assert error.startswith(
+        f"Sending the 'firing' notification to json://127.0.0.1:{target.port}/hook failed (attempt 1 of 1), "
+        "gave up: timeout: "
+    ), error
 
 
 def test_a_failing_channel_is_shown_on_its_rule_masked_and_logged_once(
