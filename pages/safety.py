@@ -23,6 +23,7 @@ from dashboard_core.labels import (
 )
 from dashboard_core.models import AlertRecord, AlertState, EventKind, RuleStatus, Severity
 from ui.alertmanager import alertmanager_problem
+from ui.channel_errors import channel_warnings
 from ui.url_state import keep, link_row, opened
 from ui.widgets import browser_tz, icon_text, material, require_runtime
 
@@ -38,6 +39,7 @@ rule = "cpu.total > 90 for 5m"
 severity = "warning"        # or "critical"
 description = "The machine has been busy for five minutes."
 # webhook = "https://example.org/hook"   # optional: each firing and resolution POSTed as JSON
+# notify = ["mailtos://user:pass@smtp.example.org?to=ops@example.org"]   # optional: Apprise URLs
 ```
 
 A rule is a metric test (`cpu.total > 90 for 5m`), a component state (`component NAME down for 1m`),
@@ -113,9 +115,7 @@ def live() -> None:
     by_name = {r.name: r for r in report.rules}
     for alert in report.firing:
         firing_alert(alert, by_name.get(alert.rule), now)
-    for rule in report.rules:
-        if rule.webhook_error:
-            st.warning(f"**{rule.name}**: notifications to the webhook fail: {rule.webhook_error}", icon=material("mail"))
+    channel_warnings(report.rules)  # failing webhooks and Apprise channels, by rule
     alertmanager_problem(rt)
 
     st.subheader("Rules")

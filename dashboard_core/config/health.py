@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from dashboard_core.config.base import NAME_PATTERN, _refuse_repeats, _Strict
+from dashboard_core.config.channels import ChannelsConfig, check_urls
 
 
 class HttpCheck(_Strict):
@@ -171,6 +172,17 @@ class AlertConfig(_Strict):
             raise ValueError(f"label names may hold letters, digits and '_' only: {', '.join(map(repr, bad))}")
         return value
 
+    notify: list[str] = Field(
+        default_factory=list,
+        description="Apprise URLs (mailtos://, slack://, ntfys://, workflows://, …) told when this rule "
+        "fires and resolves, besides those of [alerting.channels] for its severity.",
+    )
+
+    @field_validator("notify")
+    @classmethod
+    def _usable_channels(cls, value: list[str]) -> list[str]:
+        return check_urls(value)
+
 
 class AlertingConfig(_Strict):
     interval_seconds: float = Field(2.0, ge=0.1, le=3600, description="Seconds between rule evaluations.")
@@ -184,6 +196,9 @@ class AlertingConfig(_Strict):
         pattern=r"^https?://\S+$",
         description="The dashboard's address as people reach it (https://dash.example.org/): "
         "notifications and Alertmanager link to the alert with it.",
+    )
+    channels: ChannelsConfig = Field(
+        default_factory=ChannelsConfig, description="Apprise URLs per severity: every rule of it notifies them."
     )
 
 

@@ -15,7 +15,10 @@ from dashboard_core.units import from_epoch
 
 
 def rule_statuses(
-    rules: list[CompiledRule], tracks: Mapping[str, RuleTrack], webhook_error: Callable[[str], str | None]
+    rules: list[CompiledRule],
+    tracks: Mapping[str, RuleTrack],
+    webhook_error: Callable[[str], str | None],
+    channel_errors: Callable[[str], list[str]] | None = None,
 ) -> list[RuleStatus]:
     out = []
     for rule in rules:
@@ -31,6 +34,7 @@ def rule_statuses(
                 value=track.value,
                 message=track.message,
                 webhook_error=webhook_error(rule.name),
+                channel_errors=channel_errors(rule.name) if channel_errors else [],
             )
         )
     return out

@@ -37,6 +37,7 @@ from dashboard_core.health.alert_judge import AlertInputs, RuleJudge
 from dashboard_core.health.alert_labels import alert_labels, firing_labels
 from dashboard_core.health.alert_notify import AlertAnnouncer
 from dashboard_core.health.alert_views import firing_now, rule_statuses, safety_report, worst_first
+from dashboard_core.health.channels import ChannelNotifier, has_channels
 from dashboard_core.health.compiled_rules import CompiledRule, compile_rules, field_table
 from dashboard_core.health.mutes import Mutes
 from dashboard_core.health.webhook import WebhookNotifier
@@ -61,6 +62,7 @@ class AlertEngine:
         fields: FieldTable | None = None,
         notifier: WebhookNotifier | None = None,
         gap_seconds: float | None = None,
+        channels: ChannelNotifier | None = None,
     ) -> None:
         """Compiles the rules (ConfigError if one is wrong). ``gap_seconds``: samples
         further apart than this break a metric rule's count; default five sampler
@@ -78,9 +80,12 @@ class AlertEngine:
                 timeout=config.alerting.webhook_timeout_seconds, attempts=config.alerting.webhook_attempts
             )
         self.notifier = notifier
+        if channels is None and has_channels(config):
+            channels = ChannelNotifier.from_config(config)
+        self.channels = channels  # Apprise URLs (health/channels.py)
         self._history = AlertHistory(store)
         self._judge = RuleJudge(self.rules, inputs, self._history, self.gap_seconds)
-        self._announcer = AlertAnnouncer(events, notifier)
+        self._announcer = AlertAnnouncer(events, notifier, channels)
         self.mutes = Mutes()  # silences and maintenance windows add themselves (Runtime)
         self.labels = {r.name: alert_labels(r) for r in self.rules}
         self._lock = threading.RLock()
@@ -95,6 +100,8 @@ class AlertEngine:
             return
         if self.notifier is not None:
             self.notifier.start()
+        if self.channels is not None:
+            self.channels.start()
         self.recover()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="alert-engine", daemon=True)
@@ -108,6 +115,8 @@ class AlertEngine:
             thread.join(timeout=30)
         if self.notifier is not None:
             self.notifier.stop()
+        if self.channels is not None:
+            self.channels.stop()
 
     def _loop(self) -> None:
         every = self.interval if self.rules else None  # no rules: nothing to wake up for until stop
@@ -159,7 +168,9 @@ class AlertEngine:
     # -- reading ---------------------------------------------------------------
     def statuses(self) -> list[RuleStatus]:
         with self._lock:
-            return rule_statuses(self.rules, self._judge.tracks, self._announcer.webhook_error)
+            return rule_statuses(
+                self.rules, self._judge.tracks, self._announcer.webhook_error, self._announcer.channel_errors
+            )
 
     def firing(self) -> list[AlertRecord]:
         """The alerts firing now, critical first, then oldest first."""

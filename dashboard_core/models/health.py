@@ -142,6 +142,11 @@ class RuleStatus(BaseModel):
     value: float | None = Field(None, description="The value the rule saw last, if it is numeric.")
     message: str = Field("", description="What the rule sees now, in words.")
     webhook_error: str | None = Field(None, description="The last webhook failure, if any.")
+    channel_errors: list[str] = Field(
+        default_factory=list,
+        description="Every notification channel of the rule that fails (the webhook, then each Apprise URL, "
+        "its secrets masked): its last failure, until a delivery to it works.",
+    )
 
 
 SafetyStatus = Literal["safe", "warning", "critical"]

@@ -304,7 +304,7 @@ webhook = "{url}"
         app = AppTest.from_file(ROUTER, default_timeout=TIMEOUT)
         app.switch_page("../pages/safety.py").run()
         assert not app.exception
-        assert any("**cpu-any**: notifications to the webhook fail: " in w.value for w in app.warning)
+        assert any("**cpu-any**: notifications fail on 1 channel:\n- `POST of " in w.value for w in app.warning)
         assert app.table[0].value.loc[0, "Webhook error"]
 
 
