@@ -43,7 +43,7 @@ def silences_panel(page: PageContext, rules: list[str], picked: str | None) -> N
         "If it still fires when the silence ends, its receivers are told then. The same from `/api/silences`."
     )
     if page.may(OPERATOR):
-        with st.form(key="silence_form", clear_on_submit=True, border=True):
+        with st.container(key="safety_silence_form"), st.form(key="silence_form", clear_on_submit=True, border=True):
             options = [ANY_RULE, *rules]
             st.selectbox("Rule", options, index=options.index(picked) if picked in options else 0, key="silence_rule")
             st.text_input(

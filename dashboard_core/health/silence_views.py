@@ -9,10 +9,11 @@ from datetime import datetime
 
 from dashboard_core.health.overview import clock
 from dashboard_core.health.silences import matchers_text
+from dashboard_core.labels import Icon
 from dashboard_core.models import AlertRecord
 from dashboard_core.models.silences import Matcher, Silence
 
-SILENCED_ICON, ACK_ICON = "notifications_off", "how_to_reg"
+SILENCED_ICON, ACK_ICON = Icon("notifications_off", "gray"), Icon("how_to_reg", "blue")
 _MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 
 

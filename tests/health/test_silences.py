@@ -203,6 +203,7 @@ def test_a_silenced_alert_records_its_interval_notifies_nobody_and_is_told_once_
         ("firing", row.id, None),  # nothing came before it: the notifier keeps a rule's order
         ("resolved", row.id, None),
     ]
+    assert receiver.accepted[0]["alert"]["min"] == 97.0  # sent after the readings of 97 (at 31 s), not when it fired
     [done] = engine.history()
     assert done.state is AlertState.RESOLVED and done.ended_at == at(39.5) and done.max == 99.0
 
