@@ -24,7 +24,7 @@ class BadSilence(Refusal):
 def silences(rt: Runtime, state: SilenceState | None = None) -> list[Silence]:
     """Active and pending silences first (soonest end first), then the expired (latest first)."""
     with refusing():
-        return rt.alerts.silences.list(state)
+        return rt.alerts.silences.listing(state)
 
 
 def create_silence(rt: Runtime, caller: Caller, request: SilenceRequest) -> Silence:

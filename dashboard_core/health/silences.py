@@ -106,7 +106,7 @@ class SilenceBook:
             return None if row is None else self._silence(row, self.clock())
         return next((s for s in self._remote() if s.id == silence_id), None)
 
-    def list(self, state: SilenceState | None = None, limit: int = MAX_LIST) -> list[Silence]:
+    def listing(self, state: SilenceState | None = None, limit: int = MAX_LIST) -> list[Silence]:
         """Silences in force or to come first (by end), then the expired (latest end first); remote ones too."""
         now = self.clock()
         rows = self.store.all(

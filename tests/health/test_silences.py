@@ -68,9 +68,9 @@ def test_a_silence_is_pending_active_then_expired_and_mutes_only_what_it_matches
     assert book.mute_for({"alertname": "cpu-high"}, at(60)) is None  # a missing label is ""
     assert book.mute_for(db_alert, at(120)) is None  # ended
     clock.now = T0 + 90
-    assert [s.state for s in book.list()] == ["active"] and book.list("pending") == []
+    assert [s.state for s in book.listing()] == ["active"] and book.listing("pending") == []
     clock.now = T0 + 200
-    assert [s.id for s in book.list("expired")] == ["1"]
+    assert [s.id for s in book.listing("expired")] == ["1"]
 
 
 def test_expiring_early_keeps_the_silence_with_its_new_end_and_who_ended_it(store: Store) -> None:
@@ -123,7 +123,7 @@ def test_remote_silences_are_listed_and_mute_and_a_failing_source_mutes_nothing(
         raise ConnectionError("Alertmanager is down")
 
     book.remote.append(broken)
-    listed = book.list()
+    listed = book.listing()
     assert [(s.id, s.origin, s.state) for s in listed] == [("6f1e-uuid", "alertmanager", "active")]
     assert book.mute_for({"alertname": "db-slow", "team": "db"}, at(0)) is not None
 
