@@ -34,10 +34,13 @@ def create_silence(rt: Runtime, caller: Caller, request: SilenceRequest) -> Sile
     starts = request.starts_at or now
     if request.duration is not None:
         try:
-            seconds = parse_duration(request.duration)
+            ends = starts + timedelta(seconds=parse_duration(request.duration))
         except RuleError as exc:
             raise BadSilence(f"The silence was not made: duration {exc}.") from None
-        ends = starts + timedelta(seconds=seconds)
+        except OverflowError:
+            raise BadSilence(
+                f"The silence was not made: {request.duration} from {starts:%Y-%m-%d} ends after the year 9999."
+            ) from None
     else:
         assert request.ends_at is not None
         ends = request.ends_at
