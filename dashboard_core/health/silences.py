@@ -14,6 +14,7 @@ whoever copies the dashboard's silences elsewhere listens on :attr:`SilenceBook.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import sqlite3
@@ -43,9 +44,9 @@ class SilenceBook:
         self.store = store
         self.clock = clock
         # Called after a dashboard silence is created or expired (e.g. to copy it to Alertmanager).
-        self.on_change: list[Callable[[Silence, Change], None]] = []
+        self.on_change: builtins.list[Callable[[Silence, Change], None]] = []
         # Extra silences from elsewhere (origin "alertmanager"): listed, and muting alerts too.
-        self.remote: list[Callable[[], list[Silence]]] = []
+        self.remote: builtins.list[Callable[[], builtins.list[Silence]]] = []
 
     # -- changing ----------------------------------------------------------------
     def create(
@@ -106,7 +107,7 @@ class SilenceBook:
             return None if row is None else self._silence(row, self.clock())
         return next((s for s in self._remote() if s.id == silence_id), None)
 
-    def listing(self, state: SilenceState | None = None, limit: int = MAX_LIST) -> list[Silence]:
+    def listing(self, state: SilenceState | None = None, limit: int = MAX_LIST) -> builtins.list[Silence]:
         """Silences in force or to come first (by end), then the expired (latest end first); remote ones too."""
         now = self.clock()
         rows = self.store.all(
@@ -119,7 +120,7 @@ class SilenceBook:
         found.sort(key=lambda s: (order[s.state], s.ends_at.timestamp() * (-1 if s.state == "expired" else 1)))
         return [s for s in found if state is None or s.state == state][:limit]
 
-    def between(self, start: float, end: float) -> list[Silence]:
+    def between(self, start: float, end: float) -> builtins.list[Silence]:
         """The dashboard's silences that held at some time in [start, end] (epoch seconds)."""
         now = self.clock()
         rows = self.store.all(
@@ -127,7 +128,7 @@ class SilenceBook:
         )
         return [self._silence(r, now) for r in rows]
 
-    def covering(self, labels: Mapping[str, str], at: datetime) -> list[Silence]:
+    def covering(self, labels: Mapping[str, str], at: datetime) -> builtins.list[Silence]:
         """The silences (the dashboard's and the remote) covering an alert with ``labels`` at ``at``."""
         t = at.timestamp()
         rows = self.store.all("SELECT * FROM silences WHERE starts_at <= ? AND ends_at > ? ORDER BY ends_at", (t, t))
@@ -142,9 +143,13 @@ class SilenceBook:
         silence = max(found, key=lambda s: s.ends_at)
         return Mute(kind="silence", id=silence.id, reason=silence.comment, until=silence.ends_at)
 
+    def list(self, state: SilenceState | None = None) -> builtins.list[Silence]:
+        """:meth:`listing` under the name the Alertmanager sync asks for (its catch-up at start)."""
+        return self.listing(state)
+
     # -- inside ------------------------------------------------------------------
-    def _remote(self) -> list[Silence]:
-        found: list[Silence] = []
+    def _remote(self) -> builtins.list[Silence]:
+        found: builtins.list[Silence] = []
         now = datetime.fromtimestamp(self.clock(), UTC)
         for source in list(self.remote):
             try:

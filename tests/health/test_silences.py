@@ -69,6 +69,7 @@ def test_a_silence_is_pending_active_then_expired_and_mutes_only_what_it_matches
     assert book.mute_for(db_alert, at(120)) is None  # ended
     clock.now = T0 + 90
     assert [s.state for s in book.listing()] == ["active"] and book.listing("pending") == []
+    assert book.list() == book.listing()  # the name the Alertmanager sync reads them by
     clock.now = T0 + 200
     assert [s.id for s in book.listing("expired")] == ["1"]
 
