@@ -21,7 +21,7 @@ def parse_matchers(text: str) -> list[Matcher]:
     """``team=db, job=~"api.*"`` (one a line or comma-separated; quotes optional) as Matchers;
     ValueError saying which part is wrong."""
     matchers = []
-    parts = [p for line in text.splitlines() for p in _split(line)]
+    parts = [p.strip() for line in text.splitlines() for p in _split(line)]
     for part in parts:
         found = _MATCHER.match(part)
         if found is None:

@@ -252,3 +252,18 @@ def test_an_acknowledgement_is_kept_with_the_alert(
     assert engine.history()[0].acknowledged == acked.acknowledged
     row = store.one("SELECT ack_by, ack_at FROM alerts WHERE id = ?", (firing.id,))
     assert isinstance(row, sqlite3.Row) and (row["ack_by"], row["ack_at"]) == ("ann", T0 + 12)
+
+
+def test_matchers_typed_as_text_become_matchers_and_a_wrong_one_is_named() -> None:
+    from dashboard_core.health.silence_views import parse_matchers
+
+    typed = 'component=db, severity!=info\nagent=~"gpu-.*", job!~"a,b"'
+    assert [(m.name, m.value, m.is_regex, m.is_equal) for m in parse_matchers(typed)] == [
+        ("component", "db", False, True),
+        ("severity", "info", False, False),
+        ("agent", "gpu-.*", True, True),
+        ("job", "a,b", True, False),  # a comma inside quotes is the value's
+    ]
+    assert parse_matchers("  ") == []
+    with pytest.raises(ValueError, match="'team' is no matcher"):
+        parse_matchers("component=db, team")
