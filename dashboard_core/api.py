@@ -26,6 +26,7 @@ from dashboard_core.routes import annotations as annotation_routes  # the name `
 from dashboard_core.routes import dashboard, events, health, live, metrics, prometheus, testing, timeline, workflows
 from dashboard_core.routes import prom_rules as prom_rules_routes
 from dashboard_core.routes import quarantine as quarantine_routes
+from dashboard_core.routes import silences as silence_routes
 from dashboard_core.routes import test_cases as test_case_routes
 from dashboard_core.routes.common import document_error_bodies
 from dashboard_core.routes.tags import DESCRIPTIONS, OPENAPI_TAGS
@@ -49,6 +50,7 @@ ROUTERS = (
     quarantine_routes,
     test_case_routes,  # a page of a run's cases
     prom_rules_routes,  # the metric rules as a Prometheus rules file
+    silence_routes,  # silences and acknowledgements
 )
 DESCRIPTION = "Everything the dashboard shows and does, for scripts and other programs, by area:\n\n" + "\n".join(
     f"- **{tag.value}**: {text}" for tag, text in DESCRIPTIONS.items()

@@ -253,11 +253,35 @@ MIGRATIONS: list[str] = [
     ALTER TABLE test_cases ADD COLUMN subtests TEXT;
     CREATE INDEX test_cases_by_run_outcome ON test_cases (run_id, outcome, ordinal, duration);
     """,
-    # 17: the event rules over test results (dashboard_core.testing.findings). regressions: the
+    # 14: the event rules over test results (dashboard_core.testing.findings). regressions: the
     # tests the regression watch judged a regression in the run, as a JSON list ('[]': none),
     # NULL until it judged the run; alerts.run_id: the test run a suite rule's alert is about.
     """
     ALTER TABLE test_runs ADD COLUMN regressions TEXT;
     ALTER TABLE alerts ADD COLUMN run_id INTEGER;
+    """,
+    # 15: silences (label matchers over the alerts' labels, a start and an end, who and why;
+    # expiring one early sets ends_at and expired_by; alertmanager_id: its copy there), and on
+    # each alert: the silence or maintenance window that kept it quiet (a Mute as JSON),
+    # whether anyone was told it fired (0: it fired muted and nobody has been told yet), and
+    # its acknowledgement (dashboard_core.health.silences, dashboard_core.health.alert_quiet).
+    """
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        matchers TEXT NOT NULL,
+        starts_at REAL NOT NULL,
+        ends_at REAL NOT NULL,
+        created_by TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expired_by TEXT,
+        alertmanager_id TEXT
+    );
+    CREATE INDEX silences_by_end ON silences (ends_at);
+    ALTER TABLE alerts ADD COLUMN muted TEXT;
+    ALTER TABLE alerts ADD COLUMN notified INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE alerts ADD COLUMN ack_by TEXT;
+    ALTER TABLE alerts ADD COLUMN ack_at REAL;
+    ALTER TABLE alerts ADD COLUMN ack_note TEXT;
     """,
 ]

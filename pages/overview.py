@@ -17,6 +17,7 @@ from dashboard_core.health.overview import (
     summary_cards,
     uptime_line,
 )
+from dashboard_core.health.silence_views import ack_words
 from dashboard_core.labels import (
     AGENT_ICON,
     COMPONENT_COLOUR,
@@ -69,7 +70,8 @@ def firing_alerts(ov: Overview, now: datetime) -> None:
         show = st.error if alert.severity is Severity.CRITICAL else st.warning
         since = clock(alert.fired_at or alert.began_at, tz, now)
         show(
-            f"**{alert.rule}** · {alert.severity.value} · firing since {since}: {alert.message}",
+            f"**{alert.rule}** · {alert.severity.value} · firing since {since} · {ack_words(alert)}"
+            f"{' · silenced' if alert.muted else ''}: {alert.message}",
             icon=material(SEVERITY_ICON[alert.severity]),
         )
         link_row(alert_links(alert.rule, rules.get(alert.rule), alert, now), key=f"alert_links_{alert.rule}")

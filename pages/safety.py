@@ -14,6 +14,7 @@ from dashboard_core.health.overview import (
     history_table,
     rules_table,
 )
+from dashboard_core.health.silence_views import quiet_mark
 from dashboard_core.labels import (
     ALERT_ICON,
     BLANK,
@@ -24,8 +25,9 @@ from dashboard_core.labels import (
 from dashboard_core.models import AlertRecord, AlertState, EventKind, RuleStatus, Severity
 from ui.alertmanager import alertmanager_problem
 from ui.channel_errors import channel_warnings
+from ui.silences import alert_quiet, silences_panel
 from ui.url_state import keep, link_row, opened
-from ui.widgets import browser_tz, icon_text, material, require_runtime
+from ui.widgets import PageContext, browser_tz, current_caller, icon_text, material, require_runtime
 
 ALL_RULES = "All rules"
 HISTORY = 100
@@ -47,6 +49,7 @@ an agent state (`agent [NAME] offline for 1m`) or a suite result (`suite NAME fa
 
 rt = require_runtime()
 tz = browser_tz()
+PAGE = PageContext(rt, current_caller(rt), tz)  # silences and acks (ui/silences.py)
 st.title("Safety")
 st.caption(
     f"Each rule is judged every {rt.config.alerting.interval_seconds:g} s: "
@@ -78,6 +81,7 @@ def firing_alert(alert: AlertRecord, rule: RuleStatus | None, now: datetime) -> 
         if rule is not None and rule.description:
             lines.append(f"_{rule.description}_")
         show("  \n".join(lines), icon=material(SEVERITY_ICON[alert.severity]))
+        alert_quiet(PAGE, alert, now)
         link_row(alert_links(alert.rule, RULES.get(alert.rule), alert, now))
 
 
@@ -150,6 +154,7 @@ HISTORY_COLUMNS = {
     "max": st.column_config.NumberColumn("Max", format="%.4g"),
     "mean": st.column_config.NumberColumn("Mean", format="%.4g"),
     "message": st.column_config.TextColumn("Message", width="large"),
+    "quiet": st.column_config.TextColumn("Silenced / acknowledged"),
     "link": st.column_config.LinkColumn("Go to", display_text="^([a-z]+)", width="small"),
 }
 
@@ -162,6 +167,7 @@ def history() -> None:
         return
     now = datetime.now(UTC)
     frame = history_table(alerts, tz, now)
+    frame["quiet"] = [quiet_mark(a) for a in alerts]
     frame["link"] = [watched(RULES[a.rule], a, now).href if a.rule in RULES else None for a in alerts]  # relative
     st.dataframe(
         frame,
@@ -174,3 +180,4 @@ def history() -> None:
 
 
 history()
+silences_panel(PAGE, list(RULES), None if picked == ALL_RULES else picked)

@@ -20,6 +20,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 
+from dashboard_core.health.alert_quiet import row_ack, row_mute
 from dashboard_core.health.alert_state import RuleTrack, duration_text
 from dashboard_core.health.compiled_rules import CompiledRule
 from dashboard_core.models import AlertRecord, AlertState, Severity
@@ -178,4 +179,6 @@ def _record(row: sqlite3.Row) -> AlertRecord:
         mean=row["mean"],
         message=row["message"],
         run_id=row["run_id"],
+        muted=row_mute(row),
+        acknowledged=row_ack(row),
     )

@@ -36,10 +36,12 @@ from dashboard_core.health.alert_history import RESTART_NOTE, AlertHistory
 from dashboard_core.health.alert_judge import AlertInputs, RuleJudge
 from dashboard_core.health.alert_labels import alert_labels, firing_labels
 from dashboard_core.health.alert_notify import AlertAnnouncer
+from dashboard_core.health.alert_quiet import AlertQuiet
 from dashboard_core.health.alert_views import firing_now, rule_statuses, safety_report, worst_first
 from dashboard_core.health.channels import ChannelNotifier, has_channels
 from dashboard_core.health.compiled_rules import CompiledRule, compile_rules, field_table
 from dashboard_core.health.mutes import Mutes
+from dashboard_core.health.silences import SilenceBook
 from dashboard_core.health.webhook import WebhookNotifier
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.models import AlertRecord, RuleStatus, SafetyReport, Severity
@@ -88,6 +90,9 @@ class AlertEngine:
         self._announcer = AlertAnnouncer(events, notifier, channels)
         self.mutes = Mutes()  # silences and maintenance windows add themselves (Runtime)
         self.labels = {r.name: alert_labels(r) for r in self.rules}
+        self.silences = SilenceBook(store, clock)  # the first mute source; maintenance windows come after
+        self.mutes.add(self.silences)
+        self.quiet = AlertQuiet(store)  # whom a muted alert has told, and its acknowledgement
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -138,7 +143,7 @@ class AlertEngine:
             self._announcer.publish(record.rule, f"{record.rule}: {RESTART_NOTE}", Severity.INFO, record)
             rule = next((r for r in self.rules if r.name == record.rule), None)
             if rule is not None:
-                self._announcer.notify(rule, record)
+                self._announcer.notify(rule, self.quiet.closed_at_start(record))
         if closed:
             log.warning("Closed %d alert(s) left firing by a previous run of the dashboard", len(closed))
         return closed
@@ -152,9 +157,24 @@ class AlertEngine:
             self.last_evaluated = datetime.fromtimestamp(now, UTC)
         for rule, kind, record, text in effects:
             if kind == "fired":
-                record = self.mute(rule, record, now)
+                record = self.quiet.fired(record, self.mute(rule, record, now).muted)
+            else:
+                record = self.quiet.resolved(record)
             self._announcer.announce(rule, kind, record, text)
+        self._recheck_mutes(now)
         return self.statuses()
+
+    def _recheck_mutes(self, now: float) -> None:
+        """A silence may start or end while an alert fires: keep its mark current, and
+        notify once when the last mute of an alert nobody was told about ends (alert_quiet)."""
+        with self._lock:
+            records = firing_now(self.rules, self._judge.tracks)
+        by_name = {r.name: r for r in self.rules}
+        for record in records:
+            rule = by_name[record.rule]
+            unmuted = self.quiet.recheck(record, self.mute(rule, record, now).muted)
+            if unmuted is not None:
+                self._announcer.notify(rule, unmuted)
 
     def mute(self, rule: CompiledRule, record: AlertRecord, now: float) -> AlertRecord:
         """The record marked with the silence or maintenance window covering it now, if any."""
@@ -176,7 +196,7 @@ class AlertEngine:
         """The alerts firing now, critical first, then oldest first."""
         with self._lock:
             records = firing_now(self.rules, self._judge.tracks)
-        return worst_first(records)
+        return worst_first([self.quiet.marked(r) for r in records])
 
     def report(self) -> SafetyReport:
         return safety_report(self.firing(), self.statuses())

@@ -28,6 +28,7 @@ _EVENTS_OF = {
     MarkKind.COMPONENT: EventKind.COMPONENT,
     MarkKind.AGENT: EventKind.AGENT,
     MarkKind.ANNOTATION: EventKind.ANNOTATION,
+    MarkKind.SILENCE: EventKind.AUDIT,  # made and expired by someone: the audit log says who
 }
 
 

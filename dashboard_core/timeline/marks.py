@@ -30,6 +30,7 @@ from dashboard_core.timeline.mark_model import (
     Reader,
 )
 from dashboard_core.timeline.run_marks import restart_marks, test_run_marks, workflow_run_marks, workflow_step_marks
+from dashboard_core.timeline.silence_marks import silence_marks
 from dashboard_core.timeline.state_marks import agent_marks, alert_marks, component_marks
 
 __all__ = [
@@ -56,6 +57,7 @@ READERS: dict[MarkKind, Reader] = {
     MarkKind.COMPONENT: component_marks,
     MarkKind.AGENT: agent_marks,
     MarkKind.ANNOTATION: annotation_marks,
+    MarkKind.SILENCE: silence_marks,
 }
 
 

@@ -93,6 +93,9 @@ QUARANTINE_PATH = "^/testing/suites/\\{name\\}/quarantine$"
 # Schema-valid comparisons refused with 422: a run with itself, with another suite's run, a run not
 # finished, or one with no run to compare with.
 COMPARE_PATH = "^/testing/runs/\\{run_id\\}/compare(\\.csv)?$"
+# Schema-valid silences refused with 422: an unknown rule, component or suite, an end before the start or
+# in the past, a duration past the year 9999; acknowledgements of an alert that is not firing (409).
+SILENCE_PATHS = "^/(silences(/\\{silence_id\\}(/expire)?)?|alerts/\\{alert_id\\}/ack)$"
 
 
 class _Current:
@@ -130,6 +133,10 @@ CONFIG = SchemathesisConfig.from_dict(
             },
             {
                 "include-path-regex": COMPARE_PATH,
+                "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
+            },
+            {
+                "include-path-regex": SILENCE_PATHS,
                 "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
             },
         ],
@@ -438,6 +445,28 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "POST /components/{name}/check": [({"path_parameters": {"name": "this-process"}}, 200)],
         "GET /dashboard/safety": [({}, 200)],
         "GET /safety/alerts": [({"query": {"rule": "cpu-pegged"}}, 200), ({"query": {"rule": "nope"}}, 404)],
+        "GET /silences": [({}, 200), ({"query": {"state": "active"}}, 200)],
+        "POST /silences": [
+            ({"body": {"rule": "cpu-pegged", "duration": "1h", "comment": "load test"}}, 200),
+            ({"body": {"rule": "nope", "duration": "1h", "comment": "load test"}}, 422),
+            (
+                {
+                    "body": {
+                        "matchers": [{"name": "job", "value": "(", "is_regex": True}],
+                        "duration": "1h",
+                        "comment": "c",
+                    }
+                },
+                422,
+            ),
+            (
+                {"body": {"rule": "cpu-pegged", "starts_at": "9999-12-31T00:00:00Z", "duration": "2d", "comment": "c"}},
+                422,
+            ),
+        ],
+        "DELETE /silences/{silence_id}": [({"path_parameters": {"silence_id": "999999"}}, 404)],
+        "POST /silences/{silence_id}/expire": [({"path_parameters": {"silence_id": "nope"}}, 404)],
+        "POST /alerts/{alert_id}/ack": [({"path_parameters": {"alert_id": 2**62}, "body": {"note": "on it"}}, 404)],
         "GET /events": [({"query": {"kind": ["test_run"], "limit": 5}}, 200)],
         "GET /events/stream": [({"query": {"since_id": 0}}, 200)],
         "GET /dashboard/workflows": [({}, 200)],

@@ -89,7 +89,7 @@ def _bench_fill() -> Any:
 
 
 def _still_going(store: Store, now: float) -> None:
-    """What has no end yet: a test run, a workflow run with a step, an alert (they end now)."""
+    """What has no end yet: a test run, a workflow run with a step, an alert, a silence (they end now)."""
     with store.transaction() as db:
         db.execute(
             "INSERT INTO test_runs (suite, trigger, status, queued_at, started_at) VALUES (?, ?, ?, ?, ?)",
@@ -106,6 +106,18 @@ def _still_going(store: Store, now: float) -> None:
         db.execute(
             "INSERT INTO alerts (rule, severity, state, began_at, fired_at) VALUES (?, ?, ?, ?, ?)",
             ("cpu-high", "critical", "firing", now - 100, now - 40),
+        )
+        db.execute(
+            "INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                '[{"name": "alertname", "value": "cpu-high", "is_regex": false, "is_equal": true}]',
+                now - 60,
+                now + 3600,
+                "ann",
+                "load test",
+                now - 60,
+            ),
         )
 
 

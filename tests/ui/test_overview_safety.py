@@ -441,3 +441,39 @@ def test_check_all_now_checks_every_component_and_says_so(app: AppTest, system: 
     assert web.requests > before  # it really asked the component
     audit = [e for e in rt.events.latest(20) if e.kind.value == "audit"]
     assert audit and audit[0].data["action"] == "checked every component" and audit[0].data["who"] == "local"
+
+
+def test_an_alert_acknowledged_and_silenced_on_the_safety_page_says_so_there_and_on_the_overview(
+    app: AppTest, system: Runtime, web: Switchable
+) -> None:
+    rt = system
+    wait_until(lambda: rule_state(rt, "cpu-any") is AlertState.FIRING, WAIT, "the cpu rule to fire")
+    app.run()
+    assert not app.exception
+    assert any("**cpu-any** · warning · firing since" in w.value and "not acknowledged" in w.value for w in app.warning)
+
+    app.switch_page("../pages/safety.py").run()
+    assert not app.exception
+    [alert] = [a for a in rt.alerts.firing() if a.rule == "cpu-any"]
+    app.text_input(key=f"ack_note_{alert.id}").input("looking at the load")
+    app.button(key=f"ack_{alert.id}").click().run()
+    assert not app.exception
+    assert "Acknowledged by local at " in texts(app.get_by_key("firing_cpu-any"))
+    assert ": looking at the load" in texts(app.get_by_key("firing_cpu-any"))
+
+    app.selectbox(key="silence_rule").select("cpu-any")
+    app.text_input(key="silence_comment").input("known load")
+    next(b for b in app.button if b.label == "Silence").click().run()
+    assert not app.exception
+    assert any(s.value.startswith("Silence 1 holds until") for s in app.success)
+    wait_until(lambda: rt.alerts.firing()[0].muted is not None, WAIT, "the engine to mark the alert silenced")
+    app.run()
+    assert "Silenced by silence 1 until " in texts(app.get_by_key("firing_cpu-any"))
+    assert '**active** · `alertname="cpu-any"`' in texts(app.get_by_key("silence_1"))
+
+    app.switch_page("../pages/overview.py").run()
+    assert not app.exception
+    assert any(
+        "**cpu-any** · warning · firing since" in w.value and "acknowledged by local · silenced" in w.value
+        for w in app.warning
+    )
