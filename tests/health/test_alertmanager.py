@@ -229,6 +229,13 @@ def test_an_alertmanager_silence_shows_in_the_dashboard_and_mutes_there(
     assert mute is not None and mute.id == am_id
     assert dashboard.engine.mutes.mute_for(dashboard.engine.labels["cache-down"], datetime.now(UTC)) == mute
     assert dashboard.engine.mutes.mute_for(dashboard.engine.labels["web-down"], datetime.now(UTC)) is None
+    # Expired from the dashboard, it ends in Alertmanager (and leaves the dashboard's list).
+    ended = dashboard.book.expire(am_id, "ops")
+    assert (ended.state, ended.expired_by) == ("expired", "ops")
+    wait_until(
+        lambda: alertmanager.get(f"silence/{am_id}")["status"]["state"] == "expired", DEADLINE, "it to end there"
+    )
+    wait_until(lambda: am_id not in {s.id for s in dashboard.book.list()}, DEADLINE, "it to leave the list")
 
 
 def test_the_engine_never_waits_for_alertmanager_and_failures_show(store: Store) -> None:
