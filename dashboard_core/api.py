@@ -24,6 +24,7 @@ from dashboard_core.app.caller import Refusal, as_refusal
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes import annotations as annotation_routes  # the name `annotations` is __future__'s
 from dashboard_core.routes import dashboard, events, health, live, metrics, prometheus, testing, timeline, workflows
+from dashboard_core.routes import maintenance as maintenance_routes
 from dashboard_core.routes import quarantine as quarantine_routes
 from dashboard_core.routes import test_cases as test_case_routes
 from dashboard_core.routes.common import document_error_bodies
@@ -47,6 +48,7 @@ ROUTERS = (
     prometheus,
     quarantine_routes,
     test_case_routes,  # a page of a run's cases
+    maintenance_routes,
 )
 DESCRIPTION = "Everything the dashboard shows and does, for scripts and other programs, by area:\n\n" + "\n".join(
     f"- **{tag.value}**: {text}" for tag, text in DESCRIPTIONS.items()
