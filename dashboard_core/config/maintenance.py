@@ -18,6 +18,7 @@ from cronsim import CronSim, CronSimError
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from dashboard_core.config.base import NAME_PATTERN, _refuse_repeats, _Strict
+from dashboard_core.units import parse_duration
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -31,16 +32,6 @@ def _targets(what: str, value: list[str]) -> list[str]:
         raise ValueError(f"{what} are names (letters, digits, '_', '.', '-') or \"*\": {', '.join(map(repr, bad))}")
     _refuse_repeats(what, value)
     return value
-
-
-def _seconds(text: str) -> float:
-    """The rule grammar's durations (30m, 2h, 1d); imported late: the rules import the config."""
-    from dashboard_core.health.rules import RuleError, parse_duration
-
-    try:
-        return parse_duration(text)
-    except RuleError as exc:
-        raise ValueError(str(exc)) from None
 
 
 class MaintenanceConfig(_Strict):
@@ -92,7 +83,7 @@ class MaintenanceConfig(_Strict):
     def _duration(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        seconds = _seconds(value)
+        seconds = parse_duration(value)
         if not 0 < seconds <= MAX_DURATION_SECONDS:
             raise ValueError(f"duration {value!r} must be more than 0 and at most 31d")
         return value
@@ -126,7 +117,7 @@ class MaintenanceConfig(_Strict):
             _refuse_repeats("days", list(self.days))
             if self.at is not None and self.at.tzinfo is not None:
                 raise ValueError("at is a time of day without offset: the window's timezone applies")
-            if _seconds(self.duration or "0s") > 7 * 86400:
+            if parse_duration(self.duration or "0s") > 7 * 86400:
                 raise ValueError("a weekly window lasts at most 7d")
         return self
 
@@ -135,7 +126,7 @@ class MaintenanceConfig(_Strict):
         """Seconds a recurring window lasts (a one-off one: end - start)."""
         if self.start is not None and self.end is not None:
             return (self.end - self.start).total_seconds()
-        return _seconds(self.duration or "0s")
+        return parse_duration(self.duration or "0s")
 
     @property
     def zone(self) -> ZoneInfo:
