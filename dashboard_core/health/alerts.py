@@ -142,8 +142,7 @@ class AlertEngine:
             effects = self._judge.judge_all(now)
             self.last_evaluated = datetime.fromtimestamp(now, UTC)
         for rule, kind, record, text in effects:
-            if kind == "fired":
-                record = self.mute(rule, record, now)
+            record = self.mute(rule, record, now)  # a resolution in a window tells no one either
             self._announcer.announce(rule, kind, record, text)
         return self.statuses()
 

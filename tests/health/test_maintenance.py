@@ -5,8 +5,10 @@ shown as maintenance, its alert muted (a webhook receiver the test owns gets not
 from __future__ import annotations
 
 import json
+import socketserver
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -208,6 +210,21 @@ class Receiver:
         self.thread.join(10)
 
 
+@contextmanager
+def listening(port: int) -> Iterator[None]:
+    """A listener on ``port`` that accepts and closes connections, while in the block."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", port), socketserver.BaseRequestHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
@@ -218,8 +235,9 @@ def receiver() -> Iterator[Receiver]:
 def test_a_component_down_in_a_window_shows_maintenance_and_its_alert_notifies_no_one(
     tmp_path: Path, receiver: Receiver
 ) -> None:
-    refused = free_port()  # nothing listens: both components are down
-    tcp = f'{{ type = "tcp", port = {refused} }}'
+    db_port, cache_port = free_port(), free_port()  # nothing listens: both components are down
+    while cache_port == db_port:
+        cache_port = free_port()
     file = tmp_path / "dashboard.toml"
     file.write_text(
         f"""
@@ -230,13 +248,13 @@ data_dir = {json.dumps(str(tmp_path / "data"))}
 name = "db"
 interval_seconds = 0.2
 down_after = 1
-check = {tcp}
+check = {{ type = "tcp", port = {db_port} }}
 
 [[components]]
 name = "cache"
 interval_seconds = 0.2
 down_after = 1
-check = {tcp}
+check = {{ type = "tcp", port = {cache_port} }}
 
 [alerting]
 interval_seconds = 0.1
@@ -286,3 +304,11 @@ end = 2100-01-01T00:00:00Z
             e for e in client.get("/events", params={"kind": "component"}).json()["events"] if e["source"] == "db"
         ]
         assert changes and all(e["message"].endswith("(maintenance: db-upgrade)") for e in changes)
+
+        def db_down_states() -> list[str]:
+            return [a["state"] for a in client.get("/safety/alerts", params={"rule": "db-down"}).json()]
+
+        with listening(db_port):  # db answers again: its alert resolves, in the window too
+            wait_until(lambda: db_down_states() == ["resolved"], 30, "db-down to resolve")
+        wait_until(lambda: rt.alerts.notifier is None or rt.alerts.notifier.pending() == 0, 30, "no POST pending")
+        assert "db-down" not in receiver.rules()  # nor its resolution
