@@ -253,4 +253,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE test_cases ADD COLUMN subtests TEXT;
     CREATE INDEX test_cases_by_run_outcome ON test_cases (run_id, outcome, ordinal, duration);
     """,
+    # 15: one-off maintenance windows an operator planned over the API (those of dashboard.toml
+    # are not stored): what each covers as JSON lists of names, its span (epoch seconds), who
+    # made it and when (dashboard_core.health.maintenance_store).
+    """
+    CREATE TABLE maintenance_windows (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        components TEXT NOT NULL DEFAULT '[]',
+        agents TEXT NOT NULL DEFAULT '[]',
+        rules TEXT NOT NULL DEFAULT '[]',
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        exclude_from_uptime INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
 ]

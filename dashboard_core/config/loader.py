@@ -22,7 +22,7 @@ from dashboard_core.config.health import (
     EventsConfig,
     HealthConfig,
 )
-from dashboard_core.config.maintenance import MaintenanceConfig
+from dashboard_core.config.maintenance import MaintenanceConfig, unknown_targets
 from dashboard_core.config.metrics import (
     ApiConfig,
     HistoryConfig,
@@ -97,15 +97,10 @@ class Config(_Strict):
     def _maintenance_targets(self) -> Config:
         """A window names components and rules that exist (agents may come and go)."""
         _refuse_repeats("maintenance window names", [w.name for w in self.maintenance])
-        known = {"components": [c.name for c in self.components], "rules": [a.name for a in self.alerts]}
+        components, rules = [c.name for c in self.components], [a.name for a in self.alerts]
         for w in self.maintenance:
-            for kind, names in known.items():
-                unknown = [n for n in getattr(w, kind) if n != "*" and n not in names]
-                if unknown:
-                    raise ValueError(
-                        f"maintenance window {w.name!r}: no {kind[:-1]} named {', '.join(map(repr, unknown))}; "
-                        f"known {kind}: {', '.join(names) or 'none are configured'}"
-                    )
+            if (wrong := unknown_targets(w, components, rules)) is not None:
+                raise ValueError(wrong)
         return self
 
     def workflow_config(self, name: str) -> WorkflowConfig | None:

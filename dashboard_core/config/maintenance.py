@@ -24,6 +24,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL = "*"
 MAX_DURATION_SECONDS = 31 * 86400.0
+MIN_YEAR, MAX_YEAR = 1970, 9000  # far from datetime's ends: a span in UTC can always be written
 
 
 def _targets(what: str, value: list[str]) -> list[str]:
@@ -109,6 +110,8 @@ class MaintenanceConfig(_Strict):
                 raise ValueError("start and end: give both with a UTC offset, or neither (read in timezone)")
             if self.end <= self.start:
                 raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+            if not (MIN_YEAR <= self.start.year and self.end.year <= MAX_YEAR):
+                raise ValueError(f"start and end must fall between the years {MIN_YEAR} and {MAX_YEAR}")
         elif weekly and (not self.days or self.at is None):
             raise ValueError('a weekly window needs days (e.g. ["sun"]) and at (e.g. 02:00:00)')
         if not once and self.duration is None:
@@ -131,3 +134,16 @@ class MaintenanceConfig(_Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def unknown_targets(w: MaintenanceConfig, components: list[str], rules: list[str]) -> str | None:
+    """What is wrong with the names a window covers, in words; None if all exist (agents
+    come and go: any agent name is taken)."""
+    for kind, names in (("components", components), ("rules", rules)):
+        unknown = [n for n in getattr(w, kind) if n != ALL and n not in names]
+        if unknown:
+            return (
+                f"maintenance window {w.name!r}: no {kind[:-1]} named {', '.join(map(repr, unknown))}; "
+                f"known {kind}: {', '.join(names) or 'none are configured'}"
+            )
+    return None

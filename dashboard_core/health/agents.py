@@ -78,7 +78,7 @@ class AgentRegistry:
         self.store = store
         self.events = events
         self.clock = clock
-        self.maintenance = Maintenance(config.maintenance)  # shown on each agent it covers now
+        self.maintenance = Maintenance(config.maintenance)  # the Runtime gives it the monitor's (planned ones too)
         self._lock = threading.Lock()
         self._agents: dict[str, _Agent] = {n: _Agent(n, expected=True) for n in config.agents.expected}
         self._stop = threading.Event()

@@ -10,6 +10,7 @@ component or an agent, and gives the spans uptime leaves out.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from cronsim import CronSim
 
 from dashboard_core.config.maintenance import ALL, WEEKDAYS, MaintenanceConfig
+from dashboard_core.health.maintenance_store import Planned, delete_planned, load_planned, save_planned
 from dashboard_core.models.maintenance import MaintenanceWindow, Span
 from dashboard_core.models.silences import Mute
 from dashboard_core.units import local_time
@@ -109,10 +111,51 @@ def _covers(w: MaintenanceConfig, target: Target, name: str) -> bool:
 
 
 class Maintenance:
-    """The configured windows, asked by the alert engine, the health monitor and the agents."""
+    """The windows of the config and those planned over the API (kept in ``store``), asked
+    by the alert engine, the health monitor and the agent registry from their threads."""
 
-    def __init__(self, windows: Sequence[MaintenanceConfig]) -> None:
-        self.windows = list(windows)
+    def __init__(self, windows: Sequence[MaintenanceConfig], store: Store | None = None) -> None:
+        self.configured = list(windows)
+        self.store = store
+        self._planned: dict[str, Planned] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def windows(self) -> list[MaintenanceConfig]:
+        with self._lock:
+            return self.configured + [p.window for p in self._planned.values()]
+
+    def load(self) -> None:
+        """Read the planned windows from the (open) store."""
+        if self.store is not None:
+            planned = load_planned(self.store)
+            with self._lock:
+                self._planned = {p.window.name: p for p in planned}
+
+    def find(self, name: str) -> MaintenanceConfig | None:
+        return next((w for w in self.windows if w.name == name), None)
+
+    def planned(self, name: str) -> Planned | None:
+        with self._lock:
+            return self._planned.get(name)
+
+    def plan(self, planned: Planned) -> None:
+        """Add a one-off window (stored first: a full disk refuses it)."""
+        if self.store is not None:
+            save_planned(self.store, planned)
+        with self._lock:
+            self._planned[planned.window.name] = planned
+
+    def drop(self, name: str) -> Planned | None:
+        """Remove a planned window (in force or not); None if there is none by that name."""
+        with self._lock:
+            planned = self._planned.get(name)
+        if planned is not None:
+            if self.store is not None:
+                delete_planned(self.store, name)
+            with self._lock:
+                self._planned.pop(name, None)
+        return planned
 
     def covering(self, target: Target, name: str, at: datetime) -> tuple[MaintenanceConfig, Pair] | None:
         """The first window in force at ``at`` that covers ``name``, with its span."""
@@ -159,10 +202,10 @@ class Maintenance:
 
     def views(self, now: datetime) -> list[MaintenanceWindow]:
         """Every window with the occurrence in force now and the next one."""
-        return [_view(w, now) for w in self.windows]
+        return [_view(w, now, self.planned(w.name)) for w in self.windows]
 
 
-def _view(w: MaintenanceConfig, now: datetime) -> MaintenanceWindow:
+def _view(w: MaintenanceConfig, now: datetime, planned: Planned | None = None) -> MaintenanceWindow:
     current, upcoming = current_span(w, now), next_span(w, now)
     kind: Literal["once", "weekly", "cron"] = "once" if w.start is not None else "cron" if w.cron else "weekly"
     return MaintenanceWindow(
@@ -178,6 +221,8 @@ def _view(w: MaintenanceConfig, now: datetime) -> MaintenanceWindow:
         active=current is not None,
         current=Span(start=current[0], end=current[1]) if current else None,
         next=Span(start=upcoming[0], end=upcoming[1]) if upcoming else None,
+        origin="api" if planned else "config",
+        created_by=planned.created_by if planned else None,
     )
 
 

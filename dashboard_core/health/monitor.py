@@ -60,7 +60,7 @@ class HealthMonitor:
         self.clock = clock
         self.components = list(config.components)
         self._trackers = {c.name: StateTracker(c) for c in self.components}
-        self.maintenance = Maintenance(config.maintenance)  # windows: shown on statuses, left out of uptime
+        self.maintenance = Maintenance(config.maintenance, store)  # shown on statuses, left out of uptime
         self._lock = threading.Lock()  # guards the trackers
         self._uptime_lock = threading.Lock()
         self._uptime: tuple[float, dict[str, tuple[float | None, float | None]]] | None = None
@@ -75,6 +75,7 @@ class HealthMonitor:
         """Start checking (in a thread of its own); a no-op while it runs."""
         if self.running:
             return
+        self.maintenance.load()  # the windows planned over the API (the store is open now)
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
         self._check_locks = {c.name: asyncio.Lock() for c in self.components}

@@ -41,7 +41,8 @@ and for the annotations' bodies, a 422 for times that do not work together (a
 span that ends before it starts, ``start`` and Grafana's ``time`` both given), and for a
 suite's quarantine, a 422 for a test no run of the suite has (or one not in quarantine), and
 for a comparison, a 422 for two runs that cannot be compared (one run with itself, runs of two
-suites, a run not finished).
+suites, a run not finished), and for a maintenance window, a 422 for one that covers
+nothing or names what the config lacks, or ends before it starts or before now.
 
 The figures (operations, calls, statuses, failures) are printed at the end of
 the module; ``-s`` shows them, and a summary line is written in any case.
@@ -93,6 +94,9 @@ QUARANTINE_PATH = "^/testing/suites/\\{name\\}/quarantine$"
 # Schema-valid comparisons refused with 422: a run with itself, with another suite's run, a run not
 # finished, or one with no run to compare with.
 COMPARE_PATH = "^/testing/runs/\\{run_id\\}/compare(\\.csv)?$"
+# Schema-valid maintenance windows refused with 422: covering nothing, names not in the config,
+# an end before its start or before now.
+MAINTENANCE_PATH = "^/maintenance$"
 
 
 class _Current:
@@ -130,6 +134,10 @@ CONFIG = SchemathesisConfig.from_dict(
             },
             {
                 "include-path-regex": COMPARE_PATH,
+                "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
+            },
+            {
+                "include-path-regex": MAINTENANCE_PATH,
                 "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
             },
         ],
@@ -274,6 +282,9 @@ def test_stateful(runtime: Runtime, ids: dict[str, int]) -> None:
 
 # -- 3. real names and ids ------------------------------------------------------------
 Known = list[tuple[dict[str, Any], int | tuple[int, ...]]]  # (Case arguments, expected status or statuses)
+
+
+SOON, LATER = "2026-01-01T00:00:00Z", "2999-01-01T00:00:00Z"  # a maintenance window in force
 
 
 def known_values(ids: dict[str, int]) -> dict[str, Known]:
@@ -438,6 +449,12 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "POST /components/{name}/check": [({"path_parameters": {"name": "this-process"}}, 200)],
         "GET /dashboard/safety": [({}, 200)],
         "GET /safety/alerts": [({"query": {"rule": "cpu-pegged"}}, 200), ({"query": {"rule": "nope"}}, 404)],
+        "GET /maintenance": [({}, 200)],
+        "POST /maintenance": [
+            ({"body": {"name": "known-window", "agents": ["*"], "start": SOON, "end": LATER}}, (201, 409)),
+            ({"body": {"name": "w", "components": ["nope"], "start": SOON, "end": LATER}}, 422),
+        ],
+        "DELETE /maintenance/{name}": [({"path_parameters": {"name": "nope"}}, 404)],
         "GET /events": [({"query": {"kind": ["test_run"], "limit": 5}}, 200)],
         "GET /events/stream": [({"query": {"since_id": 0}}, 200)],
         "GET /dashboard/workflows": [({}, 200)],
