@@ -120,7 +120,6 @@ class Runtime:
         self._process = psutil.Process()
         self._cpu_at_start = 0.0
         self.alerts = AlertEngine(config, self.store, self.events, _AlertInputs(self), fields=self.fields)
-        self.agents.maintenance = self.health.maintenance  # one set of windows: planned ones too
         self.alerts.mutes.add(self.health.maintenance)  # maintenance windows notify no one
         self._stopping = threading.Event()
         self._store_watch: threading.Thread | None = None

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
-from dashboard_core.health.maintenance import Maintenance
+from dashboard_core.health.maintenance import shared_maintenance
 from dashboard_core.models import (
     AgentInfo,
     AgentsOverview,
@@ -78,7 +78,7 @@ class AgentRegistry:
         self.store = store
         self.events = events
         self.clock = clock
-        self.maintenance = Maintenance(config.maintenance)  # the Runtime gives it the monitor's (planned ones too)
+        self.maintenance = shared_maintenance(config.maintenance, store)  # the health monitor's too
         self._lock = threading.Lock()
         self._agents: dict[str, _Agent] = {n: _Agent(n, expected=True) for n in config.agents.expected}
         self._stop = threading.Event()

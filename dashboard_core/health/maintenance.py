@@ -11,6 +11,7 @@ component or an agent, and gives the spans uptime leaves out.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -203,6 +204,21 @@ class Maintenance:
     def views(self, now: datetime) -> list[MaintenanceWindow]:
         """Every window with the occurrence in force now and the next one."""
         return [_view(w, now, self.planned(w.name)) for w in self.windows]
+
+
+_SHARED: weakref.WeakKeyDictionary[Store, Maintenance] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_maintenance(windows: Sequence[MaintenanceConfig], store: Store) -> Maintenance:
+    """The one :class:`Maintenance` of a dashboard's store: the health monitor and the agent
+    registry ask the same windows (those planned over the API too) without the Runtime
+    handing one to the other."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(store)
+        if found is None or found.configured != list(windows):
+            found = _SHARED[store] = Maintenance(windows, store)
+        return found
 
 
 def _view(w: MaintenanceConfig, now: datetime, planned: Planned | None = None) -> MaintenanceWindow:

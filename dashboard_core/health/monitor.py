@@ -25,7 +25,7 @@ from dashboard_core.config import ComponentConfig, Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.checks import new_http_client, run_check
 from dashboard_core.health.component_state import StateTracker
-from dashboard_core.health.maintenance import Maintenance, checks_within
+from dashboard_core.health.maintenance import checks_within, shared_maintenance
 from dashboard_core.models import CheckResult, ComponentState, ComponentStatus, EventKind
 from dashboard_core.store import Store, StoreError
 
@@ -60,7 +60,7 @@ class HealthMonitor:
         self.clock = clock
         self.components = list(config.components)
         self._trackers = {c.name: StateTracker(c) for c in self.components}
-        self.maintenance = Maintenance(config.maintenance, store)  # shown on statuses, left out of uptime
+        self.maintenance = shared_maintenance(config.maintenance, store)  # on statuses, not in uptime
         self._lock = threading.Lock()  # guards the trackers
         self._uptime_lock = threading.Lock()
         self._uptime: tuple[float, dict[str, tuple[float | None, float | None]]] | None = None

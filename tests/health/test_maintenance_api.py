@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
 from dashboard_core.config import Config, load_config
-from dashboard_core.models import EventKind
+from dashboard_core.models import EventKind, HeartbeatRequest
 from tests.localhost import free_port
 from tests.security import auth_toml, bearer, security_config, served
 
@@ -107,5 +107,8 @@ def test_only_an_operator_plans_or_removes_a_window(tmp_path: Path) -> None:
         made = c.post("/api/maintenance", json=body, headers=bearer("operator"))
         assert made.status_code == 201 and made.json()["created_by"] == "operator-token"
         assert [w["name"] for w in c.get("/api/maintenance", headers=bearer("viewer")).json()] == ["fleet"]
+        rt.agents.heartbeat("researcher-1", HeartbeatRequest())
+        agent = rt.agents.agent("researcher-1")  # the registry sees the windows planned over the API
+        assert agent is not None and agent.maintenance == "fleet"
         assert c.delete("/api/maintenance/fleet", headers=bearer("viewer")).status_code == 403
         assert c.delete("/api/maintenance/fleet", headers=bearer("operator")).status_code == 204
