@@ -221,6 +221,13 @@ def shared_maintenance(windows: Sequence[MaintenanceConfig], store: Store) -> Ma
         return found
 
 
+def maintenance_of(store: Store) -> Maintenance | None:
+    """The windows of the dashboard that keeps its store in ``store``, if one runs (the time
+    axis draws them)."""
+    with _SHARED_LOCK:
+        return _SHARED.get(store)
+
+
 def _view(w: MaintenanceConfig, now: datetime, planned: Planned | None = None) -> MaintenanceWindow:
     current, upcoming = current_span(w, now), next_span(w, now)
     kind: Literal["once", "weekly", "cron"] = "once" if w.start is not None else "cron" if w.cron else "weekly"

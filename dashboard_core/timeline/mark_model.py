@@ -31,6 +31,7 @@ class MarkKind(StrEnum):
     COMPONENT = "component"  # span: a component not healthy (degraded, down)
     AGENT = "agent"  # span: an agent offline
     ANNOTATION = "annotation"  # point or span: a user's (or a CI job's) note
+    MAINTENANCE = "maintenance"  # span: a maintenance window in force (from the config or the API)
 
 
 KIND_LABELS: dict[MarkKind, str] = {
@@ -42,6 +43,7 @@ KIND_LABELS: dict[MarkKind, str] = {
     MarkKind.COMPONENT: "Components",
     MarkKind.AGENT: "Agents",
     MarkKind.ANNOTATION: "Annotations",
+    MarkKind.MAINTENANCE: "Maintenance",
 }
 
 # Colours by state, shared with the state timelines where they overlap.

@@ -25,6 +25,7 @@ from dashboard_core.health.maintenance import Maintenance, current_span, next_sp
 from dashboard_core.health.monitor import HealthMonitor
 from dashboard_core.models import EventKind
 from dashboard_core.store import Store
+from dashboard_core.timeline.marks import MarkKind, marks_between
 from tests.health.conftest import make_config
 from tests.localhost import free_port
 from tests.polling import wait_until
@@ -312,3 +313,23 @@ end = 2100-01-01T00:00:00Z
             wait_until(lambda: db_down_states() == ["resolved"], 30, "db-down to resolve")
         wait_until(lambda: rt.alerts.notifier is None or rt.alerts.notifier.pending() == 0, 30, "no POST pending")
         assert "db-down" not in receiver.rules()  # nor its resolution
+
+
+def test_the_time_axis_draws_each_span_of_a_window(store: Store, events: EventLog) -> None:
+    config = make_config(
+        [{"name": "db", "check": {"type": "tcp", "port": 5432}}],
+        maintenance=[
+            {"name": "nightly", "description": "backups", "components": ["db"], "cron": "0 2 * * *", "duration": "1h"}
+        ],
+    )
+    HealthMonitor(config, store, events)  # the dashboard's windows, found by its store
+    now = utc(2027, 1, 3, 2, 30)
+    marks = marks_between(store, utc(2027, 1, 1), utc(2027, 1, 4), [MarkKind.MAINTENANCE], now).marks
+    assert [(m.start, m.end, m.state) for m in marks] == [
+        (utc(2027, 1, 1, 2), utc(2027, 1, 1, 3), "over"),
+        (utc(2027, 1, 2, 2), utc(2027, 1, 2, 3), "over"),
+        (utc(2027, 1, 3, 2), utc(2027, 1, 3, 3), "in force"),
+    ]
+    assert marks[0].source == "nightly" and "backups" in marks[0].detail and marks[0].href == "safety"
+    coarse = marks_between(store, utc(2027, 1, 1), utc(2027, 1, 4), [MarkKind.MAINTENANCE], now, resolution_s=86400)
+    assert [(m.start, m.end) for m in coarse.marks] == [(utc(2027, 1, 1, 2), utc(2027, 1, 3, 3))]  # a pixel a day
