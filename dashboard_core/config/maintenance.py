@@ -116,13 +116,25 @@ class MaintenanceConfig(_Strict):
             raise ValueError('a weekly window needs days (e.g. ["sun"]) and at (e.g. 02:00:00)')
         if not once and self.duration is None:
             raise ValueError("a recurring window needs a duration (e.g. 2h)")
+        if not once and self.duration_seconds >= (gap := self._longest_gap()):
+            raise ValueError(
+                f"duration {self.duration} is as long as the longest time between two starts ({gap / 60:g} min): "
+                "the window would never end (shorten it, or start it less often)"
+            )
         if weekly:
             _refuse_repeats("days", list(self.days))
             if self.at is not None and self.at.tzinfo is not None:
                 raise ValueError("at is a time of day without offset: the window's timezone applies")
-            if parse_duration(self.duration or "0s") > 7 * 86400:
-                raise ValueError("a weekly window lasts at most 7d")
         return self
+
+    def _longest_gap(self) -> float:
+        """Seconds between the two starts furthest apart (cron: over its first 200, in UTC)."""
+        if self.cron is not None:
+            starts = CronSim(self.cron, datetime(2001, 1, 1, tzinfo=ZoneInfo("UTC")))
+            times = [next(starts).timestamp() for _ in range(200)]
+            return max(b - a for a, b in zip(times, times[1:], strict=False))
+        days = sorted({WEEKDAYS.index(d) for d in self.days})
+        return 86400.0 * max((b - a) % 7 or 7 for a, b in zip(days, [*days[1:], days[0]], strict=True))
 
     @property
     def duration_seconds(self) -> float:

@@ -69,10 +69,11 @@ def test_a_cron_window_follows_its_zone_and_joins_overlapping_occurrences() -> N
     # 2027-03-14 US clocks go forward: Friday the 12th is EST (UTC-5), Monday the 15th EDT (UTC-4).
     assert next_span(w, utc(2027, 3, 12)) == (utc(2027, 3, 12, 8, 30), utc(2027, 3, 12, 9))
     assert next_span(w, utc(2027, 3, 13)) == (utc(2027, 3, 15, 7, 30), utc(2027, 3, 15, 8))
-    every_hour = window(cron="0 * * * *", duration="90m")  # each occurrence overlaps the next: one span
-    assert current_span(every_hour, utc(2027, 1, 1, 5, 10)) is not None
-    [(start, end)] = spans_between(every_hour, utc(2027, 1, 1), utc(2027, 1, 1, 12))
-    assert start == utc(2026, 12, 31, 23) and end > utc(2027, 1, 2)  # the 23:00 start is the first to reach 1 Jan
+    overlapping = window(cron="0 8,9 * * *", duration="90m")  # 08:00 runs into 09:00's: one span a day
+    assert spans_between(overlapping, utc(2027, 1, 1), utc(2027, 1, 3)) == [
+        (utc(2027, 1, 1, 8), utc(2027, 1, 1, 10, 30)),
+        (utc(2027, 1, 2, 8), utc(2027, 1, 2, 10, 30)),
+    ]
     nightly = window(cron="0 2 * * *", duration="1h")
     assert len(spans_between(nightly, utc(2027, 1, 1), utc(2027, 1, 8))) == 7
 
@@ -132,7 +133,12 @@ def load(tmp_path: Path, text: str) -> str:
         ('components = ["db"]\ncron = "0 2 * * *"\nduration = "1h"\ntimezone = "Mars/Olympus"', "IANA time zone"),
         ('components = ["web"]\ncron = "0 2 * * *"\nduration = "1h"', "no component named 'web'; known components: db"),
         ('rules = ["nope"]\ncron = "0 2 * * *"\nduration = "1h"', "no rule named 'nope'"),
-        ('components = ["db"]\ndays = ["sun"]\nat = 02:00:00\nduration = "8d"', "a weekly window lasts at most 7d"),
+        (
+            'components = ["db"]\ndays = ["sun"]\nat = 02:00:00\nduration = "8d"',
+            "as long as the longest time between two starts (10080 min)",
+        ),
+        ('components = ["db"]\ncron = "*/10 * * * *"\nduration = "10m"', "the window would never end"),
+        ('components = ["db"]\ndays = ["mon", "thu"]\nat = 02:00:00\nduration = "4d"', "the window would never end"),
     ],
 )
 def test_a_bad_window_is_refused_with_where_and_why(tmp_path: Path, text: str, said: str) -> None:
