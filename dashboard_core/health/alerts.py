@@ -42,6 +42,7 @@ from dashboard_core.health.mutes import Mutes
 from dashboard_core.health.webhook import WebhookNotifier
 from dashboard_core.metrics.fields import FieldTable
 from dashboard_core.models import AlertRecord, RuleStatus, SafetyReport, Severity
+from dashboard_core.models.silences import Mute
 from dashboard_core.store import Store
 
 __all__ = ["RESTART_NOTE", "AlertEngine", "AlertInputs"]
@@ -82,6 +83,7 @@ class AlertEngine:
         self._judge = RuleJudge(self.rules, inputs, self._history, self.gap_seconds)
         self._announcer = AlertAnnouncer(events, notifier)
         self.mutes = Mutes()  # silences and maintenance windows add themselves (Runtime)
+        self._quiet: dict[str, Mute] = {}  # rule -> the mute of its firing, until it resolves
         self.labels = {r.name: alert_labels(r) for r in self.rules}
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -142,9 +144,20 @@ class AlertEngine:
             effects = self._judge.judge_all(now)
             self.last_evaluated = datetime.fromtimestamp(now, UTC)
         for rule, kind, record, text in effects:
-            record = self.mute(rule, record, now)  # a resolution in a window tells no one either
+            record = self._muted(rule, kind, record, now)
             self._announcer.announce(rule, kind, record, text)
         return self.statuses()
+
+    def _muted(self, rule: CompiledRule, kind: str, record: AlertRecord, now: float) -> AlertRecord:
+        """A firing is muted when a silence or window covers it now; a resolution when its
+        firing was (one that was told is told it ended, even in a window)."""
+        if kind == "fired":
+            record = self.mute(rule, record, now)
+            if record.muted is not None:
+                self._quiet[rule.name] = record.muted
+            return record
+        mute = self._quiet.pop(rule.name, None)
+        return record if mute is None else record.model_copy(update={"muted": mute})
 
     def mute(self, rule: CompiledRule, record: AlertRecord, now: float) -> AlertRecord:
         """The record marked with the silence or maintenance window covering it now, if any."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,11 +20,14 @@ from fastapi.testclient import TestClient
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.api import create_api
-from dashboard_core.config import ConfigError, MaintenanceConfig, load_config
+from dashboard_core.config import Config, ConfigError, MaintenanceConfig, load_config
 from dashboard_core.events import EventLog
+from dashboard_core.health.alerts import AlertEngine
 from dashboard_core.health.maintenance import Maintenance, current_span, next_span, spans_between
 from dashboard_core.health.monitor import HealthMonitor
-from dashboard_core.models import EventKind
+from dashboard_core.health.webhook import WebhookNotifier
+from dashboard_core.metrics.frame import RollingFrame, Rows
+from dashboard_core.models import AgentInfo, ComponentState, EventKind, RunInfo
 from dashboard_core.store import Store
 from dashboard_core.timeline.marks import MarkKind, marks_between
 from tests.health.conftest import make_config
@@ -339,3 +343,51 @@ def test_the_time_axis_draws_each_span_of_a_window(store: Store, events: EventLo
     assert marks[0].source == "nightly" and "backups" in marks[0].detail and marks[0].href == "safety"
     coarse = marks_between(store, utc(2027, 1, 1), utc(2027, 1, 4), [MarkKind.MAINTENANCE], now, resolution_s=86400)
     assert [(m.start, m.end) for m in coarse.marks] == [(utc(2027, 1, 1, 2), utc(2027, 1, 3, 3))]  # a pixel a day
+
+
+class MetricInputs:
+    """A metric rule's samples, appended by the test (what the Runtime's frame holds)."""
+
+    def __init__(self) -> None:
+        self.frame = RollingFrame(1000)
+
+    def samples(self, start_ns: int, end_ns: int) -> Rows:
+        return self.frame.rows(start_ns, end_ns)
+
+    def component_state(self, name: str) -> ComponentState | None:
+        return None
+
+    def agents(self) -> list[AgentInfo]:
+        return []
+
+    def last_full_run(self, suite: str) -> RunInfo | None:
+        return None
+
+
+def test_an_alert_told_before_a_window_is_told_it_resolved_and_one_fired_in_it_is_not(
+    store: Store, events: EventLog, receiver: Receiver
+) -> None:
+    now = time.time()
+    begins = datetime.fromtimestamp(now + 15, UTC).isoformat()
+    ends = datetime.fromtimestamp(now + 1000, UTC).isoformat()
+    config = Config.model_validate(
+        {
+            "alerts": [{"name": "cpu-high", "rule": "cpu.total > 90", "webhook": receiver.url}],
+            "alerting": {"webhook_timeout_seconds": 5, "webhook_attempts": 1},
+            "maintenance": [{"name": "tuning", "rules": ["cpu-high"], "start": begins, "end": ends}],
+        }
+    )
+    inputs, notifier = MetricInputs(), WebhookNotifier(hostname="test-host", attempts=1)
+    engine = AlertEngine(config, store, events, inputs, notifier=notifier)
+    engine.mutes.add(Maintenance(config.maintenance))
+    notifier.start()
+    try:
+        for at, cpu in ((0, 99.0), (20, 10.0), (30, 99.0), (40, 10.0)):  # the window begins at 15
+            inputs.frame.append(int((now + at - 1) * 1e9), {"cpu.total": cpu})
+            engine.evaluate(now + at)
+        assert [a.state.value for a in engine.history()] == ["resolved", "resolved"]  # both recorded
+        wait_until(lambda: len(receiver.bodies) == 2 and notifier.pending() == 0, 30, "the two POSTs told")
+    finally:
+        notifier.stop()
+    assert [b["state"] for b in receiver.bodies] == ["firing", "resolved"]  # the first alert, start to end
+    assert receiver.bodies[0]["alert"]["id"] == receiver.bodies[1]["alert"]["id"] == engine.history()[1].id
