@@ -24,6 +24,7 @@ from dashboard_core.app.caller import Refusal, as_refusal
 from dashboard_core.models import ErrorResponse
 from dashboard_core.routes import annotations as annotation_routes  # the name `annotations` is __future__'s
 from dashboard_core.routes import dashboard, events, health, live, metrics, prometheus, testing, timeline, workflows
+from dashboard_core.routes import maintenance as maintenance_routes
 from dashboard_core.routes import prom_rules as prom_rules_routes
 from dashboard_core.routes import quarantine as quarantine_routes
 from dashboard_core.routes import silences as silence_routes
@@ -51,6 +52,7 @@ ROUTERS = (
     test_case_routes,  # a page of a run's cases
     prom_rules_routes,  # the metric rules as a Prometheus rules file
     silence_routes,  # silences and acknowledgements
+    maintenance_routes,
 )
 DESCRIPTION = "Everything the dashboard shows and does, for scripts and other programs, by area:\n\n" + "\n".join(
     f"- **{tag.value}**: {text}" for tag, text in DESCRIPTIONS.items()

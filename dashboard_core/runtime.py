@@ -53,9 +53,9 @@ from dashboard_core.models import (
 )
 from dashboard_core.run_trees import RunTrees
 from dashboard_core.store import Store, StoreError, open_store
+from dashboard_core.store_watch import StoreWatch
 from dashboard_core.testing.findings import SuiteFindings
 from dashboard_core.testing.manager import SuiteManager
-from dashboard_core.units import format_duration
 from dashboard_core.workflows.supervisor import WorkflowSupervisor
 
 if TYPE_CHECKING:  # loaded by the first page or request that needs them (see Runtime.figures)
@@ -122,8 +122,8 @@ class Runtime:
         self._process = psutil.Process()
         self._cpu_at_start = 0.0
         self.alerts = AlertEngine(config, self.store, self.events, _AlertInputs(self), fields=self.fields)
-        self._stopping = threading.Event()
-        self._store_watch: threading.Thread | None = None
+        self.alerts.mutes.add(self.health.maintenance)  # maintenance windows notify no one
+        self._store_watch = StoreWatch(self.store, self.events)  # a store written again after failures: an event
         self._started: list[tuple[str, Callable[[], None]]] = []  # each started part's stop, in start order
         self.alertmanager: AlertmanagerLink | None = None  # alerts to Alertmanager, silences both ways
         if config.alerting.alertmanager:
@@ -163,7 +163,6 @@ class Runtime:
         self._started_mono = time.monotonic()
         times = self._process.cpu_times()
         self._cpu_at_start = times.user + times.system
-        self._stopping.clear()
         try:
             self.store.open()  # first: a store that cannot be used stops start-up before anything runs
             self.sessions.load()
@@ -184,7 +183,7 @@ class Runtime:
             if self.alertmanager is not None:  # before the engine: it ends there what the engine's recovery closes
                 self._start_part("alertmanager link", self.alertmanager.start, self.alertmanager.stop)
             self._start_part("alert engine", self.alerts.start, self.alerts.stop)  # it reads what the others produce
-            self._start_part("store watch", self._start_store_watch, self._stop_store_watch)
+            self._start_part("store watch", self._store_watch.start, self._store_watch.stop)
         except BaseException:
             log.error("The runtime failed to start; stopping the %d part(s) started", len(self._started))
             self.stop()
@@ -207,7 +206,6 @@ class Runtime:
 
     def stop(self) -> None:
         """Stop what started, in reverse order; a part that fails to stop does not keep the others running."""
-        self._stopping.set()
         while self._started:
             name, stop = self._started.pop()
             try:
@@ -216,16 +214,6 @@ class Runtime:
                 log.exception("Stopping the %s failed", name)
         self.store.close()
         log.info("Runtime stopped")
-
-    def _start_store_watch(self) -> None:
-        self._store_watch = threading.Thread(target=self._watch_store, name="store-watch", daemon=True)
-        self._store_watch.start()
-
-    def _stop_store_watch(self) -> None:
-        self._stopping.set()
-        self.store.recovered.set()  # wakes the watch, which finds no recovery and sees it is stopping
-        if self._store_watch is not None:
-            self._store_watch.join(timeout=5)
 
     def _run_event(self, run: RunInfo) -> None:
         """Test runs starting and finishing go to the event log."""
@@ -243,33 +231,6 @@ class Runtime:
             )
         except StoreError as exc:  # the event is a witness: the run goes on without it
             log.warning("Cannot record the event %r: %s", message, exc)
-
-    def _watch_store(self) -> None:
-        """Once the store can be written again after failed writes, say so as an event."""
-        while not self._stopping.is_set():
-            self.store.recovered.wait()  # no timeout: an idle server has no thread waking up for nothing
-            for failure, at in self.store.take_recoveries():
-                writes = "write" if failure.count == 1 else "writes"
-                message = (
-                    f"The store can be written again, after {failure.count} failed {writes} over "
-                    f"{format_duration(max(0.0, at - failure.since))} ({failure.reason}); what it held before is "
-                    "kept, records made in between may be missing"
-                )
-                try:
-                    self.events.publish(
-                        EventKind.SYSTEM,
-                        "store",
-                        message,
-                        severity=Severity.WARNING,
-                        data={
-                            "failed_writes": failure.count,
-                            "since": failure.since,
-                            "until": at,
-                            "reason": failure.reason,
-                        },
-                    )
-                except StoreError as exc:
-                    log.warning("Cannot record the event %r: %s", message, exc)
 
     # -- metrics ---------------------------------------------------------------
     def history(self, window: Window | None = None) -> pd.DataFrame:

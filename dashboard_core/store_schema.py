@@ -284,4 +284,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE alerts ADD COLUMN ack_at REAL;
     ALTER TABLE alerts ADD COLUMN ack_note TEXT;
     """,
+    # 16: one-off maintenance windows an operator planned over the API (those of dashboard.toml
+    # are not stored): what each covers as JSON lists of names, its span (epoch seconds), who
+    # made it and when (dashboard_core.health.maintenance_store).
+    """
+    CREATE TABLE maintenance_windows (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        components TEXT NOT NULL DEFAULT '[]',
+        agents TEXT NOT NULL DEFAULT '[]',
+        rules TEXT NOT NULL DEFAULT '[]',
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        exclude_from_uptime INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Literal, overload
 from zoneinfo import ZoneInfo
@@ -83,3 +84,27 @@ def from_epoch(epoch: float | None) -> datetime | None: ...
 def from_epoch(epoch: float | None) -> datetime | None:
     """A stored epoch as an aware UTC datetime; None stays None (a run not started or not ended)."""
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]*)")
+
+
+def parse_duration(text: str) -> float:
+    """``'5m'`` -> 300.0; ``'1m30s'`` -> 90.0. Units s, m, h, d (the rules' ``for`` and
+    the maintenance windows' ``duration``); a ValueError says what is wrong."""
+    if not text:
+        raise ValueError("expected a duration (e.g. 30s, 5m, 1h)")
+    total, pos = 0.0, 0
+    while pos < len(text):
+        match = _DURATION_PART.match(text, pos)
+        if match is None:
+            raise ValueError(f"'{text}' is not a duration like 30s, 5m, 1h, 1d or 1m30s")
+        number, unit = match.groups()
+        if not unit:
+            raise ValueError(f"missing duration unit in '{text}' (s, m, h or d)")
+        if unit not in DURATION_UNITS:
+            raise ValueError(f"unknown duration unit in '{text}': '{unit}' (use s, m, h or d)")
+        total += float(number) * DURATION_UNITS[unit]
+        pos = match.end()
+    return total

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard_core.app import actions, queries
 from dashboard_core.app.caller import Caller, Refusal
 from dashboard_core.app.links import alert_links, component_history
+from dashboard_core.health.maintenance import MAINTENANCE_ICON, maintenance_note
 from dashboard_core.health.overview import (
     clock,
     component_facts,
@@ -89,6 +90,8 @@ def component_card(c: ComponentStatus, now: datetime) -> None:
         uptime = uptime_line(c)
         if uptime:
             st.caption(uptime)
+        if note := maintenance_note(c.maintenance):
+            st.caption(icon_text(Icon(MAINTENANCE_ICON, "blue"), note))
         failing = failing_note(c)
         if failing:
             st.caption(icon_text(Icon("priority_high", "red"), failing))

@@ -25,6 +25,7 @@ from dashboard_core.labels import (
 from dashboard_core.models import AlertRecord, AlertState, EventKind, RuleStatus, Severity
 from ui.alertmanager import alertmanager_problem
 from ui.channel_errors import channel_warnings
+from ui.maintenance import maintenance_windows
 from ui.silences import alert_quiet, silences_panel
 from ui.url_state import keep, link_row, opened
 from ui.widgets import PageContext, browser_tz, current_caller, icon_text, material, require_runtime
@@ -60,6 +61,7 @@ st.caption(
 )
 if not rt.alerts.rules:
     st.info(NO_RULES)
+    maintenance_windows(rt, tz)  # they still mark components and agents, and keep uptime
     st.stop()
 RULES = {r.name: r.rule for r in rt.alerts.rules}  # parsed: what each watches, for its links
 picked_rule, fresh = opened(SAFETY, lambda query: parse_safety(query, list(RULES)))
@@ -130,6 +132,7 @@ def live() -> None:
 
 
 live()
+maintenance_windows(rt, tz)
 
 st.subheader("History")
 picked = st.selectbox("Rule", [ALL_RULES, *RULES], key="safety_rule")

@@ -12,6 +12,7 @@ import json
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -20,7 +21,15 @@ from pydantic.fields import FieldInfo
 
 from scripts.reference_markdown import cell, number
 
-_SCALARS = {bool: "boolean", int: "integer", float: "number", str: "string", Path: "path"}
+_SCALARS = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    Path: "path",
+    datetime: "date-time",
+    time: "time of day",
+}
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from dashboard_core.config.health import (
     TcpCheck,
 )
 from dashboard_core.config.loader import DEFAULT_FILE, ENV_VAR, Config, config_path, load_config
+from dashboard_core.config.maintenance import MaintenanceConfig
 from dashboard_core.config.metrics import (
     ApiConfig,
     HistoryConfig,
@@ -47,6 +48,7 @@ from dashboard_core.config.workflows import (
 )
 
 __all__ = [
+    "MaintenanceConfig",
     "DEFAULT_FILE",
     "ENV_VAR",
     "NAME_PATTERN",

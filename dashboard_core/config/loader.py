@@ -10,7 +10,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from dashboard_core.config.auth import AuthConfig, TokenConfig, UserConfig
 from dashboard_core.config.base import ConfigError, _refuse_repeats, _Strict
@@ -22,6 +22,7 @@ from dashboard_core.config.health import (
     EventsConfig,
     HealthConfig,
 )
+from dashboard_core.config.maintenance import MaintenanceConfig, unknown_targets
 from dashboard_core.config.metrics import (
     ApiConfig,
     HistoryConfig,
@@ -53,6 +54,9 @@ class Config(_Strict):
     agents: AgentsConfig = AgentsConfig()
     alerting: AlertingConfig = AlertingConfig()
     alerts: list[AlertConfig] = Field(default_factory=list, description="Safety (alert) rules.")
+    maintenance: list[MaintenanceConfig] = Field(
+        default_factory=list, description="Maintenance windows: checks shown as maintenance, alerts muted."
+    )
     events: EventsConfig = EventsConfig()
     workflow: WorkflowsConfig = WorkflowsConfig()
     workflows: list[WorkflowConfig] = Field(default_factory=list, description="Jobs of ordered steps, and services.")
@@ -88,6 +92,16 @@ class Config(_Strict):
     def _unique_workflows(cls, value: list[WorkflowConfig]) -> list[WorkflowConfig]:
         _refuse_repeats("workflow names", [w.name for w in value])
         return value
+
+    @model_validator(mode="after")
+    def _maintenance_targets(self) -> Config:
+        """A window names components and rules that exist (agents may come and go)."""
+        _refuse_repeats("maintenance window names", [w.name for w in self.maintenance])
+        components, rules = [c.name for c in self.components], [a.name for a in self.alerts]
+        for w in self.maintenance:
+            if (wrong := unknown_targets(w, components, rules)) is not None:
+                raise ValueError(wrong)
+        return self
 
     def workflow_config(self, name: str) -> WorkflowConfig | None:
         return next((w for w in self.workflows if w.name == name), None)

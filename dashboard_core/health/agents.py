@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 from dashboard_core.config import Config
 from dashboard_core.events import EventLog
+from dashboard_core.health.maintenance import shared_maintenance
 from dashboard_core.models import (
     AgentInfo,
     AgentsOverview,
@@ -77,6 +78,7 @@ class AgentRegistry:
         self.store = store
         self.events = events
         self.clock = clock
+        self.maintenance = shared_maintenance(config.maintenance, store)  # the health monitor's too
         self._lock = threading.Lock()
         self._agents: dict[str, _Agent] = {n: _Agent(n, expected=True) for n in config.agents.expected}
         self._stop = threading.Event()
@@ -163,13 +165,19 @@ class AgentRegistry:
             agents = list(self._agents.values())
         expected = [a for a in agents if a.expected]
         others = sorted((a for a in agents if not a.expected), key=lambda a: a.name)
-        return [_info(a) for a in expected + others]
+        return [self._with_window(_info(a)) for a in expected + others]
 
     def agent(self, name: str) -> AgentInfo | None:
         self.refresh()
         with self._lock:
             agent = self._agents.get(name)
-            return _info(agent) if agent else None
+            info = _info(agent) if agent else None
+        return self._with_window(info) if info else None
+
+    def _with_window(self, info: AgentInfo) -> AgentInfo:
+        at = datetime.fromtimestamp(self.clock(), UTC)
+        window = self.maintenance.window_of("agents", info.name, at)
+        return info.model_copy(update={"maintenance": window}) if window else info
 
     def overview(self) -> AgentsOverview:
         agents = self.agents()

@@ -117,7 +117,14 @@ class StateTracker:
             return None
         return 100.0 * sum(1 for _, ok in self._history if ok) / len(self._history)
 
-    def status(self, now: float, uptime_24h: float | None = None, uptime_7d: float | None = None) -> ComponentStatus:
+    def status(
+        self,
+        now: float,
+        uptime_24h: float | None = None,
+        uptime_7d: float | None = None,
+        *,
+        maintenance: str | None = None,
+    ) -> ComponentStatus:
         c = self.component
         return ComponentStatus(
             name=c.name,
@@ -132,6 +139,7 @@ class StateTracker:
             performance_percent=self.performance_percent(now),
             uptime_24h_percent=uptime_24h,
             uptime_7d_percent=uptime_7d,
+            maintenance=maintenance,
         )
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import httpx2 as httpx
 
@@ -24,6 +25,7 @@ from dashboard_core.config import ComponentConfig, Config
 from dashboard_core.events import EventLog
 from dashboard_core.health.checks import new_http_client, run_check
 from dashboard_core.health.component_state import StateTracker
+from dashboard_core.health.maintenance import checks_within, shared_maintenance
 from dashboard_core.models import CheckResult, ComponentState, ComponentStatus, EventKind
 from dashboard_core.store import Store, StoreError
 
@@ -58,6 +60,7 @@ class HealthMonitor:
         self.clock = clock
         self.components = list(config.components)
         self._trackers = {c.name: StateTracker(c) for c in self.components}
+        self.maintenance = shared_maintenance(config.maintenance, store)  # on statuses, not in uptime
         self._lock = threading.Lock()  # guards the trackers
         self._uptime_lock = threading.Lock()
         self._uptime: tuple[float, dict[str, tuple[float | None, float | None]]] | None = None
@@ -72,6 +75,7 @@ class HealthMonitor:
         """Start checking (in a thread of its own); a no-op while it runs."""
         if self.running:
             return
+        self.maintenance.load()  # the windows planned over the API (the store is open now)
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
         self._check_locks = {c.name: asyncio.Lock() for c in self.components}
@@ -165,16 +169,18 @@ class HealthMonitor:
             log.exception("Cannot store the check result of %s", component.name)
         if change is None:
             return
+        window = self.maintenance.window_of("components", component.name, result.at)
+        message = change.message + (f" (maintenance: {window})" if window else "")
         log.log(
             logging.WARNING if change.new in (ComponentState.DOWN, ComponentState.DEGRADED) else logging.INFO,
             "%s",
-            change.message,
+            message,
         )
         try:
             self.events.publish(
                 EventKind.COMPONENT,
                 component.name,
-                change.message,
+                message,
                 severity=change.severity,
                 data={
                     "from": change.old.value,
@@ -182,10 +188,11 @@ class HealthMonitor:
                     "latency_ms": change.latency_ms,
                     "ok": result.ok,
                     "check": result.message,
+                    "maintenance": window,
                 },
             )
         except StoreError as exc:
-            log.warning("Cannot record the event %r: %s", change.message, exc)
+            log.warning("Cannot record the event %r: %s", message, exc)
         except Exception:
             log.exception("Cannot publish the state change of %s", component.name)
 
@@ -241,8 +248,15 @@ class HealthMonitor:
         """Every component's status, in config order."""
         uptimes = self._uptimes()
         now = self.clock()
+        windows = {c.name: self._window(c.name, now) for c in self.components}
         with self._lock:
-            return [self._trackers[c.name].status(now, *uptimes.get(c.name, (None, None))) for c in self.components]
+            return [
+                self._trackers[c.name].status(now, *uptimes.get(c.name, (None, None)), maintenance=windows[c.name])
+                for c in self.components
+            ]
+
+    def _window(self, name: str, now: float) -> str | None:
+        return self.maintenance.window_of("components", name, datetime.fromtimestamp(now, UTC))
 
     def status(self, name: str) -> ComponentStatus | None:
         tracker = self._trackers.get(name)
@@ -250,8 +264,9 @@ class HealthMonitor:
             return None
         uptime = self._uptimes().get(name, (None, None))
         now = self.clock()
+        window = self._window(name, now)
         with self._lock:
-            return tracker.status(now, *uptime)
+            return tracker.status(now, *uptime, maintenance=window)
 
     def _uptimes(self) -> dict[str, tuple[float | None, float | None]]:
         """component -> (24 h %, 7 d %), from the store, cached for UPTIME_CACHE_SECONDS."""
@@ -266,14 +281,27 @@ class HealthMonitor:
                     " FROM health_checks WHERE at >= :week GROUP BY component",
                     {"day": now - DAY, "week": now - 7 * DAY},
                 )
+                out = self._in_maintenance(now)
             except Exception:
                 log.exception("Cannot read the uptime of the components from the store")
                 return {}
-            shares = {
-                r["component"]: (_percent(r["ok_day"], r["n_day"]), _percent(r["ok_week"], r["n_week"])) for r in rows
-            }
+            shares = {}
+            for r in rows:  # checks made in maintenance windows (exclude_from_uptime) do not count
+                n_week, ok_week, n_day, ok_day = out.get(r["component"], (0, 0, 0, 0))
+                shares[r["component"]] = (
+                    _percent((r["ok_day"] or 0) - ok_day, (r["n_day"] or 0) - n_day),
+                    _percent((r["ok_week"] or 0) - ok_week, r["n_week"] - n_week),
+                )
             self._uptime = (now, shares)
             return shares
+
+    def _in_maintenance(self, now: float) -> dict[str, tuple[int, int, int, int]]:
+        """component -> checks made within its maintenance windows over the week and the day."""
+        week = now - 7 * DAY
+        since, until = datetime.fromtimestamp(week, UTC), datetime.fromtimestamp(now, UTC)
+        spans = {c.name: self.maintenance.uptime_spans(c.name, since, until) for c in self.components}
+        spans = {name: pairs for name, pairs in spans.items() if pairs}
+        return checks_within(self.store, spans, week, now - DAY) if spans else {}
 
 
 def _percent(good: int | None, total: int | None) -> float | None:

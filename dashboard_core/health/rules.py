@@ -33,6 +33,7 @@ from typing import Literal, Protocol, TypeGuard, TypeVar, get_args, overload
 import numpy as np
 import numpy.typing as npt
 
+from dashboard_core import units
 from dashboard_core.config import NAME_PATTERN
 from dashboard_core.metrics.fields import split_column
 from dashboard_core.models.findings import SUITE_EVENTS, SuiteEvent
@@ -69,8 +70,7 @@ AGENT_CONDITIONS: tuple[AgentCondition, ...] = get_args(AgentCondition)
 ANY_AGENT = "any"
 ANY_SUITE = "any"
 
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]*)")
+_UNIT_SECONDS = units.DURATION_UNITS
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(?:\[[^\[\]]*\])?")
 _OP = re.compile(r">=|<=|==|!=|>|<")
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
@@ -142,21 +142,10 @@ def _is_one_of(word: str | None, choices: tuple[_Word, ...]) -> TypeGuard[_Word]
 
 def parse_duration(text: str) -> float:
     """``'5m'`` -> 300.0; ``'1m30s'`` -> 90.0. Units s, m, h, d."""
-    if not text:
-        raise RuleError("expected a duration (e.g. 30s, 5m, 1h)")
-    total, pos = 0.0, 0
-    while pos < len(text):
-        match = _DURATION_PART.match(text, pos)
-        if match is None:
-            raise RuleError(f"'{text}' is not a duration like 30s, 5m, 1h, 1d or 1m30s")
-        number, unit = match.groups()
-        if not unit:
-            raise RuleError(f"missing duration unit in '{text}' (s, m, h or d)")
-        if unit not in _UNIT_SECONDS:
-            raise RuleError(f"unknown duration unit in '{text}': '{unit}' (use s, m, h or d)")
-        total += float(number) * _UNIT_SECONDS[unit]
-        pos = match.end()
-    return total
+    try:
+        return units.parse_duration(text)
+    except ValueError as exc:
+        raise RuleError(str(exc)) from None
 
 
 def format_span(seconds: float) -> str:

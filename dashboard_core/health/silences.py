@@ -86,11 +86,11 @@ class SilenceBook:
             raise SilenceError(f"silence {silence_id} has already ended ({_text(silence.ends_at)})")
         now = self.clock()
         if silence.origin != "dashboard":  # Alertmanager's own: the sync expires it there
-            ended = silence.model_copy(
+            remote = silence.model_copy(
                 update={"ends_at": datetime.fromtimestamp(now, UTC), "state": "expired", "expired_by": by}
             )
-            self._tell(ended, "expired")
-            return ended
+            self._tell(remote, "expired")
+            return remote
         self.store.execute(
             "UPDATE silences SET starts_at = MIN(starts_at, ?), ends_at = ?, expired_by = ? WHERE id = ?",
             (now, now, by, int(silence_id)),

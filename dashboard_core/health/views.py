@@ -19,7 +19,7 @@ def agents_frame(agents: Sequence[AgentInfo], now: datetime) -> pd.DataFrame:
     rows = [
         {
             "name": a.name,
-            "state": a.state.value,
+            "state": a.state.value + (f" (maintenance: {a.maintenance})" if a.maintenance else ""),
             "status": _shown(a.status),
             "role": _shown(a.role),
             "task": _shown(a.task),

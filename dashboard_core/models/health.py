@@ -40,6 +40,9 @@ class ComponentStatus(BaseModel):
     performance_percent: float | None = Field(None, description="Share of checks that succeeded in the last hour.")
     uptime_24h_percent: float | None = Field(None, description="Share of checks that succeeded in 24 h (store).")
     uptime_7d_percent: float | None = Field(None, description="Share of checks that succeeded in 7 days (store).")
+    maintenance: str | None = Field(
+        None, description="The maintenance window in force over it now: its checks go on, its alerts are muted."
+    )
 
 
 class AgentState(StrEnum):
@@ -86,6 +89,7 @@ class AgentInfo(BaseModel):
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     expected: bool = Field(False, description="Named in the config's agents.expected.")
+    maintenance: str | None = Field(None, description="The maintenance window in force over it now, if any.")
 
 
 class HeartbeatResponse(BaseModel):

@@ -32,6 +32,7 @@ class MarkKind(StrEnum):
     AGENT = "agent"  # span: an agent offline
     ANNOTATION = "annotation"  # point or span: a user's (or a CI job's) note
     SILENCE = "silence"  # span: a silence, from its start to its end (or its expiry)
+    MAINTENANCE = "maintenance"  # span: a maintenance window in force (from the config or the API)
 
 
 KIND_LABELS: dict[MarkKind, str] = {
@@ -44,6 +45,7 @@ KIND_LABELS: dict[MarkKind, str] = {
     MarkKind.AGENT: "Agents",
     MarkKind.ANNOTATION: "Annotations",
     MarkKind.SILENCE: "Silences",
+    MarkKind.MAINTENANCE: "Maintenance",
 }
 
 # Colours by state, shared with the state timelines where they overlap.

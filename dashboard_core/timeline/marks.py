@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from dashboard_core.store import Store
 from dashboard_core.timeline.annotations import annotation_marks
+from dashboard_core.timeline.maintenance_marks import maintenance_marks
 from dashboard_core.timeline.mark_model import (
     BAD,
     BUSY,
@@ -58,6 +59,7 @@ READERS: dict[MarkKind, Reader] = {
     MarkKind.AGENT: agent_marks,
     MarkKind.ANNOTATION: annotation_marks,
     MarkKind.SILENCE: silence_marks,
+    MarkKind.MAINTENANCE: maintenance_marks,
 }
 
 

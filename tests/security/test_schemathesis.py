@@ -41,7 +41,8 @@ and for the annotations' bodies, a 422 for times that do not work together (a
 span that ends before it starts, ``start`` and Grafana's ``time`` both given), and for a
 suite's quarantine, a 422 for a test no run of the suite has (or one not in quarantine), and
 for a comparison, a 422 for two runs that cannot be compared (one run with itself, runs of two
-suites, a run not finished).
+suites, a run not finished), and for a maintenance window, a 422 for one that covers
+nothing or names what the config lacks, or ends before it starts or before now.
 
 The figures (operations, calls, statuses, failures) are printed at the end of
 the module; ``-s`` shows them, and a summary line is written in any case.
@@ -96,6 +97,9 @@ COMPARE_PATH = "^/testing/runs/\\{run_id\\}/compare(\\.csv)?$"
 # Schema-valid silences refused with 422: an unknown rule, component or suite, an end before the start or
 # in the past, a duration past the year 9999; acknowledgements of an alert that is not firing (409).
 SILENCE_PATHS = "^/(silences(/\\{silence_id\\}(/expire)?)?|alerts/\\{alert_id\\}/ack)$"
+# Schema-valid maintenance windows refused with 422: covering nothing, names not in the config,
+# an end before its start or before now.
+MAINTENANCE_PATH = "^/maintenance$"
 
 
 class _Current:
@@ -137,6 +141,10 @@ CONFIG = SchemathesisConfig.from_dict(
             },
             {
                 "include-path-regex": SILENCE_PATHS,
+                "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
+            },
+            {
+                "include-path-regex": MAINTENANCE_PATH,
                 "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_422}},
             },
         ],
@@ -281,6 +289,9 @@ def test_stateful(runtime: Runtime, ids: dict[str, int]) -> None:
 
 # -- 3. real names and ids ------------------------------------------------------------
 Known = list[tuple[dict[str, Any], int | tuple[int, ...]]]  # (Case arguments, expected status or statuses)
+
+
+SOON, LATER = "2026-01-01T00:00:00Z", "2999-01-01T00:00:00Z"  # a maintenance window in force
 
 
 def known_values(ids: dict[str, int]) -> dict[str, Known]:
@@ -467,6 +478,12 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "DELETE /silences/{silence_id}": [({"path_parameters": {"silence_id": "999999"}}, 404)],
         "POST /silences/{silence_id}/expire": [({"path_parameters": {"silence_id": "nope"}}, 404)],
         "POST /alerts/{alert_id}/ack": [({"path_parameters": {"alert_id": 2**62}, "body": {"note": "on it"}}, 404)],
+        "GET /maintenance": [({}, 200)],
+        "POST /maintenance": [
+            ({"body": {"name": "known-window", "agents": ["*"], "start": SOON, "end": LATER}}, (201, 409)),
+            ({"body": {"name": "w", "components": ["nope"], "start": SOON, "end": LATER}}, 422),
+        ],
+        "DELETE /maintenance/{name}": [({"path_parameters": {"name": "nope"}}, 404)],
         "GET /events": [({"query": {"kind": ["test_run"], "limit": 5}}, 200)],
         "GET /events/stream": [({"query": {"since_id": 0}}, 200)],
         "GET /dashboard/workflows": [({}, 200)],

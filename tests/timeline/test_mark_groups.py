@@ -138,7 +138,7 @@ def test_marks_merged_as_rows_are_the_marks_merge_narrow_makes(
 
     assert len(merged) < len(every)
     assert [m.model_dump() for m in merged] == [m.model_dump() for m in merge_narrow(every, resolution)]
-    assert {m.kind for m in merged} == set(MarkKind)
+    assert {m.kind for m in merged} == set(MarkKind) - {MarkKind.MAINTENANCE}  # windows: test_maintenance.py
     if days == 30:  # at the bench's rates (in a crowded 3 days of 100 notes a day, points and spans alternate)
         for kind in MarkKind:
             assert sum(1 for m in merged if m.kind == kind) <= width, kind

@@ -1,0 +1,59 @@
+"""Planning and ending one-off maintenance windows, for the API: the role check
+(operator), the window checked as the config checks one, the change, the audit line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from dashboard_core.app.actions import OPERATOR
+from dashboard_core.app.caller import Caller, Conflict, NotFound, Refusal, refusing
+from dashboard_core.auth.audit import audit
+from dashboard_core.config.maintenance import MaintenanceConfig, unknown_targets
+from dashboard_core.health.maintenance_store import Planned
+from dashboard_core.models.maintenance import MaintenanceRequest, MaintenanceWindow
+from dashboard_core.runtime import Runtime
+
+
+class BadWindow(Refusal):
+    status = 422
+
+
+def plan_window(rt: Runtime, caller: Caller, request: MaintenanceRequest) -> MaintenanceWindow:
+    caller.require(OPERATOR, "plan maintenance windows")
+    maintenance, now = rt.health.maintenance, datetime.now(UTC)
+    try:
+        window = MaintenanceConfig.model_validate(request.model_dump())
+    except ValidationError as exc:
+        errors = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors(include_url=False)]
+        raise BadWindow(f"The window {request.name!r} was not planned.", errors) from None
+    wrong = unknown_targets(window, [c.name for c in rt.config.components], [a.name for a in rt.config.alerts])
+    if wrong is not None:
+        raise BadWindow(f"The window was not planned: {wrong}.")
+    if request.end <= now:
+        raise BadWindow(f"The window {request.name!r} was not planned: it ends before now ({request.end}).")
+    if maintenance.find(request.name) is not None:
+        raise Conflict(f"There is already a maintenance window named {request.name!r}: pick another name.")
+    with refusing():
+        maintenance.plan(Planned(window, caller.principal.name, now))
+    audit(
+        rt.events,
+        caller.principal,
+        "planned maintenance window",
+        f"{window.name} ({request.start} to {request.end})",
+        caller.address,
+    )
+    return next(v for v in maintenance.views(now) if v.name == window.name)
+
+
+def end_window(rt: Runtime, caller: Caller, name: str) -> None:
+    caller.require(OPERATOR, "remove maintenance windows")
+    maintenance = rt.health.maintenance
+    if maintenance.planned(name) is None:
+        if maintenance.find(name) is not None:
+            raise Conflict(f"The window {name!r} is in dashboard.toml: remove it there and restart.")
+        raise NotFound(f"There is no maintenance window named {name!r} planned over the API.")
+    with refusing():
+        maintenance.drop(name)
+    audit(rt.events, caller.principal, "removed maintenance window", name, caller.address)
