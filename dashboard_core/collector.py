@@ -345,6 +345,23 @@ class DashboardCollector(Collector):
         for source in sorted(health.failing_sources):
             failing.add_metric([source], 1.0)
         out.append(failing)
+        if (push := health.remote_push) is not None:  # metrics out ([remote_push])
+            for name, doc, value in (
+                (
+                    "remote_push_samples",
+                    "Host samples the remote store (remote_push.url) accepted",
+                    push.pushed_samples,
+                ),
+                (
+                    "remote_push_dropped_samples",
+                    "Host samples dropped unsent: the store was down",
+                    push.dropped_samples,
+                ),
+            ):
+                counter = CounterMetricFamily(f"{NAMESPACE}_{name}", doc)
+                counter.add_metric([], float(value))
+                out.append(counter)
+            gauge("remote_push_pending_samples", "Host samples waiting for the next push", push.pending_samples)
         return out
 
 
