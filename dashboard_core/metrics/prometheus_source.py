@@ -151,8 +151,8 @@ class PrometheusSource(PrometheusApi):
     def scrape_interval(self, instance: str | None = None, *, deadline: Deadline | None = None) -> float:
         """Seconds between scrapes of the instance (else the job's longest): from
         ``/api/v1/targets`` (Prometheus' ``scrapeInterval``, VictoriaMetrics'
-        ``__scrape_interval__``); where no target says (Thanos and Mimir serve no
-        targets, a store fed by remote write scrapes nothing itself), from how many
+        ``__scrape_interval__``); where no target says (Mimir serves no targets
+        API, a store fed by remote write scrapes nothing itself), from how many
         ``up`` samples the last five minutes hold; else Prometheus' default 15 s."""
         with self._lock:
             fresh = time.monotonic() - self._intervals_at < _INTERVAL_TTL

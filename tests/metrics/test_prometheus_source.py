@@ -307,7 +307,7 @@ def test_history_asks_with_the_step_and_the_scrape_interval_prometheus_reports(p
 
 
 def test_without_a_targets_api_the_interval_comes_from_the_up_samples(prom: FakePrometheus) -> None:
-    """Thanos' and Mimir's query APIs have no /api/v1/targets (a 404 page): the scrape
+    """Mimir's query API has no /api/v1/targets (a 404 page): the scrape
     interval is read from how many ``up`` samples five minutes hold, and the headers
     of ``prometheus.headers`` (Mimir's tenant) go with every request."""
 
