@@ -163,12 +163,12 @@ class RemotePushConfig(_Strict):
     url: str | None = Field(
         None,
         pattern=r"^https?://\S+$",
-        description="Where samples are POSTed in the Prometheus text format, e.g. "
-        "VictoriaMetrics' http://host:8428/api/v1/import/prometheus; none = no push.",
+        description="Where samples are POSTed as JSON lines, e.g. VictoriaMetrics' "
+        "http://host:8428/api/v1/import; none = no push.",
     )
     interval_seconds: float = Field(10.0, ge=0.1, le=3600, description="Seconds between pushes.")
     batch_samples: int = Field(
-        600, ge=1, le=100_000, description="Samples (each one every column of one sampler row) per request at most."
+        600, ge=1, le=10_000, description="Samples (each one every column of one sampler row) per request at most."
     )
     max_pending_samples: int = Field(
         10_000,

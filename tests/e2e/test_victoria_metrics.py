@@ -4,7 +4,7 @@ installs it; the fixture starts it on a loopback port with its data in a temp
 directory, in its own process group, and kills that group at teardown).
 
 - A real Runtime pushes its samples (``[remote_push]``) to VictoriaMetrics'
-  ``/api/v1/import/prometheus``; VictoriaMetrics' own query API gives them back
+  ``/api/v1/import``; VictoriaMetrics' own query API gives them back
   under the names of the dashboard's ``/api/metrics``, with the values the
   sampler took, at the times it took them.
 - VictoriaMetrics scrapes a node_exporter itself (``-promscrape.config``, a
@@ -149,7 +149,7 @@ def push_config(tmp_path: Path, url: str, extra: str = "") -> Path:
 def test_a_runtimes_samples_come_back_from_victoria_metrics_under_the_exposition_names(
     victoria: Victoria, tmp_path: Path
 ) -> None:
-    config = load_config(push_config(tmp_path, f"{victoria.url}/api/v1/import/prometheus"))
+    config = load_config(push_config(tmp_path, f"{victoria.url}/api/v1/import"))
     with runtime_module.running(config) as rt:
         assert rt.remote_push is not None
 
@@ -209,7 +209,7 @@ def test_a_runtimes_samples_come_back_from_victoria_metrics_under_the_exposition
 def test_a_dead_store_costs_counted_drops_and_never_the_sampler(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    dead = f"http://127.0.0.1:{free_port()}/api/v1/import/prometheus"  # nothing listens there
+    dead = f"http://127.0.0.1:{free_port()}/api/v1/import"  # nothing listens there
     config = load_config(push_config(tmp_path, dead, "max_pending_samples = 5\ntimeout_seconds = 2\n"))
     with runtime_module.running(config) as rt:
 
@@ -245,7 +245,7 @@ def test_a_store_that_never_answers_does_not_hold_the_sampler(tmp_path: Path) ->
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)  # the kernel accepts connections; nobody reads or answers
-        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/v1/import/prometheus"
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/v1/import"
         config = load_config(push_config(tmp_path, url, "timeout_seconds = 60\n"))
         with runtime_module.running(config) as rt:
             assert rt.remote_push is not None

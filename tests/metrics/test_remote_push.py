@@ -1,13 +1,15 @@
-"""Metrics out without a store: the text the pusher sends, and its bounded queue, over a
+"""Metrics out without a store: the JSON lines the pusher sends, and its bounded queue, over a
 real rolling frame and a real HTTP server on loopback that records what it is sent
 (the real VictoriaMetrics is in tests/e2e/test_victoria_metrics.py)."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -47,7 +49,7 @@ class Recorder:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/v1/import/prometheus"
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/v1/import"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -65,17 +67,38 @@ def store() -> Iterator[Recorder]:
         server.close()
 
 
-def test_the_text_names_series_as_the_exposition_does_with_escaped_labels() -> None:
+def lines(body: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in body.splitlines()]
+
+
+def test_one_json_line_per_series_named_as_the_exposition_names_it() -> None:
     frame = RollingFrame(10)
     frame.append(T0, {"cpu.total": 12.5, 'disk.percent[/mnt/a"b\\c]': 40.0, "net.sent": float("nan")})
-    frame.append(T0 + 500_000_000, {"cpu.total": float("inf"), "unknown.column": 1.0})
+    frame.append(T0 + 500_000_000, {"cpu.total": float("inf"), "unknown.column": 1.0, "net.sent": 2048.0})
     body, values = Encoder(FIELDS, {"job": "dashboard", "instance": "web-1"}).encode(frame.rows())
     ms = T0 // 1_000_000
-    assert body.decode().splitlines() == [
-        f'dashboard_cpu_total_percent{{instance="web-1",job="dashboard"}} 12.5 {ms}',
-        f'dashboard_disk_percent{{instance="web-1",job="dashboard",mount="/mnt/a\\"b\\\\c"}} 40.0 {ms}',
-        f'dashboard_cpu_total_percent{{instance="web-1",job="dashboard"}} +Inf {ms + 500}',
-    ]  # a missing reading (NaN) and a column without a field are not sent
+    assert lines(body.decode()) == [
+        {
+            "metric": {"__name__": "dashboard_cpu_total_percent", "job": "dashboard", "instance": "web-1"},
+            "values": [12.5],
+            "timestamps": [ms],
+        },
+        {
+            "metric": {
+                "__name__": "dashboard_disk_percent",
+                "job": "dashboard",
+                "instance": "web-1",
+                "mount": '/mnt/a"b\\c',
+            },
+            "values": [40.0],
+            "timestamps": [ms],
+        },
+        {
+            "metric": {"__name__": "dashboard_net_sent_bytes_per_second", "job": "dashboard", "instance": "web-1"},
+            "values": [2048.0],
+            "timestamps": [ms + 500],
+        },
+    ]  # a missing reading (NaN), an infinity (JSON has none) and a column without a field are not sent
     assert values == 3
 
 
@@ -91,10 +114,17 @@ def test_batches_across_pulls_and_new_columns_send_every_sample_once(store: Reco
     push.tick()
     push.stop()
     assert push.pushed == 6 and push.requests == 3 and push.dropped == 0
-    lines = [line for body in store.bodies for line in body.splitlines()]
-    cpu = [float(line.split()[1]) for line in lines if line.startswith("dashboard_cpu_total_percent")]
+    sent = [lines(body) for body in store.bodies]
+    cpu = [
+        v
+        for body in sent
+        for series in body
+        if series["metric"]["__name__"] == "dashboard_cpu_total_percent"
+        for v in series["values"]
+    ]
     assert cpu == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
-    assert [len(b.splitlines()) for b in store.bodies] == [3, 1, 4]  # at most 3 samples a request
+    # at most 3 samples a request: 3, then the 4th, then the last two with the new column
+    assert [[len(series["values"]) for series in body] for body in sent] == [[3], [1], [2, 2]]
 
 
 def test_a_refusing_store_keeps_the_newest_samples_and_counts_the_rest(store: Recorder) -> None:
@@ -109,6 +139,5 @@ def test_a_refusing_store_keeps_the_newest_samples_and_counts_the_rest(store: Re
     store.status = 204
     push.tick(final=True)  # past the back-off: what was kept goes out
     assert push.last_error is None and push.pushed == 4
-    sent = [float(line.split()[1]) for line in store.bodies[-1].splitlines()]
-    assert sent == [6.0, 7.0, 8.0, 9.0]
+    assert [series["values"] for series in lines(store.bodies[-1])] == [[6.0, 7.0, 8.0, 9.0]]
     push.stop()

@@ -17,7 +17,7 @@ ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
 
 
 def test_dropped_samples_are_a_warning_under_this_dashboard(write_config: Callable[[str], Path]) -> None:
-    dead = f"http://127.0.0.1:{free_port()}/api/v1/import/prometheus"  # nothing listens there
+    dead = f"http://127.0.0.1:{free_port()}/api/v1/import"  # nothing listens there
     config = load_config(
         write_config(
             f'[sampler]\ninterval_seconds = 0.1\n[remote_push]\nurl = "{dead}"\ninterval_seconds = 0.2\n'
