@@ -35,7 +35,6 @@ from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.history_writer import HistoryWriter
 from dashboard_core.metrics.process_snapshots import ProcessSnapshots, keep_seconds, process_info
 from dashboard_core.metrics.processes import top_processes
-from dashboard_core.metrics.remote_push import remote_push_for
 from dashboard_core.metrics.sampler import Clock, Sampler
 from dashboard_core.metrics.sources import build_sources
 from dashboard_core.metrics.tiers import tiers_of
@@ -118,7 +117,6 @@ class Runtime:
             if self.history_store is not None
             else None
         )
-        self.remote_push = remote_push_for(config.remote_push, self.frame, self.fields)  # metrics out, if set
         self.started_at: datetime | None = None
         self._started_mono = 0.0
         self._process = psutil.Process()
@@ -173,8 +171,6 @@ class Runtime:
                 self._start_part("history writer", self.history_writer.start, self.history_writer.stop)
             # Stopped after the sampler: it writes what the sampler scanned last.
             self._start_part("process snapshots", self.snapshots.start, self.snapshots.stop)
-            if self.remote_push is not None:  # stopped after the sampler: it sends what the sampler took last
-                self._start_part("remote push", self.remote_push.start, self.remote_push.stop)
             self._start_part("sampler", self.sampler.start, self.sampler.stop)
             self._start_part("run trees", self.run_trees.start, self.run_trees.stop)  # stops after the runs did
             self._start_part("suite manager", self.tests.start, self.tests.stop)
@@ -357,7 +353,6 @@ class Runtime:
             store_error=failure.sentence(self.store.path) if (failure := self.store.write_failure) else None,
             process_rss=self._process.memory_info().rss,
             process_cpu_percent=cpu / uptime * 100 if uptime > 0 else 0.0,
-            remote_push=self.remote_push.health() if self.remote_push is not None else None,
         )
 
 

@@ -32,8 +32,10 @@ import logging
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx2 as httpx
 import numpy as np
@@ -41,10 +43,12 @@ import orjson
 
 from dashboard_core.config import RemotePushConfig
 from dashboard_core.logonce import recovered, warn_once
-from dashboard_core.metrics.exposition import label_name, metric_name
 from dashboard_core.metrics.fields import FieldTable, split_column
 from dashboard_core.metrics.frame import RollingFrame, Rows
 from dashboard_core.models import RemotePushHealth
+
+if TYPE_CHECKING:
+    from dashboard_core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,9 @@ class Encoder:
         None for a column without a field."""
         if column in self._metrics:
             return self._metrics[column]
+        # here, not at the top: the exposition loads prometheus_client, which an idle server does without
+        from dashboard_core.metrics.exposition import label_name, metric_name
+
         field = self.fields.for_column(column)
         metric = None
         if field is not None:
@@ -301,6 +308,21 @@ class RemotePush:
         )
 
 
-def remote_push_for(config: RemotePushConfig, frame: RollingFrame, fields: FieldTable) -> RemotePush | None:
-    """The pusher ``config`` asks for, or None when ``remote_push.url`` is unset."""
-    return RemotePush(config, frame, fields) if config.url else None
+_attached: weakref.WeakKeyDictionary[Runtime, RemotePush] = weakref.WeakKeyDictionary()
+
+
+def attach_remote_push(rt: Runtime) -> RemotePush | None:
+    """The pusher ``[remote_push]`` asks for, started and owned by ``rt`` (stopped, with a
+    last push, before the Runtime's own parts); None when ``remote_push.url`` is unset."""
+    if not rt.config.remote_push.url:
+        return None
+    push = RemotePush(rt.config.remote_push, rt.frame, rt.fields)
+    rt.attach("remote push", push.start, push.stop)
+    _attached[rt] = push
+    return push
+
+
+def push_health(rt: Runtime) -> RemotePushHealth | None:
+    """What ``rt``'s pusher has done (self-health), or None when it has none."""
+    push = _attached.get(rt)
+    return push.health() if push is not None else None

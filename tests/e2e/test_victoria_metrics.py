@@ -41,6 +41,7 @@ from dashboard_core.collector import build_registry
 from dashboard_core.config import PrometheusConfig, load_config
 from dashboard_core.metrics.exposition import host_families
 from dashboard_core.metrics.prometheus_source import PrometheusSource
+from dashboard_core.metrics.remote_push import attach_remote_push, push_health
 from tests.e2e.test_prometheus import COLLECTORS, NODE_EXPORTER, STARTUP, Daemon, answers, start
 from tests.localhost import free_port
 from tests.polling import wait_until
@@ -151,26 +152,29 @@ def test_a_runtimes_samples_come_back_from_victoria_metrics_under_the_exposition
 ) -> None:
     config = load_config(push_config(tmp_path, f"{victoria.url}/api/v1/import"))
     with runtime_module.running(config) as rt:
-        assert rt.remote_push is not None
+        push = attach_remote_push(rt)
+        assert push is not None
 
         def pushed() -> bool:
-            health = rt.self_health().remote_push
+            health = push_health(rt)
             assert health is not None and health.last_error is None, health
             return health.pushed_samples >= 10 and health.requests >= 2
 
         wait_until(pushed, 60, "ten samples pushed in two requests or more")
-    # Stopped: the last samples were pushed at stop, and the frame holds every sample taken.
-    health = rt.self_health().remote_push
-    assert health is not None and health.dropped_samples == 0 and health.pending_samples == 0
+    # Stopped: the pusher sent what the frame held at its last visit (the sampler stops after it).
+    health = push.health()
+    assert health.dropped_samples == 0 and health.pending_samples == 0 and health.pushed_samples >= 10
     latest = rt.latest()
     assert latest is not None
     families = host_families(latest.values, rt.fields)
     rows = rt.frame.rows()
-    assert health.pushed_samples == len(rows)
+    assert health.pushed_samples <= len(rows)
 
-    # What the Runtime held, VictoriaMetrics holds: the same timestamps (ms) and values.
-    mem = rows.column("memory.percent")
-    held = {int(ts) // 1_000_000: float(v) for ts, v in zip(rows.ts_ns, mem) if not math.isnan(v)}
+    # What the Runtime held, VictoriaMetrics holds: the same timestamps (ms) and values, the oldest
+    # pushed_samples of the frame (it holds every sample taken).
+    mem = rows.column("memory.percent")[: health.pushed_samples]
+    stamps = rows.ts_ns[: health.pushed_samples]
+    held = {int(ts) // 1_000_000: float(v) for ts, v in zip(stamps, mem) if not math.isnan(v)}
 
     def stored_all() -> list[dict[str, Any]] | None:
         stored = victoria.export(f'dashboard_memory_percent{{instance="{INSTANCE}"}}')
@@ -200,10 +204,13 @@ def test_a_runtimes_samples_come_back_from_victoria_metrics_under_the_exposition
     assert mounts
     result = victoria.query(f'dashboard_disk_percent{{job="dashboard",instance="{INSTANCE}"}}')
     assert sorted(r["metric"]["mount"] for r in result) == sorted(mounts)
-    last = max(held)  # ms; VictoriaMetrics' instant query at "now" is whole seconds, so ask at the next one
-    promql = f'last_over_time(dashboard_memory_percent{{instance="{INSTANCE}"}}[1h])'
-    newest = victoria.query(promql, time=f"{last // 1000 + 1}")[0]["value"][1]
-    assert math.isclose(float(newest), held[last], rel_tol=1e-9)
+    # PromQL over the pushed series: asked a minute after the last sample, whose hour holds them all.
+    at = f"{max(held) // 1000 + 60}"
+    selector = f'dashboard_memory_percent{{job="dashboard",instance="{INSTANCE}"}}'
+    count = victoria.query(f"count_over_time({selector}[1h])", time=at)[0]["value"][1]
+    assert int(count) == len(held)
+    top = victoria.query(f"max_over_time({selector}[1h])", time=at)[0]["value"][1]
+    assert math.isclose(float(top), max(held.values()), rel_tol=1e-9)
 
 
 def test_a_dead_store_costs_counted_drops_and_never_the_sampler(
@@ -212,20 +219,21 @@ def test_a_dead_store_costs_counted_drops_and_never_the_sampler(
     dead = f"http://127.0.0.1:{free_port()}/api/v1/import"  # nothing listens there
     config = load_config(push_config(tmp_path, dead, "max_pending_samples = 5\ntimeout_seconds = 2\n"))
     with runtime_module.running(config) as rt:
+        attach_remote_push(rt)
 
         def dropping() -> int:
-            health = rt.self_health().remote_push
+            health = push_health(rt)
             assert health is not None
             return health.dropped_samples if health.last_error else 0
 
         wait_until(dropping, 60, "samples dropped while the store is down")
-        health = rt.self_health().remote_push
+        health = push_health(rt)
         assert health is not None and health.pending_samples <= 5 and health.pushed_samples == 0
         assert health.problem is not None and "dropped" in health.problem
         taken = rt.sampler.status.samples
         wait_until(lambda: rt.sampler.status.samples >= taken + 10, 60, "the sampler going on")
         more = wait_until(
-            lambda: (h := rt.self_health().remote_push) is not None and h.dropped_samples > health.dropped_samples,
+            lambda: (h := push_health(rt)) is not None and h.dropped_samples > health.dropped_samples,
             60,
             "more samples dropped",
         )
@@ -248,8 +256,8 @@ def test_a_store_that_never_answers_does_not_hold_the_sampler(tmp_path: Path) ->
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/v1/import"
         config = load_config(push_config(tmp_path, url, "timeout_seconds = 60\n"))
         with runtime_module.running(config) as rt:
-            assert rt.remote_push is not None
-            push = rt.remote_push
+            push = attach_remote_push(rt)
+            assert push is not None
             wait_until(lambda: push.sending, 60, "a push waiting on the silent store")
             taken = rt.sampler.status.samples
             # While one push waits for its 60 s timeout, the sampler keeps its pace.
