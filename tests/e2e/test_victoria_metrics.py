@@ -10,6 +10,7 @@ directory, in its own process group, and kills that group at teardown).
 - VictoriaMetrics scrapes a node_exporter itself (``-promscrape.config``, a
   Prometheus scrape config); the fleet view's :class:`PrometheusSource` lists and
   draws that host through VictoriaMetrics' Prometheus-compatible API.
+- A real dashboard server attaches the pusher as it starts, and its Overview API counts.
 - A push to a dead address, or to one that never answers, counts what it drops
   and never holds the sampler up.
 
@@ -42,6 +43,7 @@ from dashboard_core.config import PrometheusConfig, load_config
 from dashboard_core.metrics.exposition import host_families
 from dashboard_core.metrics.prometheus_source import PrometheusSource
 from dashboard_core.metrics.remote_push import attach_remote_push, push_health
+from tests.e2e.conftest import launch_server
 from tests.e2e.test_prometheus import COLLECTORS, NODE_EXPORTER, STARTUP, Daemon, answers, start
 from tests.localhost import free_port
 from tests.polling import wait_until
@@ -211,6 +213,33 @@ def test_a_runtimes_samples_come_back_from_victoria_metrics_under_the_exposition
     assert int(count) == len(held)
     top = victoria.query(f"max_over_time({selector}[1h])", time=at)[0]["value"][1]
     assert math.isclose(float(top), max(held.values()), rel_tol=1e-9)
+
+
+def test_a_real_server_pushes_from_its_start(victoria: Victoria, tmp_path: Path) -> None:
+    """The server's start attaches the pusher: its samples reach VictoriaMetrics, and its
+    Overview API says how many went."""
+    server = launch_server(
+        tmp_path / "server",
+        f'\n[remote_push]\nurl = "{victoria.url}/api/v1/import"\ninterval_seconds = 0.5\n'
+        'labels = { instance = "served-host" }\n',
+    )
+    try:
+
+        def pushed() -> int:
+            with server.client() as client:
+                push = client.get("/api/dashboard/overview").json()["dashboard"]["remote_push"]
+            assert push["last_error"] is None, push
+            return push["pushed_samples"]
+
+        wait_until(pushed, 60, "the server's samples pushed")
+        found = wait_until(
+            lambda: victoria.query('dashboard_cpu_total_percent{job="dashboard",instance="served-host"}'),
+            30,
+            "the server's CPU series in VictoriaMetrics",
+        )
+        assert 0 <= float(found[0]["value"][1]) <= 100
+    finally:
+        server.stop()
 
 
 def test_a_dead_store_costs_counted_drops_and_never_the_sampler(
