@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "history_store": ([], ["--flushes", "120"]),
     "timeline_read": ([], ["--repeat", "3"]),
     "process_snapshots": ([], ["--seconds", "20", "--hours", "2"]),
+    "remote_push": ([], []),
     "runner_overhead": ([], ["--repeat", "5"]),
     "large_run": ([], ["--repeat", "2"]),
     "sampler_cost": (["--seconds", "300"], ["--seconds", "60"]),

@@ -33,7 +33,8 @@ from prometheus_client.registry import Collector
 from dashboard_core import __version__
 from dashboard_core.logonce import recovered, warn_once
 from dashboard_core.metrics.exposition import NAMESPACE, host_families
-from dashboard_core.models import AgentState, AlertState, ComponentState, RunStatus, WorkflowStatus
+from dashboard_core.metrics.remote_push import push_health
+from dashboard_core.models import AgentState, AlertState, ComponentState, RemotePushHealth, RunStatus, WorkflowStatus
 from dashboard_core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -345,7 +346,26 @@ class DashboardCollector(Collector):
         for source in sorted(health.failing_sources):
             failing.add_metric([source], 1.0)
         out.append(failing)
+        out += _remote_push(push_health(rt))  # metrics out, when [remote_push] url is set
         return out
+
+
+def _remote_push(push: RemotePushHealth | None) -> list[Metric]:
+    """What the pusher to a time-series store (``[remote_push]``) sent and dropped; nothing without one."""
+    if push is None:
+        return []
+    out: list[Metric] = []
+    for name, doc, value in (
+        ("remote_push_samples", "Host samples the remote store (remote_push.url) accepted", push.pushed_samples),
+        ("remote_push_dropped_samples", "Host samples dropped unsent: the store was down", push.dropped_samples),
+    ):
+        counter = CounterMetricFamily(f"{NAMESPACE}_{name}", doc)
+        counter.add_metric([], float(value))
+        out.append(counter)
+    pending = GaugeMetricFamily(f"{NAMESPACE}_remote_push_pending_samples", "Host samples waiting for the next push")
+    pending.add_metric([], float(push.pending_samples))
+    out.append(pending)
+    return out
 
 
 def build_registry(get_runtime: RuntimeGetter) -> CollectorRegistry:

@@ -195,6 +195,8 @@ def dashboard(health: SelfHealth) -> None:
         )
     if health.store_error:
         st.error(health.store_error, icon=material("database"))
+    if health.remote_push is not None and health.remote_push.problem:  # metrics out, failing or dropping
+        st.warning(health.remote_push.problem, icon=material("cloud_off"))
     for source, error in sorted(health.failing_sources.items()):
         st.warning(f"Metric source **{source}** fails, its readings stay empty: {error}")
     cols = st.columns(5)

@@ -13,7 +13,8 @@ _quiet_pids() {
   for dir in /proc/[0-9]*; do
     program="$(readlink "$dir/exe" 2>/dev/null || true)"
     if [ -z "$program" ]; then
-      program="$(tr '\0' '\n' 2>/dev/null <"$dir/cmdline" | head -n 1 || true)"
+      # braces: a process gone meanwhile makes the redirection itself fail, which says so on stderr
+      program="$({ tr '\0' '\n' <"$dir/cmdline" | head -n 1; } 2>/dev/null || true)"
     fi
     for binary in $1; do
       if [ "$program" = "$binary" ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the pinned test requirements (and Debian's Chromium, Prometheus,
-# node_exporter and Alertmanager) and run every test.
+# node_exporter, Alertmanager and VictoriaMetrics) and run every test.
 # Extra arguments go to pytest, e.g.: bash scripts/test.sh -k frame
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,7 @@ ensure_venv requirements-dev.txt
 bash scripts/install-chromium.sh
 bash scripts/install-prometheus.sh
 bash scripts/install-alertmanager.sh
+bash scripts/install-victoria-metrics.sh
 # Two workers (tests marked with one xdist_group run on one worker: --dist loadgroup): most
 # tests wait on real servers, browsers and subprocesses, so two
 # at a time halve the wall time on a 2-core machine (set PYTEST_WORKERS=0 for one).

@@ -31,10 +31,13 @@ TARGETS_TTL = 10  # seconds the target list (or the failure to get it) is reused
 
 
 @st.cache_data(ttl=TARGETS_TTL, show_spinner=False)
-def _targets(url: str, job: str, timeout: float, max_points: int) -> tuple[list[Target], str | None]:
+def _targets(
+    url: str, job: str, timeout: float, max_points: int, headers: tuple[tuple[str, str], ...] = ()
+) -> tuple[list[Target], str | None]:
     """The targets, or the sentence saying why there are none; cached briefly so a
     slow Prometheus costs its timeout once per TTL, not on every rerun."""
-    source = source_for(PrometheusConfig(url=url, job=job, timeout_seconds=timeout, max_points=max_points))
+    config = PrometheusConfig(url=url, job=job, timeout_seconds=timeout, max_points=max_points, headers=dict(headers))
+    source = source_for(config)
     assert source is not None
     try:
         return source.targets(), None
@@ -44,7 +47,8 @@ def _targets(url: str, job: str, timeout: float, max_points: int) -> tuple[list[
 
 def host_selector(config: PrometheusConfig) -> Target | None:
     """The selector: this machine and the Prometheus targets; the chosen remote target, or None."""
-    targets, error = _targets(config.url or "", config.job, config.timeout_seconds, config.max_points)
+    headers = tuple(sorted(config.headers.items()))
+    targets, error = _targets(config.url or "", config.job, config.timeout_seconds, config.max_points, headers)
     by_instance = {t.instance: t for t in targets}
     chosen = st.session_state.get(HOST_KEY, LOCAL)
     options = [LOCAL, *by_instance]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard_core.app.caller import Caller
+from dashboard_core.metrics.remote_push import push_health
 from dashboard_core.models import Overview, RunInfo, WorkflowRunInfo
 from dashboard_core.runtime import Runtime
 from dashboard_core.testing.errors import UnknownRun
@@ -21,7 +22,7 @@ def overview(rt: Runtime, caller: Caller, events: int = 10) -> Overview:
     safety = rt.alerts.report()
     return Overview(
         host=rt.host_info(),
-        dashboard=rt.self_health(),
+        dashboard=rt.self_health().model_copy(update={"remote_push": push_health(rt)}),
         latest=rt.latest(),
         components=rt.health.statuses(),
         agents=rt.agents.overview(),

@@ -27,6 +27,7 @@ from dashboard_core.config.metrics import (
     ApiConfig,
     HistoryConfig,
     PrometheusConfig,
+    RemotePushConfig,
     SamplerConfig,
     StorageConfig,
     UiConfig,
@@ -47,6 +48,7 @@ class Config(_Strict):
     ui: UiConfig = UiConfig()
     history: HistoryConfig = HistoryConfig()
     prometheus: PrometheusConfig = PrometheusConfig()
+    remote_push: RemotePushConfig = RemotePushConfig()
     testing: TestingConfig = TestingConfig()
     suites: list[SuiteConfig] = Field(default_factory=list, description="Test suites the dashboard can run.")
     health: HealthConfig = HealthConfig()

@@ -1,5 +1,6 @@
 """Sampling, watched processes, storage, long history, Prometheus, the UI and the API:
-``[sampler]``, ``[[watch]]``, ``[storage]``, ``[api]``, ``[history]``, ``[prometheus]``, ``[ui]``."""
+``[sampler]``, ``[[watch]]``, ``[storage]``, ``[api]``, ``[history]``, ``[prometheus]``,
+``[remote_push]``, ``[ui]``."""
 
 from __future__ import annotations
 
@@ -131,6 +132,73 @@ class PrometheusConfig(_Strict):
     job: str = Field("node", min_length=1, description="The job label of the node_exporter targets.")
     timeout_seconds: float = Field(5.0, gt=0, le=120, description="A query slower than this is given up.")
     max_points: int = Field(2000, ge=10, le=100_000, description="Points per series a chart asks Prometheus for.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description='Extra HTTP headers on every query, e.g. { "X-Scope-OrgID" = "team-a" } for Mimir.',
+    )
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        return _checked_headers(value)
+
+
+_LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)
+
+
+def _checked_headers(value: dict[str, str]) -> dict[str, str]:
+    bad = [n for n in value if not _HEADER_NAME.match(n)]
+    if bad:
+        raise ValueError(f"not an HTTP header name: {', '.join(map(repr, bad))}")
+    broken = [n for n, v in value.items() if "\r" in v or "\n" in v]
+    if broken:
+        raise ValueError(f"a header value cannot hold a line break: {', '.join(map(repr, broken))}")
+    return value
+
+
+class RemotePushConfig(_Strict):
+    """``[remote_push]``: the sampler's samples sent to a Prometheus-compatible store."""
+
+    url: str | None = Field(
+        None,
+        pattern=r"^https?://\S+$",
+        description="Where samples are POSTed as JSON lines, e.g. VictoriaMetrics' "
+        "http://host:8428/api/v1/import; none = no push.",
+    )
+    interval_seconds: float = Field(10.0, ge=0.1, le=3600, description="Seconds between pushes.")
+    batch_samples: int = Field(
+        600, ge=1, le=10_000, description="Samples (each one every column of one sampler row) per request at most."
+    )
+    max_pending_samples: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Samples kept while the store cannot be reached; older ones are dropped and counted.",
+    )
+    timeout_seconds: float = Field(10.0, gt=0, le=120, description="A request slower than this has failed.")
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description='Labels on every series; job = "dashboard" and instance = the host name unless set here.',
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description='Extra HTTP headers on every push, e.g. { Authorization = "Bearer ..." }.'
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [n for n in value if not _LABEL_NAME.match(n) or n.startswith("__")]
+        if bad:
+            raise ValueError(
+                f"label names may hold letters, digits and '_' only, and not start with '__': {', '.join(map(repr, bad))}"
+            )
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        return _checked_headers(value)
 
 
 class UiConfig(_Strict):

@@ -52,14 +52,23 @@ class Deadline:
 
 
 class PrometheusApi:
-    """A small client of one Prometheus server's HTTP API: ``url`` without the ``/api/v1``,
-    ``timeout`` the seconds a call may take in all."""
+    """A small client of one Prometheus server's HTTP API: ``url`` without the ``/api/v1``
+    (with any path prefix: Mimir's ``/prometheus``, a proxy's), ``timeout`` the seconds a
+    call may take in all, ``headers`` sent with every request (Mimir's ``X-Scope-OrgID``)."""
 
-    def __init__(self, url: str, timeout: float, *, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float,
+        *,
+        client: httpx.Client | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         # Direct to the configured server: proxies from the environment are not used.
         self._client = client or httpx.Client(trust_env=False, follow_redirects=False)
+        self._headers = dict(headers or {})
 
     def close(self) -> None:
         self._client.close()
@@ -80,7 +89,7 @@ class PrometheusApi:
             params = {**params, "timeout": promql_duration(remaining)}  # Prometheus gives up too
         try:
             with self._client.stream(
-                "GET", f"{self.url}{path}", params=params, timeout=httpx.Timeout(remaining)
+                "GET", f"{self.url}{path}", params=params, headers=self._headers, timeout=httpx.Timeout(remaining)
             ) as response:
                 body = bytearray()
                 for chunk in response.iter_bytes():

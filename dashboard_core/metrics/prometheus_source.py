@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard_core.config import PrometheusConfig
-from dashboard_core.metrics.prometheus_api import Deadline, PrometheusApi, promql_duration
+from dashboard_core.metrics.prometheus_api import Deadline, PrometheusApi, PrometheusError, promql_duration
 from dashboard_core.metrics.sources.disk import _SKIP_FSTYPES  # the local sampler's rule for real file systems
 from dashboard_core.metrics.sources.network import LOOPBACK
 
@@ -106,7 +106,7 @@ class PrometheusSource(PrometheusApi):
     def __init__(self, config: PrometheusConfig, *, client: httpx.Client | None = None) -> None:
         if not config.url:
             raise ValueError("prometheus.url is not set")
-        super().__init__(config.url, config.timeout_seconds, client=client)
+        super().__init__(config.url, config.timeout_seconds, client=client, headers=config.headers)
         self.config = config
         self.job = config.job
         self._intervals: dict[str, float] = {}
@@ -149,24 +149,48 @@ class PrometheusSource(PrometheusApi):
         return sorted(out, key=lambda t: t.instance)
 
     def scrape_interval(self, instance: str | None = None, *, deadline: Deadline | None = None) -> float:
-        """Seconds between scrapes of the instance (else the job's longest), from
-        ``/api/v1/targets``; Prometheus' default 15 s when it does not say."""
+        """Seconds between scrapes of the instance (else the job's longest): from
+        ``/api/v1/targets`` (Prometheus' ``scrapeInterval``, VictoriaMetrics'
+        ``__scrape_interval__``); where no target says (Mimir serves no targets
+        API, a store fed by remote write scrapes nothing itself), from how many
+        ``up`` samples the last five minutes hold; else Prometheus' default 15 s."""
         with self._lock:
             fresh = time.monotonic() - self._intervals_at < _INTERVAL_TTL
             intervals = dict(self._intervals) if fresh else None
         if intervals is None:
-            data = self._get("/api/v1/targets", {"state": "active"}, deadline or Deadline(self.timeout))
-            intervals = {}
-            for target in (data or {}).get("activeTargets") or []:
-                labels = target.get("labels") or {}
-                seconds = parse_duration(str(target.get("scrapeInterval", "")))
-                if labels.get("job") == self.job and seconds:
-                    intervals[labels.get("instance", "")] = seconds
+            deadline = deadline or Deadline(self.timeout)
+            intervals = self._target_intervals(deadline) or self._sampled_intervals(deadline)
             with self._lock:
                 self._intervals, self._intervals_at = intervals, time.monotonic()
         if instance is not None and instance in intervals:
             return intervals[instance]
         return max(intervals.values(), default=DEFAULT_SCRAPE_INTERVAL)
+
+    def _target_intervals(self, deadline: Deadline) -> dict[str, float]:
+        try:
+            data = self._get("/api/v1/targets", {"state": "active"}, deadline)
+        except PrometheusError as exc:
+            if exc.kind in ("unreachable", "timeout"):
+                raise
+            return {}  # a PromQL endpoint without the targets API
+        intervals = {}
+        for target in (data if isinstance(data, dict) else {}).get("activeTargets") or []:
+            labels = target.get("labels") or {}
+            said = target.get("scrapeInterval") or (target.get("discoveredLabels") or {}).get("__scrape_interval__")
+            seconds = parse_duration(str(said or ""))
+            if labels.get("job") == self.job and seconds:
+                intervals[labels.get("instance", "")] = seconds
+        return intervals
+
+    def _sampled_intervals(self, deadline: Deadline) -> dict[str, float]:
+        span = 300
+        counts = self.query(f"count_over_time(up{{{self._selector()}}}[{span}s])", deadline=deadline)
+        intervals = {}
+        for sample in counts:
+            count = _value(sample)
+            if count is not None and count >= 2:
+                intervals[_labels(sample).get("instance", "")] = float(max(1, round(span / count)))
+        return intervals
 
     # -- history ------------------------------------------------------------------------
     def step_for(self, start: pd.Timestamp, end: pd.Timestamp, scrape_interval: float) -> float:
@@ -319,7 +343,7 @@ def _frame(columns: dict[str, pd.Series]) -> pd.DataFrame:
 
 
 # -- one client per configured server, shared by pages and the API ------------------------
-_sources: dict[tuple[str, str, float, int], PrometheusSource] = {}
+_sources: dict[tuple[str, str, float, int, tuple[tuple[str, str], ...]], PrometheusSource] = {}
 _sources_lock = threading.Lock()
 
 
@@ -327,7 +351,7 @@ def source_for(config: PrometheusConfig) -> PrometheusSource | None:
     """The process's client of the configured Prometheus, or None if none is set."""
     if not config.url:
         return None
-    key = (config.url, config.job, config.timeout_seconds, config.max_points)
+    key = (config.url, config.job, config.timeout_seconds, config.max_points, tuple(sorted(config.headers.items())))
     with _sources_lock:
         source = _sources.get(key)
         if source is None:

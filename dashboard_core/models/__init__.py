@@ -43,6 +43,7 @@ from dashboard_core.models.metrics import (
     HostInfo,
     LatestSample,
     ProcessInfo,
+    RemotePushHealth,
     SelfHealth,
 )
 from dashboard_core.models.overview import (
@@ -117,6 +118,7 @@ __all__ = [
     "RunSuiteRequest",
     "RunSuiteResponse",
     "SafetyReport",
+    "RemotePushHealth",
     "SafetyStatus",
     "SelfHealth",
     "Severity",

@@ -31,6 +31,30 @@ class HostInfo(BaseModel):
     boot_time: datetime
 
 
+class RemotePushHealth(BaseModel):
+    """Metrics out (``[remote_push]``): what was pushed, what waits, what was dropped."""
+
+    url: str
+    pushed_samples: int = Field(description="Samples (sampler rows) the store accepted since start")
+    requests: int = Field(description="Successful pushes since start")
+    pending_samples: int = Field(description="Samples waiting for the next push")
+    dropped_samples: int = Field(description="Samples given up since start: the store was unreachable too long")
+    last_push_at: datetime | None = None
+    last_error: str | None = Field(None, description="Why the last push failed; null once one succeeds again")
+
+    @property
+    def problem(self) -> str | None:
+        """A sentence for the Overview while pushing fails or has dropped samples, else None."""
+        parts = []
+        if self.last_error:
+            parts.append(
+                f"Pushing metrics to {self.url} fails ({self.last_error}); {self.pending_samples:,} samples wait"
+            )
+        if self.dropped_samples:
+            parts.append(f"{self.dropped_samples:,} samples were dropped since start (remote_push.max_pending_samples)")
+        return "; ".join(parts) + "." if parts else None
+
+
 class SelfHealth(BaseModel):
     """The dashboard's own health, shown on the Overview page."""
 
@@ -53,6 +77,7 @@ class SelfHealth(BaseModel):
     )
     process_rss: int = Field(description="bytes, the whole dashboard server process")
     process_cpu_percent: float = Field(description="% of one core, the whole server process, since start")
+    remote_push: RemotePushHealth | None = Field(None, description="Metrics out, when remote_push.url is set")
 
 
 class ProcessInfo(BaseModel):

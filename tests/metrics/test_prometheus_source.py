@@ -56,6 +56,7 @@ class FakePrometheus:
         self.delay = 0.0
         self.trickle: bytes | None = None  # sent a byte every 0.2 s instead of an answer
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.headers: list[dict[str, str]] = []  # each request's, in the order they came
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,6 +64,7 @@ class FakePrometheus:
                 url = urlsplit(self.path)
                 params = {k: v[0] for k, v in parse_qs(url.query).items()}
                 outer.requests.append((url.path, params))
+                outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                 if outer.delay:
                     time.sleep(outer.delay)  # the slow server under test
                 if outer.trickle is not None:
@@ -302,6 +304,40 @@ def test_history_asks_with_the_step_and_the_scrape_interval_prometheus_reports(p
     assert all(float(p["start"]) == start.timestamp() for p in ranges)
     cpu = next(p["query"] for p in hour if "node_cpu_seconds_total" in p["query"])
     assert 'instance="web-1:9100"' in cpu and 'job="node"' in cpu and "[120000ms]" in cpu  # 4 scrapes of 30 s
+
+
+def test_without_a_targets_api_the_interval_comes_from_the_up_samples(prom: FakePrometheus) -> None:
+    """Mimir's query API has no /api/v1/targets (a 404 page): the scrape
+    interval is read from how many ``up`` samples five minutes hold, and the headers
+    of ``prometheus.headers`` (Mimir's tenant) go with every request."""
+
+    def answer(path: str, params: dict[str, str]) -> tuple[int, Any]:
+        if path == "/prometheus/api/v1/targets":
+            return 404, "<html>404 page not found</html>"
+        if path == "/prometheus/api/v1/query" and params["query"].startswith("count_over_time(up{"):
+            return success("vector", [{"metric": {"instance": "web-1:9100", "job": "node"}, "value": [T0, "10"]}])
+        return success("matrix", [])
+
+    prom.answer = answer
+    start = pd.Timestamp("2026-11-25T08:00:00Z")
+    with source(f"{prom.url}/prometheus", headers={"X-Scope-OrgID": "team-a"}) as src:
+        assert src.scrape_interval("web-1:9100") == 30.0  # 10 samples in 300 s
+        assert src.history("web-1:9100", start, start + pd.Timedelta(hours=1)).empty
+    ranges = [p for path, p in prom.requests if path == "/prometheus/api/v1/query_range"]
+    assert ranges and {p["step"] for p in ranges} == {"30"}
+    assert prom.headers and all(h.get("x-scope-orgid") == "team-a" for h in prom.headers)
+
+
+def test_victoria_metrics_says_the_interval_among_the_discovered_labels(prom: FakePrometheus) -> None:
+    target = {
+        "discoveredLabels": {"__scrape_interval__": "5s", "job": "node"},
+        "labels": {"instance": "web-1:9100", "job": "node"},
+        "health": "up",
+    }
+    body = {"status": "success", "data": {"activeTargets": [target], "droppedTargets": []}}
+    prom.answer = lambda path, params: (200, body) if path == "/api/v1/targets" else success("vector", [])
+    with source(prom.url) as src:
+        assert src.scrape_interval("web-1:9100") == 5.0
 
 
 # -- shaping the answers like the local frame --------------------------------------------

@@ -100,3 +100,18 @@ def test_a_slow_prometheus_costs_the_timeout_once_not_a_hang(runtime_with) -> No
         assert len(prom.requests) == 1
     finally:
         prom.close()
+
+
+def test_the_host_list_is_asked_with_the_configured_headers(runtime_with) -> None:
+    """Mimir needs its tenant (``X-Scope-OrgID``) on every query, the page's host list included."""
+    prom = FakePrometheus()
+    try:
+        up = [{"metric": {"instance": "web-1:9100", "job": "node"}, "value": [time.time(), "1"]}]
+        prom.answer = lambda path, params: success("vector", up if params.get("query", "").startswith("up{") else [])
+        runtime_with(prom.url, 'headers = { "X-Scope-OrgID" = "team-a" }\n')
+        app = metrics_page().run()
+        assert not app.exception and not app.error
+        assert app.selectbox(key="metrics_host").options == ["This machine", "web-1:9100, up"]
+        assert prom.headers and all(h.get("x-scope-orgid") == "team-a" for h in prom.headers)
+    finally:
+        prom.close()
