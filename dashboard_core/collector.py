@@ -346,7 +346,7 @@ class DashboardCollector(Collector):
         for source in sorted(health.failing_sources):
             failing.add_metric([source], 1.0)
         out.append(failing)
-        out += _remote_push(push_health(rt))  # metrics out, when [remote_push] url is set
+        out += _remote_push(push_health(rt.remote_push))  # metrics out, when [remote_push] url is set
         return out
 
 

@@ -35,6 +35,7 @@ from dashboard_core.metrics.history_store import HistoryStore
 from dashboard_core.metrics.history_writer import HistoryWriter
 from dashboard_core.metrics.process_snapshots import ProcessSnapshots, keep_seconds, process_info
 from dashboard_core.metrics.processes import top_processes
+from dashboard_core.metrics.remote_push import RemotePush
 from dashboard_core.metrics.sampler import Clock, Sampler
 from dashboard_core.metrics.sources import build_sources
 from dashboard_core.metrics.tiers import tiers_of
@@ -123,6 +124,8 @@ class Runtime:
         self._cpu_at_start = 0.0
         self.alerts = AlertEngine(config, self.store, self.events, _AlertInputs(self), fields=self.fields)
         self.alerts.mutes.add(self.health.maintenance)  # maintenance windows notify no one
+        # metrics out: samples pushed to a Prometheus-compatible store, when [remote_push] url is set
+        self.remote_push = RemotePush(config.remote_push, self.frame, self.fields) if config.remote_push.url else None
         self._store_watch = StoreWatch(self.store, self.events)  # a store written again after failures: an event
         self._started: list[tuple[str, Callable[[], None]]] = []  # each started part's stop, in start order
         self.alertmanager: AlertmanagerLink | None = None  # alerts to Alertmanager, silences both ways
@@ -184,6 +187,8 @@ class Runtime:
                 self._start_part("alertmanager link", self.alertmanager.start, self.alertmanager.stop)
             self._start_part("alert engine", self.alerts.start, self.alerts.stop)  # it reads what the others produce
             self._start_part("store watch", self._store_watch.start, self._store_watch.stop)
+            if self.remote_push is not None:  # last, so stopped first: a last push of what is left
+                self._start_part("remote push", self.remote_push.start, self.remote_push.stop)
         except BaseException:
             log.error("The runtime failed to start; stopping the %d part(s) started", len(self._started))
             self.stop()

@@ -35,7 +35,6 @@ from dashboard_core.auth.sessions import Sessions
 from dashboard_core.config import Config, ConfigError, load_config
 from dashboard_core.events import EventLog
 from dashboard_core.health.compiled_rules import validate_alerts
-from dashboard_core.metrics.remote_push import attach_remote_push
 from dashboard_core.printable import PrintableFormatter
 from dashboard_core.runtime import Runtime
 from dashboard_core.store import StoreCorrupt, StoreError, open_store
@@ -95,7 +94,6 @@ def make_lifespan(
             logging.getLogger(chatty).setLevel(logging.WARNING)
         with runtime_module.running(config, base_url=base_url) as rt:
             attach_watch(rt)  # events of slower tests
-            attach_remote_push(rt)  # metrics out, when [remote_push] url is set
             if on_ready is not None:
                 on_ready()
             yield

@@ -7,9 +7,9 @@ import streamlit as st
 from dashboard_core.app.links import alert_links, events_of, watched
 from dashboard_core.app.urls import SAFETY
 from dashboard_core.app.view_state import one_query, parse_safety
+from dashboard_core.health.alert_state import alert_stats
 from dashboard_core.health.overview import (
     alert_duration,
-    alert_stats,
     clock,
     history_table,
     rules_table,

@@ -22,7 +22,7 @@ def overview(rt: Runtime, caller: Caller, events: int = 10) -> Overview:
     safety = rt.alerts.report()
     return Overview(
         host=rt.host_info(),
-        dashboard=rt.self_health().model_copy(update={"remote_push": push_health(rt)}),
+        dashboard=rt.self_health().model_copy(update={"remote_push": push_health(rt.remote_push)}),
         latest=rt.latest(),
         components=rt.health.statuses(),
         agents=rt.agents.overview(),

@@ -87,3 +87,17 @@ def duration_text(seconds: float) -> str:
 
 def clock_text(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def number(value: float | None) -> str:
+    """A rule's value as people read it: ``93.4``, ``0.25``, ``1.2e+09``; ``—`` for none."""
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3g}"
+
+
+def alert_stats(alert: AlertRecord) -> str | None:
+    """``min 12.5 · max 97 · mean 61.2`` when the value is numeric."""
+    if alert.min is None and alert.max is None and alert.mean is None:
+        return None
+    return f"min {number(alert.min)} · max {number(alert.max)} · mean {number(alert.mean)}"

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboard_core.health.alert_labels import alert_url
-from dashboard_core.health.alert_state import clock_text, duration_text
+from dashboard_core.health.alert_state import alert_stats, clock_text, duration_text
 from dashboard_core.health.compiled_rules import CompiledRule
-from dashboard_core.health.overview import alert_stats
 from dashboard_core.models import AlertRecord, AlertState
 
 NO_LINK = "no link: set [alerting] public_url to the dashboard's address for one"

@@ -7,13 +7,13 @@ passed in, so every function here is pure.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 
+from dashboard_core.health.alert_state import number
 from dashboard_core.health.event_rows import collapse
 from dashboard_core.labels import SAFETY_COLOUR, SAFETY_ICON, Colour, Icon
 from dashboard_core.models import (
@@ -64,13 +64,6 @@ def ago(at: datetime | None, now: datetime) -> str:
     if at is None:
         return ""
     return format_duration(max(0.0, (now - at).total_seconds()))
-
-
-def number(value: float | None) -> str:
-    """A rule's value as people read it: ``93.4``, ``0.25``, ``1.2e+09``; ``—`` for none."""
-    if value is None or math.isnan(value):
-        return "—"
-    return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3g}"
 
 
 # -- the summary row -----------------------------------------------------------------
@@ -252,13 +245,6 @@ def alert_duration(alert: AlertRecord, now: datetime) -> str:
     if alert.ended_at is not None:
         return format_duration((alert.ended_at - alert.began_at).total_seconds())
     return f"{format_duration(max(0.0, (now - alert.began_at).total_seconds()))} so far"
-
-
-def alert_stats(alert: AlertRecord) -> str | None:
-    """``min 12.5 · max 97 · mean 61.2`` when the value is numeric."""
-    if alert.min is None and alert.max is None and alert.mean is None:
-        return None
-    return f"min {number(alert.min)} · max {number(alert.max)} · mean {number(alert.mean)}"
 
 
 def _local_naive(column: pd.Series, tz: str) -> pd.Series:

@@ -27,10 +27,12 @@ read from the Runtime at scrape time by :mod:`dashboard_core.collector`.
 from __future__ import annotations
 
 import re
-
-from prometheus_client.metrics_core import GaugeMetricFamily
+from typing import TYPE_CHECKING
 
 from dashboard_core.metrics.fields import Field, FieldTable, split_column
+
+if TYPE_CHECKING:  # prometheus_client is loaded at the first scrape, not at start-up
+    from prometheus_client.metrics_core import GaugeMetricFamily
 
 NAMESPACE = "dashboard"
 
@@ -78,6 +80,8 @@ def label_name(field: Field) -> str:
 
 def host_families(values: dict[str, float | None], fields: FieldTable) -> list[GaugeMetricFamily]:
     """One gauge family per field of the latest sample, a sample per column with a value."""
+    from prometheus_client.metrics_core import GaugeMetricFamily
+
     families: dict[str, GaugeMetricFamily] = {}
     for column, value in values.items():
         field = fields.for_column(column)

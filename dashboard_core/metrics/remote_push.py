@@ -32,10 +32,8 @@ import logging
 import socket
 import threading
 import time
-import weakref
 from collections import deque
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import httpx2 as httpx
 import numpy as np
@@ -46,9 +44,6 @@ from dashboard_core.logonce import recovered, warn_once
 from dashboard_core.metrics.fields import FieldTable, split_column
 from dashboard_core.metrics.frame import RollingFrame, Rows
 from dashboard_core.models import RemotePushHealth
-
-if TYPE_CHECKING:
-    from dashboard_core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -308,21 +303,6 @@ class RemotePush:
         )
 
 
-_attached: weakref.WeakKeyDictionary[Runtime, RemotePush] = weakref.WeakKeyDictionary()
-
-
-def attach_remote_push(rt: Runtime) -> RemotePush | None:
-    """The pusher ``[remote_push]`` asks for, started and owned by ``rt`` (stopped, with a
-    last push, before the Runtime's own parts); None when ``remote_push.url`` is unset."""
-    if not rt.config.remote_push.url:
-        return None
-    push = RemotePush(rt.config.remote_push, rt.frame, rt.fields)
-    rt.attach("remote push", push.start, push.stop)
-    _attached[rt] = push
-    return push
-
-
-def push_health(rt: Runtime) -> RemotePushHealth | None:
-    """What ``rt``'s pusher has done (self-health), or None when it has none."""
-    push = _attached.get(rt)
+def push_health(push: RemotePush | None) -> RemotePushHealth | None:
+    """What the Runtime's pusher has done (self-health), or None when it has none."""
     return push.health() if push is not None else None

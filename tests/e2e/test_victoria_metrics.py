@@ -42,7 +42,7 @@ from dashboard_core.collector import build_registry
 from dashboard_core.config import PrometheusConfig, load_config
 from dashboard_core.metrics.exposition import host_families
 from dashboard_core.metrics.prometheus_source import PrometheusSource
-from dashboard_core.metrics.remote_push import attach_remote_push, push_health
+from dashboard_core.metrics.remote_push import push_health
 from tests.e2e.conftest import launch_server
 from tests.e2e.test_prometheus import COLLECTORS, NODE_EXPORTER, STARTUP, Daemon, answers, start
 from tests.localhost import free_port
@@ -154,11 +154,11 @@ def test_a_runtimes_samples_come_back_from_victoria_metrics_under_the_exposition
 ) -> None:
     config = load_config(push_config(tmp_path, f"{victoria.url}/api/v1/import"))
     with runtime_module.running(config) as rt:
-        push = attach_remote_push(rt)
+        push = rt.remote_push
         assert push is not None
 
         def pushed() -> bool:
-            health = push_health(rt)
+            health = push_health(rt.remote_push)
             assert health is not None and health.last_error is None, health
             return health.pushed_samples >= 10 and health.requests >= 2
 
@@ -248,21 +248,20 @@ def test_a_dead_store_costs_counted_drops_and_never_the_sampler(
     dead = f"http://127.0.0.1:{free_port()}/api/v1/import"  # nothing listens there
     config = load_config(push_config(tmp_path, dead, "max_pending_samples = 5\ntimeout_seconds = 2\n"))
     with runtime_module.running(config) as rt:
-        attach_remote_push(rt)
 
         def dropping() -> int:
-            health = push_health(rt)
+            health = push_health(rt.remote_push)
             assert health is not None
             return health.dropped_samples if health.last_error else 0
 
         wait_until(dropping, 60, "samples dropped while the store is down")
-        health = push_health(rt)
+        health = push_health(rt.remote_push)
         assert health is not None and health.pending_samples <= 5 and health.pushed_samples == 0
         assert health.problem is not None and "dropped" in health.problem
         taken = rt.sampler.status.samples
         wait_until(lambda: rt.sampler.status.samples >= taken + 10, 60, "the sampler going on")
         more = wait_until(
-            lambda: (h := push_health(rt)) is not None and h.dropped_samples > health.dropped_samples,
+            lambda: (h := push_health(rt.remote_push)) is not None and h.dropped_samples > health.dropped_samples,
             60,
             "more samples dropped",
         )
@@ -285,7 +284,7 @@ def test_a_store_that_never_answers_does_not_hold_the_sampler(tmp_path: Path) ->
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/v1/import"
         config = load_config(push_config(tmp_path, url, "timeout_seconds = 60\n"))
         with runtime_module.running(config) as rt:
-            push = attach_remote_push(rt)
+            push = rt.remote_push
             assert push is not None
             wait_until(lambda: push.sending, 60, "a push waiting on the silent store")
             taken = rt.sampler.status.samples

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard_core import runtime as runtime_module
 from dashboard_core.config import load_config
-from dashboard_core.metrics.remote_push import attach_remote_push, push_health
+from dashboard_core.metrics.remote_push import push_health
 from tests.localhost import free_port
 from tests.polling import wait_until
 
@@ -26,9 +26,8 @@ def test_dropped_samples_are_a_warning_under_this_dashboard(write_config: Callab
         )
     )
     with runtime_module.running(config) as rt:
-        attach_remote_push(rt)  # as the server's start does
         wait_until(
-            lambda: (h := push_health(rt)) is not None and h.dropped_samples and h.last_error,
+            lambda: (h := push_health(rt.remote_push)) is not None and h.dropped_samples and h.last_error,
             60,
             "samples dropped",
         )
