@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rerun-failed-of", type=int, metavar="RUN_ID", help="run only the tests that failed in that run")
     server_options(run)
     run.add_argument("--local", action="store_true", help="run here, without asking a running dashboard")
-    run.add_argument("--config", default=None, help="config for --local (default $DASHBOARD_CONFIG or ./dashboard.toml)")
+    run.add_argument(
+        "--config", default=None, help="config for --local (default $DASHBOARD_CONFIG or ./dashboard.toml)"
+    )
 
     text = "Cancel a queued or running test run on the running dashboard (with tokens configured: operator role)."
     cancel = sub.add_parser("cancel-run", help=text, description=text)

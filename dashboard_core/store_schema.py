@@ -253,4 +253,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE test_cases ADD COLUMN subtests TEXT;
     CREATE INDEX test_cases_by_run_outcome ON test_cases (run_id, outcome, ordinal, duration);
     """,
+    # 18: what an executor whose processes are not local pids calls a run's process (a Ray
+    # job's submission id, ProcessRecord.ref): a restarted dashboard follows the job again by it
+    """
+    ALTER TABLE test_runs ADD COLUMN process_ref TEXT;
+    """,
 ]

@@ -10,7 +10,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from dashboard_core.config.auth import AuthConfig, TokenConfig, UserConfig
 from dashboard_core.config.base import ConfigError, _refuse_repeats, _Strict
@@ -31,6 +31,7 @@ from dashboard_core.config.metrics import (
     UiConfig,
     WatchConfig,
 )
+from dashboard_core.config.ray import RayConfig
 from dashboard_core.config.testing import SuiteConfig, TestingConfig
 from dashboard_core.config.workflows import WorkflowConfig, WorkflowsConfig
 
@@ -57,6 +58,7 @@ class Config(_Strict):
     workflow: WorkflowsConfig = WorkflowsConfig()
     workflows: list[WorkflowConfig] = Field(default_factory=list, description="Jobs of ordered steps, and services.")
     auth: AuthConfig = AuthConfig()
+    ray: RayConfig = RayConfig()
     _source: Path | None = PrivateAttr(None)  # the file this was loaded from
 
     @field_validator("watch")
@@ -88,6 +90,16 @@ class Config(_Strict):
     def _unique_workflows(cls, value: list[WorkflowConfig]) -> list[WorkflowConfig]:
         _refuse_repeats("workflow names", [w.name for w in value])
         return value
+
+    @model_validator(mode="after")
+    def _ray_has_a_cluster(self) -> Config:
+        on_ray = [s.name for s in self.suites if s.executor == "ray"]
+        if on_ray and self.ray.address is None:
+            raise ValueError(
+                f'suites {", ".join(on_ray)} have executor = "ray": set [ray] address to the cluster\'s '
+                "dashboard address (e.g. 'http://127.0.0.1:8265')"
+            )
+        return self
 
     def workflow_config(self, name: str) -> WorkflowConfig | None:
         return next((w for w in self.workflows if w.name == name), None)

@@ -103,6 +103,25 @@ class SupervisedProcess:
                 self._machine.to(S.FATAL)
             done.set()
             return self.failure
+        self._follow(handle, done)
+        return None
+
+    def resume(self, record: ProcessRecord) -> bool:
+        """Follow a process an earlier dashboard started, found again by the executor
+        (a Ray job by its submission id); False if it is gone. Its timeout counts
+        from now."""
+        handle = self.executor.reattach(record)
+        if handle is None:
+            return False
+        done = threading.Event()
+        with self._lock:
+            self._machine.to(S.STARTING)
+            self.exit_code, self.stop_reason, self.failure = None, None, None
+            self.started_at, self.ended_at, self.done = self.clock(), None, done
+        self._follow(handle, done)
+        return True
+
+    def _follow(self, handle: Handle, done: threading.Event) -> None:
         with self._lock:
             self.handle, self.record = handle, handle.record
             stop_asked = self._machine.state is S.STOPPING  # while the executor was starting it
@@ -115,7 +134,6 @@ class SupervisedProcess:
             ).start()
         if stop_asked:
             self.executor.stop(handle, self.grace)
-        return None
 
     def stop(self, reason: StopReason, grace: float | None = None) -> bool:
         """Stop it (in the background: SIGTERM, SIGKILL after the grace); a service

@@ -51,6 +51,7 @@ from dashboard_core.testing.errors import (
 from dashboard_core.testing.history import RunFilter, RunHistory
 from dashboard_core.testing.live import ActiveRun, case_info, eta_seconds
 from dashboard_core.testing.quarantine import Quarantine
+from dashboard_core.testing.reattach import resume_run
 from dashboard_core.testing.reports import results_order
 from dashboard_core.testing.suites import command_preview
 from dashboard_core.testing.verdicts import suite_verdicts
@@ -125,7 +126,8 @@ class SuiteManager:
 
     def recover(self) -> None:
         """Runs the store calls queued or running belong to a dashboard that is gone:
-        mark them interrupted, kill what they left running, and tell the listeners."""
+        mark them interrupted, kill what they left running, and tell the listeners;
+        a run whose Ray job still runs is followed again instead."""
         now = datetime.now(UTC).timestamp()
 
         def settle(row: Any) -> str:
@@ -139,7 +141,7 @@ class SuiteManager:
             return message
 
         recover_each(
-            self.history.unfinished(),
+            [row for row in self.history.unfinished() if not resume_run(self.engine, row)],  # Ray jobs go on
             settle,
             lambda row, _message: self.engine.tell_stored(row["id"]),  # an event, as for a run that ends now
             lambda row: f"Run {row['id']} of {row['suite']}",

@@ -1,0 +1,49 @@
+"""After a restart of the dashboard: a run whose process is a job on a Ray
+cluster has gone on without it. Instead of marking it interrupted, the manager
+follows the job again by its submission id (``process_ref``): its output and
+progress are read again from their start, and the run ends as it would have."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+
+from dashboard_core.models import RunStatus, Trigger
+from dashboard_core.processes.spec import CannotStart, ProcessRecord
+from dashboard_core.testing.engine import RunEngine
+from dashboard_core.testing.live import ActiveRun
+from dashboard_core.testing.suites import run_spec
+from dashboard_core.units import from_epoch
+
+log = logging.getLogger(__name__)
+
+
+def resume_run(engine: RunEngine, row: sqlite3.Row) -> bool:
+    """Put a running run whose job still runs back on the board; False if it cannot
+    be (not a Ray run, its suite is gone from the config, the job has ended)."""
+    suite = engine.config.suite(row["suite"])
+    ref = row["process_ref"]
+    if suite is None or suite.executor != "ray" or not ref or row["status"] != RunStatus.RUNNING.value:
+        return False
+    selection = json.loads(row["selection"]) if row["selection"] else None
+    a = ActiveRun(
+        row["id"], suite, Trigger(row["trigger"]), from_epoch(row["queued_at"]), selection, row["rerun_of"], None
+    )
+    try:
+        run = engine.suite_run(a, run_spec(suite, engine.config, engine.runs_dir / str(a.id), selection))
+        found = run.resume(
+            ProcessRecord(None, row["pid_created"], ref), from_epoch(row["started_at"] or row["queued_at"])
+        )
+    except (OSError, ValueError, CannotStart) as exc:
+        log.warning("Run %s of %s: its Ray job %s cannot be followed again: %s", a.id, suite.name, ref, exc)
+        return False
+    if not found:
+        return False
+    with engine.guard:
+        a.run = run
+        engine.board.active[a.id] = a
+        engine.guard.changed.notify_all()
+    engine.wake.set()
+    log.info("Run %s of %s: following its Ray job %s again", a.id, suite.name, ref)
+    return True
