@@ -66,14 +66,19 @@ GATED = textwrap.dedent(
 def ray_toml(tmp_path: Path, address: str, suite_extra: str = "", top: str = "") -> str:
     """A config whose suite ``gated`` runs on the cluster; its middle test waits for
     ``tmp_path / "gate"`` (an absolute path: the job runs on this host)."""
+    return f"""{top}
+[storage]
+data_dir = {json.dumps(str(tmp_path / "data"))}
+{ray_suite_toml(tmp_path, address, suite_extra)}"""
+
+
+def ray_suite_toml(tmp_path: Path, address: str, suite_extra: str = "") -> str:
+    """``[testing]``, ``[ray]`` and the suite ``gated`` (no ``[storage]``)."""
     gated = tmp_path / "gated"
     gated.mkdir(exist_ok=True)
     (gated / "test_gated.py").write_text(GATED)
     q = json.dumps
-    return f"""{top}
-[storage]
-data_dir = {q(str(tmp_path / "data"))}
-
+    return f"""
 [testing]
 cancel_grace_seconds = 2
 
