@@ -59,6 +59,9 @@ class SuiteConfig(_Strict):
     ray_resources: dict[str, float] = Field(
         default_factory=dict, description="ray: custom resources each job asks for, e.g. {gpu_box = 1}."
     )
+    shards: int = Field(
+        1, ge=1, le=64, description="ray: run it as this many Ray jobs, each every N-th test; one run in the dashboard."
+    )
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> SuiteConfig:
@@ -72,6 +75,7 @@ class SuiteConfig(_Strict):
             if not self.argv or not self.argv[0]:
                 raise ValueError("a command suite needs argv, the program and its arguments")
         ray_only = [k for k in ("ray_cpus", "ray_memory_mb", "ray_resources") if getattr(self, k)]
+        ray_only += ["shards"] if self.shards > 1 else []
         if ray_only and self.executor != "ray":
             raise ValueError(f'{", ".join(ray_only)} only apply to executor = "ray"')
         if self.executor == "ray" and self.kind != "pytest":

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard_core.processes.executor import Usage
+from dashboard_core.processes.ray_shards import SHARD_ENV, merge_streams
 from dashboard_core.processes.spec import (
     PROGRESS_ENV,
     CannotStart,
@@ -122,9 +123,10 @@ class RayHandle(Handle):
         self.stopping = threading.Event()
 
     @property
-    def job_id(self) -> str:
+    def job_ids(self) -> list[str]:
+        """Its jobs' submission ids (one per shard), kept comma-separated in ``record.ref``."""
         assert self.record.ref is not None
-        return self.record.ref
+        return self.record.ref.split(",")
 
 
 class RayExecutor:
@@ -132,7 +134,9 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str, resources: RayResources | None = None, *, upload: bool = True) -> None:
+    def __init__(
+        self, address: str, resources: RayResources | None = None, *, upload: bool = True, shards: int = 1
+    ) -> None:
         try:
             from ray.job_submission import JobSubmissionClient
         except ImportError:  # pragma: no cover - depends on the install
@@ -142,6 +146,7 @@ class RayExecutor:
         self.address = address
         self.resources = resources or RayResources()
         self.upload = upload  # send the working directory with the job (a cluster without the files)
+        self.shards = shards  # jobs per process (ray_shards): each gets DASHBOARD_SHARD=i/N
         self._client_class = JobSubmissionClient
         self._client: Any = None
         self._lock = threading.Lock()
@@ -166,7 +171,21 @@ class RayExecutor:
             runtime_env["working_dir"] = str(spec.cwd)
             if spec.progress:  # the pytest plugin, for a cluster without the dashboard installed
                 runtime_env["py_modules"] = [str(PACKAGE_DIR)]
-        submission_id = f"{SUBMISSION_PREFIX}{spec.name}-{uuid.uuid4().hex[:12]}"
+        name = f"{SUBMISSION_PREFIX}{spec.name}-{uuid.uuid4().hex[:12]}"
+        ids = [name] if self.shards == 1 else [f"{name}-{i + 1}of{self.shards}" for i in range(self.shards)]
+        for i, submission_id in enumerate(ids):
+            job_env = dict(runtime_env)
+            if self.shards > 1:
+                job_env["env_vars"] = {**env, SHARD_ENV: f"{i}/{self.shards}"}
+            try:
+                self._submit(spec, submission_id, job_env)
+            except CannotStart:
+                for submitted in ids[:i]:  # all or none: a half-submitted run stops what it started
+                    self._stop_job(submitted)
+                raise
+        return RayHandle(ProcessRecord(None, time.time(), ",".join(ids)), spec.name)
+
+    def _submit(self, spec: ProcessSpec, submission_id: str, runtime_env: dict[str, Any]) -> None:
         r = self.resources
         try:
             self.client().submit_job(
@@ -182,16 +201,24 @@ class RayExecutor:
             raise
         except Exception as exc:  # noqa: BLE001 - the client raises RuntimeError with the server's words
             raise CannotStart(f"the Ray cluster at {self.address} did not take the job: {_first_line(exc)}") from None
-        return RayHandle(ProcessRecord(None, time.time(), submission_id), spec.name)
 
     def events(self, handle: Handle) -> Iterator[ProcessEvent]:
         assert isinstance(handle, RayHandle)
-        yield Started(handle.record)
+        if len(handle.job_ids) == 1:
+            yield Started(handle.record)
+            yield from self._job_events(handle.job_ids[0])
+            return
+        yield from merge_streams(
+            [lambda job=job: self._job_events(job) for job in handle.job_ids],  # type: ignore[misc]
+            Started(handle.record),
+        )
+
+    def _job_events(self, job_id: str) -> Iterator[ProcessEvent]:
         stream = MarkedStream()
-        for text in self._tail(handle):
+        for text in self._tail(job_id):
             yield from stream.feed(text.encode())
         yield from stream.flush()
-        yield Exited(self._exit_code(handle))
+        yield Exited(self._exit_code(job_id))
 
     def stop(self, handle: Handle, grace: float) -> None:
         """Ray's job supervisor stops the whole process tree (SIGTERM, then SIGKILL
@@ -199,13 +226,15 @@ class RayExecutor:
         local executor does, so the caller never waits on the network."""
         assert isinstance(handle, RayHandle)
         handle.stopping.set()
-        threading.Thread(target=self._stop_job, args=(handle.job_id,), name=f"{handle.name}-stop", daemon=True).start()
+        for job in handle.job_ids:
+            threading.Thread(target=self._stop_job, args=(job,), name=f"{handle.name}-stop", daemon=True).start()
 
     def reattach(self, record: ProcessRecord) -> Handle | None:
-        if record.ref is None:
+        """The run's jobs if the cluster still knows them: one that ended meanwhile is
+        followed too (its log and exit code are still there), so the run gets its results."""
+        if not record.ref:
             return None
-        status = self.status(record.ref)
-        if status is None or status in TERMINAL:
+        if any(self.status(job) is None for job in record.ref.split(",")):
             return None
         return RayHandle(record, "reattached")
 
@@ -229,19 +258,19 @@ class RayExecutor:
         except Exception as exc:  # noqa: BLE001 - gone already, or the cluster is away: the tail ends either way
             log.warning("Ray job %s: stop_job failed: %s", job_id, _first_line(exc))
 
-    def _tail(self, handle: RayHandle) -> Iterator[str]:
+    def _tail(self, job_id: str) -> Iterator[str]:
         """The job's output as it comes, from the start of its log; ends with the job."""
         loop = asyncio.new_event_loop()
         agen = None
         try:
-            agen = self.client().tail_job_logs(handle.job_id).__aiter__()
+            agen = self.client().tail_job_logs(job_id).__aiter__()
             while True:
                 try:
                     yield loop.run_until_complete(agen.__anext__())
                 except StopAsyncIteration:
                     return
         except Exception as exc:  # noqa: BLE001 - the cluster went away mid-tail: wait for its verdict below
-            log.warning("Ray job %s: its log could not be followed: %s", handle.job_id, _first_line(exc))
+            log.warning("Ray job %s: its log could not be followed: %s", job_id, _first_line(exc))
         finally:
             if agen is not None:
                 try:
@@ -250,7 +279,7 @@ class RayExecutor:
                     pass
             loop.close()
 
-    def _exit_code(self, handle: RayHandle) -> int | None:
+    def _exit_code(self, job_id: str) -> int | None:
         """The driver's exit code once the job's status is final (polled while the
         job runs: after a broken log tail it may run on); a stopped job without one
         counts as killed by SIGTERM; a cluster that does not answer for
@@ -258,9 +287,9 @@ class RayExecutor:
         deadline = time.monotonic() + STATUS_WAIT
         while True:
             try:
-                info = self.client().get_job_info(handle.job_id)
+                info = self.client().get_job_info(job_id)
             except Exception as exc:  # noqa: BLE001
-                log.warning("Ray job %s: no status: %s", handle.job_id, _first_line(exc))
+                log.warning("Ray job %s: no status: %s", job_id, _first_line(exc))
                 info = None
             status = str(info.status.value) if info is not None else None
             if status is not None and status not in TERMINAL:

@@ -34,6 +34,11 @@ class SuiteExecutors:
                     memory_bytes=suite.ray_memory_mb * MIB if suite.ray_memory_mb else None,
                     resources=dict(suite.ray_resources),
                 )
-                found = RayExecutor(self.config.ray.address, resources, upload=self.config.ray.upload_working_dir)
+                found = RayExecutor(
+                    self.config.ray.address,
+                    resources,
+                    upload=self.config.ray.upload_working_dir,
+                    shards=suite.shards,
+                )
                 self._ray[suite.name] = found
             return found

@@ -288,3 +288,21 @@ def environment_record() -> dict[str, Any]:
         "executable": sys.executable,
         "packages": packages,
     }
+
+
+# -- one shard of a run on Ray (dashboard_core/processes/ray_shards.py) ------------------------
+SHARD_ENV = "DASHBOARD_SHARD"  # "i/N": keep every N-th collected test, from the i-th (0-based)
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected theirs
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = os.environ.get(SHARD_ENV, "")
+    index, _, count = shard.partition("/")
+    if not (index.isdigit() and count.isdigit() and 0 <= int(index) < int(count)):
+        return
+    i, n = int(index), int(count)
+    kept = [item for k, item in enumerate(items) if k % n == i]
+    dropped = [item for k, item in enumerate(items) if k % n != i]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -82,3 +82,35 @@ def test_ray_settings_need_the_ray_executor(tmp_path: Path) -> None:
     path.write_text('[[suites]]\nname = "s"\nray_cpus = 1\n')
     with pytest.raises(ConfigError, match=r'ray_cpus only apply to executor = "ray"'):
         load_config(path)
+
+
+# -- shards -------------------------------------------------------------------------------
+def test_the_shards_exit_codes_merge_into_the_worst() -> None:
+    from dashboard_core.processes.ray_shards import merged_exit
+
+    assert merged_exit([0, 1, 0]) == 1
+    assert merged_exit([0, 5, 0]) == 0  # a shard without tests (more shards than tests)
+    assert merged_exit([5, 5]) == 5
+    assert merged_exit([0, -15, 1]) == -15
+    assert merged_exit([0, None]) is None
+
+
+def test_one_collected_line_with_the_sum_once_every_shard_counted() -> None:
+    from dashboard_core.processes.ray_shards import ShardMerge
+
+    merge = ShardMerge(2)
+    assert merge.progress(0, b'{"event": "collected", "count": 3, "rootdir": "/r"}') == []
+    (line,) = merge.progress(1, b'{"event": "collected", "count": 2, "rootdir": "/r"}')
+    assert isinstance(line, ProgressLine) and json.loads(line.data) == {
+        "event": "collected",
+        "count": 5,
+        "rootdir": "/r",
+    }
+    error = b'{"$report_type": "CollectReport", "nodeid": "bad.py", "outcome": "failed"}'
+    assert len(merge.progress(0, error)) == 1 and merge.progress(1, error) == []  # every shard collects every file
+    assert merge.progress(0, b'{"$report_type": "SessionFinish", "exitstatus": 1}') == []
+    assert [json.loads(e.data) for e in merge.finish(1) if isinstance(e, ProgressLine)] == [
+        {"$report_type": "SessionFinish", "exitstatus": 1}
+    ]
+    assert merge.output(0, b"a\nb") == [LogChunk(b"[shard 1/2] a\n")]
+    assert merge.shard_ended(0) == [LogChunk(b"[shard 1/2] b\n")]
