@@ -274,7 +274,7 @@ class RayExecutor:
         finally:
             if agen is not None:
                 try:
-                    loop.run_until_complete(agen.aclose())  # type: ignore[attr-defined]
+                    loop.run_until_complete(agen.aclose())
                 except Exception:  # noqa: BLE001, S110 - closing a broken socket
                     pass
             loop.close()
