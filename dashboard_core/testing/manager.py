@@ -369,5 +369,7 @@ class SuiteManager:
         failed = [c.nodeid for c in self.history.cases(run_id) if c.outcome in ("failed", "error")]
         if not failed:
             raise CannotRerun(f"Run {run_id} has no failed tests to re-run.")
+        if suite.executor == "ray":  # its rootdir was the job's upload, gone: ids relative to the new one
+            return failed
         root = earlier["rootdir"]
         return [f"{root}/{nodeid}" if root else nodeid for nodeid in failed]

@@ -96,6 +96,11 @@ shards = 3
         assert row is not None and len(row["process_ref"].split(",")) == 3  # three jobs, one run
         log = Path(run.log_path or "").read_text()
         assert "[shard 1/3]" in log and "[shard 3/3]" in log
+        suite = config.suite("mixed")
+        assert suite is not None  # a re-run's ids are relative to the new job's upload, not the old job's folder
+        assert sorted(manager._failed_of(suite, run.id)) == ["test_mixed.py::test_error", "test_mixed.py::test_many[3]"]
+        again = manager.wait(manager.run_suite("mixed", Trigger.API, rerun_failed_of=run.id).run.id, 240)
+        assert again.selected == 2 and again.counts.failed == 1 and again.counts.errors == 1, again.message
     finally:
         manager.stop()
         store.close()
