@@ -81,7 +81,7 @@ class RunEngine:
                 if a.run.wait(0):
                     self.finish(a)  # until saved, a finished run stays here, shown from memory
                 else:
-                    self._save_progress(a)
+                    self.save_progress(a)
             except StoreError:
                 pass  # the store logged why once and the Overview says so
         self.dispatch()
@@ -165,7 +165,7 @@ class RunEngine:
         except StoreError:
             pass  # still "queued" in the store: the next start marks it interrupted
 
-    def _save_progress(self, a: ActiveRun) -> None:
+    def save_progress(self, a: ActiveRun) -> None:
         run = a.run
         assert run is not None
         changed = run.take_changed()

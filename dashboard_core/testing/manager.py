@@ -51,7 +51,7 @@ from dashboard_core.testing.errors import (
 from dashboard_core.testing.history import RunFilter, RunHistory
 from dashboard_core.testing.live import ActiveRun, case_info, eta_seconds
 from dashboard_core.testing.quarantine import Quarantine
-from dashboard_core.testing.reattach import resume_run
+from dashboard_core.testing.reattach import leave_to_their_jobs, resume_run
 from dashboard_core.testing.reports import results_order
 from dashboard_core.testing.suites import command_preview
 from dashboard_core.testing.verdicts import suite_verdicts
@@ -103,7 +103,8 @@ class SuiteManager:
         self._thread.start()
 
     def stop(self) -> None:
-        """Interrupt what runs (killing its processes) and record it; queued runs too."""
+        """Interrupt what runs (killing its processes) and record it; queued runs too.
+        A run on Ray is left to its job, still "running" in the store: the next start follows it again."""
         self.board.stopping.set()
         self.engine.wake.set()
         if self._thread is not None:
@@ -113,6 +114,7 @@ class SuiteManager:
             running = [a for a in self.board.active.values() if a.run is not None]
             queued = list(self.engine.queue)
             self.engine.queue.clear()
+        running = leave_to_their_jobs(self.engine, running)
         for a in running:
             a.run.interrupt()  # type: ignore[union-attr]
         for a in running:

@@ -1,7 +1,9 @@
-"""After a restart of the dashboard: a run whose process is a job on a Ray
-cluster has gone on without it. Instead of marking it interrupted, the manager
+"""Across a restart of the dashboard, a run whose process is a job on a Ray
+cluster goes on without it. A dashboard that stops leaves such a run to its job
+(still "running" in the store); the next one, instead of marking it interrupted,
 follows the job again by its submission id (``process_ref``): its output and
-progress are read again from their start, and the run ends as it would have."""
+progress are read again from their start, and the run ends as it would have.
+After a crash (``kill -9``) the same happens."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import sqlite3
 
 from dashboard_core.models import RunStatus, Trigger
 from dashboard_core.processes.spec import CannotStart, ProcessRecord
+from dashboard_core.store import StoreError
 from dashboard_core.testing.engine import RunEngine
 from dashboard_core.testing.live import ActiveRun
 from dashboard_core.testing.suites import run_spec
@@ -47,3 +50,22 @@ def resume_run(engine: RunEngine, row: sqlite3.Row) -> bool:
     engine.wake.set()
     log.info("Run %s of %s: following its Ray job %s again", a.id, suite.name, ref)
     return True
+
+
+def leave_to_their_jobs(engine: RunEngine, running: list[ActiveRun]) -> list[ActiveRun]:
+    """At a stop of the dashboard: take the unfinished runs on Ray off the board, their
+    progress saved, their jobs left running; the other runs are returned (to be interrupted)."""
+    rest = []
+    for a in running:
+        run = a.run
+        record = run.process.record if run is not None else None
+        if run is None or a.suite.executor != "ray" or record is None or not record.ref or run.wait(0):
+            rest.append(a)
+            continue
+        try:
+            engine.save_progress(a)
+        except StoreError:
+            pass  # read again from the job's log by the next start
+        engine.board.remove(a.id)
+        log.info("Run %s of %s: left to its Ray job %s; the next start follows it", a.id, a.suite.name, record.ref)
+    return rest

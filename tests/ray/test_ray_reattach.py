@@ -1,6 +1,6 @@
 """kill -9 of a real dashboard (Streamlit, its Runtime and API) while its suite
-runs on Ray: the job goes on, and the next dashboard follows it again by its
-submission id and records the run's end, not an interruption."""
+runs on Ray, or a stop (SIGTERM): the job goes on, and the next dashboard follows
+it again by its submission id and records the run's end, not an interruption."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import signal
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from dashboard_core.processes.ray_executor import RayExecutor
 from dashboard_core.store import FILE_NAME
@@ -26,7 +28,8 @@ def run_of(server: Server, run_id: int) -> dict[str, Any]:
         return dict(response.json())
 
 
-def test_a_run_on_ray_survives_a_kill_9_of_the_dashboard(ray_cluster: RayCluster, tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["kill -9", "stop"])
+def test_a_run_on_ray_survives_a_restart_of_the_dashboard(ray_cluster: RayCluster, tmp_path: Path, how: str) -> None:
     first = launch_server(tmp_path, ray_suite_toml(tmp_path, ray_cluster.address))
     second: Server | None = None
     try:
@@ -40,11 +43,15 @@ def test_a_run_on_ray_survives_a_kill_9_of_the_dashboard(ray_cluster: RayCluster
             return run["status"] == "running" and "waits_for_the_gate" in (run.get("current_test") or "")
 
         wait_until(at_the_gate, 180, "the run on Ray to reach the gated test")
-        os.killpg(first.proc.pid, signal.SIGKILL)  # no shutdown, no cleanup: a crash
-        first.proc.wait(30)
+        if how == "kill -9":
+            os.killpg(first.proc.pid, signal.SIGKILL)  # no shutdown, no cleanup: a crash
+            first.proc.wait(30)
+        else:
+            first.stop()  # SIGTERM: the Runtime stops cleanly and leaves the run to its job
         store = sqlite3.connect(tmp_path / "data" / FILE_NAME)
-        (job,) = store.execute("SELECT process_ref FROM test_runs WHERE id = ?", (run_id,)).fetchone()
+        job, status = store.execute("SELECT process_ref, status FROM test_runs WHERE id = ?", (run_id,)).fetchone()
         store.close()
+        assert status == "running"
         ray = RayExecutor(ray_cluster.address)
         assert ray.status(job) == "RUNNING"  # the job went on without the dashboard
 
