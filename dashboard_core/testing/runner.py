@@ -153,7 +153,8 @@ class SuiteRun:
         False if the executor cannot find it any more."""
         self.started_at = started_at
         self.status = RunStatus.RUNNING
-        return self.process.resume(record)
+        elapsed = (datetime.now(UTC) - started_at).total_seconds()
+        return self.process.resume(record, elapsed)  # its timeout counts from its start
 
     def cancel(self) -> bool:
         """Stop the run; False if it had already finished or is being stopped."""
