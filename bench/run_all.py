@@ -53,6 +53,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "load": ([], ["--short"]),
     "browser_cost": ([], ["--seconds", "20", "--repeat", "2", "--history-minutes", "0"]),
     "annotation_latency": ([], ["--trials", "5"]),
+    "ray_overhead": ([], ["--repeat", "2"]),  # root: its own network namespace and Ray head
 }
 VERDICT_WORDS = ("PASS", "FAIL", "SKIPPED")
 

@@ -301,4 +301,9 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     """,
+    # 17: what an executor whose processes are not local pids calls a run's process (a Ray
+    # job's submission id, ProcessRecord.ref): a restarted dashboard follows the job again by it
+    """
+    ALTER TABLE test_runs ADD COLUMN process_ref TEXT;
+    """,
 ]

@@ -21,12 +21,13 @@ one_ast_parse_at_a_time()
 # dashboard server, a browser, Prometheus or a tmpfs (root), and the modules that run real
 # test suites or drive the whole API; what is left runs in about a minute, without root.
 TESTS = Path(__file__).parent
-SLOW_FOLDERS = {"e2e", "faults"}
+SLOW_FOLDERS = {"e2e", "faults", "ray"}
 SLOW_FIXTURES = {"server", "fresh_server", "server_factory", "chromium", "page", "secured_server"}
 SLOW_MODULES = {
     "examples/test_simulated_system.py",
     "security/test_schemathesis.py",
     "security/test_secret_key.py",
+    "test_ray_netns.py",
     "testing/test_api.py",
     "testing/test_case_costs.py",
     "testing/test_cli.py",

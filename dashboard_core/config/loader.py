@@ -33,6 +33,7 @@ from dashboard_core.config.metrics import (
     UiConfig,
     WatchConfig,
 )
+from dashboard_core.config.ray import RayConfig
 from dashboard_core.config.testing import SuiteConfig, TestingConfig
 from dashboard_core.config.workflows import WorkflowConfig, WorkflowsConfig
 
@@ -63,6 +64,7 @@ class Config(_Strict):
     workflow: WorkflowsConfig = WorkflowsConfig()
     workflows: list[WorkflowConfig] = Field(default_factory=list, description="Jobs of ordered steps, and services.")
     auth: AuthConfig = AuthConfig()
+    ray: RayConfig = RayConfig()
     _source: Path | None = PrivateAttr(None)  # the file this was loaded from
 
     @field_validator("watch")
@@ -103,6 +105,16 @@ class Config(_Strict):
         for w in self.maintenance:
             if (wrong := unknown_targets(w, components, rules)) is not None:
                 raise ValueError(wrong)
+        return self
+
+    @model_validator(mode="after")
+    def _ray_has_a_cluster(self) -> Config:
+        on_ray = [s.name for s in self.suites if s.executor == "ray"]
+        if on_ray and self.ray.address is None:
+            raise ValueError(
+                f'suites {", ".join(on_ray)} have executor = "ray": set [ray] address to the cluster\'s '
+                "dashboard address (e.g. 'http://127.0.0.1:8265')"
+            )
         return self
 
     def workflow_config(self, name: str) -> WorkflowConfig | None:

@@ -120,6 +120,7 @@ class CaseInfo(BaseModel):
         that waits, above 1 for one whose threads compute at once. None when not measured."""
         cpu = self.cpu_seconds
         return cpu / self.duration if cpu is not None and self.duration > 0 else None
+
     subtests: list[SubtestInfo] = Field(
         default_factory=list,
         description="Its subtests in the order they ran. pytest counts a failed one as failed (and the test fails with"

@@ -103,6 +103,25 @@ class SupervisedProcess:
                 self._machine.to(S.FATAL)
             done.set()
             return self.failure
+        self._follow(handle, done)
+        return None
+
+    def resume(self, record: ProcessRecord, elapsed: float = 0.0) -> bool:
+        """Follow a process an earlier dashboard started, found again by the executor
+        (a Ray job by its submission id); False if it is gone. ``elapsed``: seconds
+        it has run already, taken off its timeout."""
+        handle = self.executor.reattach(record)
+        if handle is None:
+            return False
+        done = threading.Event()
+        with self._lock:
+            self._machine.to(S.STARTING)
+            self.exit_code, self.stop_reason, self.failure = None, None, None
+            self.started_at, self.ended_at, self.done = self.clock(), None, done
+        self._follow(handle, done, elapsed)
+        return True
+
+    def _follow(self, handle: Handle, done: threading.Event, elapsed: float = 0.0) -> None:
         with self._lock:
             self.handle, self.record = handle, handle.record
             stop_asked = self._machine.state is S.STOPPING  # while the executor was starting it
@@ -111,11 +130,10 @@ class SupervisedProcess:
         threading.Thread(target=self._read, args=(handle, done), name=f"{self.spec.name}-events", daemon=True).start()
         if self.spec.timeout is not None:
             threading.Thread(
-                target=self._time_out, args=(handle, done), name=f"{self.spec.name}-timeout", daemon=True
+                target=self._time_out, args=(handle, done, elapsed), name=f"{self.spec.name}-timeout", daemon=True
             ).start()
         if stop_asked:
             self.executor.stop(handle, self.grace)
-        return None
 
     def stop(self, reason: StopReason, grace: float | None = None) -> bool:
         """Stop it (in the background: SIGTERM, SIGKILL after the grace); a service
@@ -177,7 +195,7 @@ class SupervisedProcess:
         if self._on_exit is not None:
             self._on_exit()
 
-    def _time_out(self, handle: Handle, done: threading.Event) -> None:
+    def _time_out(self, handle: Handle, done: threading.Event, elapsed: float = 0.0) -> None:
         assert self.spec.timeout is not None
-        if not done.wait(self.spec.timeout) and self.handle is handle:
+        if not done.wait(max(0.0, self.spec.timeout - elapsed)) and self.handle is handle:
             self.stop(StopReason.TIMEOUT)

@@ -175,6 +175,8 @@ def run_regressions_route(rt: RuntimeDep, run_id: RunId) -> RunRegressions:
 )
 def suite_regressions_route(rt: RuntimeDep, name: Annotated[str, Path(max_length=200)]) -> RunRegressions:
     return suite_regressions(rt, name)
+
+
 # -- comparing two runs ---------------------------------------------------------------------
 _CANNOT_COMPARE: Responses = {
     422: {
@@ -219,6 +221,8 @@ def compare_run_csv(
 ) -> Response:
     comparison = compare_runs(rt, run_id, with_run, history)
     return download(comparison_csv(comparison), "text/csv; charset=utf-8", comparison_name(comparison))
+
+
 # -- what tests cost (CPU, peak memory): dashboard_core.app.case_costs -----------------
 By = Annotated[CostMetric, Query(description="cpu: CPU seconds (user + system); memory: peak resident memory")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Tests to list")]

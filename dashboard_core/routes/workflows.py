@@ -52,7 +52,9 @@ def workflows(rt: RuntimeDep) -> WorkflowList:
 )
 def start(rt: RuntimeDep, body: WorkflowStartRequest, caller: CallerDep) -> WorkflowStartResponse:
     run = actions.start_workflow(rt, caller, body.workflow, body.params, Trigger.API)
-    return WorkflowStartResponse(run_id=str(run.id), status=run.status, message=f"Run {run.id} of {run.workflow!r} started.")
+    return WorkflowStartResponse(
+        run_id=str(run.id), status=run.status, message=f"Run {run.id} of {run.workflow!r} started."
+    )
 
 
 @router.post(

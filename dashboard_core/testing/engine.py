@@ -15,12 +15,14 @@ from dashboard_core.config import Config
 from dashboard_core.models import RunInfo, RunStatus
 from dashboard_core.processes.board import Board
 from dashboard_core.processes.executor import Executor
+from dashboard_core.processes.spec import CannotStart
 from dashboard_core.store import StoreError
 from dashboard_core.testing import environment
+from dashboard_core.testing.executors import SuiteExecutors
 from dashboard_core.testing.history import RunHistory
 from dashboard_core.testing.live import ActiveRun, case_info, final_results, live_info
 from dashboard_core.testing.quarantine import Quarantine
-from dashboard_core.testing.runner import SuiteRun
+from dashboard_core.testing.runner import RunSpec, SuiteRun
 from dashboard_core.testing.suites import run_spec
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class RunEngine:
         self.config = config
         self.history = history
         self.executor = executor
+        self.executors = SuiteExecutors(config, executor)  # a suite on Ray gets its own
         self.board = board
         self.guard = board.guard
         self.listeners = listeners
@@ -78,7 +81,7 @@ class RunEngine:
                 if a.run.wait(0):
                     self.finish(a)  # until saved, a finished run stays here, shown from memory
                 else:
-                    self._save_progress(a)
+                    self.save_progress(a)
             except StoreError:
                 pass  # the store logged why once and the Overview says so
         self.dispatch()
@@ -101,16 +104,13 @@ class RunEngine:
         workdir = self.runs_dir / str(a.id)
         try:
             spec = run_spec(a.suite, self.config, workdir, a.selection)
-            run = SuiteRun(
-                spec,
-                grace=self.config.testing.cancel_grace_seconds,
-                executor=self.executor,
-                on_done=self.wake.set,
-                on_record=environment.recorder(self.history.store, a.id),  # the suite's Python and packages
-            )
+            run = self.suite_run(a, spec)
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self._record_failure(a, f"cannot prepare the run's folder {workdir}: {reason}")
+            return
+        except CannotStart as exc:
+            self._record_failure(a, str(exc))
             return
         git = environment.git_state(spec.cwd)  # the commit the run starts from, before it writes anything
         run.start()
@@ -130,12 +130,23 @@ class RunEngine:
                 argv=list(spec.argv),
                 pid=record.pid if record else None,
                 pid_created=record.created if record else None,
+                process_ref=record.ref if record else None,
                 **environment.git_columns(git),
             )
         except StoreError:
             pass  # it runs anyway; its progress and results are saved once the store can write
         log.info("Run %s of %s started (%s, pid %s)", a.id, a.suite.name, a.trigger, run.pid)
         self._tell(a)
+
+    def suite_run(self, a: ActiveRun, spec: RunSpec) -> SuiteRun:
+        """The run of ``a`` on its suite's executor (not started)."""
+        return SuiteRun(
+            spec,
+            grace=self.config.testing.cancel_grace_seconds,
+            executor=self.executors.for_suite(a.suite),
+            on_done=self.wake.set,
+            on_record=environment.recorder(self.history.store, a.id),  # the suite's Python and packages
+        )
 
     def _record_failure(self, a: ActiveRun, message: str) -> None:
         now = datetime.now(UTC)
@@ -154,7 +165,7 @@ class RunEngine:
         except StoreError:
             pass  # still "queued" in the store: the next start marks it interrupted
 
-    def _save_progress(self, a: ActiveRun) -> None:
+    def save_progress(self, a: ActiveRun) -> None:
         run = a.run
         assert run is not None
         changed = run.take_changed()

@@ -91,7 +91,9 @@ def _read_root(path: Path) -> ET.Element:
     except ET.ParseError as exc:
         line, column = exc.position
         # expat counts columns from 0; editors, and so users, count from 1.
-        raise JunitError(f"{path}: not valid XML at line {line}, column {column + 1}: {ErrorString(exc.code)}") from None
+        raise JunitError(
+            f"{path}: not valid XML at line {line}, column {column + 1}: {ErrorString(exc.code)}"
+        ) from None
     if root.tag not in ("testsuites", "testsuite"):
         raise JunitError(f"{path}: the root element is <{root.tag}>, not <testsuites> or <testsuite>")
     return root
@@ -128,9 +130,7 @@ def _child_outcome(child: ET.Element) -> Outcome | None:
 
 
 def _properties(testcase: ET.Element) -> dict[str, str]:
-    return {
-        prop.get("name", ""): prop.get("value", "") for prop in testcase.iterfind("properties/property")
-    }
+    return {prop.get("name", ""): prop.get("value", "") for prop in testcase.iterfind("properties/property")}
 
 
 def _merge(into: CaseResult, other: CaseResult) -> None:
@@ -190,9 +190,7 @@ def write_junit(
     testsuite = ET.SubElement(
         root,
         "testsuite",
-        _attributes(
-            name=suite, **totals, timestamp=timestamp.isoformat() if timestamp else None, hostname=hostname
-        ),
+        _attributes(name=suite, **totals, timestamp=timestamp.isoformat() if timestamp else None, hostname=hostname),
     )
     for case in cases:
         _write_case(testsuite, case)

@@ -51,6 +51,7 @@ from dashboard_core.testing.errors import (
 from dashboard_core.testing.history import RunFilter, RunHistory
 from dashboard_core.testing.live import ActiveRun, case_info, eta_seconds
 from dashboard_core.testing.quarantine import Quarantine
+from dashboard_core.testing.reattach import leave_to_their_jobs, resume_run
 from dashboard_core.testing.reports import results_order
 from dashboard_core.testing.suites import command_preview
 from dashboard_core.testing.verdicts import suite_verdicts
@@ -102,7 +103,8 @@ class SuiteManager:
         self._thread.start()
 
     def stop(self) -> None:
-        """Interrupt what runs (killing its processes) and record it; queued runs too."""
+        """Interrupt what runs (killing its processes) and record it; queued runs too.
+        A run on Ray is left to its job, still "running" in the store: the next start follows it again."""
         self.board.stopping.set()
         self.engine.wake.set()
         if self._thread is not None:
@@ -112,6 +114,7 @@ class SuiteManager:
             running = [a for a in self.board.active.values() if a.run is not None]
             queued = list(self.engine.queue)
             self.engine.queue.clear()
+        running = leave_to_their_jobs(self.engine, running)
         for a in running:
             a.run.interrupt()  # type: ignore[union-attr]
         for a in running:
@@ -125,7 +128,8 @@ class SuiteManager:
 
     def recover(self) -> None:
         """Runs the store calls queued or running belong to a dashboard that is gone:
-        mark them interrupted, kill what they left running, and tell the listeners."""
+        mark them interrupted, kill what they left running, and tell the listeners;
+        a run whose Ray job still runs is followed again instead."""
         now = datetime.now(UTC).timestamp()
 
         def settle(row: Any) -> str:
@@ -139,7 +143,7 @@ class SuiteManager:
             return message
 
         recover_each(
-            self.history.unfinished(),
+            [row for row in self.history.unfinished() if not resume_run(self.engine, row)],  # Ray jobs go on
             settle,
             lambda row, _message: self.engine.tell_stored(row["id"]),  # an event, as for a run that ends now
             lambda row: f"Run {row['id']} of {row['suite']}",
@@ -367,5 +371,7 @@ class SuiteManager:
         failed = [c.nodeid for c in self.history.cases(run_id) if c.outcome in ("failed", "error")]
         if not failed:
             raise CannotRerun(f"Run {run_id} has no failed tests to re-run.")
+        if suite.executor == "ray":  # its rootdir was the job's upload, gone: ids relative to the new one
+            return failed
         root = earlier["rootdir"]
         return [f"{root}/{nodeid}" if root else nodeid for nodeid in failed]

@@ -167,6 +167,8 @@ def _open_channel(path: str | None) -> IO[str] | None:
     if path:
         return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at unconfigure
     channel = os.environ.pop(PROGRESS_ENV, "")
+    if channel.startswith("stdout:") and len(channel) > len("stdout:"):
+        return _marked_stdout(channel[len("stdout:") :])
     if channel.startswith("fd:") and channel[3:].isdigit():
         fd = int(channel[3:])
         try:
@@ -175,6 +177,33 @@ def _open_channel(path: str | None) -> IO[str] | None:
         except OSError:  # not open here (a suite that runs pytest inside pytest, say)
             return None
     return None
+
+
+class _Marked:
+    """The process's own stdout (a copy of fd 1 taken before any test captures it),
+    each progress line written after ``marker``: an executor with no channel but
+    the output (a Ray job's log) takes the lines out again."""
+
+    def __init__(self, file: IO[str], marker: str) -> None:
+        self._file = file
+        self._marker = marker
+
+    def write(self, text: str) -> int:
+        return self._file.write(self._marker + text)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _marked_stdout(marker: str) -> IO[str] | None:
+    try:
+        fd = os.dup(1)
+    except OSError:
+        return None
+    return _Marked(os.fdopen(fd, "w", encoding="utf-8"), marker)  # type: ignore[return-value]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -259,3 +288,21 @@ def environment_record() -> dict[str, Any]:
         "executable": sys.executable,
         "packages": packages,
     }
+
+
+# -- one shard of a run on Ray (dashboard_core/processes/ray_shards.py) ------------------------
+SHARD_ENV = "DASHBOARD_SHARD"  # "i/N": keep every N-th collected test, from the i-th (0-based)
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected theirs
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = os.environ.get(SHARD_ENV, "")
+    index, _, count = shard.partition("/")
+    if not (index.isdigit() and count.isdigit() and 0 <= int(index) < int(count)):
+        return
+    i, n = int(index), int(count)
+    kept = [item for k, item in enumerate(items) if k % n == i]
+    dropped = [item for k, item in enumerate(items) if k % n != i]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

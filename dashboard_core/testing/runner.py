@@ -24,7 +24,7 @@ from dashboard_core.models import RunCounts, RunStatus
 from dashboard_core.processes.capped_log import CappedLog
 from dashboard_core.processes.executor import Executor
 from dashboard_core.processes.local import LocalExecutor
-from dashboard_core.processes.spec import ProcessSpec
+from dashboard_core.processes.spec import ProcessRecord, ProcessSpec
 from dashboard_core.processes.states import ProcessState
 from dashboard_core.processes.supervised import StopReason, SupervisedProcess
 from dashboard_core.processes.words import exit_words
@@ -146,6 +146,15 @@ class SuiteRun:
         reason = self.process.start()
         if reason is not None:
             self._finish(RunStatus.ERROR, reason)
+
+    def resume(self, record: ProcessRecord, started_at: datetime) -> bool:
+        """Follow the process of a run an earlier dashboard started (a Ray job, by its
+        submission id): its output and progress are read again from their start.
+        False if the executor cannot find it any more."""
+        self.started_at = started_at
+        self.status = RunStatus.RUNNING
+        elapsed = (datetime.now(UTC) - started_at).total_seconds()
+        return self.process.resume(record, elapsed)  # its timeout counts from its start
 
     def cancel(self) -> bool:
         """Stop the run; False if it had already finished or is being stopped."""

@@ -13,7 +13,18 @@ from dashboard_core.figure_title import legend_under_title
 from dashboard_core.health.timeline import COLUMNS, timeline_figure
 from dashboard_core.models import ParamInfo, WorkflowRunInfo
 
-STEP_COLUMNS = ["step", "status", "exit_code", "started", "ended", "duration", "cpu_percent", "rss", "restarts", "message"]
+STEP_COLUMNS = [
+    "step",
+    "status",
+    "exit_code",
+    "started",
+    "ended",
+    "duration",
+    "cpu_percent",
+    "rss",
+    "restarts",
+    "message",
+]
 RUN_COLUMNS = ["id", "workflow", "status", "trigger", "started", "duration", "params", "message"]
 
 

@@ -147,3 +147,16 @@ def test_a_progress_callback_that_fails_loses_the_line_not_the_process(make: Mak
     assert proc.start() is None
     assert proc.wait(60)
     assert proc.state is S.EXITED and proc.exit_code == 0 and len(seen) == 3
+
+
+def test_a_process_followed_again_keeps_the_time_it_already_ran(make: Make) -> None:
+    """After a restart, a process found again (a Ray job; here a local one by pid)
+    times out when its timeout since its start is up, not a whole timeout later."""
+    first = make("import time; time.sleep(120)")
+    assert first.start() is None
+    assert first.record is not None
+    again = make("unused", timeout=60.0)
+    assert again.resume(first.record, elapsed=59.0)
+    assert again.wait(30), "stopped about a second after it was followed again, not a minute"
+    assert again.stop_reason is StopReason.TIMEOUT
+    assert first.wait(30)
