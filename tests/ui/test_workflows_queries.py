@@ -89,4 +89,4 @@ def test_the_page_reads_the_same_number_of_times_for_2_and_20_workflows(tmp_path
     # the run's resources: its series (one indexed query) and the host's history of its span
     # (from memory; in a dashboard that just started, a probe per store tier for older rows,
     # and the tiers' tables made by the process's first history read: 6 at most)
-    assert 0 < len(many_first) <= 22
+    assert 0 < len(many_first) <= 23  # 23 since silences became a kind of mark
