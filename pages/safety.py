@@ -61,7 +61,7 @@ st.caption(
 )
 if not rt.alerts.rules:
     st.info(NO_RULES)
-    maintenance_windows(rt, tz)  # they still mark components and agents, and keep uptime
+    maintenance_windows(PAGE)  # they still mark components and agents, and keep uptime
     st.stop()
 RULES = {r.name: r.rule for r in rt.alerts.rules}  # parsed: what each watches, for its links
 picked_rule, fresh = opened(SAFETY, lambda query: parse_safety(query, list(RULES)))
@@ -132,7 +132,7 @@ def live() -> None:
 
 
 live()
-maintenance_windows(rt, tz)
+maintenance_windows(PAGE)
 
 st.subheader("History")
 picked = st.selectbox("Rule", [ALL_RULES, *RULES], key="safety_rule")

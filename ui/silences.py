@@ -66,7 +66,7 @@ def silences_panel(page: PageContext, rules: list[str], picked: str | None) -> N
                 f"**{row['state']}** · `{row['matchers']}` · {row['starts']} → {row['ends']} · "
                 f"{row['by']}{origin}  \n{row['comment']}"
             )
-            if page.may(OPERATOR) and row["state"] != "expired" and not origin:
+            if page.may(OPERATOR) and row["state"] != "expired":  # Alertmanager's too: the link expires it there
                 button.button("Expire", key=f"expire_silence_{row['id']}", on_click=_expire, args=(page, row["id"]))
 
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -14,6 +15,7 @@ from dashboard_core.config.maintenance import MaintenanceConfig, unknown_targets
 from dashboard_core.health.maintenance_store import Planned
 from dashboard_core.models.maintenance import MaintenanceRequest, MaintenanceWindow
 from dashboard_core.runtime import Runtime
+from dashboard_core.units import parse_duration
 
 
 class BadWindow(Refusal):
@@ -57,3 +59,40 @@ def end_window(rt: Runtime, caller: Caller, name: str) -> None:
     with refusing():
         maintenance.drop(name)
     audit(rt.events, caller.principal, "removed maintenance window", name, caller.address)
+
+
+def one_off_request(
+    name: str,
+    covers: tuple[list[str], list[str], list[str]],
+    start: datetime,
+    tz: str,
+    duration: str,
+    description: str = "",
+    exclude_from_uptime: bool = True,
+) -> MaintenanceRequest:
+    """The Safety page's form as the API's request: ``start`` on the viewer's clock (naive, in
+    ``tz``) for ``duration`` (``2h``, ``1h30m``); ``covers``: components, agents, rules.
+    ValueError (a sentence) for a duration that is none."""
+    try:
+        seconds = parse_duration(duration.strip())
+    except ValueError as exc:
+        raise ValueError(f"For: {exc}") from None
+    if seconds <= 0:
+        raise ValueError("For: give a duration longer than zero, e.g. 2h")
+    begins = start.replace(tzinfo=ZoneInfo(tz)) if start.tzinfo is None else start
+    components, agents, rules = covers
+    return MaintenanceRequest(
+        name=name.strip(),
+        description=description.strip(),
+        components=components,
+        agents=agents,
+        rules=rules,
+        start=begins.astimezone(UTC),
+        end=(begins + timedelta(seconds=seconds)).astimezone(UTC),
+        exclude_from_uptime=exclude_from_uptime,
+    )
+
+
+def removable(views: list[MaintenanceWindow]) -> list[str]:
+    """The windows an operator may remove here: those planned over the API (or this page)."""
+    return [v.name for v in views if v.origin == "api"]

@@ -5,6 +5,7 @@ the Agents page marks an agent a window covers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,38 @@ def test_the_pages_show_the_windows_and_what_they_cover(system: Runtime) -> None
     app.switch_page("../pages/agents.py").run()
     assert not app.exception
     assert app.dataframe[0].value.loc[0, "state"] == "online (maintenance: db-upgrade)"
+
+
+def test_an_operator_plans_a_window_on_the_safety_page_and_removes_it(system: Runtime) -> None:
+    app = AppTest.from_file(ROUTER, default_timeout=TIMEOUT).run()
+    app.switch_page("../pages/safety.py").run()
+    assert not app.exception
+
+    def plan(name: str, duration: str) -> None:
+        app.text_input(key="mw_name").set_value(name)
+        app.multiselect(key="mw_components").set_value(["db"])
+        app.multiselect(key="mw_rules").set_value(["db-down"])
+        app.text_input(key="mw_for").set_value(duration)
+        app.text_input(key="mw_description").set_value("hot fix of the driver")
+        next(b for b in app.button if b.label == "Plan").click().run()
+        assert not app.exception
+
+    plan("hotfix", "soon")  # not a duration: said, nothing planned
+    assert any("The window was not planned: For:" in e.value for e in app.error)
+    assert system.health.maintenance.planned("hotfix") is None
+
+    plan("hotfix", "2h")
+    assert any("Maintenance window hotfix planned" in s.value for s in app.success)
+    planned = system.health.maintenance.planned("hotfix")
+    assert planned is not None and planned.window.components == ["db"] and planned.window.rules == ["db-down"]
+    view = next(v for v in system.health.maintenance.views(datetime.now(UTC)) if v.name == "hotfix")
+    assert view.active and view.current is not None  # starts now (the form's default), on the viewer's clock
+    assert 7190 <= (view.current.end - view.current.start).total_seconds() <= 7200
+    assert "hotfix" in list(app.dataframe[0].value["name"])
+
+    app.selectbox(key="mw_remove_pick").set_value("hotfix")
+    app.button(key="mw_remove").click().run()
+    assert not app.exception
+    assert any("Maintenance window hotfix removed" in s.value for s in app.success)
+    assert system.health.maintenance.planned("hotfix") is None
+    assert "hotfix" not in list(app.dataframe[0].value["name"])
