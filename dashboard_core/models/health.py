@@ -160,3 +160,6 @@ class SafetyReport(BaseModel):
     status: SafetyStatus
     firing: list[AlertRecord]
     rules: list[RuleStatus]
+    alertmanager_error: str | None = Field(
+        None, description="Why posting alerts or silences to Alertmanager fails now, if it does."
+    )

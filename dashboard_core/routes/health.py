@@ -145,7 +145,10 @@ def check_now(rt: RuntimeDep, name: ComponentName, caller: CallerDep) -> Compone
     summary="Overall safety (safe, warning, critical), the alerts firing and every rule's state",
 )
 def safety(rt: RuntimeDep) -> SafetyReport:
-    return rt.alerts.report()
+    report = rt.alerts.report()
+    if rt.alertmanager is not None:  # [alerting.alertmanager]: say when talking to it fails
+        report.alertmanager_error = rt.alertmanager.problem()
+    return report
 
 
 @router.get(

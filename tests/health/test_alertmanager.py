@@ -317,3 +317,43 @@ labels = {{ team = "ops" }}
     [alert] = note["alerts"]
     assert alert["labels"]["kind"] == "metric" and alert["labels"]["field"] == "cpu.total"
     assert alert["generatorURL"] == "https://dash.example.org/safety?rule=always"
+
+
+def test_the_safety_api_says_when_alertmanager_takes_nothing(tmp_path: Path) -> None:
+    """GET /api/dashboard/safety carries the failure the Safety page shows (none while it works)."""
+    from fastapi.testclient import TestClient
+
+    from dashboard_core.api import create_api
+
+    url = f"http://127.0.0.1:{free_port()}"
+    path = tmp_path / "dashboard.toml"
+    path.write_text(
+        f"""
+[sampler]
+interval_seconds = 0.2
+history_hours = 1
+
+[storage]
+data_dir = "data"
+
+[alerting]
+interval_seconds = 0.2
+
+[alerting.alertmanager]
+url = "{url}"
+repost_seconds = 1
+
+[[alerts]]
+name = "always"
+rule = "cpu.total >= 0"
+""",
+        encoding="utf-8",
+    )
+    with runtime_module.running(load_config(path)) as rt, TestClient(create_api(lambda: rt)) as client:
+
+        def said() -> str | None:
+            body = client.get("/dashboard/safety").json()
+            return body["alertmanager_error"]
+
+        error = wait_until(said, DEADLINE, "the failure in the safety report")
+        assert error.startswith(f"Alertmanager at {url} does not take alerts or silences: ") and "ConnectError" in error
