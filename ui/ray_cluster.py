@@ -30,11 +30,11 @@ JOB_COLUMNS: dict[str, Any] = {
     "started": "Started",
     "status": "Status",
     "run": "Run",
+    "link": st.column_config.LinkColumn("Go to", display_text="^([a-z]+)", width="small"),
     "ended": "Ended",
     "submission_id": "Submission id",
-    "entrypoint": st.column_config.TextColumn("Entrypoint", width="large"),
     "message": "Ray says",
-    "link": st.column_config.LinkColumn("Go to", display_text="^([a-z]+)", width="small"),
+    "entrypoint": st.column_config.TextColumn("Entrypoint", width="large"),
 }
 
 
