@@ -27,6 +27,7 @@ from dashboard_core.routes import dashboard, events, health, live, metrics, prom
 from dashboard_core.routes import maintenance as maintenance_routes
 from dashboard_core.routes import prom_rules as prom_rules_routes
 from dashboard_core.routes import quarantine as quarantine_routes
+from dashboard_core.routes import ray as ray_routes
 from dashboard_core.routes import silences as silence_routes
 from dashboard_core.routes import test_cases as test_case_routes
 from dashboard_core.routes.common import document_error_bodies
@@ -53,6 +54,7 @@ ROUTERS = (
     prom_rules_routes,  # the metric rules as a Prometheus rules file
     silence_routes,  # silences and acknowledgements
     maintenance_routes,
+    ray_routes,  # the Ray cluster
 )
 DESCRIPTION = "Everything the dashboard shows and does, for scripts and other programs, by area:\n\n" + "\n".join(
     f"- **{tag.value}**: {text}" for tag, text in DESCRIPTIONS.items()

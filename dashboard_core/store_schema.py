@@ -306,4 +306,9 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE test_runs ADD COLUMN process_ref TEXT;
     """,
+    # 19: the runs on Ray, newest first, for the Overview's Cluster part (its jobs): without it
+    # that read walks every local run too
+    """
+    CREATE INDEX test_runs_on_ray ON test_runs (id DESC) WHERE process_ref IS NOT NULL;
+    """,
 ]

@@ -42,6 +42,7 @@ from dashboard_core.models import (
 )
 from dashboard_core.units import format_bytes, format_duration
 from ui.live import live_cards, redraw_on_change
+from ui.ray_cluster import cluster_section
 from ui.url_state import link_row, page_link
 from ui.widgets import browser_tz, current_caller, icon_text, material, require_runtime, show_summary
 
@@ -247,6 +248,7 @@ def live() -> None:
     else:
         st.caption("No events yet: component, agent, alert and test-run changes show here.")
 
+    cluster_section(rt, tz)  # the Ray cluster, with [ray] address set
     host(ov)
     dashboard(ov.dashboard)
 

@@ -13,7 +13,7 @@ from ui.widgets import SUMMARY_KEY, SUMMARY_WIDTH
 
 CSS = f"""
 /* Summary cards: equal cards filling each row (one a row on a phone), never a gap on the right. */
-.st-key-{SUMMARY_KEY} {{
+[class*="st-key-{SUMMARY_KEY}"] {{
   display: grid;
   grid-template-columns: repeat(auto-fill, minmax({SUMMARY_WIDTH}px, 1fr));
 }}

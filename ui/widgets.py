@@ -282,12 +282,13 @@ def show_cards(cards: list[Card]) -> None:
             )
 
 
-def show_summary(items: Sequence[Summary]) -> None:
+def show_summary(items: Sequence[Summary], key: str = SUMMARY_KEY) -> None:
     """Summary cards: a big value and a coloured note under it (no arrow), at
     least ``SUMMARY_WIDTH`` wide and as many to a row as fit, stretched to fill
     it (ui/style.py's grid; a phone has one a row): columns squeezed the values
-    to "3.…" on a narrow window, fixed widths left a gap on the right."""
-    with st.container(horizontal=True, gap="small", key=SUMMARY_KEY):
+    to "3.…" on a narrow window, fixed widths left a gap on the right. A second
+    row on a page has its own ``key``, beginning with ``SUMMARY_KEY`` (the grid's)."""
+    with st.container(horizontal=True, gap="small", key=key):
         for item in items:
             st.metric(
                 item.label,

@@ -19,6 +19,7 @@ class Tag(StrEnum):
     SAFETY = "Safety"
     EVENTS = "Events"
     PROMETHEUS = "Prometheus"
+    RAY = "Ray"
 
 
 DESCRIPTIONS: dict[Tag, str] = {
@@ -31,6 +32,7 @@ DESCRIPTIONS: dict[Tag, str] = {
     Tag.SAFETY: "Alert rules: the overall safety status, what fires now and the alert history.",
     Tag.EVENTS: "The event log: a page of events, Server-Sent Events and a WebSocket that follow it live.",
     Tag.PROMETHEUS: "Prometheus both ways: the metrics for a Prometheus to scrape, and the fleet view's hosts.",
+    Tag.RAY: "The Ray cluster suites run on: its nodes, CPUs and GPUs, and the jobs this dashboard submitted.",
 }
 
 OPENAPI_TAGS = [{"name": tag.value, "description": DESCRIPTIONS[tag]} for tag in Tag]

@@ -508,6 +508,7 @@ def known_values(ids: dict[str, int]) -> dict[str, Known]:
         "GET /alerts/rules.yml": [({}, 200)],
         "GET /prometheus/targets": [({}, 404)],  # no Prometheus configured
         "GET /prometheus/history.csv": [({"query": {"instance": "web-1:9100", "window": "5m"}}, 404)],
+        "GET /ray/cluster": [({}, 404)],  # no Ray cluster configured
     }
 
 
