@@ -306,4 +306,9 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE test_runs ADD COLUMN process_ref TEXT;
     """,
+    # 18: a workflow step's process when it is not a local pid (a Ray job's submission id,
+    # ProcessRecord.ref): a restarted dashboard follows the step's job again by it
+    """
+    ALTER TABLE workflow_steps ADD COLUMN process_ref TEXT;
+    """,
 ]
