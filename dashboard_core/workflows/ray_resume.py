@@ -27,6 +27,7 @@ from dashboard_core.processes.ray_executor import TERMINAL, RayExecutor, wait_go
 from dashboard_core.processes.spec import CannotStart, ProcessRecord
 from dashboard_core.workflows.driver import RunDriver
 from dashboard_core.workflows.history import WorkflowHistory
+from dashboard_core.workflows.recovery import Tell, recover_runs
 from dashboard_core.workflows.state import RunState, StepState
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,18 @@ def leavable(run: RunState) -> bool:
     return bool(running)
 
 
-def leave_to_their_jobs(board: Board[RunState], runs: list[RunState]) -> list[RunState]:
+def leave_to_their_jobs(board: Board[RunState], halted: threading.Event) -> None:
     """At a stop of the dashboard: take the runs whose running steps are all on Ray
-    off the board (their drivers walk away, their jobs go on); the others are returned."""
-    left, rest = [], []
+    off the board (their drivers walk away, their jobs go on; the others are left
+    for the stop to interrupt). Nothing when the supervisor was abandoned (halted)."""
+    if halted.is_set():
+        return
+    left = []
     with board.guard:
-        for run in runs:
+        for run in board.active.values():
             if leavable(run):
                 run.left = True
                 left.append(run)
-            else:
-                rest.append(run)
     for run in left:
         run.wake.set()
         if run.thread is not None:
@@ -71,7 +73,21 @@ def leave_to_their_jobs(board: Board[RunState], runs: list[RunState]) -> list[Ru
         run.outbox.flush()  # what it recorded so far; if the store refuses, the next start reads the jobs again
         board.remove(run.id)
         log.info("Workflow run %s of %s: left to its Ray jobs; the next start follows them", run.id, run.workflow.name)
-    return rest
+
+
+def recover_or_resume(
+    config: Config, history: WorkflowHistory, driver: RunDriver, board: Board[RunState], folder: Path, tell: Tell
+) -> None:
+    """At start-up: follow again the runs left to their Ray jobs; mark the other runs
+    the store calls running interrupted (stopping what they left, on Ray too)."""
+    recover_runs(
+        history,
+        driver.executor,
+        tell,
+        driver.clock(),
+        resume=lambda row: resume_run(config, history, driver, board, folder, row, driver.clock),
+        stop_job=lambda ref: stop_left_job(config, ref),
+    )
 
 
 def resume_run(
