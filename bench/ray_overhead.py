@@ -15,7 +15,8 @@ notes when each test first appears, against the end of the test as pytest
 reported it (its setup's start plus its duration).
 
 Targets: ours at most 10 % more wall time than bare; every result visible within
-2 s of pytest writing it (Ray's log tail reads the job's log once a second).
+2 s of pytest writing it (the dashboard follows the job's log through Ray's state
+API at a 0.1 s interval; Ray's own tail_job_logs waited up to 2 s).
 
 Run (as root): .venv/bin/python bench/ray_overhead.py [--tests 100] [--repeat 3]
 """

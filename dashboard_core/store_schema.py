@@ -306,9 +306,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE test_runs ADD COLUMN process_ref TEXT;
     """,
-    # 19: the runs on Ray, newest first, for the Overview's Cluster part (its jobs): without it
+    # 18: the runs on Ray, newest first, for the Overview's Cluster part (its jobs): without it
     # that read walks every local run too
     """
     CREATE INDEX test_runs_on_ray ON test_runs (id DESC) WHERE process_ref IS NOT NULL;
+    """,
+    # 19: a workflow step's process when it is not a local pid (a Ray job's submission id,
+    # ProcessRecord.ref): a restarted dashboard follows the step's job again by it
+    """
+    ALTER TABLE workflow_steps ADD COLUMN process_ref TEXT;
     """,
 ]

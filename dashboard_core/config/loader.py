@@ -110,9 +110,12 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _ray_has_a_cluster(self) -> Config:
         on_ray = [s.name for s in self.suites if s.executor == "ray"]
-        if on_ray and self.ray.address is None:
+        steps = [f"{w.name}/{s.name}" for w in self.workflows for s in w.steps if s.executor == "ray"]
+        if (on_ray or steps) and self.ray.address is None:
+            which = [f"suites {', '.join(on_ray)}"] if on_ray else []
+            which += [f"workflow steps {', '.join(steps)}"] if steps else []
             raise ValueError(
-                f'suites {", ".join(on_ray)} have executor = "ray": set [ray] address to the cluster\'s '
+                f'{" and ".join(which)} have executor = "ray": set [ray] address to the cluster\'s '
                 "dashboard address (e.g. 'http://127.0.0.1:8265')"
             )
         return self

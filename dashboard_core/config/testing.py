@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from dashboard_core.config.base import NAME_PATTERN, _Strict
+from dashboard_core.config.ray import RayPlacement
 
 
 class QualityGates(_Strict):
@@ -25,7 +26,7 @@ class QualityGates(_Strict):
     max_duration_seconds: float | None = Field(None, gt=0, description="Longest wall time of a run; none = no limit.")
 
 
-class SuiteConfig(_Strict):
+class SuiteConfig(RayPlacement):
     """One test suite the dashboard can run: pytest with arguments, or any command
     that writes JUnit XML. Never run through a shell."""
 
@@ -50,15 +51,7 @@ class SuiteConfig(_Strict):
     gates: QualityGates = Field(
         default_factory=QualityGates, description="Quality gates: a green run that breaks one is failed."
     )
-    # -- on a Ray cluster (docs/ray.md): the [ray] section says where --
-    executor: Literal["local", "ray"] = Field(
-        "local", description="Where it runs: 'local' (this host) or 'ray' (a job on the [ray] cluster)."
-    )
-    ray_cpus: float | None = Field(None, ge=0, description="ray: CPUs each job asks for (entrypoint_num_cpus).")
-    ray_memory_mb: int | None = Field(None, ge=1, description="ray: memory each job asks for, in MiB.")
-    ray_resources: dict[str, float] = Field(
-        default_factory=dict, description="ray: custom resources each job asks for, e.g. {gpu_box = 1}."
-    )
+    # -- on a Ray cluster (docs/ray.md): executor and ray_* from RayPlacement, the [ray] section says where --
     shards: int = Field(
         1, ge=1, le=64, description="ray: run it as this many Ray jobs, each every N-th test; one run in the dashboard."
     )
@@ -74,15 +67,14 @@ class SuiteConfig(_Strict):
                 raise ValueError(f'{", ".join(pytest_only)} only apply to kind = "pytest"')
             if not self.argv or not self.argv[0]:
                 raise ValueError("a command suite needs argv, the program and its arguments")
-        ray_only = [k for k in ("ray_cpus", "ray_memory_mb", "ray_resources") if getattr(self, k)]
-        ray_only += ["shards"] if self.shards > 1 else []
-        if ray_only and self.executor != "ray":
-            raise ValueError(f'{", ".join(ray_only)} only apply to executor = "ray"')
         if self.executor == "ray" and self.kind != "pytest":
             raise ValueError(
                 'executor = "ray" runs pytest suites only (a command suite\'s JUnit file stays on the cluster)'
             )
         return self
+
+    def _more_ray_only(self) -> list[str]:
+        return ["shards"] if self.shards > 1 else []
 
 
 class RegressionConfig(_Strict):

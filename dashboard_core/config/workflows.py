@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from dashboard_core.config.base import NAME_PATTERN, _refuse_repeats, _Strict
+from dashboard_core.config.ray import RayPlacement
 from dashboard_core.dag import GraphError, topological_order
 from dashboard_core.param_types import ParamError, coerce
 
@@ -44,7 +45,9 @@ class ParamConfig(_Strict):
         return self
 
 
-class StepConfig(_Strict):
+class StepConfig(RayPlacement):
+    """One step: a program on this host, or a job on the [ray] cluster (``executor = "ray"``)."""
+
     name: str = Field(pattern=NAME_PATTERN, description="Unique in its workflow.")
     argv: list[str] = Field(min_length=1, description="The program and its arguments; '{param}' items are replaced.")
     cwd: Path = Field(Path("."), description="Working directory, relative to the config file.")

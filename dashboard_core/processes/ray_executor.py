@@ -5,8 +5,10 @@
 quoted; nothing from a request is ever put in it), with the working directory
 uploaded through ``runtime_env`` (``working_dir``), the environment as its
 ``env_vars``, and the CPUs, memory and custom resources of the suite.
-:meth:`events` follows the job's log (``tail_job_logs``, which ends once the job
-has ended and its log is read) and then asks ``get_job_info`` for the exit code.
+:meth:`events` follows the job's log (the state API's log stream, a tenth of a
+second behind the file, :mod:`~dashboard_core.processes.ray_logs`; it ends once
+the job has ended and its log is read) and then asks ``get_job_info`` for the
+exit code.
 There is no shared file system: progress lines come through the same log, each
 written after :data:`MARKER` (``DASHBOARD_PROGRESS=stdout:<marker>`` tells the
 pytest plugin to), and :class:`MarkedStream` takes them out of the output.
@@ -20,7 +22,6 @@ its log, so its progress is read whole again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shlex
 import signal
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard_core.processes.executor import Usage
+from dashboard_core.processes.ray_logs import follow_job_log
 from dashboard_core.processes.ray_shards import SHARD_ENV, merge_streams
 from dashboard_core.processes.spec import (
     PROGRESS_ENV,
@@ -215,8 +217,8 @@ class RayExecutor:
 
     def _job_events(self, job_id: str) -> Iterator[ProcessEvent]:
         stream = MarkedStream()
-        for text in self._tail(job_id):
-            yield from stream.feed(text.encode())
+        for data in self._tail(job_id):
+            yield from stream.feed(data)
         yield from stream.flush()
         yield Exited(self._exit_code(job_id))
 
@@ -258,26 +260,13 @@ class RayExecutor:
         except Exception as exc:  # noqa: BLE001 - gone already, or the cluster is away: the tail ends either way
             log.warning("Ray job %s: stop_job failed: %s", job_id, _first_line(exc))
 
-    def _tail(self, job_id: str) -> Iterator[str]:
-        """The job's output as it comes, from the start of its log; ends with the job."""
-        loop = asyncio.new_event_loop()
-        agen = None
+    def _tail(self, job_id: str) -> Iterator[bytes]:
+        """The job's output as it comes, from the start of its log; ends with the job
+        (the state API's log stream, :mod:`~dashboard_core.processes.ray_logs`)."""
         try:
-            agen = self.client().tail_job_logs(job_id).__aiter__()
-            while True:
-                try:
-                    yield loop.run_until_complete(agen.__anext__())
-                except StopAsyncIteration:
-                    return
+            yield from follow_job_log(self.client(), job_id)
         except Exception as exc:  # noqa: BLE001 - the cluster went away mid-tail: wait for its verdict below
             log.warning("Ray job %s: its log could not be followed: %s", job_id, _first_line(exc))
-        finally:
-            if agen is not None:
-                try:
-                    loop.run_until_complete(agen.aclose())
-                except Exception:  # noqa: BLE001, S110 - closing a broken socket
-                    pass
-            loop.close()
 
     def _exit_code(self, job_id: str) -> int | None:
         """The driver's exit code once the job's status is final (polled while the

@@ -28,7 +28,8 @@ from dashboard_core.processes.board import HEARTBEAT_SECONDS, Guard
 from dashboard_core.processes.capped_log import CappedLog
 from dashboard_core.processes.executor import Executor
 from dashboard_core.processes.log_tail import restart_line
-from dashboard_core.processes.spec import ProcessSpec
+from dashboard_core.processes.placed import PlacedExecutors
+from dashboard_core.processes.spec import CannotStart, ProcessSpec
 from dashboard_core.processes.supervised import StopReason, SupervisedProcess
 from dashboard_core.processes.words import exit_words
 from dashboard_core.store import StoreError
@@ -72,6 +73,7 @@ class RunDriver:
         self.config = config
         self.history = history
         self.executor = executor
+        self.placed = PlacedExecutors(config, executor)  # a step with executor = "ray" gets its own
         self.guard = guard
         self.publish = publish
         self.forget = forget
@@ -81,8 +83,10 @@ class RunDriver:
         self.halted = halted
         self.step_started = step_started if step_started is not None else []
 
-    def drive(self, run: RunState) -> None:
+    def drive(self, run: RunState, resumed: bool = False) -> None:
         started = f"Run {run.id} of {run.workflow.name} started ({run.trigger})"
+        if resumed:
+            started = f"Run {run.id} of {run.workflow.name} followed again after a restart of the dashboard"
         self.publish(run, started, Severity.INFO, None, WorkflowStatus.RUNNING.value)
         try:
             outcome = self._service(run) if run.workflow.service else self._job(run)
@@ -194,6 +198,8 @@ class RunDriver:
             if self.halted.is_set():
                 return False
             with self.guard:
+                if run.left:  # left to its Ray jobs at a stop of the dashboard: the next start follows it
+                    return False
                 for step in run.steps.values():
                     proc = step.proc
                     if step.status is StepStatus.RUNNING and proc is not None and proc.done.is_set():
@@ -228,24 +234,35 @@ class RunDriver:
                 step.log, step.log_path = opened, path
         assert step.log is not None
         if step.proc is None:
-            env = {**environment(run.params), **cfg.env}
-            spec = ProcessSpec.of(
-                substitute(cfg.argv, run.params),
-                self.config.resolve(cfg.cwd),
-                env,
-                timeout=cfg.timeout_seconds,
-                drain=DRAIN_SECONDS,
-                name="workflow-step",
-            )
-            proc = SupervisedProcess(
-                spec, self.executor, step.log, grace=run.workflow.grace_seconds, on_exit=run.wake.set, clock=self.clock
-            )
+            try:
+                proc = self.process(run, step, step.log)
+            except CannotStart as exc:  # executor = "ray" without Ray installed
+                _write(step.log, f"{exc}\n")
+                self._launched(run, step, str(exc))
+                return
             with self.guard:
                 step.proc = proc
         reason = step.proc.start()
         if reason is not None:
             _write(step.log, reason + "\n")
         self._launched(run, step, reason)
+
+    def process(self, run: RunState, step: StepState, log_sink: CappedLog) -> SupervisedProcess:
+        """The step's supervised process (not started), on its executor: this host's, or
+        its Ray executor (raises :class:`CannotStart` when Ray is not installed)."""
+        cfg = step.config
+        spec = ProcessSpec.of(
+            substitute(cfg.argv, run.params),
+            self.config.resolve(cfg.cwd),
+            {**environment(run.params), **cfg.env},
+            timeout=cfg.timeout_seconds,
+            drain=DRAIN_SECONDS,
+            name="workflow-step",
+        )
+        executor = self.placed.placed(f"{run.workflow.name}/{cfg.name}", cfg)
+        return SupervisedProcess(
+            spec, executor, log_sink, grace=run.workflow.grace_seconds, on_exit=run.wake.set, clock=self.clock
+        )
 
     def _launched(self, run: RunState, step: StepState, failure: str | None) -> None:
         with self.guard:

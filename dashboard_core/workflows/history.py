@@ -30,6 +30,7 @@ _STEP_COLUMNS = {
     "log_path",
     "pid",
     "pid_created",
+    "process_ref",
 }
 
 

@@ -54,6 +54,7 @@ class StepState:
             log_path=str(self.log_path) if self.log_path else None,
             pid=record.pid if record is not None else None,
             pid_created=record.created if record is not None else None,
+            process_ref=record.ref if record is not None else None,
         )
 
 
@@ -74,6 +75,7 @@ class RunState:
     thread: threading.Thread | None = None
     heartbeat: Heartbeat = field(default_factory=Heartbeat)
     outbox: Outbox = field(default_factory=Outbox)  # its writes, kept while the store refuses them
+    left: bool = False  # left to its Ray jobs at a stop of the dashboard (ray_resume): its driver walks away
 
     @property
     def graph(self) -> dict[str, list[str]]:

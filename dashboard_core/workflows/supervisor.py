@@ -63,7 +63,7 @@ from dashboard_core.workflows.errors import (
 from dashboard_core.workflows.history import WorkflowHistory
 from dashboard_core.workflows.params import ParamError
 from dashboard_core.workflows.params import resolve as resolve_params
-from dashboard_core.workflows.recovery import recover_runs
+from dashboard_core.workflows.ray_resume import leave_to_their_jobs, recover_or_resume
 from dashboard_core.workflows.state import LOG_TAIL_BYTES, RunState, StepState, live_run
 from dashboard_core.workflows.steps import close_logs, interrupt_unfinished, put_end, request_stop
 
@@ -141,6 +141,7 @@ class WorkflowSupervisor:
         """Interrupt every active run (SIGTERM, SIGKILL after its grace) and record it;
         returns within the longest grace plus a couple of seconds."""
         self.board.stopping.set()
+        leave_to_their_jobs(self.board, self._halted)  # runs on Ray go on: the next start follows them
         with self.guard:
             runs = list(self.board.active.values())
             halted = self._halted.is_set()
@@ -174,10 +175,9 @@ class WorkflowSupervisor:
         self.guard.notify()
 
     def recover(self) -> None:
-        """Runs the store calls running belong to a dashboard that is gone: mark them
-        interrupted (running steps interrupted, pending ones skipped) and kill what
-        they left running, if the pid and its create time still match."""
-        recover_runs(self.history, self.executor, self._publish_safely, self.clock())
+        """Runs the store calls running belong to a dashboard that is gone: those left to Ray
+        jobs are followed again, the others interrupted and what they left killed (ray_resume)."""
+        recover_or_resume(self.config, self.history, self.driver, self.board, self.folder, self._publish_safely)
 
     # -- asking --------------------------------------------------------------------
     def start_run(

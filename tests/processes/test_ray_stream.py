@@ -114,3 +114,24 @@ def test_one_collected_line_with_the_sum_once_every_shard_counted() -> None:
     ]
     assert merge.output(0, b"a\nb") == [LogChunk(b"[shard 1/2] a\n")]
     assert merge.shard_ended(0) == [LogChunk(b"[shard 1/2] b\n")]
+
+
+# -- a workflow step on Ray: the suite's settings and checks ----------------------------
+STEP = '[[workflows]]\nname = "w"\n[[workflows.steps]]\nname = "s"\nargv = ["true"]\n'
+
+
+def test_a_ray_workflow_step_needs_the_clusters_address(tmp_path: Path) -> None:
+    path = tmp_path / "dashboard.toml"
+    path.write_text(STEP + 'executor = "ray"\n')
+    with pytest.raises(ConfigError, match=r'workflow steps w/s have executor = "ray": set \[ray\] address'):
+        load_config(path)
+
+
+def test_a_workflow_steps_ray_settings_need_the_ray_executor(tmp_path: Path) -> None:
+    path = tmp_path / "dashboard.toml"
+    path.write_text(STEP + "ray_memory_mb = 512\n")
+    with pytest.raises(ConfigError, match=r'ray_memory_mb only apply to executor = "ray"'):
+        load_config(path)
+    path.write_text('[ray]\naddress = "http://127.0.0.1:8265"\n' + STEP + 'executor = "ray"\nray_cpus = 0.5\n')
+    step = load_config(path).workflows[0].steps[0]
+    assert (step.executor, step.ray_cpus) == ("ray", 0.5)
