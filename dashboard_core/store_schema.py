@@ -316,4 +316,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE workflow_steps ADD COLUMN process_ref TEXT;
     """,
+    # 20: the workflow steps on Ray, for the Overview's Cluster part (as 18 for the test runs)
+    """
+    CREATE INDEX workflow_steps_on_ray ON workflow_steps (run_id DESC) WHERE process_ref IS NOT NULL;
+    """,
 ]

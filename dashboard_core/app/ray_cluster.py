@@ -8,7 +8,7 @@ its jobs are matched to the store's runs by submission id here.
 
 from __future__ import annotations
 
-from dashboard_core.app.links import suite_run_href
+from dashboard_core.app.links import suite_run_href, workflow_run_href
 from dashboard_core.models.ray_cluster import ClusterState, RayCluster, RayJob
 from dashboard_core.processes.ray_cluster import TIMEOUT, ClusterRead, JobState, watch_for
 from dashboard_core.runtime import Runtime
@@ -78,5 +78,9 @@ def _job(job: JobState, run: RayRun) -> RayJob:
         run_id=run.run_id,
         suite=run.suite,
         shard=run.shard,
-        link=suite_run_href(run.suite, run.run_id),
+        workflow=run.workflow,
+        step=run.step,
+        link=suite_run_href(run.suite, run.run_id)
+        if run.suite is not None
+        else workflow_run_href(run.workflow or "", run.run_id),
     )

@@ -96,7 +96,9 @@ def job_rows(jobs: list[RayJob], tz: str, now: datetime) -> list[dict[str, Any]]
         {
             "started": clock(j.started_at, tz, now),
             "status": j.status,
-            "run": f"Run {j.run_id} of {j.suite}" + (f" · shard {j.shard}" if j.shard else ""),
+            "run": f"Run {j.run_id} of {j.suite}" + (f" · shard {j.shard}" if j.shard else "")
+            if j.suite is not None
+            else f"Workflow run {j.run_id} of {j.workflow} · step {j.step}",
             "link": j.link,  # beside the run it opens; the long entrypoint last
             "ended": clock(j.ended_at, tz, now),
             "submission_id": j.submission_id,

@@ -39,7 +39,7 @@ class RayNode(BaseModel):
 
 
 class RayJob(BaseModel):
-    """A Ray job this dashboard submitted (a run's submission id, ``test_runs.process_ref``)."""
+    """A Ray job this dashboard submitted: a test run's (or one of its shards), or a workflow step's."""
 
     submission_id: str
     status: str = Field(description="Ray's job status: PENDING, RUNNING, STOPPED, SUCCEEDED or FAILED.")
@@ -47,10 +47,14 @@ class RayJob(BaseModel):
     message: str | None = Field(None, description="Ray's sentence on the job's status.")
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    run_id: int = Field(description="The dashboard's test run.")
-    suite: str
+    run_id: int = Field(description="The dashboard's test run, or its workflow run (with workflow and step).")
+    suite: str | None = Field(None, description="The test run's suite (None for a workflow step).")
     shard: str | None = Field(None, description="'2of4' for one job of a run split in shards.")
-    link: str = Field(description="The run on the Tests page, relative to the app's root (tests?suite=...&run=...).")
+    workflow: str | None = Field(None, description="The workflow of a step's job.")
+    step: str | None = Field(None, description="The step a workflow step's job runs.")
+    link: str = Field(
+        description="The run on the Tests (or Workflows) page, relative to the app's root (tests?suite=...&run=...)."
+    )
 
 
 class RayCluster(BaseModel):

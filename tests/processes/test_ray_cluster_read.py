@@ -183,6 +183,12 @@ def test_nodes_with_gpus_and_a_dead_node() -> None:
     assert rows[0]["gpus"] == "1 of 2" and rows[0]["node"] == "10.0.0.1 (head)"
     (job,) = job_rows(view.jobs, "UTC", datetime.now(UTC))
     assert job["link"] == "tests?suite=gated&run=7" and job["status"] == "RUNNING"
+    # The same job as a workflow step's: it links to its workflow run and names the step.
+    step_run = RayRun(3, None, None, workflow="nightly", step="train")
+    as_step = cluster_view("http://10.0.0.1:8265", read, {"dashboard-gated-1234": step_run})
+    (step_job,) = job_rows(as_step.jobs, "UTC", datetime.now(UTC))
+    assert step_job["link"] == "workflows?workflow=nightly&run=3"
+    assert step_job["run"] == "Workflow run 3 of nightly · step train"
 
 
 def test_no_gpu_card_without_gpus_and_no_use_before_ray_reports_it() -> None:
@@ -211,6 +217,24 @@ def test_the_runs_on_ray_by_submission_id_from_their_own_index(tmp_path: Path) -
             "dashboard-big-2-2of2": RayRun(sharded, "big", "2of2"),
         }
         assert local not in {r.run_id for r in ray_runs(store).values()}
+        # A workflow step's job (workflow_steps.process_ref) names its workflow and step, from its own index.
+        store.execute(
+            "INSERT INTO workflow_runs (workflow, trigger, status, started_at) VALUES ('nightly', 'api', 'running', 0)"
+        )
+        [wf_run] = [int(r["id"]) for r in store.all("SELECT id FROM workflow_runs")]
+        for step, ref in (("build", None), ("train", "dashboard-wf-nightly-1-train")):
+            store.execute(
+                "INSERT INTO workflow_steps (run_id, step, status, process_ref) VALUES (?, ?, 'running', ?)",
+                (wf_run, step, ref),
+            )
+        found = ray_runs(store)
+        assert found["dashboard-wf-nightly-1-train"] == RayRun(wf_run, None, None, workflow="nightly", step="train")
+        assert len(found) == 4
+        steps_plan = store.all(
+            "EXPLAIN QUERY PLAN SELECT s.run_id FROM workflow_steps s WHERE s.process_ref IS NOT NULL"
+            " ORDER BY s.run_id DESC LIMIT 50"
+        )
+        assert any("workflow_steps_on_ray" in str(row["detail"]) for row in steps_plan)
         plan = store.all(
             "EXPLAIN QUERY PLAN SELECT id, suite, process_ref FROM test_runs"
             " WHERE process_ref IS NOT NULL ORDER BY id DESC LIMIT 50"
