@@ -88,15 +88,11 @@ def test_a_slow_prometheus_costs_the_timeout_once_not_a_hang(runtime_with) -> No
         prom.delay = 5.0
         prom.answer = lambda path, params: success("vector", [])
         runtime_with(prom.url, "timeout_seconds = 0.5\n")
-        started = time.monotonic()
-        app = metrics_page().run()
-        first = time.monotonic() - started
+        app = metrics_page().run()  # it says the timeout fired: the page did not wait the 5 s
         assert not app.exception
         assert app.error[0].value.startswith(f"Prometheus at {prom.url} did not answer within 0.5 s.")
         assert local_page_whole(app)
-        started = time.monotonic()
-        app.run()  # the failure is remembered for a few seconds: no second wait
-        assert time.monotonic() - started < first
+        app.run()  # the failure is remembered for a few seconds: no second request, so no second wait
         assert len(prom.requests) == 1
     finally:
         prom.close()
