@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard_core.app.actions import OPERATOR
-from dashboard_core.app.caller import Refusal
+from dashboard_core.app.caller import Refusal, form_words
 from dashboard_core.app.maintenance_actions import end_window, one_off_request, plan_window, removable
 from dashboard_core.health.maintenance import MAINTENANCE_ICON, window_rows
 from ui.widgets import PageContext, material
@@ -108,9 +108,7 @@ def _plan(page: PageContext) -> None:
         _note("error", str(refusal))
         return
     except ValueError as exc:  # a bad form: pydantic's words, or a duration that is none
-        errors = getattr(exc, "errors", None)
-        words = "; ".join(e["msg"] for e in errors()) if callable(errors) else str(exc)
-        _note("error", f"The window was not planned: {words}")
+        _note("error", f"The window was not planned: {form_words(exc)}")
         return
     _note("success", f"Maintenance window {window.name} planned: {window.schedule}.")
 

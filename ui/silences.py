@@ -10,7 +10,7 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard_core.app.actions import OPERATOR
-from dashboard_core.app.caller import Refusal
+from dashboard_core.app.caller import Refusal, form_words
 from dashboard_core.app.silences import acknowledge_alert, create_silence, expire_silence, silences
 from dashboard_core.health.silence_views import ACK_ICON, SILENCED_ICON, parse_matchers, quiet_words, silence_rows
 from dashboard_core.models import AlertRecord
@@ -89,9 +89,7 @@ def _silence(page: PageContext) -> None:
         _note("error", str(refusal))
         return
     except ValueError as exc:  # a bad form: pydantic's words, or a matcher that is none
-        errors = getattr(exc, "errors", None)
-        words = "; ".join(e["msg"] for e in errors()) if callable(errors) else str(exc)
-        _note("error", f"The silence was not made: {words}")
+        _note("error", f"The silence was not made: {form_words(exc)}")
         return
     _note("success", f"Silence {silence.id} holds until {silence.ends_at:%Y-%m-%d %H:%M} UTC.")
 

@@ -97,3 +97,10 @@ def refusing() -> Iterator[None]:
         if refusal is None or refusal is exc:
             raise
         raise refusal from exc
+
+
+def form_words(exc: ValueError) -> str:
+    """A form that could not become a request, in words: pydantic's messages joined, or the
+    sentence of a plain ValueError (a duration or matcher that is none)."""
+    errors = getattr(exc, "errors", None)
+    return "; ".join(str(e["msg"]) for e in errors()) if callable(errors) else str(exc)
