@@ -11,6 +11,7 @@ import contextlib
 import json
 import textwrap
 from collections.abc import Callable, Iterator
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -174,10 +175,10 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
     failures = at.selectbox(key="tests_failure")
     assert sorted(failures.options) == sorted([nodeids["test_fails"], nodeids["test_errors_in_setup"]])
     failures.set_value(nodeids["test_fails"]).run()
-    assert any("assert actual == expected" in c.value for c in at.code)
+    assert any("assert actual == expected" in unescape(h.value) for h in at.html)  # a <pre>, not st.code
     at.selectbox(key="tests_failure").set_value(nodeids["test_errors_in_setup"]).run()
     assert not at.exception
-    assert any("could not connect to the test database" in c.value for c in at.code)
+    assert any("could not connect to the test database" in unescape(h.value) for h in at.html)
 
     slowest = at.dataframe[1].value
     assert slowest["nodeid"].iloc[0].endswith("::test_slow") and len(slowest) == 10
