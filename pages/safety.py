@@ -95,6 +95,7 @@ RULE_HEADERS = {
     "value": "Value",
     "since": "Last change",
     "message": "What it sees",
+    "quiet": "Silenced",
     "webhook_error": "Webhook error",
 }
 
@@ -126,8 +127,7 @@ def live() -> None:
 
     st.subheader("Rules")
     frame = rules_table(report.rules, tz, now)
-    if not frame["webhook_error"].any():
-        frame = frame.drop(columns="webhook_error")
+    frame = frame.drop(columns=[c for c in ("quiet", "webhook_error") if not frame[c].any()])  # shown when used
     st.table(frame.rename(columns=RULE_HEADERS), hide_index=True)
 
 

@@ -187,10 +187,15 @@ class AlertEngine:
 
     # -- reading ---------------------------------------------------------------
     def statuses(self) -> list[RuleStatus]:
+        """Each rule's state, and the silence or maintenance window covering it now."""
         with self._lock:
-            return rule_statuses(
+            statuses = rule_statuses(
                 self.rules, self._judge.tracks, self._announcer.webhook_error, self._announcer.channel_errors
             )
+        at = datetime.fromtimestamp(self.clock(), UTC)
+        for status in statuses:
+            status.muted = self.mutes.mute_for(self.labels_now(status.name), at)
+        return statuses
 
     def firing(self) -> list[AlertRecord]:
         """The alerts firing now, critical first, then oldest first."""

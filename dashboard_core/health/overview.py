@@ -29,10 +29,11 @@ from dashboard_core.models import (
     Severity,
     SuiteInfo,
 )
+from dashboard_core.models.silences import Mute
 from dashboard_core.units import format_duration
 
 EVENT_COLUMNS = ["when", "severity", "source", "message"]
-RULE_COLUMNS = ["state", "name", "severity", "rule", "value", "since", "message", "webhook_error"]
+RULE_COLUMNS = ["state", "name", "severity", "rule", "value", "since", "message", "quiet", "webhook_error"]
 HISTORY_COLUMNS = ["rule", "severity", "state", "began", "fired", "ended", "duration", "min", "max", "mean", "message"]
 
 
@@ -207,11 +208,21 @@ def rules_table(rules: Sequence[RuleStatus], tz: str, now: datetime) -> pd.DataF
             "value": number(r.value),
             "since": clock(r.since, tz, now),
             "message": r.message,
+            "quiet": quiet_rule(r.muted, tz, now),
             "webhook_error": r.webhook_error or "",
         }
         for r in ranked
     ]
     return pd.DataFrame(rows, columns=RULE_COLUMNS)
+
+
+def quiet_rule(mute: Mute | None, tz: str, now: datetime) -> str:
+    """A rule's silence or maintenance window now, in words: ``silenced until 14:00: deploy``."""
+    if mute is None:
+        return ""
+    what = "silenced" if mute.kind == "silence" else f"maintenance {mute.id}"
+    until = f" until {clock(mute.until, tz, now)}" if mute.until else ""
+    return f"{what}{until}" + (f": {mute.reason}" if mute.reason else "")
 
 
 def history_table(alerts: Sequence[AlertRecord], tz: str, now: datetime) -> pd.DataFrame:

@@ -151,6 +151,9 @@ class RuleStatus(BaseModel):
         description="Every notification channel of the rule that fails (the webhook, then each Apprise URL, "
         "its secrets masked): its last failure, until a delivery to it works.",
     )
+    muted: Mute | None = Field(
+        None, description="The silence or maintenance window that keeps the rule's alerts quiet now, if any."
+    )
 
 
 SafetyStatus = Literal["safe", "warning", "critical"]
