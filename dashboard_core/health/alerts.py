@@ -187,15 +187,10 @@ class AlertEngine:
 
     # -- reading ---------------------------------------------------------------
     def statuses(self) -> list[RuleStatus]:
-        """Each rule's state, and the silence or maintenance window covering it now."""
         with self._lock:
-            statuses = rule_statuses(
+            return rule_statuses(
                 self.rules, self._judge.tracks, self._announcer.webhook_error, self._announcer.channel_errors
             )
-        at = datetime.fromtimestamp(self.clock(), UTC)
-        for status in statuses:
-            status.muted = self.mutes.mute_for(self.labels_now(status.name), at)
-        return statuses
 
     def firing(self) -> list[AlertRecord]:
         """The alerts firing now, critical first, then oldest first."""
@@ -204,7 +199,13 @@ class AlertEngine:
         return worst_first([self.quiet.marked(r) for r in records])
 
     def report(self) -> SafetyReport:
-        return safety_report(self.firing(), self.statuses())
+        """What fires, every rule's state, and the silence or maintenance window covering each
+        rule now (asked here, for the pages and the API, not at every evaluation)."""
+        statuses = self.statuses()
+        at = datetime.fromtimestamp(self.clock(), UTC)
+        for status in statuses:
+            status.muted = self.mutes.mute_for(self.labels_now(status.name), at)
+        return safety_report(self.firing(), statuses)
 
     def history(self, limit: int = 100, rule: str | None = None) -> list[AlertRecord]:
         """Alerts from the store, newest first."""

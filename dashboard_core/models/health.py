@@ -152,7 +152,8 @@ class RuleStatus(BaseModel):
         "its secrets masked): its last failure, until a delivery to it works.",
     )
     muted: Mute | None = Field(
-        None, description="The silence or maintenance window that keeps the rule's alerts quiet now, if any."
+        None,
+        description="The silence or maintenance window that keeps the rule's alerts quiet now, if any (the safety report).",
     )
 
 

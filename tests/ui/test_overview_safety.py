@@ -473,7 +473,7 @@ def test_an_alert_acknowledged_and_silenced_on_the_safety_page_says_so_there_and
     rules = app.table[0].value  # on the rule too: the Rules table's Silenced column (and the API's rule status)
     silenced = rules[rules["Rule"] == "cpu-any"]["Silenced"].iloc[0]
     assert silenced.startswith("silenced until ") and silenced.endswith(": known load")
-    [status] = [r for r in rt.alerts.statuses() if r.name == "cpu-any"]
+    [status] = [r for r in rt.alerts.report().rules if r.name == "cpu-any"]
     assert status.muted is not None and (status.muted.kind, status.muted.id) == ("silence", "1")
 
     app.switch_page("../pages/overview.py").run()
