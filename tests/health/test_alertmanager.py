@@ -284,31 +284,12 @@ def test_a_dead_alertmanager_is_shown(store: Store) -> None:
 
 
 def test_the_runtime_posts_its_alerts(tmp_path: Path, alertmanager: AlertmanagerDaemon, receiver: Receiver) -> None:
-    path = tmp_path / "dashboard.toml"
-    path.write_text(
-        f"""
-[sampler]
-interval_seconds = 0.2
-history_hours = 1
-
-[storage]
-data_dir = "data"
-
-[alerting]
-interval_seconds = 0.2
-public_url = "{PUBLIC}"
-
-[alerting.alertmanager]
-url = "{alertmanager.url}"
-repost_seconds = 1
-silence_poll_seconds = 1
-
-[[alerts]]
-name = "always"
-rule = "cpu.total >= 0"
-labels = {{ team = "ops" }}
-""",
-        encoding="utf-8",
+    path = always_firing(
+        tmp_path,
+        alertmanager.url,
+        alerting=f'public_url = "{PUBLIC}"',
+        alertmanager="silence_poll_seconds = 1",
+        alert='labels = { team = "ops" }',
     )
     with runtime_module.running(load_config(path)) as rt:
         assert rt.alertmanager is not None
@@ -326,6 +307,20 @@ def test_the_safety_api_says_when_alertmanager_takes_nothing(tmp_path: Path) -> 
     from dashboard_core.api import create_api
 
     url = f"http://127.0.0.1:{free_port()}"
+    path = always_firing(tmp_path, url)
+    with runtime_module.running(load_config(path)) as rt, TestClient(create_api(lambda: rt)) as client:
+
+        def said() -> str | None:
+            body = client.get("/dashboard/safety").json()
+            return body["alertmanager_error"]
+
+        error = wait_until(said, DEADLINE, "the failure in the safety report")
+        assert error.startswith(f"Alertmanager at {url} does not take alerts or silences: ") and "ConnectError" in error
+
+
+def always_firing(tmp_path: Path, url: str, *, alerting: str = "", alertmanager: str = "", alert: str = "") -> Path:
+    """A dashboard.toml whose rule "always" fires at once, its alerts going to Alertmanager at
+    ``url``; each keyword adds lines to its table."""
     path = tmp_path / "dashboard.toml"
     path.write_text(
         f"""
@@ -338,22 +333,18 @@ data_dir = "data"
 
 [alerting]
 interval_seconds = 0.2
+{alerting}
 
 [alerting.alertmanager]
 url = "{url}"
 repost_seconds = 1
+{alertmanager}
 
 [[alerts]]
 name = "always"
 rule = "cpu.total >= 0"
+{alert}
 """,
         encoding="utf-8",
     )
-    with runtime_module.running(load_config(path)) as rt, TestClient(create_api(lambda: rt)) as client:
-
-        def said() -> str | None:
-            body = client.get("/dashboard/safety").json()
-            return body["alertmanager_error"]
-
-        error = wait_until(said, DEADLINE, "the failure in the safety report")
-        assert error.startswith(f"Alertmanager at {url} does not take alerts or silences: ") and "ConnectError" in error
+    return path
