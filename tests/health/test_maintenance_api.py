@@ -19,6 +19,15 @@ from tests.localhost import free_port
 from tests.security import auth_toml, bearer, security_config, served
 
 
+def far_from_now() -> str:
+    """A daily cron twelve hours from now: the config's nightly window is never in force
+    while the test runs (at 03:00 UTC a fixed "0 3 * * *" was)."""
+    return f"0 {(datetime.now(UTC).hour + 12) % 24} * * *"
+
+
+NIGHTLY = far_from_now()  # once: the config and the assertions name the same hour
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     file = tmp_path / "dashboard.toml"
@@ -38,7 +47,7 @@ rule = "component db down"
 [[maintenance]]
 name = "nightly"
 components = ["db"]
-cron = "0 3 * * *"
+cron = "{NIGHTLY}"
 duration = "30m"
 """
     )
