@@ -12,20 +12,22 @@ from collections.abc import Callable
 import streamlit as st
 
 from dashboard_core.app.case_table import (
+    CASE_TABLE,
+    SLOWEST_TABLE,
     TABLE_ROWS,
     case_table,
+    cases_html,
     failing_cases,
     failure_details,
     slowest_cases,
     sort_choices,
     sort_label,
-    table_frame,
 )
 from dashboard_core.app.run_story import test_run_story
 from dashboard_core.app.test_views import TAB_LABELS, RunTab, open_tab, run_tabs, status_text, tab_of_label, when
 from dashboard_core.app.urls import TESTS
 from dashboard_core.app.view_state import TestsView, place_case, results_query
-from dashboard_core.labels import BLANK, OUTCOME_ICON, RUN_ICON
+from dashboard_core.labels import OUTCOME_ICON, RUN_ICON
 from dashboard_core.models import CaseInfo, RunInfo, SuiteInfo
 from dashboard_core.testing.case_query import CasePage
 from dashboard_core.testing.reports import export_name
@@ -37,7 +39,7 @@ from ui.test_flaky import quarantine_note
 from ui.test_regressions import slower_tests
 from ui.test_resources import heaviest_tests
 from ui.url_state import keep
-from ui.widgets import PageContext, download_link, icon_text, material
+from ui.widgets import PageContext, download_links, icon_text, material
 
 OUTCOMES = list(OUTCOME_ICON)
 OPERATOR = "operator"
@@ -53,14 +55,6 @@ OUTCOME_PILLS, SLOWER, SORT, PAGE, FILTERS = (
     "tests_filters",
 )
 
-CASE_COLUMNS = {
-    "outcome": st.column_config.TextColumn("Outcome", width="small"),
-    "nodeid": st.column_config.TextColumn("Test", width="large"),
-    "duration": st.column_config.NumberColumn("Seconds", format="%.2f", width="small"),
-    "message": st.column_config.TextColumn("Message", width="large"),
-    "cpu_seconds": st.column_config.NumberColumn("CPU s", format="%.2f", width="small"),
-    "peak_rss_mib": st.column_config.NumberColumn("Peak MiB", format="%.0f", width="small"),
-}
 Rerun = Callable[[PageContext, str, int], None]  # the page's Re-run button callback: (page, suite, run id)
 History = Callable[[PageContext, str], None]  # the page's suite history: (page, suite)
 # The Tests tab's widgets: kept while another tab is open (Streamlit forgets a widget not drawn in a run).
@@ -126,17 +120,18 @@ def results(
     draws (so opening a run draws no chart); returns that tab."""
     header(page, run)
     finished = run.status.finished
-    links = st.columns([1, 1, 1, 2], vertical_alignment="center")
-    with links[0]:
-        download_link("Results CSV", f"api/testing/runs/{run.id}/cases.csv", export_name(run, "csv"), "dl_csv")
-    with links[1]:
-        download_link("JUnit XML", f"api/testing/runs/{run.id}/junit.xml", export_name(run, "xml"), "dl_junit")
+    exports = [
+        ("Results CSV", f"api/testing/runs/{run.id}/cases.csv", export_name(run, "csv"), "dl_csv"),
+        ("JUnit XML", f"api/testing/runs/{run.id}/junit.xml", export_name(run, "xml"), "dl_junit"),
+    ]
     if run.log_path:
-        with links[2]:
-            download_link("Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log")
+        exports.append(("Full log", f"api/testing/runs/{run.id}/log", export_name(run, "log"), "dl_log"))
+    links = st.columns([3, 2], vertical_alignment="center")
+    with links[0]:
+        download_links(exports)
     if failing.total and finished and suite is not None and suite.kind == "pytest" and page.may(OPERATOR):
         n = failing.total  # tests, not pytest's count (which has each failed subtest)
-        links[3].button(
+        links[1].button(
             f"Re-run the {n} failed test{'s' if n != 1 else ''}",
             icon=material("replay"),
             key="rerun_failed",
@@ -157,6 +152,7 @@ def results(
         if tab is RunTab.TESTS:
             tests_tab(page, run, failing)
         elif tab is RunTab.RESOURCES:
+            slowest_tests(page, run)  # wall time, then CPU and peak memory
             heaviest_tests(page.rt, run)  # what each test cost: CPU, peak memory, growth
             run_story(test_run_story(page.rt, run), page.tz, key="tests_resources")
         elif tab is RunTab.SLOWER:
@@ -174,24 +170,22 @@ def results(
 
 
 def tests_tab(page: PageContext, run: RunInfo, failing: CasePage) -> None:
-    """The filters, a page of the table, the failures and the slowest tests."""
-    shown = cases_table(page, run)
+    """The filters, a page of the table, and the failures (the slowest tests are on the
+    Resources tab, with the heaviest: what each test cost)."""
+    cases_table(page, run)
     if failing.items:
         failure(failing.items)
-    if shown:
+
+
+def slowest_tests(page: PageContext, run: RunInfo) -> None:
+    slowest = slowest_cases(page.rt.tests, run.id)
+    if slowest:
         st.markdown("**Slowest tests**")
-        st.dataframe(
-            table_frame(slowest_cases(page.rt.tests, run.id)),
-            hide_index=True,
-            placeholder=BLANK,
-            column_config=CASE_COLUMNS,
-            column_order=["duration", "nodeid", "outcome"],
-            key="tests_slowest",
-        )
+        st.html(cases_html(slowest, SLOWEST_TABLE, "tests_slowest", "The run's slowest tests", "No tests."))
 
 
-def cases_table(page: PageContext, run: RunInfo) -> int:
-    """The filters and one page of the table; returns how many cases the run has."""
+def cases_table(page: PageContext, run: RunInfo) -> None:
+    """The filters and one page of the table."""
     state = st.session_state
     outcomes, slower, text, sort = (
         state.get(OUTCOME_PILLS, OUTCOMES), state.get(SLOWER), state.get(SEARCH, ""), state.get(SORT, "failures")
@@ -203,7 +197,7 @@ def cases_table(page: PageContext, run: RunInfo) -> int:
         st.caption(
             "No test results were recorded for this run." if run.status.finished else "No test has finished yet."
         )
-        return 0
+        return
     state[PAGE] = table.number
     outcomes_col, slower_col, text_col, sort_col = st.columns([5, 2, 3, 2], vertical_alignment="bottom")
     outcomes_col.pills(
@@ -221,9 +215,8 @@ def cases_table(page: PageContext, run: RunInfo) -> int:
     )  # fmt: skip
     text_col.text_input("Search", placeholder="part of a test name or message", key=SEARCH)
     sort_col.selectbox("Sort", sort_choices(), format_func=sort_label, key=SORT)
-    st.dataframe(
-        table_frame(table.page.items), hide_index=True, placeholder=BLANK, column_config=CASE_COLUMNS, key="tests_cases"
-    )
+    label = f"Tests of run {run.id}: {table.caption}"
+    st.html(cases_html(table.page.items, CASE_TABLE, "tests_cases", label, "No test matches these filters."))
     caption_col, page_col = st.columns([5, 1], vertical_alignment="center")
     caption_col.caption(table.caption)
     if table.pages > 1:
@@ -231,7 +224,6 @@ def cases_table(page: PageContext, run: RunInfo) -> int:
             f"Page (of {table.pages:,})", min_value=1, max_value=table.pages, step=1, key=PAGE,
             help=f"{TABLE_ROWS} tests a page, in the order picked in Sort.",
         )  # fmt: skip
-    return table.page.run_total
 
 
 def failure(failing: list[CaseInfo]) -> None:

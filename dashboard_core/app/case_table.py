@@ -1,7 +1,7 @@
 """The Tests page's results table of one run: which page of cases it reads (from
 the store, filtered and sorted there: a run of 20,000 tests is never loaded
 whole), and the rows it draws, each test's subtests indented beneath it. No
-Streamlit; pandas loads with the first table."""
+Streamlit, and no pandas: the rows are plain HTML."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dashboard_core.app.html_table import Cell, Column, html_table
+from dashboard_core.labels import OUTCOME_ICON
 from dashboard_core.models import CaseInfo
 from dashboard_core.testing.case_query import MEASURES, ORDERS, CasePage, CaseQuery, CaseQueryBase
 from dashboard_core.testing.progress import OUTCOMES
-from dashboard_core.testing.reports import CASE_COLUMNS, FAILING, with_subtests
+from dashboard_core.testing.reports import FAILING, with_subtests
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from dashboard_core.testing.manager import SuiteManager
 
 TABLE_ROWS = 200  # tests per page of the table (their subtests come with them)
@@ -103,23 +103,36 @@ def table_caption(page: CasePage) -> str:
 
 
 MEASURED = ("cpu_user_seconds", "cpu_system_seconds", "peak_rss_bytes")
-TABLE_COLUMNS = [*CASE_COLUMNS, "cpu_seconds", "peak_rss_mib"]
+CASE_TABLE = (
+    Column("outcome", "Outcome"),
+    Column("nodeid", "Test", "name"),
+    Column("duration", "Seconds", "number", help="Setup, call and teardown."),
+    Column("message", "Message"),
+    Column("cpu_seconds", "CPU s", "number", help="User and system CPU seconds of the test's process while it ran."),
+    Column("peak_rss_mib", "Peak MiB", "number", 0, help="The test process's largest resident memory while it ran."),
+)
+SLOWEST_TABLE = tuple(CASE_TABLE[i] for i in (2, 1, 0))  # seconds first
 
 
-def table_frame(cases: Sequence[CaseInfo]) -> pd.DataFrame:
-    """Outcome, test, seconds, message, CPU seconds and peak MiB (empty where not
-    measured, and on a subtest's row) per row; a test's subtests indented beneath it."""
-    import pandas as pd
-
-    rows = [
-        {**row, "nodeid": f"{SUBTEST_MARK}{row['subtest']}"} if row["subtest"] is not None else row
-        for row in with_subtests(cases, MEASURED)
-    ]
+def case_rows(cases: Sequence[CaseInfo]) -> list[dict[str, object]]:
+    """Outcome (with its icon), test, seconds, message, CPU seconds and peak MiB (None
+    where not measured, and on a subtest's row) per row; a test's subtests indented
+    beneath it."""
+    rows = with_subtests(cases, MEASURED)
     for row in rows:
         user, system, rss = (row.get(name) for name in MEASURED)
+        outcome = str(row["outcome"])
+        row["outcome"] = Cell(outcome, OUTCOME_ICON.get(outcome))
+        if row["subtest"] is not None:
+            row["nodeid"] = Cell(f"{SUBTEST_MARK}{row['subtest']}", indent=True)
         row["cpu_seconds"] = user + system if isinstance(user, float) and isinstance(system, float) else None
         row["peak_rss_mib"] = rss / 2**20 if isinstance(rss, int) else None
-    return pd.DataFrame(rows, columns=[*TABLE_COLUMNS, "subtest", "traceback"])[TABLE_COLUMNS]
+    return rows
+
+
+def cases_html(cases: Sequence[CaseInfo], columns: Sequence[Column], name: str, label: str, empty: str) -> str:
+    """The cases as a plain HTML table (see :mod:`dashboard_core.app.html_table` for why)."""
+    return html_table(columns, case_rows(cases), name=name, label=label, empty=empty, scroll=len(cases) > 12)
 
 
 def failing_cases(tests: SuiteManager, run_id: int) -> CasePage:

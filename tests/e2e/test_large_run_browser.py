@@ -35,7 +35,7 @@ def test_a_large_run_opens_and_filters_to_its_failures(server_factory: Callable[
     page.goto(f"{server.url}/tests?suite=big&run={run_id}")
     caption = page.get_by_text(re.compile(r"tests shown")).first
     expect(caption).to_contain_text(f"1–200 of {N:,} tests shown", timeout=FIRST_RENDER_MS)
-    table = page.get_by_test_id("stDataFrame").first
+    table = page.locator("table[data-table=tests_cases]")  # plain HTML: ui/style.py, html_table.py
     expect(table.locator("td").filter(has_text=failing[0]).first).to_be_attached(timeout=FIRST_RENDER_MS)
 
     pills = page.get_by_role("toolbar", name="Outcome")

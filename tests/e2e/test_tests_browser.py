@@ -78,7 +78,7 @@ def test_run_a_suite_watch_it_live_and_see_its_results(
     # The run picker shows the run just started, relabelled now that it ended.
     picker = page.get_by_role("combobox", name="Run", exact=True).first
     expect(picker).to_have_value(re.compile(r"^#\d+ · demo · failed · 1 failed, 7 passed… · "))
-    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.get_by_role("table", name=re.compile(r"^Tests of run \d+: 12 of 12 tests shown\.$"))).to_be_visible()
     expect(page.get_by_text("12 of 12 tests shown.").first).to_be_visible()
     expect(page.get_by_role("link", name="Results CSV").first).to_have_attribute(
         "href", re.compile(r"^api/testing/runs/\d+/cases\.csv$")

@@ -17,6 +17,7 @@ from dashboard_core.config import load_config
 from dashboard_core.runtime import Runtime
 from tests.testing.conftest import suites_toml
 from tests.testing.large_run import fill_large_run, large_cases
+from tests.ui.html_tables import html_table
 
 ROUTER = str(Path(__file__).parents[2] / "ui" / "router.py")
 PAGE = "../pages/tests.py"
@@ -36,7 +37,7 @@ def big_run(tmp_path: Path) -> Iterator[tuple[Runtime, int]]:
 
 def listed(at: AppTest) -> list[str]:
     """The table's tests (not the subtest rows beneath them)."""
-    return [n for n in at.dataframe[0].value["nodeid"] if "::" in n]
+    return [n for n in html_table(at, "tests_cases")["nodeid"] if "::" in n]
 
 
 def test_a_large_run_pages_filters_and_nests_subtests(big_run: tuple[Runtime, int]) -> None:
@@ -65,15 +66,15 @@ def test_a_large_run_pages_filters_and_nests_subtests(big_run: tuple[Runtime, in
     at.button_group(key="tests_outcomes").set_value(["passed", "failed", "skipped"]).run()
     at.number_input(key="tests_slower").set_value(0.1).run()
     assert not at.exception
-    frame = at.dataframe[0].value
+    frame = html_table(at, "tests_cases")
     slow = [c for c in CASES if c.duration >= 0.1]
     assert listed(at) == [c.nodeid for c in sorted(slow, key=lambda c: (c.outcome != "failed", c.ordinal))]
-    assert (frame[frame["nodeid"].str.contains("::")]["duration"] >= 0.1).all()
+    assert (frame[frame["nodeid"].str.contains("::")]["duration"].astype(float) >= 0.1).all()
 
     at.number_input(key="tests_slower").set_value(None).run()
     at.text_input(key="tests_search").input("test_case_00007[").run()
     assert not at.exception
-    frame = at.dataframe[0].value
+    frame = html_table(at, "tests_cases")
     assert list(frame["nodeid"])[1:] == ["\u21b3 (i=0)", "\u21b3 (i=1)", "\u21b3 (i=2)"]
     assert list(frame["outcome"]) == ["failed", "passed", "failed", "passed"]
     assert any("subtest (i=1)" in c.value for c in at.caption) or any(

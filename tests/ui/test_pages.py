@@ -160,7 +160,7 @@ def test_the_csv_link_downloads_the_window_shown(app: AppTest, live_runtime: Run
     """The page links to the API's CSV of the window on screen; a preset is resolved
     when the link is followed, so a page open for an hour still exports the last 15 minutes."""
     app.switch_page("../pages/metrics.py").run()
-    link = next(m.value for m in app.markdown if "Download CSV" in m.value)
+    link = next(h.value for h in app.html if "Download CSV" in h.value)
     href = html.unescape(re.search(r'href="([^"]+)"', link).group(1))
     assert href == "api/metrics/history.csv?window=15m"
     asked = pd.Timestamp.now(tz="UTC")

@@ -23,6 +23,7 @@ from dashboard_core.models import RunStatus, Trigger
 from dashboard_core.runtime import Runtime
 from tests.polling import wait_until
 from tests.testing.conftest import suites_toml
+from tests.ui.html_tables import html_table
 from tests.ui.log_views import log_texts, log_views
 from tests.ui.run_tabs import show_tab
 
@@ -152,7 +153,7 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
     assert [(v["stream"], v["earlier"]) for v in output] == [(str(demo), False)]
     assert any("1 failed, 7 passed" in line for line in output[0]["lines"])
     show_tab(at, "tests")
-    cases = at.dataframe[0].value
+    cases = html_table(at, "tests_cases")
     assert len(cases) == 12
     # Failures first, then the order the tests ran.
     ran = sorted(rt.tests.detail(demo).cases, key=lambda c: c.ordinal)
@@ -162,13 +163,13 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
 
     at.button_group(key="tests_outcomes").set_value(["failed"]).run()
     assert not at.exception
-    only_failed = at.dataframe[0].value
+    only_failed = html_table(at, "tests_cases")
     assert len(only_failed) == 1 and only_failed["nodeid"].iloc[0].endswith("::test_fails")
 
     at.button_group(key="tests_outcomes").set_value(["passed", "failed"]).run()
     at.text_input(key="tests_search").input("parametrised").run()
     assert not at.exception
-    assert len(at.dataframe[0].value) == 4
+    assert len(html_table(at, "tests_cases")) == 4
     assert "4 of 12 tests shown." in texts(at, "caption")
 
     nodeids = {c.nodeid.split("::")[-1]: c.nodeid for c in rt.tests.detail(demo).cases}
@@ -180,13 +181,13 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
     assert not at.exception
     assert any("could not connect to the test database" in unescape(h.value) for h in at.html)
 
-    slowest = at.dataframe[1].value
-    assert slowest["nodeid"].iloc[0].endswith("::test_slow") and len(slowest) == 10
-    links = "\n".join(m.value for m in at.markdown if "<a href=" in m.value)
+    links = "\n".join(h.value for h in at.html if "<a href=" in h.value)
     for path in ("cases.csv", "junit.xml", "log"):
         assert f'href="api/testing/runs/{demo}/{path}"' in links
     assert not at.get("plotly_chart")  # the charts are in the other tabs
     assert show_tab(at, "resources").get("plotly_chart")
+    slowest = html_table(at, "tests_slowest")  # with the heaviest tests: what each test cost
+    assert slowest["nodeid"].iloc[0].endswith("::test_slow") and len(slowest) == 10
     show_tab(at, "tests")
 
     rerun = at.button(key="rerun_failed")
@@ -204,7 +205,7 @@ def test_run_watch_filter_and_rerun_the_failed_tests(make_runtime: Factory, gate
     at.run()
     assert not at.exception
     assert "re-run of #" in at.selectbox(key="tests_run").format_func(again.id)
-    assert len(at.dataframe[0].value) == 2
+    assert len(html_table(at, "tests_cases")) == 2
 
 
 def test_cancel_a_running_suite_from_its_card(make_runtime: Factory) -> None:
@@ -275,9 +276,12 @@ def test_a_run_opens_on_its_tests_tab_and_draws_no_chart_until_a_tab_with_charts
     at = open_page()
     assert not at.get("plotly_chart")  # not the run's resources, its slower tests nor the suite's history
     assert [t.label for t in at.tabs] == ["Tests", "Resources", "Slower tests", "Output", "Suite history"]
-    assert len(at.dataframe[0].value) == 2 and at.selectbox(key="tests_failure").value == "test_coin.py::test_heads"
+    assert (
+        len(html_table(at, "tests_cases")) == 2
+        and at.selectbox(key="tests_failure").value == "test_coin.py::test_heads"
+    )
     at.button_group(key="tests_outcomes").set_value(["passed"]).run()
-    assert list(at.dataframe[0].value["nodeid"]) == ["test_coin.py::test_steady"]
+    assert list(html_table(at, "tests_cases")["nodeid"]) == ["test_coin.py::test_steady"]
 
     show_tab(at, "resources")
     assert [c.proto.spec for c in at.get("plotly_chart") if f"Resources of run {run_id}" in c.proto.spec]
@@ -285,7 +289,7 @@ def test_a_run_opens_on_its_tests_tab_and_draws_no_chart_until_a_tab_with_charts
     assert at.query_params == {"run": str(run_id), "tab": "resources"}  # a link opens the tab
     show_tab(at, "tests")  # the filters picked are as they were
     assert at.button_group(key="tests_outcomes").value == ["passed"]
-    assert list(at.dataframe[0].value["nodeid"]) == ["test_coin.py::test_steady"]
+    assert list(html_table(at, "tests_cases")["nodeid"]) == ["test_coin.py::test_steady"]
     assert not at.get("plotly_chart")
 
     linked = AppTest.from_file(ROUTER, default_timeout=TIMEOUT)
@@ -298,7 +302,7 @@ def test_a_run_opens_on_its_tests_tab_and_draws_no_chart_until_a_tab_with_charts
     assert any(w.value.startswith("The link's `tab=nope` is not a tab of a run here") for w in linked.warning), [
         w.value for w in linked.warning
     ]
-    assert not linked.get("plotly_chart") and len(linked.dataframe[0].value) == 2
+    assert not linked.get("plotly_chart") and len(html_table(linked, "tests_cases")) == 2
 
 
 def test_no_suites_explains_how_to_add_one(live_runtime: Runtime) -> None:

@@ -221,7 +221,7 @@ def test_start_with_params_watch_the_steps_stop_then_restart(make_runtime: Facto
     at.button_group(key=f"log_step_{run.id}").set_value("prepare").run()
     assert not at.exception
     assert log_texts(at) == ["prepared fast 5"]
-    links = "\n".join(m for m in texts(at, "markdown") if "<a href=" in m)
+    links = "\n".join(h.value for h in at.html if "<a href=" in h.value)
     assert f'href="api/workflows/runs/{run.id}/steps/prepare/log"' in links
 
     at.button(key="stop_pipeline").click().run()
