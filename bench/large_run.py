@@ -14,13 +14,17 @@ the temp folder. Then:
   first page of 200, failures first, with the counts per outcome: what the page
   reads) beside ``GET /api/testing/runs/{id}`` (the run with every case: what the
   page read before); ms and MB.
-- **Page**, each side: headless Debian Chromium, a fresh tab each time (the first
-  visit, which fills the HTTP cache and warms the server, is not counted), seconds
-  from navigation start (``performance.now()`` in the new document) to the first
-  animation frame in which the run's header shows its status and the results table
-  has its first row of tests (a ``td`` holding a node id), and to the page's title
-  (the floor: Streamlit's own start in the tab); sides alternate, median of
-  ``--repeat`` each.
+- **Page**, each side: headless Debian Chromium, seconds from navigation start
+  (``performance.now()`` in the new document) to the first animation frame in which
+  the run's header shows its status and the results table has its first row of tests
+  (a cell holding a node id), and to the page's title (the floor: Streamlit's own start
+  in the tab); sides alternate, median of ``--repeat`` each. Each visit is timed twice:
+  in a **new tab** of the side's browser window, as an analyst opens a run's link in a
+  browser that has shown the dashboard before (its scripts are in the HTTP cache:
+  Streamlit serves them as immutable; the first visit, which fills that cache and warms
+  the server, is not counted), and in a **new browser profile**, where nothing is cached
+  (shown, no target). Until issue 24's last change this bench opened every visit in a
+  new profile while this text said "a fresh tab": the target is the tab, as it said.
 
 Prints PASS/FAIL per target: ours opens in < 2 s; the first page < 1/10 of the
 every-case read's bytes. About three minutes.
@@ -49,10 +53,12 @@ from tests.localhost import free_port, launch_chromium
 
 SUITE = "big"
 OPEN_TARGET = 2.0  # seconds
+VIEWPORT = {"width": 1400, "height": 1000}
 BASELINE = "c458ccc"  # main when issue 24's large-suite work started: the page loaded every case
 # The results table has a row of tests and the run's header its status: performance.now(), else null.
+# The table: ours is plain HTML (data-table="tests_cases"); the baseline's a grid whose accessible copy has td.
 TABLE_SHOWN = """() => {
-  const cells = [...document.querySelectorAll('[data-testid=stDataFrame] td')];
+  const cells = [...document.querySelectorAll('table[data-table=tests_cases] td, [data-testid=stDataFrame] td, table.case-table td')];
   const row = cells.some(td => (td.textContent || '').includes('::test_case_'));
   const status = [...document.querySelectorAll('[data-testid=stMetricValue]')].some(m => m.textContent.includes('failed'));
   return row && status ? performance.now() : null;
@@ -102,7 +108,8 @@ with runtime_module.running(load_config(Path(sys.argv[1]))):
         at.run()
         times.append(time.perf_counter() - t0)
         assert not at.exception, at.exception
-    rows = len(at.dataframe[0].value)
+    tables = [h.value for h in at.html if 'data-table="tests_cases"' in h.value]
+    rows = tables[0].count("<tr>") - 1 if tables else len(at.dataframe[0].value) if at.dataframe else -1  # ours: HTML; the baseline: a grid
 print(json.dumps({"times": times[1:], "rows": rows}))
 """
 
@@ -175,9 +182,9 @@ def first_frame(condition: str) -> str:
     return f"() => new Promise(r => {{ const f = {condition}; const tick = () => {{ const t = f(); t ? r(t) : requestAnimationFrame(tick); }}; tick(); }})"
 
 
-def page_open(browser: Any, url: str) -> tuple[float, float]:
-    """Seconds from navigation to the title, and to the run's header and table."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def page_open(context: Any, url: str) -> tuple[float, float]:
+    """Seconds from navigation to the title, and to the run's header and table, in a new
+    tab of ``context``."""
     page = context.new_page()
     try:
         page.goto(url, wait_until="commit")
@@ -185,7 +192,7 @@ def page_open(browser: Any, url: str) -> tuple[float, float]:
         shown = page.wait_for_function(first_frame(TABLE_SHOWN), timeout=180_000).json_value()
         return title / 1000, shown / 1000
     finally:
-        context.close()
+        page.close()
 
 
 def main() -> int:
@@ -195,7 +202,7 @@ def main() -> int:
     parser.add_argument("--baseline", default=BASELINE, help="the commit whose page is the baseline")
     args = parser.parse_args()
     print(machine_note())
-    times: dict[str, list[tuple[float, float]]] = {"ours": [], "before": []}
+    times: dict[str, list[tuple[float, float, float]]] = {"ours": [], "before": []}
     with tempfile.TemporaryDirectory(prefix="large-run-") as tmp:
         folder = Path(tmp)
         trees = {"ours": ROOT, "before": baseline_tree(args.baseline, folder / "baseline-tree")}
@@ -214,15 +221,23 @@ def main() -> int:
             with sync_playwright() as pw:
                 browser = launch_chromium(pw)
                 try:
+                    windows = {side: browser.new_context(viewport=VIEWPORT) for side in servers}  # one cache each
                     for visit in range(args.repeat + 1):
                         for side, (server, run_id) in servers.items():
-                            title, shown = page_open(browser, f"{server.url}/tests?suite={SUITE}&run={run_id}")
+                            url = f"{server.url}/tests?suite={SUITE}&run={run_id}"
+                            title, shown = page_open(windows[side], url)
+                            profile = browser.new_context(viewport=VIEWPORT)  # nothing cached
+                            try:
+                                _, cold = page_open(profile, url)
+                            finally:
+                                profile.close()
                             note = " (warm-up, not counted)" if visit == 0 else ""
                             print(
-                                f"  {side:6} visit {visit}: title {title:.2f} s, table {shown:.2f} s{note}  [load {os.getloadavg()[0]:.1f}]"
+                                f"  {side:6} visit {visit}: title {title:.2f} s, table {shown:.2f} s; "
+                                f"new profile: table {cold:.2f} s{note}  [load {os.getloadavg()[0]:.1f}]"
                             )
                             if visit:
-                                times[side].append((title, shown))
+                                times[side].append((title, shown, cold))
                 finally:
                     browser.close()
         finally:
@@ -231,15 +246,17 @@ def main() -> int:
     rows = []
     for side, seen in times.items():
         script = statistics.median(scripts[side]["times"])
-        rows.append([side, f"{script:.2f}", f"{statistics.median(t for t, _ in seen):.2f}",
-                     f"{statistics.median(s for _, s in seen):.2f}"])  # fmt: skip
-    print(table(["page (median s)", "script (AppTest)", "title shown", "header + table shown"], rows))
+        rows.append([side, f"{script:.2f}", *(f"{statistics.median(t[i] for t in seen):.2f}" for i in range(3))])
+    print(
+        table(["page (median s)", "script (AppTest)", "title shown", "header + table shown", "same, new profile"], rows)
+    )
     print(machine_note())
-    opened = statistics.median(s for _, s in times["ours"])
-    before = statistics.median(s for _, s in times["before"])
+    opened = statistics.median(t[1] for t in times["ours"])
+    before = statistics.median(t[1] for t in times["before"])
+    cold = statistics.median(t[2] for t in times["ours"])
     paged_mb, all_mb = float(api[0][2]), float(api[1][2])
     results = [
-        verdict(opened < OPEN_TARGET, f"a run of {args.tests:,} tests opens in {opened:.2f} s (before: {before:.2f} s; target < {OPEN_TARGET} s)"),
+        verdict(opened < OPEN_TARGET, f"a run of {args.tests:,} tests opens in {opened:.2f} s in a new tab (before: {before:.2f} s; target < {OPEN_TARGET} s; in a new browser profile: {cold:.2f} s)"),
         verdict(paged_mb * 10 < all_mb, f"first page {api[0][1]} ms, {paged_mb} MB vs every case {api[1][1]} ms, {all_mb} MB (target < 1/10 of the bytes)"),
     ]  # fmt: skip
     print("\n".join(results))
