@@ -78,12 +78,18 @@ def _plan_form(page: PageContext) -> None:
             st.form_submit_button("Plan", icon=material(MAINTENANCE_ICON), on_click=_plan, args=(page,))
 
 
-def _remove(page: PageContext, names: list[str]) -> None:
-    if not names:
+def _remove(page: PageContext, actions: dict[str, str]) -> None:
+    """Take back a planned window: remove one to come, end one in force now."""
+    if not actions:
         return
     pick, button = st.columns([3, 1], vertical_alignment="bottom")
-    pick.selectbox("Planned window", names, key="mw_remove_pick")
-    button.button("Remove", key="mw_remove", icon=material("delete"), on_click=_end, args=(page,))
+    name = pick.selectbox(
+        "Planned window", list(actions), key="mw_remove_pick",
+        help="One in force ends now (the time it covered stays out of uptime); one to come is removed.",
+    )  # fmt: skip
+    label = actions.get(name or "", "Remove")
+    icon = material("stop" if label == "End now" else "delete")
+    button.button(label, key="mw_remove", icon=icon, on_click=_end, args=(page,))
 
 
 # -- actions (button callbacks) -----------------------------------------------------------
@@ -116,8 +122,9 @@ def _plan(page: PageContext) -> None:
 def _end(page: PageContext) -> None:
     name = st.session_state.get("mw_remove_pick") or ""
     try:
-        end_window(page.rt, page.caller, name)
+        done = end_window(page.rt, page.caller, name)
     except Refusal as refusal:
         _note("error", str(refusal))
         return
-    _note("success", f"Maintenance window {name} removed.")
+    what = "ended now: the time it covered stays out of uptime" if done == "ended" else "removed"
+    _note("success", f"Maintenance window {name} {what}.")

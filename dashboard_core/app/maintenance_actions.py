@@ -1,5 +1,6 @@
 """Planning and ending one-off maintenance windows, for the API: the role check
-(operator), the window checked as the config checks one, the change, the audit line."""
+(operator), the window checked as the config checks one, the change, the audit line.
+A window that has begun is ended, never deleted: uptime already shown leaves it out."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dashboard_core.app.actions import OPERATOR
 from dashboard_core.app.caller import Caller, Conflict, NotFound, Refusal, refusing
 from dashboard_core.auth.audit import audit
 from dashboard_core.config.maintenance import MaintenanceConfig, unknown_targets
+from dashboard_core.health.maintenance import Ending
 from dashboard_core.health.maintenance_store import Planned
 from dashboard_core.models.maintenance import MaintenanceRequest, MaintenanceWindow
 from dashboard_core.runtime import Runtime
@@ -49,16 +51,22 @@ def plan_window(rt: Runtime, caller: Caller, request: MaintenanceRequest) -> Mai
     return next(v for v in maintenance.views(now) if v.name == window.name)
 
 
-def end_window(rt: Runtime, caller: Caller, name: str) -> None:
+def end_window(rt: Runtime, caller: Caller, name: str) -> Ending:
+    """Remove a planned window that has not begun, or end one in force now (what it
+    covered stays out of uptime); a window already over is kept as it was (409)."""
     caller.require(OPERATOR, "remove maintenance windows")
     maintenance = rt.health.maintenance
-    if maintenance.planned(name) is None:
+    with refusing():
+        done = maintenance.end(name, datetime.now(UTC))
+    if done is None:
         if maintenance.find(name) is not None:
             raise Conflict(f"The window {name!r} is in dashboard.toml: remove it there and restart.")
         raise NotFound(f"There is no maintenance window named {name!r} planned over the API.")
-    with refusing():
-        maintenance.drop(name)
-    audit(rt.events, caller.principal, "removed maintenance window", name, caller.address)
+    if done == "over":
+        raise Conflict(f"The window {name!r} is over: it stays, as the time it covered stays out of uptime.")
+    action = "ended maintenance window early" if done == "ended" else "removed maintenance window"
+    audit(rt.events, caller.principal, action, name, caller.address)
+    return done
 
 
 def one_off_request(
@@ -93,6 +101,7 @@ def one_off_request(
     )
 
 
-def removable(views: list[MaintenanceWindow]) -> list[str]:
-    """The windows an operator may remove here: those planned over the API (or this page)."""
-    return [v.name for v in views if v.origin == "api"]
+def removable(views: list[MaintenanceWindow]) -> dict[str, str]:
+    """The windows an operator may take back here (those planned over the API or this page,
+    not over yet), each with what doing so does: "End now" one in force, "Remove" one to come."""
+    return {v.name: "End now" if v.active else "Remove" for v in views if v.origin == "api" and (v.active or v.next)}

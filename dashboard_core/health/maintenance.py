@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from cronsim import CronSim
 
 from dashboard_core.config.maintenance import ALL, WEEKDAYS, MaintenanceConfig
-from dashboard_core.health.maintenance_store import Planned, delete_planned, load_planned, save_planned
+from dashboard_core.health.maintenance_store import Planned, delete_planned, end_planned, load_planned, save_planned
 from dashboard_core.models.maintenance import MaintenanceWindow, Span
 from dashboard_core.models.silences import Mute
 from dashboard_core.units import local_time
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 MAX_STEPS = 20_000  # occurrences looked at per question: a window that never ends is one long span
 Target = Literal["components", "agents", "rules"]
+Ending = Literal["removed", "ended", "over"]  # what taking back a planned window did
 Pair = tuple[datetime, datetime]
 
 
@@ -147,16 +148,31 @@ class Maintenance:
         with self._lock:
             self._planned[planned.window.name] = planned
 
-    def drop(self, name: str) -> Planned | None:
-        """Remove a planned window (in force or not); None if there is none by that name."""
+    def end(self, name: str, now: datetime) -> Ending | None:
+        """Take back a planned window: one that has not begun is removed; one in force ends
+        now, and one over stays as it was: the time they covered stays out of uptime (and
+        on the charts), since removing them would rewrite uptime already shown. None if no
+        window by that name was planned."""
         with self._lock:
             planned = self._planned.get(name)
-        if planned is not None:
+        if planned is None:
+            return None
+        w = planned.window
+        assert w.start is not None and w.end is not None  # a planned window is a one-off one
+        if w.start > now:
             if self.store is not None:
                 delete_planned(self.store, name)
             with self._lock:
                 self._planned.pop(name, None)
-        return planned
+            return "removed"
+        if w.end <= now:
+            return "over"
+        if self.store is not None:
+            end_planned(self.store, name, now)
+        ended = Planned(w.model_copy(update={"end": now}), planned.created_by, planned.created_at)
+        with self._lock:
+            self._planned[name] = ended
+        return "ended"
 
     def covering(self, target: Target, name: str, at: datetime) -> tuple[MaintenanceConfig, Pair] | None:
         """The first window in force at ``at`` that covers ``name``, with its span."""

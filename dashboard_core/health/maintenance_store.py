@@ -59,3 +59,8 @@ def save_planned(store: Store, planned: Planned) -> None:
 
 def delete_planned(store: Store, name: str) -> None:
     store.execute("DELETE FROM maintenance_windows WHERE name = ?", (name,))
+
+
+def end_planned(store: Store, name: str, end: datetime) -> None:
+    """A planned window's end moved earlier (ended before its time: what it covered stays)."""
+    store.execute("UPDATE maintenance_windows SET end = ? WHERE name = ?", (end.timestamp(), name))

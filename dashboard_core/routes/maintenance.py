@@ -53,9 +53,10 @@ def plan(rt: RuntimeDep, body: MaintenanceRequest, caller: CallerDep) -> Mainten
         **ERRORS,
         **FORBIDDEN,
         **not_found("No window by that name was planned over the API"),
-        409: {"model": ErrorResponse, "description": "The window is in dashboard.toml"},
+        409: {"model": ErrorResponse, "description": "The window is in dashboard.toml, or over already"},
     },
-    summary="Remove a maintenance window planned over the API, in force or not (operators; audited)",
+    summary="Remove a maintenance window planned over the API that has not begun, or end one in force now "
+    "(what it covered stays out of uptime; operators; audited)",
 )
 def remove(rt: RuntimeDep, name: Annotated[str, Path(max_length=64)], caller: CallerDep) -> Response:
     end_window(rt, caller, name)

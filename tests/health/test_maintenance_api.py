@@ -58,7 +58,7 @@ def iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
-def test_a_planned_window_is_in_force_kept_across_a_restart_and_removed(config: Config) -> None:
+def test_a_planned_window_is_in_force_kept_across_a_restart_and_ended(config: Config) -> None:
     now = datetime.now(UTC)
     body = {
         "name": "db-upgrade",
@@ -98,12 +98,41 @@ def test_a_planned_window_is_in_force_kept_across_a_restart_and_removed(config: 
         assert client.get("/components/db").json()["maintenance"] == "db-upgrade"
         mute = rt.health.maintenance.mute_for({"alertname": "db-down"}, datetime.now(UTC))
         assert mute is not None and mute.id == "db-upgrade"
-        assert client.delete("/maintenance/db-upgrade").status_code == 204
-        assert [w["name"] for w in client.get("/maintenance").json()] == ["nightly"]
+        before = rt.events.last_id
+        assert client.delete("/maintenance/db-upgrade").status_code == 204  # in force: it ends now
+        ended = {w["name"]: w for w in client.get("/maintenance").json()}["db-upgrade"]
+        assert not ended["active"] and ended["next"] is None
         assert client.get("/components/db").json()["maintenance"] is None
+        assert rt.health.maintenance.mute_for({"alertname": "db-down"}, datetime.now(UTC)) is None
+        audit = [e.data["action"] for e in rt.events.since(before, 100) if e.kind is EventKind.AUDIT]
+        assert audit == ["ended maintenance window early"]
+        over = client.delete("/maintenance/db-upgrade")  # over now: kept, as uptime left it out
+        assert over.status_code == 409 and "is over" in over.json()["message"]
 
+    with runtime_module.running(config) as rt:  # the window as it ended, with what it covered
+        kept = rt.health.maintenance.planned("db-upgrade")
+        assert kept is not None and kept.window.end is not None
+        assert now < kept.window.end < datetime.now(UTC)
+        spans = rt.health.maintenance.uptime_spans("db", now - timedelta(hours=1), datetime.now(UTC))
+        assert spans == [(kept.window.start, kept.window.end)]
+
+
+def test_a_window_that_has_not_begun_is_removed_and_one_that_has_keeps_its_past(config: Config) -> None:
+    now = datetime.now(UTC)
+    later = {
+        "name": "later",
+        "components": ["db"],
+        "start": iso(now + timedelta(hours=1)),
+        "end": iso(now + timedelta(hours=2)),
+    }
+    with runtime_module.running(config) as rt, TestClient(create_api(lambda: rt)) as client:
+        assert client.post("/maintenance", json=later).status_code == 201
+        assert client.delete("/maintenance/later").status_code == 204
+        assert "later" not in [w["name"] for w in client.get("/maintenance").json()]
+        assert client.delete("/maintenance/later").status_code == 404
+        assert client.post("/maintenance", json=later).status_code == 201  # the name is free again
     with runtime_module.running(config) as rt:
-        assert [w.name for w in rt.health.maintenance.windows] == ["nightly"]  # removed from the store too
+        assert rt.health.maintenance.planned("later") is not None  # the second one, kept
 
 
 def test_only_an_operator_plans_or_removes_a_window(tmp_path: Path) -> None:

@@ -120,9 +120,13 @@ def test_an_operator_plans_a_window_on_the_safety_page_and_removes_it(system: Ru
     assert 7190 <= (view.current.end - view.current.start).total_seconds() <= 7200
     assert "hotfix" in list(app.dataframe[0].value["name"])
 
-    app.selectbox(key="mw_remove_pick").set_value("hotfix")
+    app.selectbox(key="mw_remove_pick").set_value("hotfix").run()
+    assert app.button(key="mw_remove").label == "End now"  # in force: it ends, it is not deleted
     app.button(key="mw_remove").click().run()
     assert not app.exception
-    assert any("Maintenance window hotfix removed" in s.value for s in app.success)
-    assert system.health.maintenance.planned("hotfix") is None
-    assert "hotfix" not in list(app.dataframe[0].value["name"])
+    assert any("Maintenance window hotfix ended now" in s.value for s in app.success)
+    ended = system.health.maintenance.planned("hotfix")
+    assert ended is not None and ended.window.end is not None and ended.window.end <= datetime.now(UTC)
+    windows = app.dataframe[0].value
+    assert windows.set_index("name").loc["hotfix", "state"] != "in force"  # listed still: it happened
+    assert not [s for s in app.selectbox if s.key == "mw_remove_pick"]  # nothing left to take back
