@@ -216,13 +216,18 @@ def rules_table(rules: Sequence[RuleStatus], tz: str, now: datetime) -> pd.DataF
     return pd.DataFrame(rows, columns=RULE_COLUMNS)
 
 
+def mute_tail(mute: Mute, tz: str, now: datetime) -> str:
+    """When a mute ends and why, as the end of a sentence: `` until 14:00: deploy``."""
+    until = f" until {clock(mute.until, tz, now)}" if mute.until else ""
+    return until + (f": {mute.reason}" if mute.reason else "")
+
+
 def quiet_rule(mute: Mute | None, tz: str, now: datetime) -> str:
     """A rule's silence or maintenance window now, in words: ``silenced until 14:00: deploy``."""
     if mute is None:
         return ""
     what = "silenced" if mute.kind == "silence" else f"maintenance {mute.id}"
-    until = f" until {clock(mute.until, tz, now)}" if mute.until else ""
-    return f"{what}{until}" + (f": {mute.reason}" if mute.reason else "")
+    return what + mute_tail(mute, tz, now)
 
 
 def history_table(alerts: Sequence[AlertRecord], tz: str, now: datetime) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import json
 import re
 from datetime import datetime
 
-from dashboard_core.health.overview import clock
+from dashboard_core.health.overview import clock, mute_tail
 from dashboard_core.health.silences import matchers_text
 from dashboard_core.labels import Icon
 from dashboard_core.models import AlertRecord
@@ -53,9 +53,7 @@ def quiet_words(alert: AlertRecord, tz: str, now: datetime) -> list[str]:
     lines = []
     if alert.muted is not None:
         what = "silence" if alert.muted.kind == "silence" else "maintenance window"
-        until = f" until {clock(alert.muted.until, tz, now)}" if alert.muted.until else ""
-        why = f": {alert.muted.reason}" if alert.muted.reason else ""
-        lines.append(f"Silenced by {what} {alert.muted.id}{until}{why}; nobody is notified")
+        lines.append(f"Silenced by {what} {alert.muted.id}{mute_tail(alert.muted, tz, now)}; nobody is notified")
     if alert.acknowledged is not None:
         ack = alert.acknowledged
         note = f": {ack.note}" if ack.note else ""
