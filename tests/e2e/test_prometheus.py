@@ -410,7 +410,7 @@ def test_the_metrics_page_offers_the_host_and_draws_it(stack: Stack, tmp_path: P
             for key in ("cpu", "cpu_cores", "memory", "disk_io", "network", "network_nics", "load", "disk_usage")
         }
         assert {"CPU", "Memory", "Load, 1 min", "Network sent"} <= {m.label for m in app.metric}
-        link = next(m.value for m in app.markdown if "Download CSV" in m.value)
+        link = next(h.value for h in app.html if "Download CSV" in h.value)
         href = html.unescape(re.search(r'href="([^"]+)"', link).group(1))
         assert href.startswith("api/prometheus/history.csv?instance=" + stack.node_instance.replace(":", "%3A"))
         assert not app.dataframe  # the process tables are this machine's only
