@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import pytest
+
 from dashboard_core.app.case_table import CASE_TABLE, case_rows, cases_html
 from dashboard_core.app.html_table import TEXT_LIMIT, Cell, Column, html_table
 from dashboard_core.labels import FAILED, OK
@@ -90,3 +92,8 @@ def test_a_run_s_cases_with_their_subtests_indented_and_resources_in_units() -> 
     markup = cases_html([case], CASE_TABLE, "tests_cases", "Tests", "none")
     assert [a.get("class") for t, a in tags(markup) if t == "tr"] == [None, None, "sub"]  # header, test, subtest
     assert "<td>0.75</td><td>64</td>" in markup
+
+
+def test_a_table_s_name_must_be_safe_in_css() -> None:
+    with pytest.raises(ValueError, match="letters, digits and _"):
+        html_table(COLUMNS, [], name='x"]{}*{display:none', label="t")

@@ -3,7 +3,8 @@
 Why not ``st.dataframe``: its grid (glide-data-grid) is 1.2 MB of script that the
 browser loads, compiles and draws on a canvas before the first row shows. For the
 Tests page's page of 200 results that was most of the time a run of 20,000 tests
-took to open (bench/large_run.py: 2.7 s with the grid, 1.9 s with this, in one run).
+took to open (bench/large_run.py, in one run: 2.7 s with the grid, 1.9 s without;
+docs/benchmarks.md has the rest).
 A plain table also reads out to a screen reader as a table, and its text selects
 and copies like any other. What the grid did besides, the page does itself: sorting
 and filtering in the store (its Sort and filters), a page at a time, and the CSV.
@@ -17,6 +18,7 @@ themes.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -25,6 +27,7 @@ from dashboard_core.labels import Colour, Icon
 
 Kind = Literal["text", "number", "name"]
 TEXT_LIMIT = 160  # characters of a long text cell shown; all of it on hover
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a table's name: its CSS scope and data-table
 # Mid-tone colours that read on the light and the dark theme alike (an icon is a
 # graphic: 3:1 against either background).
 ICON_COLOURS: dict[Colour, str] = {
@@ -72,6 +75,8 @@ def table_style(name: str, columns: Sequence[Column], icons: Sequence[Icon]) -> 
     right, a name wrapping anywhere, a subtest indented, and each icon (``.i0``…) drawn
     before its cell's text in its colour (not part of the text: a copied row reads
     ``failed``, not ``cancel failed``)."""
+    if not NAME.fullmatch(name):  # it goes into CSS unescaped
+        raise ValueError(f"a table's name is letters, digits and _ (not {name!r})")
     scope = f'[data-table="{name}"]'
     rules = []
     for at, column in enumerate(columns, start=1):
