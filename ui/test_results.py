@@ -1,8 +1,9 @@
 """The results of one test run on the Tests page: its header and counts at once,
 then tabs, of which only the open one runs and draws: Tests (a page of its cases,
-filtered and sorted in the store, so a run of 20,000 tests opens as fast as one of
-20; its failures and slowest tests), Resources, Slower tests, Output and the suite's
-history (their charts are drawn only when their tab is picked)."""
+filtered and sorted in the store and drawn as plain HTML, so a run of 20,000 tests
+opens as fast as one of 20; its failures), Resources (the slowest and heaviest
+tests), Slower tests, Output and the suite's history (their charts are drawn only
+when their tab is picked)."""
 
 from __future__ import annotations
 
