@@ -17,6 +17,7 @@ from ui.oidc import setup as oidc_setup
 from ui.serving import favour_the_event_loop, one_ast_parse_at_a_time, settle_heap
 from ui.streamlit_internals import (
     BackendBaseUrl,
+    heal_stuck_fragment_timers,
     no_file_watchers_on_reconnect,
     nodelay_on_listeners,
     warn_if_unchecked_version,
@@ -34,6 +35,7 @@ self_url = f"http://{host}:{st.get_option('server.port')}"
 nodelay_on_listeners(st.get_option("server.port"))  # else ~40 ms per kept-alive request: see ui/streamlit_internals.py
 favour_the_event_loop()  # shorter GIL waits for the API while page threads work: see ui/serving.py
 no_file_watchers_on_reconnect()  # else a reconnected session stalls the event loop per run (ui/streamlit_internals.py)
+heal_stuck_fragment_timers()  # else a page that lost a full rerun's end in a race never updates again (same module)
 one_ast_parse_at_a_time()  # CPython 3.11's ast.parse is not safe in two threads at once: see ui/serving.py
 oidc_gate, auth_secrets = oidc_setup(config, address, st.get_option("server.port"))
 

@@ -16,6 +16,9 @@ Patches:
 - :func:`no_file_watchers_on_reconnect`: a reconnected session gets a file
   watcher whatever ``server.fileWatcherType`` says. Test:
   ``tests/ui/test_no_file_watchers.py``.
+- :func:`heal_stuck_fragment_timers`: a page whose full rerun's end was lost in a race
+  with a fragment timer keeps ticking fragments the server has dropped, and never
+  updates again. Test: ``tests/ui/test_stuck_fragment_timers.py``.
 - :func:`forget_removed_widgets`: the metadata of widgets that are gone is never
   dropped. Tests: ``tests/ui/test_streamlit_internals.py`` and
   ``tests/ui/test_pages.py::test_live_redraws_do_not_pile_up_widget_state``.
@@ -134,6 +137,52 @@ def no_file_watchers_on_reconnect() -> None:
             original(self)
 
     AppSession.register_file_watchers = register_file_watchers  # type: ignore[method-assign]
+
+
+STALE_TICKS_BEFORE_HEALING = 2  # a stale tick can be in flight once; a second means the page is stuck
+
+
+def heal_stuck_fragment_timers() -> None:
+    """Give a page whose fragment timers outlived a full rerun that run again.
+
+    A ``run_every`` fragment that calls ``st.rerun()`` (the Tests page's Active runs, when a
+    run ends) starts a full-app rerun while the other fragment's timer keeps ticking in the
+    browser. Under load, a tick that lands as the full rerun stops can start a new
+    ScriptRunner before the stopped one's events are handled, and then the full rerun's
+    "finished" never reaches the browser (the race ``AppSession.request_rerun`` describes,
+    streamlit#9921): the page keeps its old elements and sends ticks for fragments the
+    server no longer has, which Streamlit drops with "The fragment with id ... does not
+    exist anymore", forever (seen once in a full test run under stress-ng: a finished run
+    shown as running, its elapsed time frozen). A click anywhere would have healed it.
+    This does that click: when a session ticks the same unknown fragment a second time,
+    it gets a full rerun with the browser's own widget states, whose new session message
+    resets the browser's timers. A single stale tick, which a removed fragment can send
+    once in passing, is still only dropped.
+    """
+    from streamlit.runtime.app_session import AppSession
+
+    original = AppSession.request_rerun
+    if hasattr(original, "__wrapped__"):
+        return  # applied already
+
+    @functools.wraps(original)
+    def request_rerun(self: AppSession, client_state: Any = None) -> None:
+        fragment = getattr(client_state, "fragment_id", "") if client_state is not None else ""
+        if fragment and client_state.is_auto_rerun and not self.has_fragment(fragment):
+            stale: dict[str, int] = self.__dict__.setdefault("_dashboard_stale_ticks", {})
+            stale[fragment] = stale.get(fragment, 0) + 1
+            if stale[fragment] >= STALE_TICKS_BEFORE_HEALING:
+                stale.clear()
+                log.info("A page kept ticking fragment %s, gone since a full rerun: running it whole again", fragment)
+                whole = type(client_state)()
+                whole.CopyFrom(client_state)
+                whole.fragment_id = ""
+                whole.is_auto_rerun = False
+                original(self, whole)
+                return
+        original(self, client_state)
+
+    AppSession.request_rerun = request_rerun  # type: ignore[method-assign]
 
 
 def forget_removed_widgets() -> int:
