@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from dashboard_core.config import Config, load_config
-from dashboard_core.store import Store, open_store
 from dashboard_core.testing.manager import SuiteManager
 from tests.ray.cluster import RayCluster, in_own_netns, ray_installed, start_head
+from tests.testing.conftest import manager_factory, suites_config  # noqa: F401 - fixtures: started managers
+from tests.workflows.conftest import supervisor_factory, workflows_config  # noqa: F401 - and supervisors
 
 WHY = "the Ray tests run in a network namespace of their own: bash scripts/test-ray.sh (or tests/test_ray_netns.py)"
 
@@ -107,18 +108,9 @@ def ray_config(tmp_path: Path, ray_cluster: RayCluster) -> Callable[..., Config]
 
 
 @pytest.fixture
-def ray_manager(ray_config: Callable[..., Config]) -> Iterator[Callable[..., SuiteManager]]:
-    made: list[tuple[SuiteManager, Store]] = []
-
-    def make(suite_extra: str = "") -> SuiteManager:
-        config = ray_config(suite_extra)
-        store = open_store(config.data_dir)
-        manager = SuiteManager(config, store, poll=0.05)
-        manager.start()
-        made.append((manager, store))
-        return manager
-
-    yield make
-    for manager, store in made:
-        manager.stop()
-        store.close()
+def ray_manager(
+    ray_config: Callable[..., Config],
+    manager_factory: Callable[..., SuiteManager],  # noqa: F811  (the fixture of tests/testing)
+) -> Callable[..., SuiteManager]:
+    """Started managers of a suite on the Ray head: tests/testing's factory, on its config."""
+    return lambda suite_extra="": manager_factory(config=ray_config(suite_extra))

@@ -10,16 +10,15 @@ import json
 import sqlite3
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from dashboard_core.config import Config, load_config
-from dashboard_core.events import EventLog
 from dashboard_core.models import StepInfo, WorkflowRunInfo
 from dashboard_core.processes.ray_executor import RayExecutor
-from dashboard_core.store import FILE_NAME, Store, open_store
+from dashboard_core.store import FILE_NAME
 from dashboard_core.workflows.supervisor import WorkflowSupervisor
 from tests.polling import wait_until
 from tests.ray.cluster import RayCluster
@@ -89,20 +88,11 @@ def config(tmp_path: Path, ray_cluster: RayCluster) -> Config:
 
 
 @pytest.fixture
-def supervisors(config: Config) -> Iterator[Callable[[], WorkflowSupervisor]]:
-    made: list[tuple[WorkflowSupervisor, Store]] = []
-
-    def make() -> WorkflowSupervisor:
-        store = open_store(config.data_dir)
-        supervisor = WorkflowSupervisor(config, store, EventLog(store), poll=0.05)
-        supervisor.start()
-        made.append((supervisor, store))
-        return supervisor
-
-    yield make
-    for supervisor, store in made:
-        supervisor.stop()
-        store.close()
+def supervisors(
+    config: Config, supervisor_factory: Callable[..., WorkflowSupervisor]
+) -> Callable[[], WorkflowSupervisor]:
+    """Started supervisors of the Ray workflows: tests/workflows' factory, on this config."""
+    return lambda: supervisor_factory(config=config)
 
 
 def step(info: WorkflowRunInfo, name: str) -> StepInfo:
